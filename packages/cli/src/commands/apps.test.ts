@@ -1,0 +1,85 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '@slipway/server';
+import { captureIO } from '../test-support/capture-io.ts';
+import { main } from '../main.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'slipway-apps-'));
+let server: RunningServer;
+const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, SLIPWAY_URL: process.env.SLIPWAY_URL, SLIPWAY_TOKEN: process.env.SLIPWAY_TOKEN };
+
+beforeAll(async () => {
+  process.env.XDG_CONFIG_HOME = join(dir, 'config');
+  delete process.env.SLIPWAY_URL;
+  delete process.env.SLIPWAY_TOKEN;
+  server = await startServer({ home: join(dir, 'home'), apiPort: 0, routerPort: 8080, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'config', 'slipway', 'config.yaml') });
+});
+afterAll(async () => {
+  await server.close();
+  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+  else process.env[k] = v;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const slipway = async (...args: string[]) => {
+  const io = captureIO();
+  const code = await main(['node', 'slipway', ...args], io);
+  return { code, stdout: io.stdout(), stderr: io.stderr() };
+};
+
+describe('slipway apps, with the token the server wrote on first start', () => {
+  it('registers, lists and gets an application', async () => {
+    mkdirSync(join(dir, 'shop', '.slipway'), { recursive: true });
+    writeFileSync(join(dir, 'shop', '.slipway', 'app.yaml'), 'apiVersion: slipway.dev/v1\nkind: Application\nmetadata: { name: shop }\nspec:\n  services: [{ name: web, image: nginx, ports: [{ port: 80 }] }]\n');
+    const created = await slipway('apps', 'create', join(dir, 'shop'));
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/✓ application shop at template version [0-9a-f]{16}/);
+    const list = await slipway('apps', 'list');
+    expect(list.stdout).toMatch(/^NAME\s+VERSION/);
+    expect(list.stdout).toMatch(/\nshop\s+[0-9a-f]{16}/);
+    const got = await slipway('apps', 'get', 'shop', '-o', 'json');
+    expect(JSON.parse(got.stdout)).toMatchObject({ name: 'shop', versions: [{ source: 'api' }] });
+  });
+
+  it('shows the API\'s located errors for an invalid manifest and exits 1', async () => {
+    writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: slipway.dev/v1\nkind: Application\nmetadata: { name: bad }\nspec:\n  services: [{ name: web, imag: nginx }]\n');
+    const result = await slipway('apps', 'create', join(dir, 'bad.yaml'));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/bad\.yaml is not a valid manifest/);
+    expect(result.stderr).toMatch(/bad\.yaml:5:\d+ spec\.services\[0\]\.imag: unknown key "imag" \(did you mean "image"\?\)/);
+  });
+
+  it('exits 3 for an unknown application', async () => {
+    const result = await slipway('apps', 'get', 'nope');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/no application "nope"/);
+  });
+
+  it('lets SLIPWAY_URL and SLIPWAY_TOKEN win, and says when the token is wrong', async () => {
+    process.env.SLIPWAY_TOKEN = 'wrong';
+    try {
+      const result = await slipway('apps', 'list');
+      expect(result.code).toBe(4);
+      expect(result.stderr).toMatch(/the API token is not valid or was revoked/);
+    } finally {
+      delete process.env.SLIPWAY_TOKEN;
+    }
+  });
+
+  it('says how to connect when nothing is configured, and when the API is unreachable', async () => {
+    process.env.XDG_CONFIG_HOME = join(dir, 'empty-config');
+    try {
+      const none = await slipway('apps', 'list');
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/not logged in: run `slipway login/);
+      const login = await slipway('login', '--url', 'http://127.0.0.1:9', '--token', 'x');
+      expect(login.code).toBe(4);
+      expect(login.stderr).toMatch(/cannot reach the Slipway API at http:\/\/127\.0\.0\.1:9.*nothing was saved/);
+    } finally {
+      process.env.XDG_CONFIG_HOME = join(dir, 'config');
+    }
+  });
+});

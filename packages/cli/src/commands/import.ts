@@ -1,0 +1,84 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import pc from 'picocolors';
+import { stringify } from 'yaml';
+import { importCompose, importReleaseTemplate, validateManifestFiles } from '@slipway/core';
+import type { ApplicationManifestInput, ParseResult } from '@slipway/contract';
+import { plural, printDiagnostics } from '../diagnostics-output.ts';
+import { ExitCode, type CommandIO } from '../io.ts';
+import { displayPath } from '../manifest-files.ts';
+
+export interface ImportOptions {
+  /** Compose file, or (release) the repository or its .release/ folder. */
+  path: string;
+  /** Write the manifest here instead of stdout. */
+  outputFile?: string;
+  /** Application name; derived from the input when absent. */
+  name?: string;
+}
+
+/** Converts a Docker Compose file into an Application manifest. */
+export async function importComposeCommand(options: ImportOptions, io: CommandIO): Promise<number> {
+  if (!isFile(options.path)) {
+    io.err(`${pc.red('error')}   ${options.path}: no such file; give the path of a Compose file (compose.yaml, docker-compose.yml)`);
+    return ExitCode.usage;
+  }
+  const folder = dirname(resolve(options.path));
+  const result = importCompose({
+    file: displayPath(options.path),
+    text: readFileSync(options.path, 'utf8'),
+    ...(options.name ? { name: options.name } : {}),
+    readFile: (relativePath: string) => {
+      const full = resolve(folder, relativePath);
+      return isFile(full) ? readFileSync(full, 'utf8') : undefined;
+    },
+  });
+  return finish(result, options, io);
+}
+
+/** Converts a Release application template (.release/application_template.yaml) into an Application manifest. */
+export async function importReleaseCommand(options: ImportOptions, io: CommandIO): Promise<number> {
+  const folder = existsSync(join(options.path, '.release')) ? join(options.path, '.release') : options.path;
+  const templatePath = join(folder, 'application_template.yaml');
+  if (!isFile(templatePath)) {
+    io.err(`${pc.red('error')}   ${options.path}: no .release/application_template.yaml here; give a repository folder or its .release/ folder`);
+    return ExitCode.usage;
+  }
+  const envPath = join(folder, 'environment_variables.yaml');
+  const result = importReleaseTemplate({
+    templateFile: displayPath(templatePath),
+    templateText: readFileSync(templatePath, 'utf8'),
+    ...(isFile(envPath) ? { envFile: displayPath(envPath), envText: readFileSync(envPath, 'utf8') } : {}),
+    ...(options.name ? { name: options.name } : {}),
+  });
+  return finish(result, options, io);
+}
+
+function finish(result: ParseResult<ApplicationManifestInput>, options: ImportOptions, io: CommandIO): number {
+  printDiagnostics(io, result);
+  if (!result.value || result.errors.length) {
+    io.err(pc.red(`✗ nothing imported: ${plural(result.errors.length, 'error')}`));
+    return ExitCode.invalid;
+  }
+  const text = `# Imported by \`slipway import\` from ${basename(options.path)}; review the warnings it printed.\n${stringify(result.value, { lineWidth: 0 })}`;
+  // The importer's output must itself be a valid manifest; say so loudly if it is not.
+  const check = validateManifestFiles([{ file: options.outputFile ?? '<output>', text }]);
+  if (check.errors.length) {
+    printDiagnostics(io, { errors: check.errors, warnings: [] });
+    io.err(pc.red('✗ the imported manifest does not validate; this is a bug in the importer, please report it with the input file'));
+    return ExitCode.invalid;
+  }
+  if (options.outputFile) {
+    writeFileSync(options.outputFile, text);
+    io.err(`${pc.green('✓')} wrote ${options.outputFile} (${plural(result.warnings.length, 'warning')})`);
+  } else io.out(text);
+  return ExitCode.ok;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from './main.ts';
+import { captureIO } from './test-support/capture-io.ts';
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = join(repoRoot, 'node_modules', '.bin', 'slipway');
+const fixture = (name: string) => fileURLToPath(new URL(`./test-fixtures/${name}`, import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the installed `slipway` bin as a user would, from the repository root. */
+async function slipway(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(bin, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('the slipway command', () => {
+  it('validates the example application from the repository root', async () => {
+    const result = await slipway('validate', 'examples/guestbook');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/✓ Application guestbook examples\/guestbook\/\.slipway\/guestbook\.yaml/);
+    expect(result.code).toBe(0);
+  });
+
+  it('reports all five mistakes of a manifest, each with line and column, and exits 1', async () => {
+    const result = await slipway('validate', fixture('five-mistakes.yaml'));
+    expect(result.code).toBe(1);
+    const errors = result.stderr.split('\n').filter((l) => l.startsWith('error'));
+    expect(errors).toHaveLength(5);
+    for (const line of errors) expect(line).toMatch(/five-mistakes\.yaml:\d+:\d+ spec\./);
+    expect(result.stderr).toMatch(/expected a number from 1 to 65535, got "http"/);
+    expect(result.stderr).toMatch(/unknown key "imgae" \(did you mean "image"\?\)/);
+    expect(result.stderr).toMatch(/depends on "cache", which is not a service or job/);
+    expect(result.stderr).toMatch(/dependency cycle: api → worker → api/);
+    expect(result.stderr).toMatch(/unknown variable \$\{branch\} in hostname/);
+  });
+
+  it('explains itself with --help and exits 2 on bad arguments', async () => {
+    const help = await slipway('render', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--env-id <id>/);
+    expect(help.stdout).toMatch(/Example:/);
+    const bad = await slipway('render', 'examples/guestbook', '--env-id', 'Not_Valid', '--branch', 'x');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/expected a lowercase name of letters, digits and "-"/);
+    expect((await slipway('deploy')).code).toBe(2);
+  });
+});
+
+describe('slipway render', () => {
+  it('prints the resolved environment spec', async () => {
+    const io = captureIO();
+    const code = await main(['node', 'slipway', 'render', join(repoRoot, 'examples/guestbook'), '--env-id', 'pr-42', '--branch', 'feature/x', '--commit', 'abcdef0123456789', '--output', 'json'], io);
+    expect(io.stderr()).toBe('');
+    expect(code).toBe(0);
+    const env = JSON.parse(io.stdout());
+    expect(env).toMatchObject({ app: 'guestbook', envId: 'pr-42', kind: 'ephemeral', branch: 'feature/x', commit: 'abcdef0123456789' });
+    const api = env.services.find((s: { name: string }) => s.name === 'api');
+    expect(api.env).toMatchObject({ SLIPWAY_ENV_ID: 'pr-42', SLIPWAY_COMMIT_SHORT: 'abcdef0', API_URL: 'http://api-pr-42.slipway.localhost:8080' });
+  });
+
+  it('refuses an invalid manifest with its errors, and a missing path', async () => {
+    const io = captureIO();
+    expect(await main(['node', 'slipway', 'render', fixture('five-mistakes.yaml'), '--env-id', 'x', '--branch', 'x'], io)).toBe(1);
+    expect(io.stderr()).toMatch(/unknown key "imgae"/);
+    const io2 = captureIO();
+    expect(await main(['node', 'slipway', 'render', join(dir, 'missing'), '--env-id', 'x', '--branch', 'x'], io2)).toBe(2);
+    expect(io2.stderr()).toMatch(/no such file or folder/);
+  });
+});
+
+describe('slipway import', () => {
+  it('converts a Compose file with its env_file into a manifest that validates', async () => {
+    mkdirSync(join(dir, 'app'));
+    writeFileSync(join(dir, 'app', 'app.env'), 'LOG_LEVEL=debug\n');
+    writeFileSync(
+      join(dir, 'app', 'docker-compose.yml'),
+      'services:\n  web:\n    build: .\n    ports: ["8080:80"]\n    env_file: app.env\n    depends_on:\n      db: { condition: service_healthy }\n    restart: always\n  db:\n    image: postgres:16\n    healthcheck:\n      test: ["CMD", "pg_isready"]\n',
+    );
+    const out = join(dir, 'app', 'slipway.yaml');
+    const io = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', join(dir, 'app', 'docker-compose.yml'), '-o', out], io)).toBe(0);
+    expect(io.stderr()).toMatch(/services\.web\.restart: restart has no equivalent/);
+    const written = readFileSync(out, 'utf8');
+    expect(written).toMatch(/LOG_LEVEL: debug/);
+    const check = captureIO();
+    expect(await main(['node', 'slipway', 'validate', out], check)).toBe(0);
+  });
+
+  it('converts a Release template folder', async () => {
+    mkdirSync(join(dir, 'repo', '.release'), { recursive: true });
+    writeFileSync(
+      join(dir, 'repo', '.release', 'application_template.yaml'),
+      'app: shop\nhostnames:\n  - web: web-${env_id}.${domain}\nservices:\n  - name: web\n    image: nginx\n    ports:\n      - type: node_port\n        target_port: "80"\n        port: "80"\n',
+    );
+    writeFileSync(join(dir, 'repo', '.release', 'environment_variables.yaml'), 'defaults:\n  - key: TOKEN\n    value: hunter2\n    secret: true\n');
+    const io = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'release', join(dir, 'repo')], io)).toBe(0);
+    expect(io.stdout()).toMatch(/name: shop/);
+    expect(io.stdout()).toMatch(/TOKEN:\n\s+secret: TOKEN/);
+    expect(io.stdout()).not.toMatch(/hunter2/);
+  });
+
+  it('says what it needs when the input is missing', async () => {
+    const io = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'release', dir], io)).toBe(2);
+    expect(io.stderr()).toMatch(/no \.release\/application_template\.yaml here/);
+    const io2 = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', join(dir, 'nope.yml')], io2)).toBe(2);
+    expect(io2.stderr()).toMatch(/no such file; give the path of a Compose file/);
+  });
+});
+
+describe('slipway schema', () => {
+  it('prints one kind, and refuses an unknown one with a suggestion', async () => {
+    const io = captureIO();
+    expect(await main(['node', 'slipway', 'schema', 'ReleaseTrack'], io)).toBe(0);
+    expect(JSON.parse(io.stdout()).title).toBe('Slipway ReleaseTrack');
+    const io2 = captureIO();
+    expect(await main(['node', 'slipway', 'schema', 'Releasetrack'], io2)).toBe(2);
+    expect(io2.stderr()).toMatch(/did you mean "ReleaseTrack"/);
+  });
+});

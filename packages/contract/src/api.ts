@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { dnsLabel } from './primitives.ts';
+
+/** Registering an application: a manifest (YAML text of one Application), as `slipway apps create` sends it. */
+export const createApplicationRequest = z.strictObject({
+  manifest: z.string().min(1).max(1_000_000).describe('YAML of one Application manifest'),
+  file: z.string().max(500).optional().describe('name of the file it came from, used in error messages'),
+});
+export type CreateApplicationRequest = z.infer<typeof createApplicationRequest>;
+
+export const applicationResponse = z.object({
+  name: dnsLabel,
+  workspace: z.string(),
+  currentVersion: z.string().describe('content hash of the current template version'),
+  repositoryUrl: z.string().optional(),
+  trackingBranch: z.string().optional(),
+  versions: z.array(z.object({ version: z.string(), source: z.string(), createdAt: z.string() })).optional(),
+});
+export type ApplicationResponse = z.infer<typeof applicationResponse>;
+
+export const applicationListResponse = z.object({ items: z.array(applicationResponse) });
+
+export const diagnosticSchema = z.object({
+  severity: z.enum(['error', 'warning']),
+  file: z.string().optional(),
+  line: z.number().optional(),
+  column: z.number().optional(),
+  path: z.string().optional(),
+  message: z.string(),
+});
+
+/** Every error answer of the API. */
+export const errorResponse = z.object({
+  error: z.object({
+    code: z.enum(['invalid_input', 'not_found', 'conflict', 'not_allowed', 'unauthenticated', 'internal']),
+    message: z.string(),
+    diagnostics: z.array(diagnosticSchema).optional(),
+  }),
+});
+export type ErrorResponse = z.infer<typeof errorResponse>;

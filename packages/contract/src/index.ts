@@ -1,0 +1,10 @@
+export * from './primitives.ts';
+export * from './application.ts';
+export * from './environment.ts';
+export * from './release.ts';
+export * from './manifest.ts';
+export * from './diagnostic.ts';
+export type * from './rendered-environment.ts';
+export * from './route-table.ts';
+export * from './api.ts';
+export * from './cli-config.ts';

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { portNumber } from './primitives.ts';
+
+// The route table is what the control plane computes from every environment's rendered routes and
+// streams to routers (the embedded one and any `slipway router`). It is the only thing a router
+// needs to know about environments, so it holds resolved addresses, never service names.
+
+/** A hostname as the router matches it: lowercase, no port; `*.` in front matches any subdomain. */
+export const routeHost = z.string().regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+  message: 'expected a lowercase hostname without port, optionally starting with "*." for every subdomain',
+});
+
+/** A path prefix matched on whole segments: "/api" matches /api and /api/x, not /apix. */
+export const routePathPrefix = z.string().regex(/^\/([^?#\s]*)$/, {
+  message: 'expected a path prefix starting with "/", without query or spaces',
+});
+
+/** The ingress settings of a route, already resolved to numbers (see ResolvedIngress). */
+export const resolvedIngressSchema = z.strictObject({
+  public: z.boolean(),
+  timeoutMs: z.number().int().positive(),
+  connectTimeoutMs: z.number().int().positive(),
+  maxBodyBytes: z.number().int().nonnegative(),
+});
+
+export const upstreamAddress = z.strictObject({
+  host: z.string().min(1),
+  port: portNumber,
+});
+export type UpstreamAddress = z.infer<typeof upstreamAddress>;
+
+/**
+ * Where a route sends its requests. `deploying` exists so that a host being (re)built answers a
+ * clear 503 with Retry-After instead of a 404 that looks like the environment is gone.
+ */
+export const routeTarget = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('upstream'),
+    /** Every ready instance of the service; the router balances across them in turn. */
+    addresses: z.array(upstreamAddress).min(1),
+    /** Remove the route's path prefix before forwarding (/api/users → /users). */
+    stripPrefix: z.boolean(),
+  }),
+  z.strictObject({
+    kind: z.literal('static'),
+    /** Absolute folder of the built site; request paths below the route's prefix map into it. */
+    root: z.string().min(1),
+    /** Answer index.html for paths that are not files, for client-side routing. */
+    spa: z.boolean(),
+  }),
+  z.strictObject({ kind: z.literal('deploying') }),
+]);
+export type RouteTarget = z.infer<typeof routeTarget>;
+
+export const routeTableEntry = z.strictObject({
+  host: routeHost,
+  pathPrefix: routePathPrefix,
+  app: z.string().min(1),
+  envId: z.string().min(1),
+  /** The service behind the route, for error pages and metrics; not used for matching. */
+  service: z.string().optional(),
+  target: routeTarget,
+  ingress: resolvedIngressSchema,
+});
+export type RouteTableEntry = z.infer<typeof routeTableEntry>;
+
+/**
+ * A change to the route table. Every event carries the table version it produces; versions
+ * strictly increase, so a router that reconnects sends the last version it applied
+ * (Last-Event-ID) and ignores any event that is not newer.
+ */
+export const routeChangeEvent = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('upsert-environment'),
+    version: z.number().int().nonnegative(),
+    app: z.string().min(1),
+    envId: z.string().min(1),
+    /** Every route of the environment: replaces the ones it had. */
+    routes: z.array(routeTableEntry),
+  }),
+  z.strictObject({
+    type: z.literal('remove-environment'),
+    version: z.number().int().nonnegative(),
+    app: z.string().min(1),
+    envId: z.string().min(1),
+  }),
+  z.strictObject({
+    type: z.literal('snapshot'),
+    version: z.number().int().nonnegative(),
+    /** The whole table: environments absent from it are removed. */
+    routes: z.array(routeTableEntry),
+  }),
+]);
+export type RouteChangeEvent = z.infer<typeof routeChangeEvent>;
+export type RouteTableSnapshot = Extract<RouteChangeEvent, { type: 'snapshot' }>;
+
+/**
+ * One server-sent event of the route stream, as the control plane writes it and routers read it:
+ * the version is the event id (so EventSource-style resume works), the type is the event name.
+ */
+export function routeChangeEventToSse(event: RouteChangeEvent): string {
+  return `id: ${event.version}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}

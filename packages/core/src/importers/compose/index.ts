@@ -1,0 +1,1 @@
+export { importCompose, type ComposeImportInput } from './import-compose.ts';

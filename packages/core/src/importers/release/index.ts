@@ -1,0 +1,1 @@
+export { importReleaseTemplate, type ReleaseImportInput } from './import-release-template.ts';

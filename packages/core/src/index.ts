@@ -1,0 +1,18 @@
+export * from './yaml/yaml-file.ts';
+export * from './template/interpolate.ts';
+export * from './application/dependency-graph.ts';
+export * from './application/builtin-variables.ts';
+export { checkApplication, hostnameVariables } from './application/application-checks.ts';
+export * from './manifest/did-you-mean.ts';
+export type { DocumentIssue } from './manifest/zod-issues.ts';
+export { loadManifestText, loadDocument, type LoadedManifest } from './manifest/load-manifests.ts';
+export { checkBundle, applicationSetMembers, parentOf } from './manifest/bundle-checks.ts';
+export { validateManifestFiles, type ManifestFile } from './manifest/validate-manifest-files.ts';
+export * from './render/render-environment.ts';
+export { applyEnvironmentTemplate } from './render/apply-template.ts';
+export { parseByteSize } from './render/quantities.ts';
+export * from './importers/compose/index.ts';
+export * from './importers/release/index.ts';
+export * from './runtime/index.ts';
+export * from './errors.ts';
+export * from './workflow/plan-workflow.ts';

@@ -1,0 +1,4 @@
+export type * from './runtime-driver.ts';
+export * from './spec-hash.ts';
+export * from './ownership.ts';
+export * from './process-settings.ts';

@@ -1,0 +1,240 @@
+// The port every runtime (local processes, docker, kubernetes) implements. The workflow engine and
+// the server talk to runtimes only through this interface; the conformance suite in
+// @slipway/drivers checks every implementation against the same cases.
+//
+// Shape decisions, and why:
+// - Every call is idempotent and converging, because the durable workflow engine re-runs a task
+//   after a crash: `apply` brings a service to the desired spec (create missing, replace changed,
+//   keep unchanged), `destroy` of something missing succeeds, `runJob` with a run id already
+//   completed returns the recorded result instead of running the job again.
+// - Results say whose fault a problem is: `failed` is the application's (a build or job exit code,
+//   a failing probe, a port the user asked for that is taken), `errored` is the platform's (git
+//   missing, disk full, a driver bug). Only unexpected platform faults are thrown; expected
+//   outcomes are returned, so callers never parse error messages.
+// - Secrets arrive already resolved in a separate map (`SecretValues`) on each call that starts a
+//   process; drivers inject them but never write them to logs, state files or labels. Spec hashes
+//   cover secret references, not values: bump `revision` to roll a service after a secret changed.
+// - Everything a driver creates carries its owner (workspace, application, environment, service),
+//   so `listOwned` can enumerate it and `sweep` can remove whatever no live environment owns,
+//   including leftovers of a server that was killed.
+import type { Command, ResolvedJob, ResolvedService } from '@slipway/contract';
+
+/** Who owns a runtime resource: the environment, identified across the whole server. */
+export interface EnvironmentRef {
+  workspace: string;
+  app: string;
+  envId: string;
+}
+
+/** Secret values by reference key (see `secretKey`): `name`, or `name/key` for a key within a secret. */
+export type SecretValues = Readonly<Record<string, string>>;
+
+/** Where a problem comes from: the application (`failed`) or the platform (`errored`). */
+export type DriverOutcome = 'succeeded' | 'failed' | 'errored';
+
+/** An unsuccessful result: whose fault, why, and the end of the relevant log when there is one. */
+export interface DriverProblem {
+  outcome: 'failed' | 'errored';
+  reason: string;
+  logTail?: string;
+}
+
+export type DriverResult<T> = ({ outcome: 'succeeded' } & T) | DriverProblem;
+
+// ---------------------------------------------------------------------------------------------
+// Source
+
+export interface PrepareSourceRequest {
+  env: EnvironmentRef;
+  /** Git repository: a local path or any URL git understands. */
+  repository: string;
+  /** Commit (or any revision) to check out; the result names the resolved commit sha. */
+  commit: string;
+  /** Services whose install and build commands run on the checkout (run.* and static.*). */
+  services: ResolvedService[];
+  secrets?: SecretValues;
+}
+
+export interface PreparedSource {
+  /** Full sha of the checked-out commit; later `apply` and `runJob` calls name it. */
+  commit: string;
+  /** Output folder of each static service, absolute, for the router to serve. */
+  staticRoots: Record<string, string>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Services
+
+export interface ApplyRequest {
+  env: EnvironmentRef;
+  /** Commit prepared by `prepareSource` that the services run from. */
+  commit: string;
+  /** Desired services. Without `only`, services of the environment not listed here are removed. */
+  services: ResolvedService[];
+  /** Converge only these services (a workflow task `services.<name>`); others are left alone. */
+  only?: string[];
+  secrets?: SecretValues;
+  /** Opaque value folded into the spec hash: change it to replace instances whose spec did not change. */
+  revision?: string;
+  /** Host ports asked for explicitly, by service name (first port of replica 0); taken ones fail the apply. */
+  hostPorts?: Record<string, number>;
+  /** Return once instances are started (default) or once every instance is ready. */
+  waitFor?: 'started' | 'ready';
+  /** Longest wait for `waitFor: 'ready'`; a service not ready by then fails the apply. */
+  timeoutMs?: number;
+}
+
+export type ServiceAction = 'created' | 'replaced' | 'updated' | 'unchanged' | 'removed';
+
+export interface ServiceReport {
+  service: string;
+  /** updated: only the number of replicas changed. */
+  action: ServiceAction;
+  specHash: string;
+  instances: InstanceStatus[];
+  /** Static services: the folder the router serves. */
+  staticRoot?: string;
+}
+
+export type ApplyResult = DriverResult<{ services: ServiceReport[] }>;
+
+export type InstanceState = 'starting' | 'ready' | 'unhealthy' | 'crash-looping' | 'stopped';
+
+/** Names one instance (replica) of a service; `container` picks a sidecar instead of the main process. */
+export interface InstanceRef {
+  env: EnvironmentRef;
+  service: string;
+  replica: number;
+  container?: string;
+}
+
+export interface ExitInfo {
+  /** null when the process was killed by a signal or its exit code could not be known (adopted process). */
+  code: number | null;
+  signal: string | null;
+  at: string;
+  /** Why the platform stopped it, when it did (a failed liveness probe). */
+  reason?: string;
+}
+
+export interface InstanceStatus {
+  env: EnvironmentRef;
+  service: string;
+  replica: number;
+  /** Stable name of the instance, e.g. api-0, for people and the CLI. */
+  name: string;
+  state: InstanceState;
+  specHash: string;
+  /** Manifest port → address the router reaches it at. */
+  endpoints: { port: number; host: string; hostPort: number }[];
+  /** Runtime id of the running process or container, when there is one. */
+  runtimeId?: string;
+  startedAt?: string;
+  restarts: number;
+  lastExit?: ExitInfo;
+  /** Why the instance is not ready: a failed probe, an init step's exit, a crash. */
+  message?: string;
+  /** End of the instance's log, given for crash-looping and unhealthy instances. */
+  logTail?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+export interface JobRunRequest {
+  env: EnvironmentRef;
+  /** Identifies this run: a second call with the same id never starts the job again. */
+  runId: string;
+  commit: string;
+  job: ResolvedJob;
+  /** The service named by `job.fromService`: the job runs in its checkout folder or image. */
+  service?: ResolvedService;
+  secrets?: SecretValues;
+}
+
+export interface JobRun {
+  exitCode: number | null;
+  logTail: string;
+  timedOut: boolean;
+  startedAt: string;
+  finishedAt: string;
+  /** True when this call returned the result of an earlier call with the same run id. */
+  recorded: boolean;
+}
+
+/** succeeded: exit code 0; failed: another exit code or the timeout; errored: the job could not run. */
+export type JobResult = ({ outcome: 'succeeded' } & JobRun) | ({ outcome: 'failed'; reason: string } & JobRun) | ({ outcome: 'errored'; reason: string; logTail?: string });
+
+// ---------------------------------------------------------------------------------------------
+// Ownership
+
+export interface OwnedResource {
+  env: EnvironmentRef;
+  kind: 'process' | 'checkout' | 'job-run' | 'container' | 'network' | 'volume' | 'namespace';
+  /** Runtime id: a process id, a folder, a container id. */
+  id: string;
+  service?: string;
+  /** Ownership labels as written on the resource (see `ownerLabels`). */
+  labels: Record<string, string>;
+}
+
+export interface SweepReport {
+  removed: OwnedResource[];
+}
+
+export interface LogOptions {
+  /** Keep reading new lines as they are written until `signal` aborts. */
+  follow?: boolean;
+  /** Start with at most this many of the last lines; all kept lines when absent. */
+  tail?: number;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  output: string;
+  timedOut: boolean;
+}
+
+export interface DestroyRequest {
+  env: EnvironmentRef;
+  /** Remove only these services' instances; the whole environment (and its checkouts) when absent. */
+  services?: string[];
+}
+
+/** A runtime. Implementations: `local`, `docker`, `kubernetes` in @slipway/drivers. */
+export interface RuntimeDriver {
+  readonly name: string;
+  /** Checks out the commit and runs install and build commands; a failing build is `failed` with its log tail. */
+  prepareSource(request: PrepareSourceRequest): Promise<DriverResult<PreparedSource>>;
+  /** Converges services to the desired spec; idempotent. */
+  apply(request: ApplyRequest): Promise<ApplyResult>;
+  /** Runs a job to completion (or its timeout); safe to call again with the same run id. */
+  runJob(request: JobRunRequest): Promise<JobResult>;
+  /** Every instance of the environment's services, with its state; [] for an unknown environment. */
+  instances(env: EnvironmentRef, service?: string): Promise<InstanceStatus[]>;
+  /** Lines of an instance's log, oldest first; with `follow`, new lines as they come. */
+  logs(instance: InstanceRef, options?: LogOptions): AsyncIterable<string>;
+  /** Runs a command in the instance's working directory and environment. */
+  exec(instance: InstanceRef, command: Command, options?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** Stops and removes services or the whole environment; removing what does not exist succeeds. */
+  destroy(request: DestroyRequest): Promise<void>;
+  /** Everything this driver created, with its owner. */
+  listOwned(): Promise<OwnedResource[]>;
+  /** Removes everything owned by an environment not in `live`. */
+  sweep(live: EnvironmentRef[]): Promise<SweepReport>;
+  /**
+   * Stops supervising and releases the driver's resources, leaving workloads running: a later
+   * driver instance on the same state adopts them. Use `destroy` or `sweep` to stop workloads.
+   */
+  close(): Promise<void>;
+}
+
+/** Options every driver factory accepts; drivers extend it with their own. */
+export interface DriverFactoryOptions {
+  /** Folder where the driver keeps its durable state (records, checkouts, logs). */
+  stateDir: string;
+}
+
+export type DriverFactory<D extends RuntimeDriver = RuntimeDriver> = (options: DriverFactoryOptions) => D;
+

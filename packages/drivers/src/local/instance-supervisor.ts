@@ -1,0 +1,313 @@
+// Supervises one replica of a service: its init steps, its main process and its sidecars, each a
+// process group. Runs probes, restarts with exponential backoff, and keeps the durable record up to
+// date so a later driver can adopt what is running.
+import type { EnvMap, Probe } from '@slipway/contract';
+import { probeTimings, restartDelayMs, type BackoffSettings, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
+import { DEFAULT_ROTATION, logTail, rotateIfLarge, type RotationSettings } from './log-files.ts';
+import { appendLine, argv, isSameProcess, spawnGroup, stopGroup, watchAdopted, type Running } from './process-group.ts';
+import { runProbe, type ProbeTarget } from './probes.ts';
+import type { Endpoint, InstanceRecord, ServiceRecord } from './state-files.ts';
+
+export interface SupervisorSettings {
+  backoff: BackoffSettings;
+  /** Time between SIGTERM and SIGKILL when stopping. */
+  graceMs: number;
+  /** A process that ran this long resets the backoff. */
+  stableMs: number;
+  rotation: RotationSettings;
+}
+
+export interface InstanceHost {
+  readonly settings: SupervisorSettings;
+  workdir(service: ServiceRecord): string;
+  /** Variables for a process of this instance; missing secrets are named. */
+  environment(service: ServiceRecord, instance: InstanceRecord, extra?: { env?: EnvMap; endpoints?: Endpoint[] }): { values: Record<string, string>; missingSecrets: string[] };
+  logPath(service: string, replica: number, container?: string): string;
+  persist(): void;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+function describeExit(exit: ExitInfo): string {
+  if (exit.code !== null) return `exited with code ${exit.code}`;
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  return 'ended (exit code unknown: the process was adopted)';
+}
+
+export class InstanceSupervisor {
+  private state: InstanceState = 'starting';
+  private message: string | undefined;
+  private readonly lifetime = new AbortController();
+  private main: Running | undefined;
+  private probes: AbortController | undefined;
+  private livenessKill: string | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly sidecarLoops: Promise<void>[] = [];
+  private readonly sidecarsRunning = new Map<string, Running>();
+  private rotationTimer: NodeJS.Timeout | undefined;
+  /** Set when the process ended and not ready since: the instance shows as crash-looping while it restarts. */
+  private crashedSinceReady = false;
+
+  constructor(
+    private readonly host: InstanceHost,
+    readonly service: ServiceRecord,
+    readonly record: InstanceRecord,
+  ) {}
+
+  get name(): string {
+    return `${this.service.spec.name}-${this.record.replica}`;
+  }
+
+  /** Starts supervising; with `adopt`, processes still running from the record are kept. */
+  start(adopt: boolean): void {
+    this.loop = this.run(adopt);
+    for (const sidecar of this.service.spec.sidecars) this.sidecarLoops.push(this.runSidecar(sidecar.name, adopt));
+    this.rotationTimer = setInterval(() => this.rotateLogs(), 5_000);
+    this.rotationTimer.unref();
+  }
+
+  private rotateLogs(): void {
+    const rotation = this.host.settings.rotation ?? DEFAULT_ROTATION;
+    rotateIfLarge(this.host.logPath(this.service.spec.name, this.record.replica), rotation);
+    for (const sidecar of this.service.spec.sidecars) rotateIfLarge(this.host.logPath(this.service.spec.name, this.record.replica, sidecar.name), rotation);
+  }
+
+  private get logPath(): string {
+    return this.host.logPath(this.service.spec.name, this.record.replica);
+  }
+
+  private note(text: string): void {
+    appendLine(this.logPath, `[slipway] ${new Date().toISOString()} ${this.name}: ${text}`);
+  }
+
+  private async run(adopt: boolean): Promise<void> {
+    const signal = this.lifetime.signal;
+    let adopted = adopt && this.record.main !== undefined && isSameProcess(this.record.main) ? this.record.main : undefined;
+    let attempt = 0;
+    while (!signal.aborted) {
+      let running: Running;
+      if (adopted) {
+        running = { ...adopted, exited: watchAdopted(adopted) };
+        adopted = undefined;
+      } else {
+        if (this.record.main) {
+          // A process of an earlier driver that is gone, or one we could not adopt: make sure its group is gone too.
+          await stopGroup(this.record.main, 0);
+          this.record.main = undefined;
+        }
+        const environment = this.host.environment(this.service, this.record);
+        if (environment.missingSecrets.length > 0) {
+          this.state = 'stopped';
+          this.message = `waiting for an apply with the secrets ${environment.missingSecrets.join(', ')}`;
+          this.host.persist();
+          return;
+        }
+        const init = await this.runInitSteps(environment.values, signal);
+        if (signal.aborted) return;
+        if (init) {
+          this.record.lastExit = { ...init.exit, reason: `init step "${init.step}" failed` };
+          this.record.restarts += 1;
+          this.crashedSinceReady = true;
+          this.state = 'crash-looping';
+          this.message = `init step "${init.step}" ${describeExit(init.exit)}; the service is not started`;
+          this.host.persist();
+          attempt += 1;
+          await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
+          continue;
+        }
+        const run = this.service.spec.run!;
+        this.note(`starting ${typeof run.command === 'string' ? run.command : run.command.join(' ')}`);
+        running = spawnGroup(argv(run.command), { cwd: this.host.workdir(this.service), env: environment.values, logPath: this.logPath });
+        this.record.main = { pid: running.pid, startTime: running.startTime, startedAt: new Date().toISOString() };
+        this.host.persist();
+      }
+      this.main = running;
+      this.livenessKill = undefined;
+      this.state = 'starting';
+      if (!this.crashedSinceReady) this.message = undefined;
+      this.startProbes(running);
+      const stop = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+      const exit = await Promise.race([running.exited, stop]);
+      this.probes?.abort();
+      if (!exit || signal.aborted) return;
+      // Whatever the leader left behind in its group goes with it.
+      await stopGroup(running, 0);
+      const startedAt = Date.parse(this.record.main?.startedAt ?? '') || Date.now();
+      if (Date.now() - startedAt >= this.host.settings.stableMs) attempt = 0;
+      this.record.main = undefined;
+      this.record.lastExit = this.livenessKill ? { ...exit, reason: this.livenessKill } : exit;
+      this.record.restarts += 1;
+      this.crashedSinceReady = true;
+      this.state = 'crash-looping';
+      this.message = this.livenessKill ? `restarted: ${this.livenessKill}` : `the process ${describeExit(exit)}`;
+      this.note(this.message);
+      this.host.persist();
+      attempt += 1;
+      await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
+    }
+  }
+
+  /** Runs init steps in order; returns the first that failed. */
+  private async runInitSteps(values: Record<string, string>, signal: AbortSignal): Promise<{ step: string; exit: ExitInfo } | undefined> {
+    for (const step of this.service.spec.initContainers) {
+      const { values: stepValues } = this.host.environment(this.service, this.record, step.env ? { env: step.env } : {});
+      this.note(`init step ${step.name}`);
+      const running = spawnGroup(argv(step.command), { cwd: this.host.workdir(this.service), env: { ...values, ...stepValues }, logPath: this.logPath });
+      this.main = running;
+      const stop = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+      const exit = await Promise.race([running.exited, stop]);
+      this.main = undefined;
+      if (!exit) {
+        await stopGroup(running, this.host.settings.graceMs);
+        return undefined;
+      }
+      if (exit.code !== 0) return { step: step.name, exit };
+    }
+    return undefined;
+  }
+
+  private async runSidecar(name: string, adopt: boolean): Promise<void> {
+    const signal = this.lifetime.signal;
+    const sidecar = this.service.spec.sidecars.find((s) => s.name === name)!;
+    const recorded = this.record.sidecars[name];
+    let adopted = adopt && recorded && isSameProcess(recorded) ? recorded : undefined;
+    let attempt = 0;
+    while (!signal.aborted) {
+      let running: Running;
+      const logPath = this.host.logPath(this.service.spec.name, this.record.replica, name);
+      if (adopted) {
+        running = { ...adopted, exited: watchAdopted(adopted) };
+        adopted = undefined;
+      } else {
+        const old = this.record.sidecars[name];
+        if (old) await stopGroup(old, 0);
+        const environment = this.host.environment(this.service, this.record, { ...(sidecar.env ? { env: sidecar.env } : {}), endpoints: this.record.sidecarEndpoints[name] ?? [] });
+        if (environment.missingSecrets.length > 0 || !sidecar.command) return;
+        running = spawnGroup(argv(sidecar.command, sidecar.args), { cwd: this.host.workdir(this.service), env: environment.values, logPath });
+        this.record.sidecars[name] = { pid: running.pid, startTime: running.startTime, startedAt: new Date().toISOString() };
+        this.host.persist();
+      }
+      this.sidecarsRunning.set(name, running);
+      const stop = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+      const exit = await Promise.race([running.exited, stop]);
+      if (!exit || signal.aborted) return;
+      this.sidecarsRunning.delete(name);
+      delete this.record.sidecars[name];
+      appendLine(logPath, `[slipway] sidecar ${name} ${describeExit(exit)}`);
+      this.host.persist();
+      attempt += 1;
+      await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
+    }
+  }
+
+  private probeTarget(): ProbeTarget {
+    const endpoints = this.record.endpoints;
+    return {
+      hostPortOf: (port) => (port === undefined ? endpoints[0]?.hostPort : endpoints.find((e) => e.port === port)?.hostPort),
+      cwd: this.host.workdir(this.service),
+      env: this.host.environment(this.service, this.record).values,
+      logPath: this.logPath,
+    };
+  }
+
+  private startProbes(running: Running): void {
+    const controller = new AbortController();
+    this.probes = controller;
+    const spec = this.service.spec;
+    // Without a readiness probe, a service with a port is ready once the port accepts connections.
+    const readiness: Partial<Probe> | undefined = spec.readiness ?? (this.record.endpoints.length > 0 ? { tcp: {}, period: '200ms' } : undefined);
+    if (readiness) void this.probeLoop(readiness, 'readiness', running, controller.signal);
+    else {
+      this.state = 'ready';
+      this.crashedSinceReady = false;
+    }
+    if (spec.liveness) void this.probeLoop(spec.liveness, 'liveness', running, controller.signal);
+  }
+
+  private async probeLoop(probe: Partial<Probe>, kind: 'readiness' | 'liveness', running: Running, signal: AbortSignal): Promise<void> {
+    const timings = probeTimings(probe);
+    let failures = 0;
+    let successes = 0;
+    await sleep(timings.initialDelayMs, signal);
+    while (!signal.aborted) {
+      const outcome = await runProbe(probe, this.probeTarget(), timings.timeoutMs);
+      if (signal.aborted) return;
+      if (outcome.ok) {
+        failures = 0;
+        successes += 1;
+        if (kind === 'readiness' && successes >= timings.successThreshold && this.state !== 'ready') {
+          this.state = 'ready';
+          this.message = undefined;
+          this.crashedSinceReady = false;
+        }
+      } else {
+        successes = 0;
+        failures += 1;
+        if (failures >= timings.failureThreshold) {
+          if (kind === 'readiness') {
+            this.state = 'unhealthy';
+            this.message = `readiness probe failed ${failures} times: ${outcome.message}`;
+          } else {
+            this.livenessKill = `liveness probe failed ${failures} times: ${outcome.message}`;
+            this.note(this.livenessKill);
+            await stopGroup(running, this.host.settings.graceMs);
+            return;
+          }
+        }
+      }
+      await sleep(timings.periodMs, signal);
+    }
+  }
+
+  status(envStatus: Pick<InstanceStatus, 'env'>): InstanceStatus {
+    const main = this.record.main;
+    const state = this.state === 'starting' && this.crashedSinceReady ? 'crash-looping' : this.state;
+    const troubled = state === 'crash-looping' || state === 'unhealthy';
+    return {
+      env: envStatus.env,
+      service: this.service.spec.name,
+      replica: this.record.replica,
+      name: this.name,
+      state,
+      specHash: this.service.specHash,
+      endpoints: this.record.endpoints.map((e) => ({ port: e.port, host: '127.0.0.1', hostPort: e.hostPort })),
+      ...(main ? { runtimeId: String(main.pid), startedAt: main.startedAt } : {}),
+      restarts: this.record.restarts,
+      ...(this.record.lastExit ? { lastExit: this.record.lastExit } : {}),
+      ...(this.message ? { message: this.message } : {}),
+      ...(troubled ? { logTail: logTail(this.logPath) } : {}),
+    };
+  }
+
+  /** Stops supervising and stops the processes: SIGTERM, then SIGKILL after the grace period. */
+  async stop(): Promise<void> {
+    this.detach();
+    const stopping: Promise<void>[] = [];
+    if (this.main) stopping.push(stopGroup(this.main, this.host.settings.graceMs));
+    if (this.record.main) stopping.push(stopGroup(this.record.main, this.host.settings.graceMs));
+    for (const running of this.sidecarsRunning.values()) stopping.push(stopGroup(running, this.host.settings.graceMs));
+    for (const recorded of Object.values(this.record.sidecars)) stopping.push(stopGroup(recorded, this.host.settings.graceMs));
+    await Promise.all(stopping);
+    await Promise.all([this.loop, ...this.sidecarLoops]);
+    this.record.main = undefined;
+    this.record.sidecars = {};
+    this.state = 'stopped';
+  }
+
+  /** Stops supervising, leaving the processes running for a later driver to adopt. */
+  detach(): void {
+    this.lifetime.abort();
+    this.probes?.abort();
+    if (this.rotationTimer) clearInterval(this.rotationTimer);
+  }
+}

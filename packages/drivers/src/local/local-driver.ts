@@ -1,0 +1,779 @@
+// The `local` runtime: environments run as supervised process groups on this machine, from a git
+// worktree of the environment's commit. State lives under `stateDir`:
+//   repos/<hash>.git              bare mirrors of repositories
+//   checkouts/<env key>/<sha>/    worktrees, one per environment and commit
+//   builds/<env key>/<sha>/       markers of install and build steps that succeeded
+//   envs/<env key>.json           services, instances, processes (pid + start time), ports, spec hashes
+//   jobs/<env key>/<run id>.json  job runs: running (pid) or done (result)
+//   logs/<env key>/…              instance, build and job logs, rotated
+// Processes carry SLIPWAY_OWNER=<driver tag>:<env key> in their environment — the local runtime's
+// label — so sweep finds them through /proc even when the driver died before recording them.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command, EnvMap, ResolvedService } from '@slipway/contract';
+import {
+  DEFAULT_BACKOFF,
+  environmentKey,
+  hashText,
+  notReadyReasons,
+  ownerLabels,
+  parseEnvironmentKey,
+  resolveVariables,
+  serviceReadiness,
+  specHash,
+  type ApplyRequest,
+  type ApplyResult,
+  type BackoffSettings,
+  type DestroyRequest,
+  type DriverFactoryOptions,
+  type EnvironmentRef,
+  type ExecResult,
+  type InstanceRef,
+  type InstanceStatus,
+  type JobResult,
+  type JobRunRequest,
+  type LogOptions,
+  type OwnedResource,
+  type PreparedSource,
+  type PrepareSourceRequest,
+  type DriverProblem,
+  type DriverResult,
+  type RuntimeDriver,
+  type SecretValues,
+  type ServiceReport,
+  type SweepReport,
+} from '@slipway/core';
+import { InstanceSupervisor, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
+import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log-files.ts';
+import { allocatePort, portIsFree } from './ports.ts';
+import { appendLine, argv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
+import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from './source.ts';
+import { listJson, readJson, remove, writeJson, type EnvironmentRecord, type InstanceRecord, type JobRecord, type ServiceRecord, type Endpoint } from './state-files.ts';
+
+export interface LocalDriverOptions extends DriverFactoryOptions {
+  /** Restart backoff; 1 s doubling to 30 s by default. */
+  backoff?: BackoffSettings;
+  /** Time between SIGTERM and SIGKILL when stopping a process group; 10 s by default. */
+  graceMs?: number;
+  /** A process that ran this long resets its backoff; 10 s by default. */
+  stableMs?: number;
+  rotation?: RotationSettings;
+  /** Longest install or build step; 30 minutes by default. */
+  buildTimeoutMs?: number;
+  /** Variables every process starts with (before the rendered ones); PATH, HOME, locale and TMPDIR of the server by default. */
+  baseEnv?: Record<string, string>;
+}
+
+export const OWNER_VARIABLE = 'SLIPWAY_OWNER';
+
+interface EnvRuntime {
+  key: string;
+  record: EnvironmentRecord;
+  supervisors: Map<string, InstanceSupervisor>;
+  /** Latest secrets given by apply: memory only. */
+  secrets: SecretValues;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function defaultBaseEnv(): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const name of ['HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'USER']) {
+    const value = process.env[name];
+    if (value !== undefined) base[name] = value;
+  }
+  // The node running Slipway is on PATH first, so `node …` commands find it.
+  base.PATH = [dirname(process.execPath), process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':');
+  return base;
+}
+
+function problem(outcome: DriverProblem['outcome'], reason: string, tail?: string): DriverProblem {
+  return { outcome, reason, ...(tail ? { logTail: tail } : {}) };
+}
+
+function commandText(command: Command): string {
+  return typeof command === 'string' ? command : command.join(' ');
+}
+
+export class LocalDriver implements RuntimeDriver {
+  readonly name = 'local';
+  readonly stateDir: string;
+  private readonly settings: SupervisorSettings;
+  private readonly buildTimeoutMs: number;
+  private readonly baseEnv: Record<string, string>;
+  /** Distinguishes this state folder's processes from another driver's on the same machine. */
+  private readonly ownerTag: string;
+  private readonly envs = new Map<string, EnvRuntime>();
+  private loaded: Promise<void> | undefined;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly jobsInFlight = new Map<string, Promise<JobResult>>();
+  private readonly reservedPorts = new Set<number>();
+  private closed = false;
+
+  constructor(options: LocalDriverOptions) {
+    this.stateDir = resolve(options.stateDir);
+    this.settings = {
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      graceMs: options.graceMs ?? 10_000,
+      stableMs: options.stableMs ?? 10_000,
+      rotation: options.rotation ?? DEFAULT_ROTATION,
+    };
+    this.buildTimeoutMs = options.buildTimeoutMs ?? 30 * 60_000;
+    this.baseEnv = options.baseEnv ?? defaultBaseEnv();
+    this.ownerTag = hashText(this.stateDir);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Paths and state
+
+  private dir(...parts: string[]): string {
+    return join(this.stateDir, ...parts);
+  }
+
+  private checkoutPath(env: EnvironmentRef, sha: string): string {
+    return this.dir('checkouts', environmentKey(env), sha);
+  }
+
+  private logPath(key: string, service: string, replica: number, container?: string): string {
+    return this.dir('logs', key, `${service}-${replica}${container ? `.${container}` : ''}.log`);
+  }
+
+  /** Loads records once and adopts (or restarts) what they describe. */
+  private load(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the local driver is closed'));
+    this.loaded ??= (async () => {
+      for (const file of listJson(this.dir('envs'))) {
+        const record = readJson<EnvironmentRecord>(file);
+        if (!record) continue;
+        const rt: EnvRuntime = { key: environmentKey(record.env), record, supervisors: new Map(), secrets: {} };
+        this.envs.set(rt.key, rt);
+        for (const service of Object.values(record.services)) {
+          if (!service.spec.run) continue;
+          for (const instance of service.instances) this.supervise(rt, service, instance);
+        }
+      }
+    })();
+    return this.loaded;
+  }
+
+  private persist(rt: EnvRuntime): void {
+    if (this.closed) return;
+    writeJson(this.dir('envs', `${rt.key}.json`), rt.record);
+  }
+
+  /** Runs `task` after every earlier task of the same key: one change at a time per environment. */
+  private locked<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    this.locks.set(
+      key,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  private runtimeOf(env: EnvironmentRef): EnvRuntime {
+    const key = environmentKey(env);
+    let rt = this.envs.get(key);
+    if (!rt) {
+      rt = { key, record: { env: { ...env }, services: {} }, supervisors: new Map(), secrets: {} };
+      this.envs.set(key, rt);
+    }
+    return rt;
+  }
+
+  private host(rt: EnvRuntime): InstanceHost {
+    return {
+      settings: this.settings,
+      workdir: (service) => folderIn(this.checkoutPath(rt.record.env, service.commit), service.spec.run?.workdir) ?? this.checkoutPath(rt.record.env, service.commit),
+      environment: (service, instance, extra) => this.processEnvironment(rt, service, instance, extra),
+      logPath: (service, replica, container) => this.logPath(rt.key, service, replica, container),
+      persist: () => this.persist(rt),
+    };
+  }
+
+  private processEnvironment(
+    rt: EnvRuntime,
+    service: ServiceRecord,
+    instance: InstanceRecord,
+    extra: { env?: EnvMap; endpoints?: Endpoint[] } = {},
+  ): { values: Record<string, string>; missingSecrets: string[] } {
+    const extraEnv = Object.fromEntries(Object.entries(extra.env ?? {}).map(([k, v]) => [k, typeof v === 'object' ? v : String(v)]));
+    const { values, missingSecrets } = resolveVariables({ ...service.spec.env, ...extraEnv }, rt.secrets);
+    const endpoints = extra.endpoints ?? instance.endpoints;
+    const ports: Record<string, string> = {};
+    if (endpoints[0]) ports.PORT = String(endpoints[0].hostPort);
+    for (const e of endpoints) ports[`PORT_${e.port}`] = String(e.hostPort);
+    return {
+      values: {
+        ...this.baseEnv,
+        ...values,
+        ...ports,
+        ...this.labelVariables(rt),
+        SLIPWAY_SERVICE: service.spec.name,
+        SLIPWAY_INSTANCE: `${service.spec.name}-${instance.replica}`,
+      },
+      missingSecrets,
+    };
+  }
+
+  private labelVariables(rt: EnvRuntime): Record<string, string> {
+    return {
+      [OWNER_VARIABLE]: `${this.ownerTag}:${rt.key}`,
+      SLIPWAY_WORKSPACE: rt.record.env.workspace,
+      SLIPWAY_APP: rt.record.env.app,
+      SLIPWAY_ENV_ID: rt.record.env.envId,
+    };
+  }
+
+  private supervise(rt: EnvRuntime, service: ServiceRecord, instance: InstanceRecord): InstanceSupervisor {
+    const supervisor = new InstanceSupervisor(this.host(rt), service, instance);
+    rt.supervisors.set(`${service.spec.name}/${instance.replica}`, supervisor);
+    supervisor.start(true);
+    return supervisor;
+  }
+
+  private takenPorts(): Set<number> {
+    const taken = new Set(this.reservedPorts);
+    for (const rt of this.envs.values()) {
+      for (const service of Object.values(rt.record.services)) {
+        for (const instance of service.instances) {
+          for (const e of instance.endpoints) taken.add(e.hostPort);
+          for (const list of Object.values(instance.sidecarEndpoints)) for (const e of list) taken.add(e.hostPort);
+        }
+      }
+    }
+    return taken;
+  }
+
+  private async newEndpoints(ports: { port: number }[], pinned?: number): Promise<Endpoint[]> {
+    const endpoints: Endpoint[] = [];
+    for (const [index, p] of ports.entries()) {
+      const hostPort = index === 0 && pinned !== undefined ? pinned : await allocatePort(this.takenPorts());
+      this.reservedPorts.add(hostPort);
+      endpoints.push({ port: p.port, hostPort });
+    }
+    return endpoints;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Source
+
+  async prepareSource(request: PrepareSourceRequest): Promise<DriverResult<PreparedSource>> {
+    await this.load();
+    const key = environmentKey(request.env);
+    let sha: string;
+    let checkout: string;
+    try {
+      const found = await this.locked(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
+      sha = found.sha;
+      checkout = this.checkoutPath(request.env, sha);
+      await this.locked(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
+    } catch (error) {
+      if (error instanceof GitError) return problem('failed', error.message);
+      return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
+    }
+    const staticRoots: Record<string, string> = {};
+    for (const service of request.services) {
+      const source = service.run ?? service.static;
+      if (!source) continue;
+      const workdir = folderIn(checkout, source.workdir);
+      if (!workdir || !existsSync(workdir)) return problem('failed', `services.${service.name}: the workdir "${source.workdir}" is not a folder of the repository at ${sha.slice(0, 7)}`);
+      const { values, missingSecrets } = resolveVariables(service.env, request.secrets);
+      if (missingSecrets.length > 0) return problem('errored', `services.${service.name}: secrets not provided: ${missingSecrets.join(', ')}`);
+      const kind = service.run ? 'run' : 'static';
+      for (const step of ['install', 'build'] as const) {
+        const command = source[step];
+        if (!command) continue;
+        const marker = this.dir('builds', key, sha, `${service.name}.${kind}.${step}.${specHash({ command, workdir: source.workdir })}`);
+        if (existsSync(marker)) continue;
+        const logPath = this.dir('logs', key, 'builds', `${sha.slice(0, 12)}-${service.name}-${step}.log`);
+        remove(logPath);
+        appendLine(logPath, `[slipway] services.${service.name} ${kind}.${step}: ${commandText(command)}`);
+        const env = { ...this.baseEnv, ...values, ...this.labelVariables(this.runtimeOf(request.env)), SLIPWAY_SERVICE: service.name };
+        const running = spawnGroup(argv(command), { cwd: workdir, env, logPath });
+        const exit = await this.waitWithTimeout(running, this.buildTimeoutMs);
+        if (exit === 'timeout') {
+          return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, logTail(logPath));
+        }
+        if (exit.code !== 0) {
+          const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+          return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" ${how}`, logTail(logPath));
+        }
+        writeMarker(marker);
+      }
+      if (service.static) {
+        const output = folderIn(workdir, service.static.output);
+        if (!output || !existsSync(output)) {
+          return problem('failed', `services.${service.name}: the static output folder "${service.static.output}" does not exist after the build`);
+        }
+        staticRoots[service.name] = output;
+      }
+    }
+    return { outcome: 'succeeded', commit: sha, staticRoots };
+  }
+
+  private async waitWithTimeout(running: Running, timeoutMs: number) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, timeoutMs))));
+    const exit = await Promise.race([running.exited, timeout]);
+    clearTimeout(timer);
+    if (exit === 'timeout') await stopGroup(running, Math.min(this.settings.graceMs, 5_000));
+    return exit;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Services
+
+  async apply(request: ApplyRequest): Promise<ApplyResult> {
+    await this.load();
+    const key = environmentKey(request.env);
+    const outcome = await this.locked(key, () => this.applyLocked(request));
+    if (outcome.outcome !== 'succeeded' || request.waitFor !== 'ready') return outcome;
+    const waited = await this.waitReady(request, outcome.services);
+    if (waited) return waited;
+    const rt = this.runtimeOf(request.env);
+    return { outcome: 'succeeded', services: outcome.services.map((r) => ({ ...r, instances: this.statusOf(rt, r.service) })) };
+  }
+
+  private async applyLocked(request: ApplyRequest): Promise<ApplyResult> {
+    const rt = this.runtimeOf(request.env);
+    rt.secrets = { ...request.secrets };
+    const checkout = this.checkoutPath(request.env, request.commit);
+    if (!existsSync(join(checkout, '.git'))) {
+      return problem('errored', `commit ${request.commit} is not checked out for this environment: call prepareSource first`);
+    }
+    const unknown = (request.only ?? []).filter((name) => !request.services.some((s) => s.name === name));
+    if (unknown.length > 0) return problem('failed', `no service named ${unknown.join(', ')} in the environment`);
+    const targets = request.only ? request.services.filter((s) => request.only!.includes(s.name)) : request.services;
+    const reports: ServiceReport[] = [];
+    for (const spec of targets) {
+      const report = await this.applyService(rt, spec, request, checkout);
+      if ('reason' in report) {
+        this.persist(rt);
+        return report;
+      }
+      reports.push(report);
+    }
+    if (!request.only) {
+      for (const [name, record] of Object.entries(rt.record.services)) {
+        if (targets.some((s) => s.name === name)) continue;
+        await this.removeService(rt, name);
+        reports.push({ service: name, action: 'removed', specHash: record.specHash, instances: [] });
+      }
+    }
+    this.persist(rt);
+    await this.pruneCheckouts(rt, request.commit);
+    return { outcome: 'succeeded', services: reports.map((r) => ({ ...r, instances: r.action === 'removed' ? [] : this.statusOf(rt, r.service) })) };
+  }
+
+  private async applyService(rt: EnvRuntime, spec: ResolvedService, request: ApplyRequest, checkout: string): Promise<ServiceReport | DriverProblem> {
+    const existing = rt.record.services[spec.name];
+    if (spec.static) {
+      const root = folderIn(folderIn(checkout, spec.static.workdir) ?? checkout, spec.static.output);
+      if (!root || !existsSync(root)) return problem('failed', `services.${spec.name}: the static output folder "${spec.static.output}" was not built: run prepareSource first`);
+      const hash = specHash({ spec, commit: request.commit });
+      if (existing?.specHash === hash) return { service: spec.name, action: 'unchanged', specHash: hash, instances: [], staticRoot: root };
+      if (existing) await this.removeService(rt, spec.name);
+      rt.record.services[spec.name] = { spec, commit: request.commit, specHash: hash, staticRoot: root, instances: [] };
+      return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [], staticRoot: root };
+    }
+    if (!spec.run) {
+      return problem('failed', `services.${spec.name} has no run section: the local runtime starts processes from the checkout (image and build need the docker runtime)`);
+    }
+    const workdir = folderIn(checkout, spec.run.workdir);
+    if (!workdir || !existsSync(workdir)) return problem('failed', `services.${spec.name}: the workdir "${spec.run.workdir}" is not a folder of the repository`);
+    const withoutCommand = spec.sidecars.find((s) => !s.command);
+    if (withoutCommand) return problem('failed', `services.${spec.name}.sidecars.${withoutCommand.name} has no command: the local runtime runs sidecars as processes`);
+    const secretsNeeded = [spec.env, ...spec.initContainers.map((i) => i.env ?? {}), ...spec.sidecars.map((s) => s.env ?? {})];
+    const missing = secretsNeeded.flatMap((env) => resolveVariables(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'object' ? v : String(v)])), rt.secrets).missingSecrets);
+    if (missing.length > 0) return problem('errored', `services.${spec.name}: secrets not provided: ${[...new Set(missing)].join(', ')}`);
+
+    const hash = specHash({ spec: { ...spec, replicas: 0 }, commit: request.commit, revision: request.revision ?? '' });
+    const pinned = request.hostPorts?.[spec.name];
+    if (pinned !== undefined) {
+      if (spec.ports.length === 0) return problem('failed', `services.${spec.name} has no port, so host port ${pinned} cannot be given to it`);
+      const ours = existing?.instances[0]?.endpoints[0]?.hostPort === pinned;
+      if (!ours && (this.takenPorts().has(pinned) || !(await portIsFree(pinned)))) {
+        return problem('failed', `services.${spec.name}: host port ${pinned} is already in use; choose another port or stop what listens on it`);
+      }
+    }
+    if (existing && existing.specHash === hash && (pinned === undefined || existing.instances[0]?.endpoints[0]?.hostPort === pinned)) {
+      existing.spec = spec;
+      const changed = await this.scale(rt, existing, spec.replicas);
+      return { service: spec.name, action: changed ? 'updated' : 'unchanged', specHash: hash, instances: [] };
+    }
+    if (existing) await this.removeService(rt, spec.name);
+    const record: ServiceRecord = { spec, commit: request.commit, specHash: hash, instances: [] };
+    rt.record.services[spec.name] = record;
+    await this.scale(rt, record, spec.replicas, pinned);
+    return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [] };
+  }
+
+  /** Removes checkouts of commits no service of the environment runs from any more (a patch replaced them). */
+  private async pruneCheckouts(rt: EnvRuntime, current: string): Promise<void> {
+    const inUse = new Set([current, ...Object.values(rt.record.services).map((s) => s.commit)]);
+    const stale = this.listDir(this.dir('checkouts', rt.key)).filter((sha) => !inUse.has(sha));
+    if (stale.length === 0) return;
+    for (const sha of stale) {
+      remove(this.dir('checkouts', rt.key, sha));
+      remove(this.dir('builds', rt.key, sha));
+    }
+    await pruneWorktrees(this.dir('repos'));
+  }
+
+  /** Brings the number of replicas to `replicas`; restarts supervision of replicas that stopped for want of secrets. */
+  private async scale(rt: EnvRuntime, service: ServiceRecord, replicas: number, pinned?: number): Promise<boolean> {
+    let changed = false;
+    while (service.instances.length > replicas) {
+      const instance = service.instances.pop()!;
+      await this.stopInstance(rt, service, instance);
+      changed = true;
+    }
+    for (let replica = 0; replica < replicas; replica++) {
+      let instance = service.instances[replica];
+      if (!instance) {
+        const sidecarEndpoints: Record<string, Endpoint[]> = {};
+        for (const sidecar of service.spec.sidecars) sidecarEndpoints[sidecar.name] = await this.newEndpoints(sidecar.ports ?? []);
+        instance = { replica, endpoints: await this.newEndpoints(service.spec.ports, replica === 0 ? pinned : undefined), sidecarEndpoints, sidecars: {}, restarts: 0 };
+        service.instances.push(instance);
+        changed = true;
+      }
+      const supervisor = rt.supervisors.get(`${service.spec.name}/${replica}`);
+      if (!supervisor || supervisor.status(rt.record).state === 'stopped') {
+        supervisor?.detach();
+        this.supervise(rt, service, instance);
+      }
+    }
+    this.persist(rt);
+    for (const instance of service.instances) {
+      for (const e of [...instance.endpoints, ...Object.values(instance.sidecarEndpoints).flat()]) this.reservedPorts.delete(e.hostPort);
+    }
+    return changed;
+  }
+
+  private async stopInstance(rt: EnvRuntime, service: ServiceRecord, instance: InstanceRecord): Promise<void> {
+    const key = `${service.spec.name}/${instance.replica}`;
+    const supervisor = rt.supervisors.get(key);
+    rt.supervisors.delete(key);
+    if (supervisor) await supervisor.stop();
+    const leftovers = [instance.main, ...Object.values(instance.sidecars)].filter((p) => p !== undefined);
+    await Promise.all(leftovers.map((p) => stopGroup(p, this.settings.graceMs)));
+  }
+
+  private async removeService(rt: EnvRuntime, name: string): Promise<void> {
+    const service = rt.record.services[name];
+    if (!service) return;
+    await Promise.all(service.instances.map((instance) => this.stopInstance(rt, service, instance)));
+    delete rt.record.services[name];
+    this.persist(rt);
+  }
+
+  private async waitReady(request: ApplyRequest, reports: ServiceReport[]): Promise<DriverProblem | undefined> {
+    const deadline = Date.now() + (request.timeoutMs ?? 120_000);
+    const rt = this.runtimeOf(request.env);
+    const pending = reports.filter((r) => r.action !== 'removed' && rt.record.services[r.service]?.spec.run);
+    for (;;) {
+      let allReady = true;
+      for (const report of pending) {
+        const service = rt.record.services[report.service];
+        if (!service) continue;
+        const readiness = serviceReadiness(this.statusOf(rt, report.service), service.spec.replicas);
+        if (readiness.state === 'failed') return problem('failed', `services.${report.service}: ${readiness.reason}`, readiness.instance.logTail);
+        if (readiness.state !== 'ready') allReady = false;
+      }
+      if (allReady) return undefined;
+      if (Date.now() > deadline) {
+        const waiting = pending.flatMap((r) => this.statusOf(rt, r.service));
+        const troubled = waiting.find((i) => i.logTail);
+        return problem('failed', `not ready within ${request.timeoutMs ?? 120_000} ms: ${notReadyReasons(waiting)}`, troubled?.logTail);
+      }
+      await sleep(100);
+    }
+  }
+
+  private statusOf(rt: EnvRuntime, serviceName: string): InstanceStatus[] {
+    const service = rt.record.services[serviceName];
+    if (!service) return [];
+    return service.instances.map((instance) => {
+      const supervisor = rt.supervisors.get(`${serviceName}/${instance.replica}`);
+      if (supervisor) return supervisor.status(rt.record);
+      return {
+        env: rt.record.env,
+        service: serviceName,
+        replica: instance.replica,
+        name: `${serviceName}-${instance.replica}`,
+        state: 'stopped' as const,
+        specHash: service.specHash,
+        endpoints: instance.endpoints.map((e) => ({ port: e.port, host: '127.0.0.1', hostPort: e.hostPort })),
+        restarts: instance.restarts,
+        ...(instance.lastExit ? { lastExit: instance.lastExit } : {}),
+      };
+    });
+  }
+
+  async instances(env: EnvironmentRef, service?: string): Promise<InstanceStatus[]> {
+    await this.load();
+    const rt = this.envs.get(environmentKey(env));
+    if (!rt) return [];
+    return Object.keys(rt.record.services)
+      .filter((name) => service === undefined || name === service)
+      .flatMap((name) => this.statusOf(rt, name));
+  }
+
+  private instanceOf(ref: InstanceRef): { rt: EnvRuntime; service: ServiceRecord; instance: InstanceRecord } {
+    const rt = this.envs.get(environmentKey(ref.env));
+    const service = rt?.record.services[ref.service];
+    const instance = service?.instances.find((i) => i.replica === ref.replica);
+    if (!rt || !service || !instance) throw new Error(`no instance ${ref.service}-${ref.replica} in environment ${ref.env.envId}`);
+    if (ref.container && !service.spec.sidecars.some((s) => s.name === ref.container)) {
+      throw new Error(`instance ${ref.service}-${ref.replica} has no sidecar ${ref.container}`);
+    }
+    return { rt, service, instance };
+  }
+
+  async *logs(ref: InstanceRef, options: LogOptions = {}): AsyncGenerator<string> {
+    await this.load();
+    const { rt } = this.instanceOf(ref);
+    yield* readLog(this.logPath(rt.key, ref.service, ref.replica, ref.container), options);
+  }
+
+  async exec(ref: InstanceRef, command: Command, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
+    await this.load();
+    const { rt, service, instance } = this.instanceOf(ref);
+    const sidecar = ref.container ? service.spec.sidecars.find((s) => s.name === ref.container) : undefined;
+    const { values } = this.processEnvironment(rt, service, instance, sidecar ? { ...(sidecar.env ? { env: sidecar.env } : {}), endpoints: instance.sidecarEndpoints[sidecar.name] ?? [] } : {});
+    const cwd = this.host(rt).workdir(service);
+    const [file, ...args] = argv(command);
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    return new Promise<ExecResult>((resolvePromise) => {
+      const child = spawn(file!, args, { cwd, env: values, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      let timedOut = false;
+      const collect = (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        if (output.length > 1024 * 1024) output = output.slice(output.length - 1024 * 1024);
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (child.pid) signalGroup(child.pid, 'SIGKILL');
+      }, timeoutMs);
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        resolvePromise({ exitCode: 127, output: `${output}${error.message}\n`, timedOut });
+      });
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        if (child.pid) signalGroup(child.pid, 'SIGKILL');
+        resolvePromise({ exitCode: code, output, timedOut });
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Jobs
+
+  async runJob(request: JobRunRequest): Promise<JobResult> {
+    await this.load();
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(request.runId)) {
+      return { outcome: 'errored', reason: `run id ${JSON.stringify(request.runId)} must be letters, digits, ".", "_" and "-"` };
+    }
+    const key = `${environmentKey(request.env)}/${request.runId}`;
+    const inFlight = this.jobsInFlight.get(key);
+    if (inFlight) return inFlight.then((r) => ('recorded' in r ? { ...r, recorded: true } : r));
+    const run = this.runJobOnce(request).finally(() => this.jobsInFlight.delete(key));
+    this.jobsInFlight.set(key, run);
+    return run;
+  }
+
+  private async runJobOnce(request: JobRunRequest): Promise<JobResult> {
+    const envKey = environmentKey(request.env);
+    const recordPath = this.dir('jobs', envKey, `${request.runId}.json`);
+    const exitFile = this.dir('jobs', envKey, `${request.runId}.exit`);
+    const logPath = this.dir('logs', envKey, 'jobs', `${request.runId}.log`);
+    const record = readJson<JobRecord>(recordPath);
+    if (record?.status === 'done' && record.result) {
+      return 'recorded' in record.result ? { ...record.result, recorded: true } : record.result;
+    }
+    const job = request.job;
+    let exit: { code: number | null; timedOut: boolean; lost?: boolean };
+    let startedAt: string;
+    if (record?.status === 'running' && record.process) {
+      // Started by an earlier driver: wait for it rather than run the job a second time.
+      startedAt = record.process.startedAt;
+      exit = await this.waitAdoptedJob(record, exitFile);
+      const finished = readJson<JobRecord>(recordPath);
+      if (finished?.status === 'done' && finished.result) return 'recorded' in finished.result ? { ...finished.result, recorded: true } : finished.result;
+    } else {
+      const checkout = this.checkoutPath(request.env, request.commit);
+      if (!existsSync(join(checkout, '.git'))) {
+        return { outcome: 'errored', reason: `commit ${request.commit} is not checked out for this environment: call prepareSource first` };
+      }
+      if (job.fromService && !request.service?.run) {
+        return { outcome: 'errored', reason: `jobs.${job.name} runs from service ${job.fromService}, which was not given with a run section` };
+      }
+      if (!job.fromService) {
+        return { outcome: 'errored', reason: `jobs.${job.name} runs the image ${job.image ?? '(none)'}: the local runtime runs jobs fromService in the service's checkout` };
+      }
+      const cwd = folderIn(checkout, request.service?.run?.workdir);
+      if (!cwd || !existsSync(cwd)) return { outcome: 'errored', reason: `jobs.${job.name}: the workdir of service ${job.fromService} is not a folder of the repository` };
+      const { values, missingSecrets } = resolveVariables(job.env, request.secrets);
+      if (missingSecrets.length > 0) return { outcome: 'errored', reason: `jobs.${job.name}: secrets not provided: ${missingSecrets.join(', ')}` };
+      const rt = this.runtimeOf(request.env);
+      const env = { ...this.baseEnv, ...values, ...this.labelVariables(rt), SLIPWAY_JOB: job.name, SLIPWAY_JOB_RUN: request.runId };
+      remove(exitFile);
+      appendLine(logPath, `[slipway] jobs.${job.name} run ${request.runId}: ${commandText(job.command)}`);
+      // The shell records the exit code in a file, so a driver that restarts while the job runs still learns it.
+      const wrapper = ['/bin/sh', '-c', '"$@"; c=$?; echo "$c" > "$0.tmp" && mv "$0.tmp" "$0"; exit "$c"', exitFile, ...argv(job.command)];
+      const running = spawnGroup(wrapper, { cwd, env, logPath });
+      startedAt = new Date().toISOString();
+      const deadline = Date.now() + job.timeoutMs;
+      writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, status: 'running', process: { pid: running.pid, startTime: running.startTime, startedAt }, deadline } satisfies JobRecord);
+      const result = await this.waitWithTimeout(running, deadline - Date.now());
+      exit = result === 'timeout' ? { code: null, timedOut: true } : { code: result.code, timedOut: false };
+    }
+    const finishedAt = new Date().toISOString();
+    const tail = logTail(logPath);
+    let result: JobResult;
+    if (exit.lost) {
+      result = { outcome: 'errored', reason: `jobs.${job.name} run ${request.runId}: its process ended without recording an exit code (the machine may have restarted); start a new run`, logTail: tail };
+    } else {
+      const run = { exitCode: exit.code, logTail: tail, timedOut: exit.timedOut, startedAt, finishedAt, recorded: false };
+      result = exit.code === 0
+        ? { outcome: 'succeeded', ...run }
+        : { outcome: 'failed', reason: exit.timedOut ? `jobs.${job.name} did not finish within ${job.timeoutMs} ms` : `jobs.${job.name} exited with code ${exit.code}`, ...run };
+    }
+    // The exit file stays until the environment is destroyed: a late reader still learns the code.
+    writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, status: 'done', result } satisfies JobRecord);
+    return result;
+  }
+
+  private async waitAdoptedJob(record: JobRecord, exitFile: string): Promise<{ code: number | null; timedOut: boolean; lost?: boolean }> {
+    const process = record.process!;
+    const readExit = () => {
+      const text = readJson<number>(exitFile);
+      return typeof text === 'number' ? text : undefined;
+    };
+    for (;;) {
+      const code = readExit();
+      if (code !== undefined) return { code, timedOut: false };
+      if (!isSameProcess(process)) {
+        const late = readExit();
+        return late !== undefined ? { code: late, timedOut: false } : { code: null, timedOut: false, lost: true };
+      }
+      if (record.deadline !== undefined && Date.now() > record.deadline) {
+        await stopGroup(process, Math.min(this.settings.graceMs, 5_000));
+        return { code: null, timedOut: true };
+      }
+      await sleep(200);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ownership and teardown
+
+  async destroy(request: DestroyRequest): Promise<void> {
+    await this.load();
+    const key = environmentKey(request.env);
+    await this.locked(key, async () => {
+      const rt = this.envs.get(key);
+      const names = request.services ?? Object.keys(rt?.record.services ?? {});
+      if (rt) for (const name of names) await this.removeService(rt, name);
+      if (request.services) return;
+      // Running jobs of the environment, then anything still carrying its label.
+      for (const file of listJson(this.dir('jobs', key))) {
+        const job = readJson<JobRecord>(file);
+        if (job?.status === 'running' && job.process) await stopGroup(job.process, Math.min(this.settings.graceMs, 5_000));
+      }
+      await this.killLabelled(key);
+      this.envs.delete(key);
+      for (const folder of ['checkouts', 'builds', 'jobs', 'logs']) remove(this.dir(folder, key));
+      remove(this.dir('envs', `${key}.json`));
+      await pruneWorktrees(this.dir('repos'));
+    });
+  }
+
+  private labelled(): { pid: number; pgid: number; key: string }[] {
+    return processesWithVariable(OWNER_VARIABLE, `${this.ownerTag}:`).map((p) => ({ pid: p.pid, pgid: p.pgid, key: p.value.slice(this.ownerTag.length + 1) }));
+  }
+
+  private async killLabelled(key: string): Promise<void> {
+    const groups = new Set(this.labelled().filter((p) => p.key === key).map((p) => p.pgid));
+    if (groups.size === 0) return;
+    for (const pgid of groups) signalGroup(pgid, 'SIGTERM');
+    const deadline = Date.now() + Math.min(this.settings.graceMs, 5_000);
+    while (Date.now() < deadline && this.labelled().some((p) => p.key === key)) await sleep(50);
+    for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
+    for (const p of this.labelled().filter((l) => l.key === key)) signalGroup(p.pgid, 'SIGKILL');
+  }
+
+  async listOwned(): Promise<OwnedResource[]> {
+    await this.load();
+    const owned: OwnedResource[] = [];
+    const seen = new Set<number>();
+    for (const rt of this.envs.values()) {
+      for (const [name, service] of Object.entries(rt.record.services)) {
+        for (const instance of service.instances) {
+          for (const process of [instance.main, ...Object.values(instance.sidecars)]) {
+            if (!process || !isSameProcess(process)) continue;
+            seen.add(process.pid);
+            owned.push({ env: rt.record.env, kind: 'process', id: String(process.pid), service: name, labels: ownerLabels(rt.record.env, name, service.specHash) });
+          }
+        }
+      }
+    }
+    for (const p of this.labelled()) {
+      const env = parseEnvironmentKey(p.key);
+      if (!env || seen.has(p.pid)) continue;
+      owned.push({ env, kind: 'process', id: String(p.pid), labels: ownerLabels(env) });
+    }
+    for (const key of this.listDir(this.dir('checkouts'))) {
+      const env = parseEnvironmentKey(key);
+      if (!env) continue;
+      for (const sha of this.listDir(this.dir('checkouts', key))) owned.push({ env, kind: 'checkout', id: this.dir('checkouts', key, sha), labels: ownerLabels(env) });
+    }
+    for (const key of this.listDir(this.dir('jobs'))) {
+      const env = parseEnvironmentKey(key);
+      if (!env) continue;
+      for (const file of listJson(this.dir('jobs', key))) {
+        owned.push({ env, kind: 'job-run', id: file.slice(file.lastIndexOf('/') + 1, -'.json'.length), labels: ownerLabels(env) });
+      }
+    }
+    return owned;
+  }
+
+  private listDir(dir: string): string[] {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  }
+
+  async sweep(live: EnvironmentRef[]): Promise<SweepReport> {
+    const liveKeys = new Set(live.map(environmentKey));
+    const owned = await this.listOwned();
+    const removed = owned.filter((r) => !liveKeys.has(environmentKey(r.env)));
+    const keys = new Set([...removed.map((r) => environmentKey(r.env)), ...[...this.envs.keys()].filter((k) => !liveKeys.has(k))]);
+    for (const key of [...keys, ...this.listDir(this.dir('logs')).filter((k) => !liveKeys.has(k))]) {
+      const env = parseEnvironmentKey(key);
+      if (env) await this.destroy({ env });
+    }
+    return { removed };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.loaded?.catch(() => undefined);
+    this.closed = true;
+    for (const rt of this.envs.values()) for (const supervisor of rt.supervisors.values()) supervisor.detach();
+    this.envs.clear();
+  }
+}
+
+export function createLocalDriver(options: LocalDriverOptions): LocalDriver {
+  return new LocalDriver(options);
+}

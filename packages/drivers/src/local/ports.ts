@@ -1,0 +1,29 @@
+// Host ports for instances. A port is handed out only after a bind test on every interface (and on
+// the loopback address the router uses), and never twice while the driver holds it.
+import { createServer } from 'node:net';
+
+function tryListen(port: number, host?: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(undefined));
+    server.listen({ port, ...(host ? { host } : {}), exclusive: true }, () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address ? address.port : undefined;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+export async function portIsFree(port: number): Promise<boolean> {
+  return (await tryListen(port)) !== undefined && (await tryListen(port, '127.0.0.1')) !== undefined;
+}
+
+/** A port free right now and not in `taken`. */
+export async function allocatePort(taken: ReadonlySet<number>): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await tryListen(0);
+    if (port !== undefined && !taken.has(port) && (await tryListen(port, '127.0.0.1')) !== undefined) return port;
+  }
+  throw new Error('could not find a free port after 50 attempts');
+}

@@ -1,0 +1,27 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { Kysely } from 'kysely';
+import { createApiToken } from './store/api-tokens.ts';
+import type { Database } from './store/database-schema.ts';
+
+/**
+ * On the first start (no token exists yet) creates an admin token and writes it, with the API URL,
+ * to the CLI's config file with mode 0600 — so `slipway` works at once on this machine. Later starts
+ * change nothing. Returns whether a token was made (never the token: it must not reach a log).
+ */
+export async function bootstrapAdminToken(db: Kysely<Database>, options: { apiUrl: string; cliConfigPath: string }): Promise<{ created: boolean }> {
+  const existing = await db.selectFrom('api_tokens').select('id').limit(1).executeTakeFirst();
+  if (existing) return { created: false };
+  const { secret } = await createApiToken(db, { name: 'admin (created on first start)', workspace: 'default', role: 'admin' });
+  writeCliConfig(options.cliConfigPath, { url: options.apiUrl, token: secret });
+  return { created: true };
+}
+
+/** Writes url and token into the CLI config, keeping any other settings in it; mode 0600. */
+export function writeCliConfig(path: string, values: { url: string; token: string }): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const current = existsSync(path) ? ((parse(readFileSync(path, 'utf8')) as Record<string, unknown> | null) ?? {}) : {};
+  writeFileSync(path, stringify({ ...current, ...values }), { mode: 0o600 });
+  chmodSync(path, 0o600);
+}

@@ -1,0 +1,52 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { AuthenticationError } from '@slipway/core';
+import { findApiToken } from '../store/api-tokens.ts';
+import type { ApiDependencies } from './api-context.ts';
+import { toHttpError } from './error-mapping.ts';
+import { createApplicationRoute } from './routes/create-application.ts';
+import { getApplicationRoute } from './routes/get-application.ts';
+import { listApplicationsRoute } from './routes/list-applications.ts';
+
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The HTTP API: every /api/v1 route needs a bearer token; bodies are validated with the contract's
+ * zod schemas in the handlers, and the same schemas, as JSON Schema, make the OpenAPI document.
+ */
+export async function buildApi(deps: ApiDependencies, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: MAX_BODY_BYTES });
+  // Route schemas document the API; zod in the handlers is the one validator, so errors read alike.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Slipway API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/v1/')) return;
+    const header = request.headers.authorization;
+    const secret = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+    if (!secret) throw new AuthenticationError('missing API token: send "Authorization: Bearer <token>" (slipway login writes it for the CLI)');
+    const token = await findApiToken(deps.db, secret);
+    if (!token) throw new AuthenticationError('the API token is not valid or was revoked');
+    request.principal = token;
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toHttpError(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+
+  createApplicationRoute(app, deps);
+  listApplicationsRoute(app, deps);
+  getApplicationRoute(app, deps);
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
+  return app;
+}

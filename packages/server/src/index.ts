@@ -1,0 +1,10 @@
+export { openDatabase, type StoreDatabase, type DatabaseLocation } from './store/open-database.ts';
+export type { Database } from './store/database-schema.ts';
+export * from './store/api-tokens.ts';
+export * from './store/applications.ts';
+export { SecretStore } from './store/secrets.ts';
+export { SecretBox, loadSecretKey } from './secrets/secret-box.ts';
+export { loadServerConfig, cliConfigPath, type ServerConfig, type ServerFlags } from './config.ts';
+export { startServer, type RunningServer } from './start-server.ts';
+export { buildApi } from './http/build-api.ts';
+export { writeCliConfig } from './bootstrap-admin-token.ts';

@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './database-schema.ts';
+import { migrationProvider, type SqlDialect } from './migrations.ts';
+
+export interface StoreDatabase {
+  db: Kysely<Database>;
+  dialect: SqlDialect;
+  close(): Promise<void>;
+}
+
+export type DatabaseLocation = { sqlitePath: string } | { databaseUrl: string };
+
+/**
+ * Opens the store — SQLite at a path (the embedded default) or PostgreSQL at a URL — and brings its
+ * schema up to date. Several servers may share one PostgreSQL; migrations then run under its lock.
+ */
+export async function openDatabase(location: DatabaseLocation): Promise<StoreDatabase> {
+  let db: Kysely<Database>;
+  let dialect: SqlDialect;
+  if ('databaseUrl' in location) {
+    dialect = 'postgres';
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.databaseUrl, max: 10 }) }) });
+  } else {
+    dialect = 'sqlite';
+    if (location.sqlitePath !== ':memory:') mkdirSync(dirname(location.sqlitePath), { recursive: true });
+    const sqlite = new BetterSqlite3(location.sqlitePath);
+    // WAL lets readers proceed during a write; a busy timeout rides out another process's write.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`cannot bring the ${dialect} store up to date${failed ? ` (migration ${failed})` : ''}: ${(error as Error).message}`);
+  }
+  return { db, dialect, close: () => db.destroy() };
+}

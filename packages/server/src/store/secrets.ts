@@ -1,0 +1,41 @@
+import type { Kysely } from 'kysely';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { Database } from './database-schema.ts';
+
+/** Secrets of a workspace, sealed before they reach the store and opened only to be injected. */
+export class SecretStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly box: SecretBox,
+  ) {}
+
+  async set(workspace: string, name: string, value: string, now = new Date()): Promise<void> {
+    const sealed = this.box.seal(value, identity(workspace, name));
+    const at = now.toISOString();
+    await this.db
+      .insertInto('secrets')
+      .values({ workspace, name, sealed, created_at: at, updated_at: at })
+      .onConflict((oc) => oc.columns(['workspace', 'name']).doUpdateSet({ sealed, updated_at: at }))
+      .execute();
+  }
+
+  /** The clear value, for injection into a process; never for an API answer or a log line. */
+  async reveal(workspace: string, name: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('secrets').select('sealed').where('workspace', '=', workspace).where('name', '=', name).executeTakeFirst();
+    return row ? this.box.open(row.sealed, identity(workspace, name)) : undefined;
+  }
+
+  async names(workspace: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('secrets').select('name').where('workspace', '=', workspace).orderBy('name').execute();
+    return rows.map((r) => r.name);
+  }
+
+  async delete(workspace: string, name: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('secrets').where('workspace', '=', workspace).where('name', '=', name).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+}
+
+function identity(workspace: string, name: string): string {
+  return `secret:${workspace}/${name}`;
+}

@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { DatabaseLocation } from '../store/open-database.ts';
+
+export interface TestDatabase {
+  name: 'sqlite' | 'postgres';
+  /** Why the database is not available here, when it is not. */
+  skip?: string;
+  create(): Promise<{ location: DatabaseLocation; dispose(): Promise<void> }>;
+}
+
+/**
+ * The databases store tests run against: SQLite always; PostgreSQL when SLIPWAY_TEST_DATABASE_URL
+ * names a server where a fresh database can be created per test (CI installs one).
+ */
+export function testDatabases(): TestDatabase[] {
+  const adminUrl = process.env.SLIPWAY_TEST_DATABASE_URL;
+  return [
+    {
+      name: 'sqlite',
+      async create() {
+        const dir = mkdtempSync(join(tmpdir(), 'slipway-store-'));
+        return { location: { sqlitePath: join(dir, 'slipway.db') }, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+      },
+    },
+    {
+      name: 'postgres',
+      ...(adminUrl ? {} : { skip: 'SLIPWAY_TEST_DATABASE_URL is not set (CI sets it after installing PostgreSQL)' }),
+      async create() {
+        const database = `slipway_test_${randomBytes(6).toString('hex')}`;
+        const admin = new pg.Client({ connectionString: adminUrl });
+        await admin.connect();
+        await admin.query(`CREATE DATABASE ${database}`);
+        await admin.end();
+        const url = new URL(adminUrl!);
+        url.pathname = `/${database}`;
+        return {
+          location: { databaseUrl: url.toString() },
+          dispose: async () => {
+            const cleanup = new pg.Client({ connectionString: adminUrl });
+            await cleanup.connect();
+            await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+            await cleanup.end();
+          },
+        };
+      },
+    },
+  ];
+}

@@ -1,0 +1,2 @@
+// The web package: see ARCHITECTURE.md. It starts empty and grows with the issues that need it.
+export {};
