@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import { dnsLabel } from './primitives.ts';
 
-/** Registering an application: a manifest (YAML text of one Application), as `slipway apps create` sends it. */
-export const createApplicationRequest = z.strictObject({
-  manifest: z.string().min(1).max(1_000_000).describe('YAML of one Application manifest'),
-  file: z.string().max(500).optional().describe('name of the file it came from, used in error messages'),
-});
+/**
+ * Registering an application: either a manifest (YAML text of one Application), or a git repository
+ * (a local path on the server's machine or any git URL) whose `.slipway/` folder holds it.
+ */
+export const createApplicationRequest = z
+  .strictObject({
+    manifest: z.string().min(1).max(1_000_000).optional().describe('YAML of one Application manifest'),
+    file: z.string().max(500).optional().describe('name of the file it came from, used in error messages'),
+    repository: z.string().min(1).max(2_000).optional().describe('git repository: a path on the server or a URL'),
+    branch: z.string().min(1).max(255).optional().describe('branch to read .slipway/ from; the default branch when absent'),
+  })
+  .refine((r) => (r.manifest === undefined) !== (r.repository === undefined), { message: 'send either "manifest" or "repository", not both and not neither' });
 export type CreateApplicationRequest = z.infer<typeof createApplicationRequest>;
 
 export const applicationResponse = z.object({

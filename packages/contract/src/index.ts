@@ -8,3 +8,4 @@ export type * from './rendered-environment.ts';
 export * from './route-table.ts';
 export * from './api.ts';
 export * from './cli-config.ts';
+export * from './environments-api.ts';

@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const config = (over: Partial<ServerConfig> = {}): ServerConfig => ({
   home: join(dir, 'home'),
   apiPort: 0,
-  routerPort: 8080,
+  routerPort: 0,
   host: '127.0.0.1',
   domain: 'slipway.localhost',
   cliConfigPath: join(dir, 'config', 'slipway', 'config.yaml'),

@@ -1,51 +1,136 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import type { RenderSettings } from '@slipway/contract';
+import type { RuntimeDriver } from '@slipway/core';
+import { createLocalDriver } from '@slipway/drivers';
+import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
+import { EnvironmentService } from './environments/environment-service.ts';
+import { Repositories } from './git/repositories.ts';
 import { buildApi } from './http/build-api.ts';
+import { RouteHub } from './routing/route-hub.ts';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.ts';
+import { EnvironmentStore } from './store/environments.ts';
+import { Leases } from './store/leases.ts';
 import { openDatabase, type StoreDatabase } from './store/open-database.ts';
+import { SecretStore } from './store/secrets.ts';
+import { WorkflowEngine, type EngineLogger } from './workflows/workflow-engine.ts';
 
 export interface RunningServer {
   apiUrl: string;
+  /** http://host:port of the embedded router. */
+  routerUrl: string;
+  routerPort: number;
   store: StoreDatabase;
   api: FastifyInstance;
   secretBox: SecretBox;
+  environments: EnvironmentStore;
+  service: EnvironmentService;
+  engine: WorkflowEngine;
+  routes: RouteHub;
+  drivers: Readonly<Record<string, RuntimeDriver>>;
   /** Whether this start created the first admin token (and wrote the CLI config). */
   createdAdminToken: boolean;
+  /** Stops the API, router and engine; workloads keep running and are adopted at the next start. */
   close(): Promise<void>;
 }
 
-/** Starts the control plane: store (SQLite under home, or PostgreSQL), secret key, API. */
-export async function startServer(config: ServerConfig, options: { logger?: boolean } = {}): Promise<RunningServer> {
+export interface StartServerOptions {
+  logger?: boolean;
+  /** Progress of workflows (deploys started and ended); silent when absent. */
+  engineLogger?: EngineLogger;
+  /** Local driver: time between SIGTERM and SIGKILL (tests shorten it). */
+  graceMs?: number;
+  /** Workflow engine timings (tests shorten them). */
+  engine?: { tickMs?: number; refreshRoutesMs?: number; readinessTimeoutMs?: number };
+}
+
+/**
+ * Starts the control plane: store (SQLite under home, or PostgreSQL), secret key, runtime drivers,
+ * the workflow engine (which first recovers whatever a previous run left), the embedded router fed
+ * by the route hub, and the API.
+ */
+export async function startServer(config: ServerConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const { key } = loadSecretKey({ secretKey: config.secretKey, keyFile: join(config.home, 'secret.key') });
+  const secretBox = new SecretBox(key);
   const store = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: join(config.home, 'slipway.db') });
-  let api: FastifyInstance | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [() => store.close()];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch(() => undefined);
+  };
   try {
-    api = await buildApi({ db: store.db }, { logger: options.logger ?? false });
-    const address = await api.listen({ port: config.apiPort, host: config.host });
+    const drivers: Record<string, RuntimeDriver> = {
+      local: createLocalDriver({ stateDir: join(config.home, 'runtime', 'local'), ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) }),
+    };
+    cleanups.push(async () => {
+      for (const driver of Object.values(drivers)) await driver.close();
+    });
+    const routes = new RouteHub();
+    const table = new RouteTable();
+    routes.subscribe((event) => table.apply(event));
+    let router: RunningRouter;
+    try {
+      router = await startRouter({ table, port: config.routerPort, host: config.host });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${config.routerPort} is already in use; stop what uses it or set SLIPWAY_ROUTER_PORT (or --router-port)`);
+      throw error;
+    }
+    cleanups.push(() => router.close());
+
+    const settings: RenderSettings = {
+      domain: config.domain,
+      scheme: 'http',
+      ...(router.port !== 80 ? { routerPort: router.port } : {}),
+      defaultRuntime: 'local',
+    };
+    const environments = new EnvironmentStore(store.db);
+    const secrets = new SecretStore(store.db, secretBox);
+    const engine = new WorkflowEngine({
+      db: store.db,
+      store: environments,
+      leases: new Leases(store.db),
+      drivers,
+      revealSecret: (workspace, name) => secrets.reveal(workspace, name),
+      routes,
+      ...options.engine,
+      ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+    });
+    const repositories = new Repositories(join(config.home, 'git'));
+    const service = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers });
+    await engine.start();
+    cleanups.push(() => engine.stop());
+
+    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers }, repositories, routeHub: routes, secrets }, { logger: options.logger ?? false });
+    cleanups.push(() => api.close());
+    let address: string;
+    try {
+      address = await api.listen({ port: config.apiPort, host: config.host });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${config.apiPort} is already in use; stop what uses it or set SLIPWAY_API_PORT (or --api-port)`);
+      throw error;
+    }
     const apiUrl = address.replace('[::1]', 'localhost');
     const { created } = await bootstrapAdminToken(store.db, { apiUrl, cliConfigPath: config.cliConfigPath });
-    const running = api;
     return {
       apiUrl,
+      routerUrl: router.url,
+      routerPort: router.port,
       store,
-      api: running,
-      secretBox: new SecretBox(key),
+      api,
+      secretBox,
+      environments,
+      service,
+      engine,
+      routes,
+      drivers,
       createdAdminToken: created,
-      close: async () => {
-        await running.close();
-        await store.close();
-      },
+      close: cleanup,
     };
   } catch (error) {
-    await api?.close();
-    await store.close();
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`port ${config.apiPort} is already in use; stop what uses it or set SLIPWAY_API_PORT (or --api-port)`);
-    }
+    await cleanup();
     throw error;
   }
 }

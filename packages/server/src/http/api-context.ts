@@ -1,10 +1,28 @@
 import type { Kysely } from 'kysely';
+import type { RuntimeDriver } from '@slipway/core';
+import type { EnvironmentService } from '../environments/environment-service.ts';
+import type { Repositories } from '../git/repositories.ts';
+import type { RouteHub } from '../routing/route-hub.ts';
 import type { ApiToken } from '../store/api-tokens.ts';
 import type { Database } from '../store/database-schema.ts';
+import type { EnvironmentStore } from '../store/environments.ts';
+import type { SecretStore } from '../store/secrets.ts';
 
 /** What route handlers reach: the store, and who is asking. */
 export interface ApiDependencies {
   db: Kysely<Database>;
+  /** The environment routes are registered only with these (the full server has them all). */
+  environments?: EnvironmentRuntime;
+  repositories?: Repositories;
+  routeHub?: RouteHub;
+  secrets?: SecretStore;
+}
+
+/** The parts behind the environments, deploys and instances endpoints. */
+export interface EnvironmentRuntime {
+  service: EnvironmentService;
+  store: EnvironmentStore;
+  drivers: Readonly<Record<string, RuntimeDriver>>;
 }
 
 declare module 'fastify' {

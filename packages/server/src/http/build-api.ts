@@ -7,6 +7,9 @@ import { toHttpError } from './error-mapping.ts';
 import { createApplicationRoute } from './routes/create-application.ts';
 import { getApplicationRoute } from './routes/get-application.ts';
 import { listApplicationsRoute } from './routes/list-applications.ts';
+import { environmentRoutes } from './routes/environments.ts';
+import { instanceRoutes } from './routes/instances.ts';
+import { secretRoutes } from './routes/secrets.ts';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -46,6 +49,11 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   createApplicationRoute(app, deps);
   listApplicationsRoute(app, deps);
   getApplicationRoute(app, deps);
+  if (deps.environments) {
+    environmentRoutes(app, deps.environments);
+    instanceRoutes(app, deps.environments);
+  }
+  if (deps.secrets) secretRoutes(app, deps.secrets);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
   return app;

@@ -10,6 +10,9 @@ export interface Database {
   template_versions: TemplateVersionsTable;
   secrets: SecretsTable;
   leases: LeasesTable;
+  environments: EnvironmentsTable;
+  deploys: DeploysTable;
+  deploy_tasks: DeployTasksTable;
 }
 
 export interface ApiTokensTable {
@@ -59,4 +62,63 @@ export interface LeasesTable {
   name: string;
   owner: string;
   expires_at: string;
+}
+
+export interface EnvironmentsTable {
+  id: string;
+  workspace: string;
+  application_id: string;
+  /** Application name, kept beside its id for routes and ownership labels. */
+  app: string;
+  /** Id used in hostnames (pr-42, main); unique among a workspace's live environments. */
+  env_id: string;
+  kind: 'ephemeral' | 'permanent';
+  branch: string;
+  /** Commit the environment runs (or is being deployed to). */
+  commit_sha: string | null;
+  template: string | null;
+  /** The template version this environment was created with: its fork of the application. */
+  template_version: string;
+  /** Variables of this environment only (`envs config-set`), JSON object. */
+  variables_json: string;
+  urls_json: string;
+  status: string;
+  reason: string | null;
+  ttl_ms: number | null;
+  expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface DeploysTable {
+  id: string;
+  environment_id: string;
+  /** Order within the environment: one deploy runs at a time, lowest seq first. */
+  seq: number;
+  workflow: 'setup' | 'patch' | 'teardown';
+  state: string;
+  outcome: string | null;
+  reason: string | null;
+  commit_sha: string | null;
+  /** The RenderedEnvironment this deploy acts on, fixed when it was queued. */
+  rendered_json: string;
+  /** What prepareSource returned (resolved commit, static roots), once it ran. */
+  source_json: string | null;
+  requested_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface DeployTasksTable {
+  deploy_id: string;
+  /** taskKey() of core's workflow planner, or "source". */
+  key: string;
+  step: number;
+  state: string;
+  reason: string | null;
+  log_tail: string | null;
+  started_at: string | null;
+  finished_at: string | null;
 }

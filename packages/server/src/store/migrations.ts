@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -63,6 +63,74 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       for (const table of ['leases', 'secrets', 'template_versions', 'applications', 'api_tokens']) {
         await db.schema.dropTable(table).ifExists().execute();
       }
+    },
+  },
+  '0002-environments': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('environments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id').onDelete('cascade'))
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('env_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('branch', 'text', (c) => c.notNull())
+        .addColumn('commit_sha', 'text')
+        .addColumn('template', 'text')
+        .addColumn('template_version', 'text', (c) => c.notNull())
+        .addColumn('variables_json', 'text', (c) => c.notNull())
+        .addColumn('urls_json', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('ttl_ms', 'integer')
+        .addColumn('expires_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('deleted_at', 'text')
+        .execute();
+      // An id names one live environment per workspace; deleted ones keep their rows for history.
+      await db.schema
+        .createIndex('environments_live_env_id')
+        .on('environments')
+        .columns(['workspace', 'env_id'])
+        .unique()
+        .where(sql.ref('deleted_at'), 'is', null)
+        .execute();
+      await db.schema
+        .createTable('deploys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('environment_id', 'text', (c) => c.notNull().references('environments.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('workflow', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('commit_sha', 'text')
+        .addColumn('rendered_json', 'text', (c) => c.notNull())
+        .addColumn('source_json', 'text')
+        .addColumn('requested_by', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addUniqueConstraint('deploys_environment_seq', ['environment_id', 'seq'])
+        .execute();
+      await db.schema.createIndex('deploys_state').on('deploys').columns(['state']).execute();
+      await db.schema
+        .createTable('deploy_tasks')
+        .addColumn('deploy_id', 'text', (c) => c.notNull().references('deploys.id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('step', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('log_tail', 'text')
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addPrimaryKeyConstraint('deploy_tasks_pk', ['deploy_id', 'key'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['deploy_tasks', 'deploys', 'environments']) await db.schema.dropTable(table).ifExists().execute();
     },
   },
   };

@@ -1,0 +1,201 @@
+import {
+  durationToMs,
+  type ApplicationManifest,
+  type CreateEnvironmentRequest,
+  type RenderedEnvironment,
+  type RenderSettings,
+} from '@slipway/contract';
+import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, type RuntimeDriver } from '@slipway/core';
+import type { Kysely } from 'kysely';
+import type { Repositories } from '../git/repositories.ts';
+import type { RouteHub } from '../routing/route-hub.ts';
+import { getApplication, getTemplateVersion, listApplications, type StoredApplication } from '../store/applications.ts';
+import type { Database } from '../store/database-schema.ts';
+import type { EnvironmentStore, StoredDeploy, StoredEnvironment } from '../store/environments.ts';
+import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
+
+// What users ask of environments — create, patch, change config, extend, delete — checked fully
+// before anything is written, so bad input changes nothing; then one transaction writes the
+// environment and its queued deploy, and the engine takes it from there.
+
+export interface EnvironmentServiceOptions {
+  db: Kysely<Database>;
+  store: EnvironmentStore;
+  repositories: Repositories;
+  engine: WorkflowEngine;
+  routes: RouteHub;
+  settings: RenderSettings;
+  drivers: Readonly<Record<string, RuntimeDriver>>;
+}
+
+const MAX_TTL_MS = 365 * 24 * 3600 * 1000;
+
+/** An environment id from a branch name: feature/Login_page → feature-login-page. */
+export function envIdFromBranch(branch: string): string {
+  const slug = branch
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return slug || 'env';
+}
+
+export class EnvironmentService {
+  constructor(private readonly options: EnvironmentServiceOptions) {}
+
+  async create(workspace: string, request: CreateEnvironmentRequest, requestedBy: string): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+    const { store, repositories } = this.options;
+    const app = await this.application(workspace, request.app);
+    const kind = request.kind ?? 'ephemeral';
+    if (kind === 'permanent' && !request.id) throw new InputError('a permanent environment needs a name: give "id" (slipway envs create --permanent --id staging)');
+    if (kind === 'permanent' && request.ttl) throw new InputError('a permanent environment has no TTL; leave out "ttl" or create an ephemeral environment');
+    if (!app.repositoryUrl) throw new InputError(`application ${app.name} was registered from a manifest without a git repository; register it from its repository (slipway apps create --repo <path-or-url>) to run environments of it`);
+    const heads = await repositories.heads(app.repositoryUrl);
+    const branch = request.branch ?? app.trackingBranch ?? heads.defaultBranch;
+    if (!branch) throw new InputError(`the repository ${app.repositoryUrl} has no default branch; give "branch"`);
+    const head = heads.branches.get(branch);
+    if (!head) {
+      const names = [...heads.branches.keys()].sort();
+      throw new InputError(`branch "${branch}" does not exist in ${app.repositoryUrl}${didYouMean(branch, names)}; it has ${names.slice(0, 20).join(', ') || 'no branches'}`);
+    }
+    const commit = request.commit ?? head;
+    const envId = request.id ?? envIdFromBranch(branch);
+    const taken = await store.getLive(workspace, envId);
+    if (taken) throw new ConflictError(`environment id "${envId}" is already used by ${taken.app} (branch ${taken.branch}); choose another with "id" (--id)`);
+
+    const manifest = await this.manifestOf(app, app.currentVersion);
+    const variables = request.variables ?? {};
+    const rendered = this.render(manifest, { id: envId, kind, branch, commit, ...(request.template ? { template: request.template } : {}) }, variables);
+    this.checkRuntime(rendered);
+    this.checkHosts(rendered);
+    const ttlMs = kind === 'ephemeral' ? (request.ttl ? this.ttl(request.ttl) : rendered.ttlMs) : undefined;
+    const result = await store.createEnvironment({
+      workspace,
+      applicationId: app.id,
+      app: app.name,
+      envId,
+      kind,
+      branch,
+      commit,
+      ...(request.template ? { template: request.template } : {}),
+      templateVersion: app.currentVersion,
+      variables,
+      rendered,
+      ...(ttlMs !== undefined ? { ttlMs } : {}),
+      requestedBy,
+    });
+    this.options.engine.kick(result.environment.id);
+    return result;
+  }
+
+  /** A patch deploy of the branch's new head (or a given commit), with the environment's own template and variables. */
+  async patch(workspace: string, envId: string, commit: string | undefined, requestedBy: string): Promise<StoredDeploy> {
+    const env = await this.live(workspace, envId);
+    this.refuseWhenDeleting(env);
+    const app = await this.applicationById(env);
+    const target = commit ?? (await this.options.repositories.resolveBranch(app.repositoryUrl!, env.branch));
+    const manifest = await this.manifestOf(app, env.templateVersion);
+    const rendered = this.render(manifest, { id: env.envId, kind: env.kind, branch: env.branch, commit: target, ...(env.template ? { template: env.template } : {}) }, env.variables);
+    const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, requestedBy });
+    this.options.engine.kick(env.id);
+    return deploy;
+  }
+
+  /** Replaces the environment's own variables and re-runs setup with them. */
+  async setConfig(workspace: string, envId: string, variables: Record<string, string>, requestedBy: string): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+    const env = await this.live(workspace, envId);
+    this.refuseWhenDeleting(env);
+    const app = await this.applicationById(env);
+    const manifest = await this.manifestOf(app, env.templateVersion);
+    const commit = env.commit ?? (await this.options.repositories.resolveBranch(app.repositoryUrl!, env.branch));
+    const rendered = this.render(manifest, { id: env.envId, kind: env.kind, branch: env.branch, commit, ...(env.template ? { template: env.template } : {}) }, variables);
+    await this.options.store.updateEnvironment(env.id, { variables });
+    const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'setup', commit, rendered, requestedBy });
+    this.options.engine.kick(env.id);
+    return { environment: (await this.options.store.getById(env.id))!, deploy };
+  }
+
+  async extend(workspace: string, envId: string, ttl: string): Promise<StoredEnvironment> {
+    const env = await this.live(workspace, envId);
+    if (env.kind === 'permanent') throw new InputError(`environment ${envId} is permanent and never expires; only ephemeral environments can be extended`);
+    this.refuseWhenDeleting(env);
+    const ttlMs = this.ttl(ttl);
+    await this.options.store.updateEnvironment(env.id, { ttlMs, expiresAt: new Date(Date.now() + ttlMs).toISOString() });
+    return (await this.options.store.getById(env.id))!;
+  }
+
+  async delete(workspace: string, envId: string, requestedBy: string): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+    const env = await this.live(workspace, envId);
+    const active = (await this.options.store.listDeploys(env.id, 5)).find((d) => d.workflow === 'teardown' && (d.state === 'queued' || d.state === 'running'));
+    if (active) return { environment: env, deploy: active };
+    const last = (await this.options.store.listDeploys(env.id, 1))[0]!;
+    const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'teardown', rendered: last.rendered, ...(env.commit ? { commit: env.commit } : {}), requestedBy });
+    await this.options.store.updateEnvironment(env.id, { status: 'deleting' });
+    this.options.engine.kick(env.id);
+    return { environment: (await this.options.store.getById(env.id))!, deploy };
+  }
+
+  /** The live environment, or a not-found naming the ones there are. */
+  async live(workspace: string, envId: string): Promise<StoredEnvironment> {
+    const env = await this.options.store.getLive(workspace, envId);
+    if (env) return env;
+    const ids = (await this.options.store.listLive(workspace)).map((e) => e.envId);
+    throw new NotFoundError(`no environment "${envId}" in workspace ${workspace}${didYouMean(envId, ids)}`);
+  }
+
+  /** The rendered spec the environment runs now (its last setup or patch). */
+  async currentSpec(env: StoredEnvironment): Promise<RenderedEnvironment> {
+    const deploys = await this.options.store.listDeploys(env.id, 50);
+    const last = deploys.find((d) => d.workflow !== 'teardown' && d.state === 'succeeded') ?? deploys.find((d) => d.workflow !== 'teardown') ?? deploys[0]!;
+    return last.rendered;
+  }
+
+  private refuseWhenDeleting(env: StoredEnvironment): void {
+    if (env.status === 'deleting') throw new ConflictError(`environment ${env.envId} is being deleted`);
+  }
+
+  private async application(workspace: string, name: string): Promise<StoredApplication> {
+    const app = await getApplication(this.options.db, workspace, name);
+    if (app) return app;
+    const names = (await listApplications(this.options.db, workspace)).map((a) => a.name);
+    throw new NotFoundError(`no application "${name}" in workspace ${workspace}${didYouMean(name, names)}`);
+  }
+
+  private async applicationById(env: StoredEnvironment): Promise<StoredApplication> {
+    return this.application(env.workspace, env.app);
+  }
+
+  private async manifestOf(app: StoredApplication, version: string): Promise<ApplicationManifest> {
+    const manifest = await getTemplateVersion(this.options.db, app.id, version);
+    if (!manifest) throw new Error(`template version ${version} of ${app.name} is missing from the store`);
+    return manifest;
+  }
+
+  private render(manifest: ApplicationManifest, identity: Parameters<typeof renderEnvironment>[1], variables: Record<string, string>): RenderedEnvironment {
+    const result = renderEnvironment(manifest, identity, this.options.settings, { variables });
+    if (result.errors.length || !result.value) throw new InputError(`cannot render environment ${identity.id} of ${manifest.metadata.name}`, result.errors);
+    return result.value;
+  }
+
+  private checkRuntime(rendered: RenderedEnvironment): void {
+    if (!this.options.drivers[rendered.runtime]) {
+      throw new InputError(`application ${rendered.app} runs on the "${rendered.runtime}" runtime, which this server does not have (it has ${Object.keys(this.options.drivers).join(', ')})`);
+    }
+  }
+
+  private checkHosts(rendered: RenderedEnvironment): void {
+    for (const route of rendered.routes) {
+      const owner = this.options.routes.ownerOfHost(route.host);
+      if (owner && (owner.app !== rendered.app || owner.envId !== rendered.envId)) {
+        throw new ConflictError(`hostname ${route.host} is already served by environment ${owner.envId} of ${owner.app}; choose another environment id (--id)`);
+      }
+    }
+  }
+
+  private ttl(ttl: string): number {
+    const ms = durationToMs(ttl);
+    if (ms <= 0 || ms > MAX_TTL_MS) throw new InputError(`ttl ${ttl} is out of range: expected more than 0 and at most 365d`);
+    return ms;
+  }
+}

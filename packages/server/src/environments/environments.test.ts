@@ -1,0 +1,170 @@
+// Environments end to end on one machine: the real server (SQLite, local driver, embedded router,
+// workflow engine) runs the guestbook example from a git repository, reached over real HTTP.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeployResponse, EnvironmentResponse } from '@slipway/contract';
+import { createApiToken } from '../store/api-tokens.ts';
+import { startServer, type RunningServer } from '../start-server.ts';
+import { commitAll, git, guestbookRepository } from '../test-support/example-repository.ts';
+import { processAlive } from '../test-support/process-alive.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'slipway-envs-'));
+let server: RunningServer;
+let token: string;
+let repository: string;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test answers are read loosely
+function http(port: number, method: string, path: string, options: { host?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; text: string; json: () => any }> {
+  return new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: Record<string, string> = {};
+    if (options.host) headers.host = options.host;
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (body) headers['content-type'] = 'application/json';
+    const req = request({ host: '127.0.0.1', port, method, path, headers, timeout: 15_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout ${method} ${path}`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const apiPort = () => Number(new URL(server.apiUrl).port);
+const api = (method: string, path: string, body?: unknown) => http(apiPort(), method, path, { token, body });
+const viaRouter = (host: string, path = '/') => http(server.routerPort, 'GET', path, { host });
+
+async function waitForDeploy(id: string, timeoutMs = 60_000): Promise<DeployResponse> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const deploy = (await api('GET', `/api/v1/deploys/${id}`)).json() as DeployResponse;
+    if (!['queued', 'running'].includes(deploy.state)) return deploy;
+    if (Date.now() > until) throw new Error(`deploy ${id} still ${deploy.state}: ${JSON.stringify(deploy.tasks)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  repository = guestbookRepository();
+  server = await startServer(
+    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
+    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
+  );
+  token = (await createApiToken(server.store.db, { name: 'test', workspace: 'default', role: 'admin' })).secret;
+  const registered = await api('POST', '/api/v1/applications', { repository });
+  expect(registered.status, registered.text).toBe(201);
+}, 60_000);
+
+afterAll(async () => {
+  if (server) {
+    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
+    await server.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+  if (repository) rmSync(repository, { recursive: true, force: true });
+}, 60_000);
+
+describe('environments of the guestbook on one machine', () => {
+  it('creates a permanent environment that serves the site and the API through the router', async () => {
+    const created = await api('POST', '/api/v1/environments', { app: 'guestbook', kind: 'permanent', id: 'main', branch: 'main' });
+    expect(created.status, created.text).toBe(202);
+    const deploy = await waitForDeploy(created.json().deploy.id);
+    expect(deploy.state, JSON.stringify(deploy)).toBe('succeeded');
+    expect(deploy.tasks!.map((t) => `${t.key}=${t.state}`)).toEqual(expect.arrayContaining(['source=succeeded']));
+    expect(deploy.tasks!.every((t) => t.state === 'succeeded')).toBe(true);
+
+    const env = (await api('GET', '/api/v1/environments/main')).json() as EnvironmentResponse;
+    expect(env.status).toBe('ready');
+    expect(env.urls.web).toBe(`http://guestbook-main.slipway.localhost:${server.routerPort}`);
+    expect(env.instances!.map((i) => `${i.name}:${i.state}`).sort()).toEqual(['api-0:ready', 'worker-0:ready']);
+
+    const page = await viaRouter('guestbook-main.slipway.localhost');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/<html/i);
+    const health = await viaRouter('guestbook-main.slipway.localhost', '/api/health');
+    expect(health.status).toBe(200);
+    expect(health.json()).toMatchObject({ ok: true });
+  }, 90_000);
+
+  it('runs a second environment of another branch side by side, and a patch deploy serves new code', async () => {
+    git(repository, 'checkout', '-q', '-b', 'feature-x');
+    const info = join(repository, 'web/src/index.html');
+    writeFileSync(info, readFileSync(info, 'utf8').replace('<body>', '<body><p id="branch">feature x</p>'));
+    commitAll(repository, 'feature x');
+    git(repository, 'checkout', '-q', 'main');
+
+    const created = await api('POST', '/api/v1/environments', { app: 'guestbook', branch: 'feature-x' });
+    expect(created.status, created.text).toBe(202);
+    expect(created.json().environment).toMatchObject({ id: 'feature-x', kind: 'ephemeral', branch: 'feature-x' });
+    expect(created.json().environment.expiresAt).toBeDefined();
+    expect((await waitForDeploy(created.json().deploy.id)).state).toBe('succeeded');
+    expect((await viaRouter('guestbook-feature-x.slipway.localhost')).text).toContain('feature x');
+    expect((await viaRouter('guestbook-main.slipway.localhost')).text).not.toContain('feature x');
+
+    git(repository, 'checkout', '-q', 'feature-x');
+    writeFileSync(info, readFileSync(info, 'utf8').replace('feature x', 'feature x, second commit'));
+    const second = commitAll(repository, 'second');
+    git(repository, 'checkout', '-q', 'main');
+    const patch = await api('POST', '/api/v1/environments/feature-x/deploys', {});
+    expect(patch.status, patch.text).toBe(202);
+    const done = await waitForDeploy(patch.json().id);
+    expect(done).toMatchObject({ workflow: 'patch', state: 'succeeded', commit: second });
+    expect((await viaRouter('guestbook-feature-x.slipway.localhost')).text).toContain('second commit');
+  }, 120_000);
+
+  it('deletes an environment leaving no process, worktree or route behind', async () => {
+    const before = (await api('GET', '/api/v1/environments/feature-x')).json() as EnvironmentResponse;
+    const pids = (await server.drivers.local!.listOwned()).filter((r) => r.env.envId === 'feature-x' && r.kind === 'process').map((r) => Number(r.id));
+    expect(pids.length).toBeGreaterThan(0);
+    expect(before.status).toBe('ready');
+    const deleted = await api('DELETE', '/api/v1/environments/feature-x');
+    expect(deleted.status, deleted.text).toBe(202);
+    expect((await waitForDeploy(deleted.json().deploy.id)).state).toBe('succeeded');
+    expect((await api('GET', '/api/v1/environments/feature-x')).status).toBe(404);
+    expect((await server.drivers.local!.listOwned()).filter((r) => r.env.envId === 'feature-x')).toEqual([]);
+    for (const pid of pids) expect(processAlive(pid)).toBe(false);
+    expect((await viaRouter('guestbook-feature-x.slipway.localhost')).status).toBe(404);
+  }, 60_000);
+
+  it('refuses bad input with a clear error and creates nothing', async () => {
+    const count = async () => ((await api('GET', '/api/v1/environments')).json().items as unknown[]).length;
+    const before = await count();
+    const unknownApp = await api('POST', '/api/v1/environments', { app: 'guestbok', branch: 'main' });
+    expect(unknownApp.status).toBe(404);
+    expect(unknownApp.json().error.message).toMatch(/no application "guestbok".*did you mean "guestbook"/);
+    const noBranch = await api('POST', '/api/v1/environments', { app: 'guestbook', branch: 'nope' });
+    expect(noBranch.status).toBe(400);
+    expect(noBranch.json().error.message).toMatch(/branch "nope" does not exist .* it has feature-x, main/);
+    const taken = await api('POST', '/api/v1/environments', { app: 'guestbook', kind: 'permanent', id: 'main' });
+    expect(taken.status).toBe(409);
+    const badTtl = await api('POST', '/api/v1/environments', { app: 'guestbook', branch: 'main', id: 'x', ttl: 'soon' });
+    expect(badTtl.status).toBe(400);
+    expect(badTtl.json().error.diagnostics[0].path).toBe('ttl');
+    expect((await api('GET', '/api/v1/environments/nope')).status).toBe(404);
+    expect(await count()).toBe(before);
+  }, 30_000);
+
+  it('reports a failing build as Failed with the log tail', async () => {
+    git(repository, 'checkout', '-q', '-b', 'broken');
+    writeFileSync(join(repository, 'web/build.mjs'), "console.error('syntax is wrong here'); process.exit(2);\n");
+    commitAll(repository, 'broken build');
+    git(repository, 'checkout', '-q', 'main');
+    const created = await api('POST', '/api/v1/environments', { app: 'guestbook', branch: 'broken' });
+    const deploy = await waitForDeploy(created.json().deploy.id);
+    expect(deploy.state).toBe('failed');
+    const source = deploy.tasks!.find((t) => t.key === 'source')!;
+    expect(source.state).toBe('failed');
+    expect(source.logTail).toContain('syntax is wrong here');
+    const env = (await api('GET', '/api/v1/environments/broken')).json() as EnvironmentResponse;
+    expect(env.status).toBe('failed');
+    expect(env.reason).toMatch(/failed/);
+    const deleted = await api('DELETE', '/api/v1/environments/broken');
+    expect((await waitForDeploy(deleted.json().deploy.id)).state).toBe('succeeded');
+  }, 60_000);
+});

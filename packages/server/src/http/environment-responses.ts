@@ -1,0 +1,82 @@
+import type { DeployResponse, DeployTaskResponse, EnvironmentResponse, InstanceResponse } from '@slipway/contract';
+import type { InstanceStatus } from '@slipway/core';
+import type { StoredDeploy, StoredEnvironment, StoredTask } from '../store/environments.ts';
+
+/** API answers from stored rows: the one place their shapes are mapped. */
+export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeploy?: StoredDeploy; instances?: InstanceStatus[] } = {}): EnvironmentResponse {
+  return {
+    id: env.envId,
+    app: env.app,
+    kind: env.kind,
+    branch: env.branch,
+    ...(env.commit ? { commit: env.commit } : {}),
+    status: env.status,
+    ...(env.reason ? { reason: env.reason } : {}),
+    templateVersion: env.templateVersion,
+    urls: env.urls,
+    ...(env.expiresAt ? { expiresAt: env.expiresAt } : {}),
+    createdAt: env.createdAt,
+    updatedAt: env.updatedAt,
+    ...(extra.lastDeploy ? { lastDeploy: deployResponseOf(env, extra.lastDeploy) } : {}),
+    ...(extra.instances ? { instances: extra.instances.map(instanceResponseOf) } : {}),
+  };
+}
+
+export function deployResponseOf(env: Pick<StoredEnvironment, 'envId' | 'app'>, deploy: StoredDeploy, tasks?: StoredTask[]): DeployResponse {
+  return {
+    id: deploy.id,
+    envId: env.envId,
+    app: env.app,
+    seq: deploy.seq,
+    workflow: deploy.workflow,
+    state: deploy.state,
+    ...(deploy.outcome ? { outcome: deploy.outcome } : {}),
+    ...(deploy.reason ? { reason: deploy.reason } : {}),
+    ...(deploy.commit ? { commit: deploy.commit } : {}),
+    ...(deploy.requestedBy ? { requestedBy: deploy.requestedBy } : {}),
+    createdAt: deploy.createdAt,
+    ...(deploy.startedAt ? { startedAt: deploy.startedAt } : {}),
+    ...(deploy.finishedAt ? { finishedAt: deploy.finishedAt } : {}),
+    ...(tasks ? { tasks: tasksOf(deploy, tasks) } : {}),
+  };
+}
+
+/** Every task of the deploy's workflow in order, with its stored state (pending when not reached). */
+function tasksOf(deploy: StoredDeploy, stored: StoredTask[]): DeployTaskResponse[] {
+  const byKey = new Map(stored.map((t) => [t.key, t]));
+  const result: DeployTaskResponse[] = [];
+  const withState = (base: Omit<DeployTaskResponse, 'state'>): DeployTaskResponse => {
+    const task = byKey.get(base.key);
+    return {
+      ...base,
+      state: task?.state ?? 'pending',
+      ...(task?.reason ? { reason: task.reason } : {}),
+      ...(task?.logTail ? { logTail: task.logTail } : {}),
+      ...(task?.startedAt ? { startedAt: task.startedAt } : {}),
+      ...(task?.finishedAt ? { finishedAt: task.finishedAt } : {}),
+    };
+  };
+  if (deploy.workflow !== 'teardown' || byKey.has('source')) result.push(withState({ key: 'source', step: -1, stepName: 'checkout and build', kind: 'source' }));
+  deploy.rendered.workflows[deploy.workflow].forEach((step, s) => {
+    for (const task of step.tasks) {
+      const key = task.kind === 'remove-environment' ? `${s}:remove-environment` : `${s}:${task.kind}:${task.name}`;
+      result.push(withState({ key, step: s, stepName: step.name, kind: task.kind, ...(task.kind !== 'remove-environment' ? { name: task.name } : {}) }));
+    }
+  });
+  return result;
+}
+
+export function instanceResponseOf(instance: InstanceStatus): InstanceResponse {
+  return {
+    name: instance.name,
+    service: instance.service,
+    replica: instance.replica,
+    state: instance.state,
+    restarts: instance.restarts,
+    ...(instance.startedAt ? { startedAt: instance.startedAt } : {}),
+    endpoints: instance.endpoints,
+    ...(instance.lastExit ? { lastExit: instance.lastExit } : {}),
+    ...(instance.message ? { message: instance.message } : {}),
+    ...(instance.logTail ? { logTail: instance.logTail } : {}),
+  };
+}

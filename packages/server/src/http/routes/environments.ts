@@ -1,0 +1,172 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  createDeployRequest,
+  createEnvironmentRequest,
+  deployListResponse,
+  deployResponse,
+  environmentConfigRequest,
+  environmentConfigResponse,
+  environmentListResponse,
+  environmentResponse,
+  environmentVarsResponse,
+  errorResponse,
+  extendEnvironmentRequest,
+} from '@slipway/contract';
+import { NotFoundError } from '@slipway/core';
+import { z } from 'zod';
+import { refOf } from '../../workflows/workflow-engine.ts';
+import type { EnvironmentRuntime } from '../api-context.ts';
+import { requireRole } from '../authorize.ts';
+import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
+import { jsonSchema } from '../json-schema.ts';
+import { parseBody } from '../parse-body.ts';
+
+const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
+const created = z.object({ environment: environmentResponse, deploy: deployResponse });
+const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse), 409: jsonSchema(errorResponse) };
+
+/** Environments: create, list, get, delete, extend, config and variables; deploys of an environment. */
+export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRuntime): void {
+  const { service, store } = runtime;
+
+  app.post(
+    '/api/v1/environments',
+    { schema: { summary: 'Create an environment (queues its setup deploy)', tags: ['environments'], body: jsonSchema(createEnvironmentRequest), response: { 202: jsonSchema(created), ...errors } } },
+    async (request, reply) => {
+      const principal = requireRole(request, 'developer');
+      const body = parseBody(createEnvironmentRequest, request.body);
+      const { environment, deploy } = await service.create(principal.workspace, body, principal.name);
+      return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
+    },
+  );
+
+  app.get<{ Querystring: { app?: string } }>(
+    '/api/v1/environments',
+    {
+      schema: {
+        summary: "List the workspace's live environments",
+        tags: ['environments'],
+        querystring: { type: 'object', properties: { app: { type: 'string' } } },
+        response: { 200: jsonSchema(environmentListResponse) },
+      },
+    },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      const items = await store.listLive(principal.workspace, request.query.app);
+      return { items: items.map((env) => environmentResponseOf(env)) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/environments/:id',
+    { schema: { summary: 'Get an environment with its instances and last deploy', tags: ['environments'], params: idParams, response: { 200: jsonSchema(environmentResponse), 404: jsonSchema(errorResponse) } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      const env = await service.live(principal.workspace, request.params.id);
+      const lastDeploy = (await store.listDeploys(env.id, 1))[0];
+      const spec = await service.currentSpec(env);
+      const driver = runtime.drivers[spec.runtime];
+      const instances = driver ? await driver.instances(refOf(env)) : [];
+      return environmentResponseOf(env, { ...(lastDeploy ? { lastDeploy } : {}), instances });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/environments/:id',
+    { schema: { summary: 'Delete an environment (queues its teardown)', tags: ['environments'], params: idParams, response: { 202: jsonSchema(created), ...errors } } },
+    async (request, reply) => {
+      const principal = requireRole(request, 'developer');
+      const { environment, deploy } = await service.delete(principal.workspace, request.params.id, principal.name);
+      return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/environments/:id/extend',
+    { schema: { summary: 'Extend an ephemeral environment: it expires the given time from now', tags: ['environments'], params: idParams, body: jsonSchema(extendEnvironmentRequest), response: { 200: jsonSchema(environmentResponse), ...errors } } },
+    async (request) => {
+      const principal = requireRole(request, 'developer');
+      const body = parseBody(extendEnvironmentRequest, request.body);
+      return environmentResponseOf(await service.extend(principal.workspace, request.params.id, body.ttl));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/environments/:id/config',
+    { schema: { summary: "The environment's own variables and template version", tags: ['environments'], params: idParams, response: { 200: jsonSchema(environmentConfigResponse), 404: jsonSchema(errorResponse) } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      const env = await service.live(principal.workspace, request.params.id);
+      return { templateVersion: env.templateVersion, variables: env.variables };
+    },
+  );
+
+  app.put<{ Params: { id: string } }>(
+    '/api/v1/environments/:id/config',
+    { schema: { summary: "Replace the environment's own variables (re-runs setup)", tags: ['environments'], params: idParams, body: jsonSchema(environmentConfigRequest), response: { 202: jsonSchema(created), ...errors } } },
+    async (request, reply) => {
+      const principal = requireRole(request, 'developer');
+      const body = parseBody(environmentConfigRequest, request.body);
+      const { environment, deploy } = await service.setConfig(principal.workspace, request.params.id, body.variables, principal.name);
+      return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/environments/:id/vars',
+    { schema: { summary: "Every service's rendered variables; secrets appear as references, never values", tags: ['environments'], params: idParams, response: { 200: jsonSchema(environmentVarsResponse), 404: jsonSchema(errorResponse) } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      const env = await service.live(principal.workspace, request.params.id);
+      const spec = await service.currentSpec(env);
+      const services: Record<string, Record<string, string>> = {};
+      for (const s of spec.services) {
+        services[s.name] = Object.fromEntries(
+          Object.entries(s.env).map(([name, value]) => [name, typeof value === 'string' ? value : `(secret ${value.secret}${value.key ? `/${value.key}` : ''})`]),
+        );
+      }
+      return { services };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/environments/:id/deploys',
+    { schema: { summary: "Deploy a new commit (the branch's head when absent) with the patch workflow", tags: ['deploys'], params: idParams, body: jsonSchema(createDeployRequest), response: { 202: jsonSchema(deployResponse), ...errors } } },
+    async (request, reply) => {
+      const principal = requireRole(request, 'developer');
+      const body = parseBody(createDeployRequest, request.body ?? {});
+      const env = await service.live(principal.workspace, request.params.id);
+      const deploy = await service.patch(principal.workspace, env.envId, body.commit, principal.name);
+      return reply.code(202).send(deployResponseOf(env, deploy));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/environments/:id/deploys',
+    { schema: { summary: 'Deploys of an environment, newest first', tags: ['deploys'], params: idParams, response: { 200: jsonSchema(deployListResponse), 404: jsonSchema(errorResponse) } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      const env = await service.live(principal.workspace, request.params.id);
+      return { items: (await store.listDeploys(env.id)).map((d) => deployResponseOf(env, d)) };
+    },
+  );
+
+  app.get<{ Params: { deployId: string } }>(
+    '/api/v1/deploys/:deployId',
+    {
+      schema: {
+        summary: 'A deploy with the state of every task',
+        tags: ['deploys'],
+        params: { type: 'object', properties: { deployId: { type: 'string' } }, required: ['deployId'] },
+        response: { 200: jsonSchema(deployResponse), 404: jsonSchema(errorResponse) },
+      },
+    },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      const deploy = /^[0-9a-f-]{36}$/.test(request.params.deployId) ? await store.getDeploy(request.params.deployId) : undefined;
+      const env = deploy ? await store.getById(deploy.environmentId) : undefined;
+      if (!deploy || !env || env.workspace !== principal.workspace) throw new NotFoundError(`no deploy "${request.params.deployId}"; list an environment's deploys with slipway deploys list <env>`);
+      return deployResponseOf(env, deploy, await store.tasks(deploy.id));
+    },
+  );
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance } from 'fastify';
+import { durationToMs, errorResponse, execRequest, execResponse, instanceListResponse } from '@slipway/contract';
+import { didYouMean, NotFoundError, type InstanceRef } from '@slipway/core';
+import { refOf } from '../../workflows/workflow-engine.ts';
+import type { EnvironmentRuntime } from '../api-context.ts';
+import { requireRole } from '../authorize.ts';
+import { instanceResponseOf } from '../environment-responses.ts';
+import { jsonSchema } from '../json-schema.ts';
+import { parseBody } from '../parse-body.ts';
+
+const instanceParams = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['id', 'name'] } as const;
+const MAX_EXEC_TIMEOUT_MS = 10 * 60_000;
+
+/** Instances of an environment: list, logs (optionally followed), exec. */
+export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime): void {
+  const { service } = runtime;
+
+  const environmentDriver = async (workspace: string, envId: string) => {
+    const env = await service.live(workspace, envId);
+    const spec = await service.currentSpec(env);
+    const driver = runtime.drivers[spec.runtime];
+    if (!driver) throw new NotFoundError(`environment ${envId} runs on the "${spec.runtime}" runtime, which this server does not have`);
+    return { env, driver };
+  };
+
+  const findInstance = async (workspace: string, envId: string, name: string) => {
+    const { env, driver } = await environmentDriver(workspace, envId);
+    const instances = await driver.instances(refOf(env));
+    const instance = instances.find((i) => i.name === name);
+    if (!instance) {
+      throw new NotFoundError(`environment ${envId} has no instance "${name}"${didYouMean(name, instances.map((i) => i.name))}; it has ${instances.map((i) => i.name).join(', ') || 'none'}`);
+    }
+    const ref: InstanceRef = { env: refOf(env), service: instance.service, replica: instance.replica };
+    return { driver, ref };
+  };
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/environments/:id/instances',
+    {
+      schema: {
+        summary: 'Instances of every service of an environment, with their state',
+        tags: ['instances'],
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        response: { 200: jsonSchema(instanceListResponse), 404: jsonSchema(errorResponse) },
+      },
+    },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      const { env, driver } = await environmentDriver(principal.workspace, request.params.id);
+      return { items: (await driver.instances(refOf(env))).map(instanceResponseOf) };
+    },
+  );
+
+  app.get<{ Params: { id: string; name: string }; Querystring: { follow?: string; tail?: string } }>(
+    '/api/v1/environments/:id/instances/:name/logs',
+    {
+      schema: {
+        summary: "An instance's log as text, one line per line; with follow=true it stays open and streams new lines",
+        tags: ['instances'],
+        params: instanceParams,
+        querystring: { type: 'object', properties: { follow: { type: 'string', enum: ['true', 'false'] }, tail: { type: 'string', pattern: '^[0-9]{1,6}$' } } },
+        response: { 404: jsonSchema(errorResponse) },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'viewer');
+      const { driver, ref } = await findInstance(principal.workspace, request.params.id, request.params.name);
+      const follow = request.query.follow === 'true';
+      const tail = request.query.tail !== undefined ? Math.min(Number(request.query.tail), 100_000) : undefined;
+      const abort = new AbortController();
+      request.raw.on('close', () => abort.abort());
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      try {
+        for await (const line of driver.logs(ref, { follow, ...(tail !== undefined ? { tail } : {}), signal: abort.signal })) {
+          if (!res.write(`${line}\n`)) await new Promise((resolve) => res.once('drain', resolve));
+          if (abort.signal.aborted) break;
+        }
+      } catch (error) {
+        if (!abort.signal.aborted) res.write(`\n[slipway: the log ended: ${(error as Error).message}]\n`);
+      }
+      res.end();
+    },
+  );
+
+  app.post<{ Params: { id: string; name: string } }>(
+    '/api/v1/environments/:id/instances/:name/exec',
+    {
+      schema: {
+        summary: "Run a command in an instance's working directory and environment",
+        tags: ['instances'],
+        params: instanceParams,
+        body: jsonSchema(execRequest),
+        response: { 200: jsonSchema(execResponse), 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) },
+      },
+    },
+    async (request) => {
+      const principal = requireRole(request, 'developer');
+      const body = parseBody(execRequest, request.body);
+      const { driver, ref } = await findInstance(principal.workspace, request.params.id, request.params.name);
+      const timeoutMs = Math.min(body.timeout ? durationToMs(body.timeout) : 60_000, MAX_EXEC_TIMEOUT_MS);
+      return driver.exec(ref, body.command, { timeoutMs });
+    },
+  );
+}

@@ -1,0 +1,42 @@
+import type { InstanceStatus } from '@slipway/core';
+import type { RenderedEnvironment, RouteTableEntry } from '@slipway/contract';
+
+/**
+ * The route table entries of one environment, from its rendered routes and where its instances
+ * listen now: ready instances of a service receive its traffic; a service with none ready answers
+ * 503 while the environment is deploying, and otherwise still points at its instances (so the router
+ * answers 502, upstream down, rather than pretending the host does not exist). Routes of services
+ * with `ingress.public: false` are not published.
+ */
+export function environmentRoutes(
+  rendered: RenderedEnvironment,
+  instances: readonly InstanceStatus[],
+  staticRoots: Readonly<Record<string, string>>,
+  deploying: boolean,
+): RouteTableEntry[] {
+  const entries: RouteTableEntry[] = [];
+  for (const route of rendered.routes) {
+    if (!route.ingress.public) continue;
+    const base = { host: route.host, pathPrefix: route.pathPrefix, app: rendered.app, envId: rendered.envId, service: route.service, ingress: route.ingress };
+    if (route.static) {
+      const root = staticRoots[route.service];
+      const spa = rendered.services.find((s) => s.name === route.service)?.static?.spa ?? false;
+      if (root) entries.push({ ...base, target: { kind: 'static', root, spa } });
+      else if (deploying) entries.push({ ...base, target: { kind: 'deploying' } });
+      continue;
+    }
+    const service = rendered.services.find((s) => s.name === route.service);
+    const port = route.port ?? service?.ports[0]?.port;
+    const of = instances.filter((i) => i.service === route.service);
+    const addressesOf = (list: readonly InstanceStatus[]) =>
+      list.flatMap((i) => i.endpoints.filter((e) => port === undefined || e.port === port).slice(0, 1).map((e) => ({ host: e.host, port: e.hostPort })));
+    const ready = addressesOf(of.filter((i) => i.state === 'ready'));
+    if (ready.length) entries.push({ ...base, target: { kind: 'upstream', addresses: ready, stripPrefix: route.stripPrefix } });
+    else if (deploying) entries.push({ ...base, target: { kind: 'deploying' } });
+    else {
+      const any = addressesOf(of);
+      if (any.length) entries.push({ ...base, target: { kind: 'upstream', addresses: any, stripPrefix: route.stripPrefix } });
+    }
+  }
+  return entries;
+}

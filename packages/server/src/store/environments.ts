@@ -1,0 +1,360 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { DeployState, EnvironmentStatus, RenderedEnvironment } from '@slipway/contract';
+import type { TaskProgress, TaskState } from '@slipway/core';
+import type { Database, DeploysTable, DeployTasksTable, EnvironmentsTable } from './database-schema.ts';
+
+// Environments, their deploys and the tasks of each deploy: the durable state the workflow engine
+// works from. Every state change is written here before and after the runtime acts, so a restarted
+// server knows exactly which steps ended and which were under way.
+
+export type WorkflowKind = 'setup' | 'patch' | 'teardown';
+
+export interface StoredEnvironment {
+  id: string;
+  workspace: string;
+  applicationId: string;
+  app: string;
+  envId: string;
+  kind: 'ephemeral' | 'permanent';
+  branch: string;
+  commit?: string;
+  template?: string;
+  templateVersion: string;
+  variables: Record<string, string>;
+  urls: Record<string, string>;
+  status: EnvironmentStatus;
+  reason?: string;
+  ttlMs?: number;
+  expiresAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt?: string;
+}
+
+export interface StoredDeploy {
+  id: string;
+  environmentId: string;
+  seq: number;
+  workflow: WorkflowKind;
+  state: DeployState;
+  outcome?: 'succeeded' | 'failed' | 'errored';
+  reason?: string;
+  commit?: string;
+  rendered: RenderedEnvironment;
+  source?: { commit: string; staticRoots: Record<string, string> };
+  requestedBy?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface StoredTask {
+  key: string;
+  step: number;
+  state: TaskState;
+  reason?: string;
+  logTail?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+const ACTIVE_DEPLOY_STATES = ['queued', 'running'] as const;
+
+export class EnvironmentStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Creates an environment and its setup deploy in one transaction. */
+  async createEnvironment(input: {
+    workspace: string;
+    applicationId: string;
+    app: string;
+    envId: string;
+    kind: 'ephemeral' | 'permanent';
+    branch: string;
+    commit: string;
+    template?: string;
+    templateVersion: string;
+    variables: Record<string, string>;
+    rendered: RenderedEnvironment;
+    ttlMs?: number;
+    requestedBy?: string;
+    now?: Date;
+  }): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+    const now = input.now ?? new Date();
+    const at = now.toISOString();
+    const id = randomUUID();
+    return this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('environments')
+        .values({
+          id,
+          workspace: input.workspace,
+          application_id: input.applicationId,
+          app: input.app,
+          env_id: input.envId,
+          kind: input.kind,
+          branch: input.branch,
+          commit_sha: input.commit,
+          template: input.template ?? null,
+          template_version: input.templateVersion,
+          variables_json: JSON.stringify(input.variables),
+          urls_json: JSON.stringify(input.rendered.urls),
+          status: 'queued',
+          reason: null,
+          ttl_ms: input.ttlMs ?? null,
+          expires_at: input.ttlMs !== undefined ? new Date(now.getTime() + input.ttlMs).toISOString() : null,
+          created_at: at,
+          updated_at: at,
+          deleted_at: null,
+        })
+        .execute();
+      const deploy = await insertDeploy(tx, { environmentId: id, workflow: 'setup', commit: input.commit, rendered: input.rendered, requestedBy: input.requestedBy, at });
+      const environment = await tx.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return { environment: toEnvironment(environment), deploy };
+    });
+  }
+
+  async getLive(workspace: string, envId: string): Promise<StoredEnvironment | undefined> {
+    const row = await this.db.selectFrom('environments').selectAll().where('workspace', '=', workspace).where('env_id', '=', envId).where('deleted_at', 'is', null).executeTakeFirst();
+    return row ? toEnvironment(row) : undefined;
+  }
+
+  async getById(id: string): Promise<StoredEnvironment | undefined> {
+    const row = await this.db.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toEnvironment(row) : undefined;
+  }
+
+  async listLive(workspace?: string, app?: string): Promise<StoredEnvironment[]> {
+    let query = this.db.selectFrom('environments').selectAll().where('deleted_at', 'is', null);
+    if (workspace) query = query.where('workspace', '=', workspace);
+    if (app) query = query.where('app', '=', app);
+    const rows = await query.orderBy('app').orderBy('env_id').execute();
+    return rows.map(toEnvironment);
+  }
+
+  async updateEnvironment(
+    id: string,
+    change: Partial<Pick<StoredEnvironment, 'status' | 'reason' | 'commit' | 'urls' | 'expiresAt' | 'ttlMs' | 'variables' | 'templateVersion' | 'deletedAt'>>,
+    now = new Date(),
+  ): Promise<void> {
+    const set: Partial<EnvironmentsTable> = { updated_at: now.toISOString() };
+    if ('status' in change) set.status = change.status!;
+    if ('reason' in change) set.reason = change.reason ?? null;
+    if ('commit' in change) set.commit_sha = change.commit ?? null;
+    if ('urls' in change) set.urls_json = JSON.stringify(change.urls ?? {});
+    if ('expiresAt' in change) set.expires_at = change.expiresAt ?? null;
+    if ('ttlMs' in change) set.ttl_ms = change.ttlMs ?? null;
+    if ('variables' in change) set.variables_json = JSON.stringify(change.variables ?? {});
+    if ('templateVersion' in change) set.template_version = change.templateVersion!;
+    if ('deletedAt' in change) set.deleted_at = change.deletedAt ?? null;
+    await this.db.updateTable('environments').set(set).where('id', '=', id).execute();
+  }
+
+  /**
+   * Queues a deploy behind the environment's others. A teardown cancels deploys still queued before
+   * it: nothing is worth deploying into an environment about to be removed.
+   */
+  async queueDeploy(input: { environmentId: string; workflow: WorkflowKind; commit?: string; rendered: RenderedEnvironment; requestedBy?: string; now?: Date }): Promise<StoredDeploy> {
+    const at = (input.now ?? new Date()).toISOString();
+    return this.db.transaction().execute(async (tx) => {
+      if (input.workflow === 'teardown') {
+        await tx
+          .updateTable('deploys')
+          .set({ state: 'cancelled', reason: 'cancelled: the environment is being deleted', finished_at: at })
+          .where('environment_id', '=', input.environmentId)
+          .where('state', '=', 'queued')
+          .execute();
+      }
+      return insertDeploy(tx, { ...input, at });
+    });
+  }
+
+  async getDeploy(id: string): Promise<StoredDeploy | undefined> {
+    const row = await this.db.selectFrom('deploys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toDeploy(row) : undefined;
+  }
+
+  /** Deploys of an environment, newest first. */
+  async listDeploys(environmentId: string, limit = 50): Promise<StoredDeploy[]> {
+    const rows = await this.db.selectFrom('deploys').selectAll().where('environment_id', '=', environmentId).orderBy('seq', 'desc').limit(limit).execute();
+    return rows.map(toDeploy);
+  }
+
+  /** The deploy the environment should work on now: the running one, else the oldest queued. */
+  async nextDeploy(environmentId: string): Promise<StoredDeploy | undefined> {
+    const row = await this.db
+      .selectFrom('deploys')
+      .selectAll()
+      .where('environment_id', '=', environmentId)
+      .where('state', 'in', [...ACTIVE_DEPLOY_STATES])
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toDeploy(row) : undefined;
+  }
+
+  /** Environments with a deploy queued or running. */
+  async environmentsWithActiveDeploys(): Promise<string[]> {
+    const rows = await this.db.selectFrom('deploys').select('environment_id').distinct().where('state', 'in', [...ACTIVE_DEPLOY_STATES]).execute();
+    return rows.map((r) => r.environment_id);
+  }
+
+  async hasActiveDeploy(environmentId: string, workflow?: WorkflowKind): Promise<boolean> {
+    let query = this.db.selectFrom('deploys').select('id').where('environment_id', '=', environmentId).where('state', 'in', [...ACTIVE_DEPLOY_STATES]);
+    if (workflow) query = query.where('workflow', '=', workflow);
+    return (await query.executeTakeFirst()) !== undefined;
+  }
+
+  async updateDeploy(
+    id: string,
+    change: Partial<Pick<StoredDeploy, 'state' | 'outcome' | 'reason' | 'commit' | 'source' | 'startedAt' | 'finishedAt'>>,
+  ): Promise<void> {
+    const set: Partial<DeploysTable> = {};
+    if ('state' in change) set.state = change.state!;
+    if ('outcome' in change) set.outcome = change.outcome ?? null;
+    if ('reason' in change) set.reason = change.reason ?? null;
+    if ('commit' in change) set.commit_sha = change.commit ?? null;
+    if ('source' in change) set.source_json = change.source ? JSON.stringify(change.source) : null;
+    if ('startedAt' in change) set.started_at = change.startedAt ?? null;
+    if ('finishedAt' in change) set.finished_at = change.finishedAt ?? null;
+    await this.db.updateTable('deploys').set(set).where('id', '=', id).execute();
+  }
+
+  async tasks(deployId: string): Promise<StoredTask[]> {
+    const rows = await this.db.selectFrom('deploy_tasks').selectAll().where('deploy_id', '=', deployId).orderBy('step').orderBy('key').execute();
+    return rows.map(toTask);
+  }
+
+  async progress(deployId: string): Promise<Map<string, TaskProgress>> {
+    const map = new Map<string, TaskProgress>();
+    for (const task of await this.tasks(deployId)) map.set(task.key, { state: task.state, ...(task.reason ? { reason: task.reason } : {}) });
+    return map;
+  }
+
+  /** Writes a task's state (insert or update). */
+  async setTask(deployId: string, task: { key: string; step: number; state: TaskState; reason?: string; logTail?: string }, now = new Date()): Promise<void> {
+    const at = now.toISOString();
+    const ended = task.state !== 'pending' && task.state !== 'running';
+    const values: DeployTasksTable = {
+      deploy_id: deployId,
+      key: task.key,
+      step: task.step,
+      state: task.state,
+      reason: task.reason ?? null,
+      log_tail: task.logTail ?? null,
+      started_at: task.state === 'running' ? at : null,
+      finished_at: ended ? at : null,
+    };
+    await this.db
+      .insertInto('deploy_tasks')
+      .values(values)
+      .onConflict((oc) =>
+        oc.columns(['deploy_id', 'key']).doUpdateSet({
+          state: task.state,
+          reason: task.reason ?? null,
+          log_tail: task.logTail ?? null,
+          ...(ended ? { finished_at: at } : {}),
+          ...(task.state === 'running' ? { started_at: at } : {}),
+        }),
+      )
+      .execute();
+  }
+
+  /** Ephemeral environments past their expiry with no teardown yet. */
+  async expired(now = new Date()): Promise<StoredEnvironment[]> {
+    const rows = await this.db
+      .selectFrom('environments')
+      .selectAll()
+      .where('deleted_at', 'is', null)
+      .where('kind', '=', 'ephemeral')
+      .where('expires_at', '<', now.toISOString())
+      .where('status', 'not in', ['deleting', 'deleted'])
+      .execute();
+    return rows.map(toEnvironment);
+  }
+}
+
+async function insertDeploy(
+  tx: Kysely<Database>,
+  input: { environmentId: string; workflow: WorkflowKind; commit?: string; rendered: RenderedEnvironment; requestedBy?: string; at: string },
+): Promise<StoredDeploy> {
+  const last = await tx.selectFrom('deploys').select((eb) => eb.fn.max('seq').as('seq')).where('environment_id', '=', input.environmentId).executeTakeFirst();
+  const seq = Number(last?.seq ?? 0) + 1;
+  const id = randomUUID();
+  await tx
+    .insertInto('deploys')
+    .values({
+      id,
+      environment_id: input.environmentId,
+      seq,
+      workflow: input.workflow,
+      state: 'queued',
+      outcome: null,
+      reason: null,
+      commit_sha: input.commit ?? null,
+      rendered_json: JSON.stringify(input.rendered),
+      source_json: null,
+      requested_by: input.requestedBy ?? null,
+      created_at: input.at,
+      started_at: null,
+      finished_at: null,
+    })
+    .execute();
+  return toDeploy(await tx.selectFrom('deploys').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+}
+
+function toEnvironment(row: Selectable<EnvironmentsTable>): StoredEnvironment {
+  return {
+    id: row.id,
+    workspace: row.workspace,
+    applicationId: row.application_id,
+    app: row.app,
+    envId: row.env_id,
+    kind: row.kind,
+    branch: row.branch,
+    ...(row.commit_sha ? { commit: row.commit_sha } : {}),
+    ...(row.template ? { template: row.template } : {}),
+    templateVersion: row.template_version,
+    variables: JSON.parse(row.variables_json) as Record<string, string>,
+    urls: JSON.parse(row.urls_json) as Record<string, string>,
+    status: row.status as EnvironmentStatus,
+    ...(row.reason ? { reason: row.reason } : {}),
+    ...(row.ttl_ms !== null ? { ttlMs: Number(row.ttl_ms) } : {}),
+    ...(row.expires_at ? { expiresAt: row.expires_at } : {}),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    ...(row.deleted_at ? { deletedAt: row.deleted_at } : {}),
+  };
+}
+
+function toDeploy(row: Selectable<DeploysTable>): StoredDeploy {
+  return {
+    id: row.id,
+    environmentId: row.environment_id,
+    seq: Number(row.seq),
+    workflow: row.workflow,
+    state: row.state as DeployState,
+    ...(row.outcome ? { outcome: row.outcome as StoredDeploy['outcome'] } : {}),
+    ...(row.reason ? { reason: row.reason } : {}),
+    ...(row.commit_sha ? { commit: row.commit_sha } : {}),
+    rendered: JSON.parse(row.rendered_json) as RenderedEnvironment,
+    ...(row.source_json ? { source: JSON.parse(row.source_json) as StoredDeploy['source'] } : {}),
+    ...(row.requested_by ? { requestedBy: row.requested_by } : {}),
+    createdAt: row.created_at,
+    ...(row.started_at ? { startedAt: row.started_at } : {}),
+    ...(row.finished_at ? { finishedAt: row.finished_at } : {}),
+  };
+}
+
+function toTask(row: Selectable<DeployTasksTable>): StoredTask {
+  return {
+    key: row.key,
+    step: Number(row.step),
+    state: row.state as TaskState,
+    ...(row.reason ? { reason: row.reason } : {}),
+    ...(row.log_tail ? { logTail: row.log_tail } : {}),
+    ...(row.started_at ? { startedAt: row.started_at } : {}),
+    ...(row.finished_at ? { finishedAt: row.finished_at } : {}),
+  };
+}

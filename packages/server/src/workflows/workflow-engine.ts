@@ -1,0 +1,437 @@
+import type { RenderedEnvironment, ResolvedEnvValue, ResolvedTask, SecretRef } from '@slipway/contract';
+import {
+  planWorkflow,
+  secretKey,
+  taskKey,
+  type EnvironmentRef,
+  type RuntimeDriver,
+  type SecretValues,
+  type TaskState,
+} from '@slipway/core';
+import type { Kysely } from 'kysely';
+import type { RouteHub } from '../routing/route-hub.ts';
+import { environmentRoutes } from '../routing/environment-routes.ts';
+import type { Database } from '../store/database-schema.ts';
+import type { EnvironmentStore, StoredDeploy, StoredEnvironment } from '../store/environments.ts';
+import type { Leases } from '../store/leases.ts';
+
+// The durable workflow engine. It keeps no state of its own that matters: everything it decides
+// comes from the store (deploys and their tasks) and core's pure planner, and every change is
+// written before and after the runtime acts. Killed at any point, a new engine reads the same rows
+// and carries on — tasks written as running are run again, which the runtime makes safe (apply
+// converges and adopts, a job run id that completed returns its recorded result).
+
+export interface EngineLogger {
+  info(message: string): void;
+  error(message: string): void;
+}
+
+export interface WorkflowEngineOptions {
+  db: Kysely<Database>;
+  store: EnvironmentStore;
+  leases: Leases;
+  /** Runtime drivers by runtime name (local, docker, …). */
+  drivers: Readonly<Record<string, RuntimeDriver>>;
+  /** Clear value of a workspace's secret, for injection only. */
+  revealSecret(workspace: string, name: string): Promise<string | undefined>;
+  routes: RouteHub;
+  /** Longest wait for a service to become ready (default 3 minutes). */
+  readinessTimeoutMs?: number;
+  /** How often expired environments and stray deploys are looked for (default 2 s). */
+  tickMs?: number;
+  /** How often the routes of ready environments are refreshed from their instances (default 5 s). */
+  refreshRoutesMs?: number;
+  leaseMs?: number;
+  logger?: EngineLogger;
+}
+
+const quiet: EngineLogger = { info: () => undefined, error: () => undefined };
+
+export class WorkflowEngine {
+  private readonly driving = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly heldLeases = new Set<string>();
+  private readonly published = new Map<string, string>();
+  private stopping = false;
+  private stopSignal!: Promise<void>;
+  private signalStop!: () => void;
+  private tickTimer?: NodeJS.Timeout;
+  private refreshTimer?: NodeJS.Timeout;
+  private leaseTimer?: NodeJS.Timeout;
+  private readonly logger: EngineLogger;
+
+  constructor(private readonly options: WorkflowEngineOptions) {
+    this.logger = options.logger ?? quiet;
+    this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
+  }
+
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? 30_000;
+  }
+
+  /**
+   * Recovers after a (possibly unclean) stop: removes runtime leftovers of environments that no
+   * longer exist, publishes the routes of live ones, and resumes every unfinished deploy.
+   */
+  async start(): Promise<void> {
+    const live = await this.options.store.listLive();
+    const refs = live.map(refOf);
+    for (const driver of Object.values(this.options.drivers)) {
+      const report = await driver.sweep(refs);
+      if (report.removed.length) this.logger.info(`removed ${report.removed.length} leftover runtime resources of deleted environments`);
+    }
+    for (const env of live) if (env.status === 'ready' || env.status === 'failed') await this.refreshRoutes(env).catch(() => undefined);
+    for (const id of await this.options.store.environmentsWithActiveDeploys()) this.kick(id);
+    this.tickTimer = setInterval(() => void this.tick(), this.options.tickMs ?? 2_000);
+    this.refreshTimer = setInterval(() => void this.refreshAll(), this.options.refreshRoutesMs ?? 5_000);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(1_000, Math.floor(this.leaseMs / 3)));
+  }
+
+  /** Stops driving: tasks under way stay `running` in the store and resume at the next start. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.signalStop();
+    clearInterval(this.tickTimer);
+    clearInterval(this.refreshTimer);
+    clearInterval(this.leaseTimer);
+    await Promise.allSettled([...this.driving.values()]);
+    for (const name of this.heldLeases) await this.options.leases.release(name).catch(() => undefined);
+    this.heldLeases.clear();
+  }
+
+  /** Makes sure the environment's queued deploys get run (call after queueing one). */
+  kick(environmentId: string): void {
+    if (this.stopping) return;
+    if (this.driving.has(environmentId)) {
+      this.again.add(environmentId);
+      return;
+    }
+    const run = this.drive(environmentId)
+      .catch((error: Error) => this.logger.error(`driving environment ${environmentId}: ${error.stack ?? error.message}`))
+      .finally(() => {
+        this.driving.delete(environmentId);
+        if (this.again.delete(environmentId)) this.kick(environmentId);
+      });
+    this.driving.set(environmentId, run);
+  }
+
+  /** Resolves when the environment has no deploy being driven (tests and `npm start`). */
+  async idle(environmentId: string): Promise<void> {
+    while (this.driving.has(environmentId)) await this.driving.get(environmentId);
+  }
+
+  private async drive(environmentId: string): Promise<void> {
+    const lease = `environment:${environmentId}`;
+    if (!(await this.options.leases.acquire(lease, this.leaseMs))) return; // another server drives it
+    this.heldLeases.add(lease);
+    try {
+      for (;;) {
+        if (this.stopping) return;
+        this.again.delete(environmentId);
+        const deploy = await this.options.store.nextDeploy(environmentId);
+        if (!deploy) return;
+        const env = await this.options.store.getById(environmentId);
+        if (!env) return;
+        await this.runDeploy(env, deploy);
+      }
+    } finally {
+      if (!this.stopping) {
+        this.heldLeases.delete(lease);
+        await this.options.leases.release(lease).catch(() => undefined);
+      }
+    }
+  }
+
+  private async runDeploy(env: StoredEnvironment, deploy: StoredDeploy): Promise<void> {
+    const { store } = this.options;
+    const ref = refOf(env);
+    const rendered = deploy.rendered;
+    const now = () => new Date().toISOString();
+    if (deploy.state === 'queued') {
+      await store.updateDeploy(deploy.id, { state: 'running', startedAt: now() });
+      this.logger.info(`${env.app}/${env.envId}: ${deploy.workflow} deploy #${deploy.seq} started`);
+    }
+    await store.updateEnvironment(env.id, { status: deploy.workflow === 'teardown' ? 'deleting' : 'deploying', reason: undefined });
+
+    const finish = async (outcome: 'succeeded' | 'failed' | 'errored', reason?: string) => {
+      if (this.stopping) return;
+      await store.updateDeploy(deploy.id, { state: outcome, outcome, reason, finishedAt: now() });
+      this.logger.info(`${env.app}/${env.envId}: ${deploy.workflow} deploy #${deploy.seq} ${outcome}${reason ? `: ${reason}` : ''}`);
+    };
+
+    const driver = this.options.drivers[rendered.runtime];
+    if (!driver) {
+      await finish('errored', `runtime "${rendered.runtime}" is not available on this server (it has ${Object.keys(this.options.drivers).join(', ')})`);
+      await store.updateEnvironment(env.id, { status: 'errored', reason: `runtime "${rendered.runtime}" is not available` });
+      return;
+    }
+
+    try {
+      if (deploy.workflow === 'teardown') {
+        this.options.routes.removeEnvironment(env.app, env.envId);
+        this.published.delete(env.id);
+        const outcome = await this.runSteps(env, deploy, driver, {}, deploy.source?.commit ?? deploy.commit ?? env.commit ?? '');
+        if (outcome === 'stopped') return;
+        // Whatever the teardown workflow did, nothing of the environment may outlive it.
+        await driver.destroy({ env: ref });
+        await finish(outcome.outcome, outcome.reason);
+        await store.updateEnvironment(env.id, { status: 'deleted', deletedAt: now(), reason: outcome.reason });
+        return;
+      }
+
+      let secrets: SecretValues;
+      try {
+        secrets = await this.secretsFor(env.workspace, rendered);
+      } catch (error) {
+        await store.setTask(deploy.id, { key: 'source', step: -1, state: 'failed', reason: (error as Error).message });
+        await finish('failed', (error as Error).message);
+        await store.updateEnvironment(env.id, { status: 'failed', reason: (error as Error).message });
+        return;
+      }
+      if (deploy.workflow === 'setup' && this.options.routes.routesOf(env.app, env.envId).length === 0) {
+        this.options.routes.upsertEnvironment(env.app, env.envId, environmentRoutes(rendered, [], {}, true));
+      }
+
+      let source = deploy.source;
+      if (!source) {
+        const repository = await this.repositoryOf(env.applicationId);
+        if (!repository) {
+          const message = `application ${env.app} has no git repository to check out; register it from one (slipway apps create --repo <path-or-url>)`;
+          await store.setTask(deploy.id, { key: 'source', step: -1, state: 'failed', reason: message });
+          await finish('failed', message);
+          await store.updateEnvironment(env.id, { status: 'failed', reason: message });
+          return;
+        }
+        await store.setTask(deploy.id, { key: 'source', step: -1, state: 'running' });
+        const prepared = await driver.prepareSource({ env: ref, repository, commit: deploy.commit ?? env.branch, services: rendered.services, secrets });
+        if (this.stopping) return;
+        if (prepared.outcome !== 'succeeded') {
+          const reason = `checking out and building the source ${prepared.outcome}: ${prepared.reason}`;
+          await store.setTask(deploy.id, { key: 'source', step: -1, state: prepared.outcome, reason: prepared.reason, ...(prepared.logTail ? { logTail: prepared.logTail } : {}) });
+          await finish(prepared.outcome, reason);
+          await store.updateEnvironment(env.id, { status: prepared.outcome, reason });
+          await this.refreshRoutes(env, rendered).catch(() => undefined);
+          return;
+        }
+        source = { commit: prepared.commit, staticRoots: prepared.staticRoots };
+        await store.updateDeploy(deploy.id, { source, commit: prepared.commit });
+        await store.setTask(deploy.id, { key: 'source', step: -1, state: 'succeeded' });
+      }
+
+      const outcome = await this.runSteps(env, deploy, driver, secrets, source.commit);
+      if (outcome === 'stopped') return;
+      if (outcome.outcome === 'succeeded') {
+        // Converge the whole environment: removes services the new spec no longer has.
+        const converged = await driver.apply({ env: ref, commit: source.commit, services: rendered.services, secrets, waitFor: 'started' });
+        if (converged.outcome !== 'succeeded') {
+          await finish(converged.outcome, converged.reason);
+          await store.updateEnvironment(env.id, { status: converged.outcome, reason: converged.reason });
+          return;
+        }
+      }
+      await finish(outcome.outcome, outcome.reason);
+      const status = outcome.outcome === 'succeeded' ? 'ready' : outcome.outcome;
+      await store.updateEnvironment(env.id, { status, reason: outcome.reason, commit: source.commit, urls: rendered.urls });
+      await this.refreshRoutes({ ...env, status }, rendered, source.staticRoots);
+    } catch (error) {
+      if (this.stopping) return;
+      const reason = `platform error: ${(error as Error).message}`;
+      this.logger.error(`${env.app}/${env.envId}: ${(error as Error).stack ?? reason}`);
+      await finish('errored', reason);
+      await store.updateEnvironment(env.id, { status: deploy.workflow === 'teardown' ? 'errored' : 'errored', reason });
+    }
+  }
+
+  /** Runs the deploy's workflow to its end, resuming tasks the store says were under way. */
+  private async runSteps(
+    env: StoredEnvironment,
+    deploy: StoredDeploy,
+    driver: RuntimeDriver,
+    secrets: SecretValues,
+    commit: string,
+  ): Promise<{ outcome: 'succeeded' | 'failed' | 'errored'; reason?: string } | 'stopped'> {
+    const { store } = this.options;
+    const rendered = deploy.rendered;
+    const steps = rendered.workflows[deploy.workflow];
+    const ref = refOf(env);
+    const inFlight = new Map<string, Promise<void>>();
+    const dependenciesOf = (task: ResolvedTask) =>
+      task.kind === 'service' ? (rendered.services.find((s) => s.name === task.name)?.dependsOn ?? []) : task.kind === 'job' ? (rendered.jobs.find((j) => j.name === task.name)?.dependsOn ?? []) : [];
+
+    const launch = (key: string, step: number, task: ResolvedTask) => {
+      const run = this.runTask(ref, deploy, driver, secrets, commit, key, task)
+        .catch((error: Error): { state: TaskState; reason?: string; logTail?: string } => ({ state: 'errored', reason: `platform error: ${error.message}` }))
+        .then(async (result) => {
+          if (this.stopping) return;
+          await store.setTask(deploy.id, { key, step, ...result });
+        })
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, run);
+    };
+
+    // Tasks a previous engine left running are run again: the runtime calls are idempotent.
+    const before = await store.progress(deploy.id);
+    steps.forEach((step, s) =>
+      step.tasks.forEach((task) => {
+        const key = taskKey(s, task);
+        if (before.get(key)?.state === 'running') launch(key, s, task);
+      }),
+    );
+
+    for (;;) {
+      if (this.stopping) return 'stopped';
+      const progress = await store.progress(deploy.id);
+      const plan = planWorkflow(steps, progress, dependenciesOf);
+      for (const skipped of plan.skip) {
+        await store.setTask(deploy.id, { key: skipped.key, step: Number(skipped.key.split(':')[0]), state: 'skipped', reason: skipped.reason });
+      }
+      for (const next of plan.start) {
+        await store.setTask(deploy.id, { key: next.key, step: next.step, state: 'running' });
+        launch(next.key, next.step, next.task);
+      }
+      if (plan.done && inFlight.size === 0) return { outcome: plan.outcome ?? 'succeeded', ...(plan.reason ? { reason: plan.reason } : {}) };
+      if (inFlight.size === 0 && plan.start.length === 0 && plan.skip.length === 0) {
+        return { outcome: 'errored', reason: 'the workflow cannot progress: no task can start (check dependsOn against the workflow steps)' };
+      }
+      if (inFlight.size > 0) await Promise.race([...inFlight.values(), this.stopSignal]);
+    }
+  }
+
+  private async runTask(
+    env: EnvironmentRef,
+    deploy: StoredDeploy,
+    driver: RuntimeDriver,
+    secrets: SecretValues,
+    commit: string,
+    key: string,
+    task: ResolvedTask,
+  ): Promise<{ state: TaskState; reason?: string; logTail?: string }> {
+    const rendered = deploy.rendered;
+    if (task.kind === 'remove-environment') {
+      await driver.destroy({ env });
+      return { state: 'succeeded' };
+    }
+    if (task.kind === 'service') {
+      const result = await driver.apply({
+        env,
+        commit,
+        services: rendered.services,
+        only: [task.name],
+        secrets,
+        waitFor: 'ready',
+        timeoutMs: this.options.readinessTimeoutMs ?? 180_000,
+      });
+      if (result.outcome === 'succeeded') return { state: 'succeeded' };
+      return { state: result.outcome, reason: result.reason, ...(result.logTail ? { logTail: result.logTail } : {}) };
+    }
+    const job = rendered.jobs.find((j) => j.name === task.name);
+    if (!job) return { state: 'errored', reason: `the workflow names job ${task.name}, which the application does not define` };
+    const service = job.fromService ? rendered.services.find((s) => s.name === job.fromService) : undefined;
+    const result = await driver.runJob({ env, runId: `${deploy.id}.${key.replace(/:/g, ".")}`, commit, job, ...(service ? { service } : {}), secrets });
+    if (result.outcome === 'succeeded') return { state: 'succeeded', ...(result.logTail ? { logTail: result.logTail } : {}) };
+    return { state: result.outcome, reason: result.reason, ...(result.logTail ? { logTail: result.logTail } : {}) };
+  }
+
+  /** Every secret the environment's services and jobs reference, resolved; a missing one is an error naming it. */
+  private async secretsFor(workspace: string, rendered: RenderedEnvironment): Promise<SecretValues> {
+    const refs = new Map<string, SecretRef>();
+    const collect = (env: Record<string, ResolvedEnvValue>) => {
+      for (const value of Object.values(env)) if (typeof value === 'object') refs.set(secretKey(value), value);
+    };
+    for (const s of rendered.services) {
+      collect(s.env);
+      for (const side of s.sidecars) collect((side.env ?? {}) as Record<string, ResolvedEnvValue>);
+    }
+    for (const j of rendered.jobs) collect(j.env);
+    const values: Record<string, string> = {};
+    const missing: string[] = [];
+    for (const [key, ref] of refs) {
+      const value = await this.options.revealSecret(workspace, ref.secret);
+      if (value === undefined) {
+        missing.push(ref.secret);
+        continue;
+      }
+      if (!ref.key) {
+        values[key] = value;
+        continue;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        parsed = undefined;
+      }
+      const field = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>)[ref.key] : undefined;
+      if (typeof field !== 'string') missing.push(`${ref.secret} (key ${ref.key}: the secret must be a JSON object with that key)`);
+      else values[key] = field;
+    }
+    if (missing.length) {
+      const names = [...new Set(missing)];
+      throw new Error(`secret${names.length > 1 ? 's' : ''} not set in workspace ${workspace}: ${names.join(', ')}; set with \`slipway secrets set <name>\``);
+    }
+    return values;
+  }
+
+  private async repositoryOf(applicationId: string): Promise<string | undefined> {
+    const row = await this.options.db.selectFrom('applications').select('repository_url').where('id', '=', applicationId).executeTakeFirst();
+    return row?.repository_url ?? undefined;
+  }
+
+  /** Publishes the environment's routes from its instances now, when they changed. */
+  async refreshRoutes(env: StoredEnvironment, rendered?: RenderedEnvironment, staticRoots?: Record<string, string>): Promise<void> {
+    let spec = rendered;
+    let roots = staticRoots;
+    if (!spec || !roots) {
+      const last = (await this.options.store.listDeploys(env.id, 20)).find((d) => d.workflow !== 'teardown' && d.source);
+      if (!last) return;
+      spec ??= last.rendered;
+      roots ??= last.source!.staticRoots;
+    }
+    const driver = this.options.drivers[spec.runtime];
+    if (!driver) return;
+    const instances = await driver.instances(refOf(env));
+    const routes = environmentRoutes(spec, instances, roots, env.status === 'deploying' || env.status === 'queued');
+    const text = JSON.stringify(routes);
+    if (this.published.get(env.id) === text) return;
+    this.published.set(env.id, text);
+    this.options.routes.upsertEnvironment(env.app, env.envId, routes);
+  }
+
+  private async refreshAll(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      for (const env of await this.options.store.listLive()) {
+        if (this.driving.has(env.id) || (env.status !== 'ready' && env.status !== 'failed')) continue;
+        await this.refreshRoutes(env).catch(() => undefined);
+      }
+    } catch (error) {
+      this.logger.error(`refreshing routes: ${(error as Error).message}`);
+    }
+  }
+
+  /** Tears down expired ephemeral environments and picks up deploys nobody drives. */
+  private async tick(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      for (const env of await this.options.store.expired()) {
+        if (await this.options.store.hasActiveDeploy(env.id, 'teardown')) continue;
+        const last = (await this.options.store.listDeploys(env.id, 1))[0];
+        if (!last) continue;
+        await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'teardown', rendered: last.rendered, ...(env.commit ? { commit: env.commit } : {}), requestedBy: 'scheduler (expired)' });
+        this.logger.info(`${env.app}/${env.envId}: expired at ${env.expiresAt}; tearing it down`);
+        this.kick(env.id);
+      }
+      for (const id of await this.options.store.environmentsWithActiveDeploys()) if (!this.driving.has(id)) this.kick(id);
+    } catch (error) {
+      this.logger.error(`scheduler: ${(error as Error).message}`);
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    for (const name of this.heldLeases) await this.options.leases.acquire(name, this.leaseMs).catch(() => undefined);
+  }
+}
+
+export function refOf(env: Pick<StoredEnvironment, 'workspace' | 'app' | 'envId'>): EnvironmentRef {
+  return { workspace: env.workspace, app: env.app, envId: env.envId };
+}
