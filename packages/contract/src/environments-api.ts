@@ -65,6 +65,7 @@ export const instanceResponse = z.object({
   replica: z.number().int(),
   state: z.enum(['starting', 'ready', 'unhealthy', 'crash-looping', 'stopped']),
   restarts: z.number().int(),
+  runtimeId: z.string().optional().describe('process id or container id'),
   startedAt: z.string().optional(),
   endpoints: z.array(z.object({ port: z.number().int(), host: z.string(), hostPort: z.number().int() })),
   lastExit: z.object({ code: z.number().int().nullable(), signal: z.string().nullable(), at: z.string(), reason: z.string().optional() }).optional(),

@@ -73,6 +73,7 @@ export function instanceResponseOf(instance: InstanceStatus): InstanceResponse {
     replica: instance.replica,
     state: instance.state,
     restarts: instance.restarts,
+    ...(instance.runtimeId ? { runtimeId: instance.runtimeId } : {}),
     ...(instance.startedAt ? { startedAt: instance.startedAt } : {}),
     endpoints: instance.endpoints,
     ...(instance.lastExit ? { lastExit: instance.lastExit } : {}),

@@ -1,0 +1,20 @@
+// Runs a server in its own process for tests that kill it (SIGKILL) and start it again: settings come
+// from SLIPWAY_* variables, ports may be 0, and the first line of stdout is JSON with where it listens.
+import { startServer } from '../start-server.ts';
+import { createApiToken } from '../store/api-tokens.ts';
+
+const home = process.env.SLIPWAY_HOME!;
+const server = await startServer(
+  {
+    home,
+    apiPort: Number(process.env.SLIPWAY_API_PORT ?? 0),
+    routerPort: Number(process.env.SLIPWAY_ROUTER_PORT ?? 0),
+    host: '127.0.0.1',
+    domain: 'slipway.localhost',
+    cliConfigPath: `${home}/cli.yaml`,
+  },
+  { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 }, engineLogger: { info: (m) => console.error(m), error: (m) => console.error(m) } },
+);
+const token = process.env.TEST_TOKEN_WANTED ? (await createApiToken(server.store.db, { name: `test-${process.pid}`, workspace: 'default', role: 'admin' })).secret : undefined;
+console.log(JSON.stringify({ apiUrl: server.apiUrl, routerPort: server.routerPort, token }));
+process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
