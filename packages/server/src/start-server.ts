@@ -30,6 +30,7 @@ export interface RunningServer {
   service: EnvironmentService;
   engine: WorkflowEngine;
   routes: RouteHub;
+  repositories: Repositories;
   drivers: Readonly<Record<string, RuntimeDriver>>;
   /** Whether this start created the first admin token (and wrote the CLI config). */
   createdAdminToken: boolean;
@@ -125,6 +126,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       service,
       engine,
       routes,
+      repositories,
       drivers,
       createdAdminToken: created,
       close: cleanup,
