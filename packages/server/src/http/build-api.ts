@@ -9,6 +9,7 @@ import { getApplicationRoute } from './routes/get-application.ts';
 import { listApplicationsRoute } from './routes/list-applications.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { instanceRoutes } from './routes/instances.ts';
+import { routeStreamRoute } from './routes/route-stream.ts';
 import { secretRoutes } from './routes/secrets.ts';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -54,6 +55,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
     instanceRoutes(app, deps.environments);
   }
   if (deps.secrets) secretRoutes(app, deps.secrets);
+  if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
   return app;
