@@ -36,26 +36,58 @@ export class ApiError extends Error {
   }
 }
 
+export interface CallOptions {
+  /** Gives up after this long (default 30 s); exec raises it to cover the command's own timeout. */
+  timeoutMs?: number;
+}
+
 /** Calls the API with the bearer token; returns the parsed JSON answer or throws ApiError. */
-export async function callApi<T>(connection: CliConfig, method: string, path: string, body?: unknown): Promise<T> {
-  let response: Response;
+export async function callApi<T>(connection: CliConfig, method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+  const response = await send(connection, method, path, body, AbortSignal.timeout(options.timeoutMs ?? 30_000));
+  const text = await response.text();
+  if (!response.ok) throw errorOf(response, text);
+  if (!text) return undefined as T;
   try {
-    response = await fetch(new URL(path, connection.url), {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(`the API at ${connection.url} answered ${method} ${path} with something that is not JSON (HTTP ${response.status})`, 'http', response.status);
+  }
+}
+
+/**
+ * Calls an endpoint whose answer is a text stream (an instance's log): the open Response, whose body
+ * the caller reads until it ends or `signal` aborts. Failures before the stream starts throw ApiError.
+ */
+export async function streamApi(connection: CliConfig, path: string, signal: AbortSignal): Promise<Response> {
+  const response = await send(connection, 'GET', path, undefined, signal);
+  if (!response.ok) throw errorOf(response, await response.text());
+  return response;
+}
+
+async function send(connection: CliConfig, method: string, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+  try {
+    return await fetch(new URL(path, connection.url), {
       method,
       headers: { authorization: `Bearer ${connection.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(30_000),
+      signal,
     });
   } catch (e) {
+    if ((e as Error).name === 'TimeoutError') throw new ApiError(`the Slipway API at ${connection.url} did not answer ${method} ${path} in time`, 'unreachable');
+    if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError(`cannot reach the Slipway API at ${connection.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, 'unreachable');
   }
-  const text = await response.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!response.ok) {
-    const parsed = errorResponse.safeParse(json);
-    const message = parsed.success ? parsed.data.error.message : `HTTP ${response.status}`;
-    const details = parsed.success && parsed.data.error.diagnostics ? `\n${parsed.data.error.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}` : '';
-    throw new ApiError(`${message}${details}`, 'http', response.status);
+}
+
+function errorOf(response: Response, text: string): ApiError {
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
   }
-  return json as T;
+  const parsed = errorResponse.safeParse(json);
+  const message = parsed.success ? parsed.data.error.message : `HTTP ${response.status}`;
+  const details = parsed.success && parsed.data.error.diagnostics ? `\n${parsed.data.error.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}` : '';
+  return new ApiError(`${message}${details}`, 'http', response.status);
 }

@@ -20,6 +20,8 @@ export const ExitCode = {
   notFound: 3,
   /** The API could not be reached, or failed. */
   failed: 4,
+  /** A deploy waited for with --wait failed (the application's verdict) or errored (the platform's fault), or was cancelled. */
+  deployFailed: 5,
 } as const;
 
 export type OutputFormat = 'text' | 'json';

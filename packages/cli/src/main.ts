@@ -1,7 +1,6 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { dnsLabel as dnsLabelSchema } from '@slipway/contract';
-
-import { appsCreate, appsGet, appsList } from './commands/apps.ts';
+import { Command, CommanderError, Option } from 'commander';
+import { addApiCommands } from './api-commands.ts';
+import { dnsLabel, port } from './argument-parsers.ts';
 import { importComposeCommand, importReleaseCommand } from './commands/import.ts';
 import { login } from './commands/login.ts';
 import { server } from './commands/server.ts';
@@ -117,39 +116,10 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
     .addHelpText('after', '\nSLIPWAY_URL and SLIPWAY_TOKEN, when set, win over the saved settings.')
     .action((opts: { url: string; token: string }) => run(login(opts, io)));
 
-  const apps = program.command('apps').description('register and inspect applications');
-  apps
-    .command('create')
-    .description("register an application from its manifest: a file, or a folder's .slipway/ (again: a new template version)")
-    .argument('<path>', 'manifest file, or the application folder')
-    .addOption(output(['text', 'json'], 'text'))
-    .action((path: string, opts: { output: 'text' | 'json' }) => run(appsCreate({ path, output: opts.output }, io)));
-  apps
-    .command('list')
-    .description('list the applications of your workspace')
-    .addOption(output(['text', 'json'], 'text'))
-    .action((opts: { output: 'text' | 'json' }) => run(appsList({ output: opts.output }, io)));
-  apps
-    .command('get')
-    .description('show an application and its template versions')
-    .argument('<name>', 'application name')
-    .addOption(output(['text', 'json'], 'text'))
-    .action((name: string, opts: { output: 'text' | 'json' }) => run(appsGet({ name, output: opts.output }, io)));
-  program.addHelpText('after', '\nExit codes: 0 ok, 1 invalid input, 2 usage or settings, 3 not found, 4 the API failed or is unreachable.');
+  addApiCommands(program, io, run);
+  program.addHelpText('after', '\nExit codes: 0 ok, 1 invalid input, 2 usage or settings, 3 not found, 4 the API failed or is unreachable,\n5 a deploy waited for with --wait failed or errored; `instances exec` exits with the command\'s own code.');
   return program;
 }
-
-function dnsLabel(value: string): string {
-  if (!dnsLabelSchema.safeParse(value).success) throw new InvalidArgumentError('expected a lowercase name of letters, digits and "-", such as pr-42');
-  return value;
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number from 1 to 65535');
-  return n;
-}
-
 
 /** Runs the CLI with an argv as Node gives it; returns the exit code. */
 export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {

@@ -1,23 +1,12 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { ApplicationResponse } from '@slipway/contract';
-import { ApiError, callApi, resolveConnection } from '../api-client.ts';
+import { callApi, resolveConnection } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { readManifestFiles } from '../manifest-files.ts';
 import { table } from '../table.ts';
-
-/** Runs an API command, turning its failures into a message on stderr and an exit code. */
-async function apiCommand(io: CommandIO, action: () => Promise<void>): Promise<number> {
-  try {
-    await action();
-    return ExitCode.ok;
-  } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
-    io.err(`${pc.red('error')}   ${e.message}`);
-    if (e.kind === 'http' && e.status === 400) return ExitCode.invalid;
-    if (e.kind === 'http' && e.status === 404) return ExitCode.notFound;
-    return e.kind === 'config' ? ExitCode.usage : ExitCode.failed;
-  }
-}
+import { apiCommand, usageError } from './api-command.ts';
 
 /** `slipway apps create <path>`: registers an application from its manifest (a file, or a folder's .slipway/). */
 export async function appsCreate(options: { path: string; output: OutputFormat }, io: CommandIO): Promise<number> {
@@ -35,6 +24,28 @@ export async function appsCreate(options: { path: string; output: OutputFormat }
     const app = await callApi<ApplicationResponse>(resolveConnection(), 'POST', '/api/v1/applications', { manifest: withApp[0]!.text, file: withApp[0]!.file });
     if (options.output === 'json') io.out(JSON.stringify(app, null, 2));
     else io.out(`${pc.green('✓')} application ${pc.bold(app.name)} at template version ${app.currentVersion}`);
+  });
+}
+
+/**
+ * What to send as `repository`: a git URL as given; a folder on this machine as its absolute path
+ * (the server reads it, so this suits a server on the same machine). Anything else is a usage error.
+ */
+export function repositoryOf(given: string, cwd: string = process.cwd()): { value?: string; error?: string } {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(given) || /^[\w.-]+@[\w.-]+:/.test(given)) return { value: given };
+  const path = resolve(cwd, given);
+  if (existsSync(path)) return { value: path };
+  return { error: `${given}: no such folder, and not a git URL (such as https://github.com/org/repo.git or git@github.com:org/repo.git)` };
+}
+
+/** `slipway apps create --repo`: registers an application from the `.slipway/` folder of a git repository at a branch's head. */
+export async function appsCreateFromRepository(options: { repository: string; branch?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
+  const repository = repositoryOf(options.repository);
+  if (!repository.value) return usageError(io, repository.error!);
+  return apiCommand(io, async () => {
+    const app = await callApi<ApplicationResponse>(resolveConnection(), 'POST', '/api/v1/applications', { repository: repository.value, ...(options.branch ? { branch: options.branch } : {}) });
+    if (options.output === 'json') io.out(JSON.stringify(app, null, 2));
+    else io.out(`${pc.green('✓')} application ${pc.bold(app.name)} at template version ${app.currentVersion}, from ${app.repositoryUrl ?? repository.value}${app.trackingBranch ? ` (tracking ${app.trackingBranch})` : ''}`);
   });
 }
 

@@ -1,0 +1,232 @@
+import { type Command, Option } from 'commander';
+import { collect, commitSha, dnsLabel, duration, lineCount } from './argument-parsers.ts';
+import { appsCreate, appsCreateFromRepository, appsGet, appsList } from './commands/apps.ts';
+import { deploysCreate, deploysGet, deploysList } from './commands/deploys.ts';
+import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsGet, envsList, envsVarsGet } from './commands/envs.ts';
+import { instancesExec, instancesList, instancesLogs } from './commands/instances.ts';
+import { secretsDelete, secretsList, secretsSet } from './commands/secrets.ts';
+import type { CommandIO, OutputFormat } from './io.ts';
+
+// The commands that work on a running Slipway through its API: apps, envs, deploys, instances and
+// secrets. Each action only maps commander's options onto a plain command function.
+
+type Run = (action: Promise<number>) => Promise<void>;
+type Output = { output: OutputFormat };
+
+const jsonOutput = () => new Option('-o, --output <format>', 'text for people, json (the API answer) for scripts').choices(['text', 'json']).default('text');
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+const waitHelp =
+  '\n--wait follows the deploy: each task as it starts and ends, a failed task\'s log tail, then the outcome and the\nenvironment\'s URLs. Exit 0 when it succeeded, 5 when it failed or errored. Ctrl-C stops waiting, not the deploy.';
+
+export function addApiCommands(program: Command, io: CommandIO, run: Run): void {
+  addApps(program, io, run);
+  addEnvs(program, io, run);
+  addDeploys(program, io, run);
+  addInstances(program, io, run);
+  addSecrets(program, io, run);
+}
+
+function addApps(program: Command, io: CommandIO, run: Run): void {
+  const apps = program.command('apps').description('register and inspect applications');
+  apps
+    .command('create')
+    .description("register an application from its manifest (a file, or a folder's .slipway/) or from a git repository's .slipway/ (again: a new template version)")
+    .argument('[path]', 'manifest file, or the application folder')
+    .option('--repo <path-or-url>', "a git repository whose .slipway/ holds the manifest: a folder on the server's machine, or a git URL")
+    .option('--branch <branch>', 'with --repo: the branch to read (and track); default: the repository\'s default branch')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway apps create examples/guestbook', 'slipway apps create --repo . --branch main', 'slipway apps create --repo https://github.com/acme/shop.git'))
+    .action((path: string | undefined, opts: Output & { repo?: string; branch?: string }, cmd: Command) => {
+      if ((path === undefined) === (opts.repo === undefined)) cmd.error('error: give either a manifest <path> or --repo <path-or-url>, not both and not neither');
+      if (opts.branch !== undefined && opts.repo === undefined) cmd.error('error: --branch goes with --repo (a manifest file has no branch)');
+      return run(opts.repo !== undefined ? appsCreateFromRepository({ repository: opts.repo, ...(opts.branch ? { branch: opts.branch } : {}), output: opts.output }, io) : appsCreate({ path: path!, output: opts.output }, io));
+    });
+  apps
+    .command('list')
+    .description('list the applications of your workspace')
+    .addOption(jsonOutput())
+    .action((opts: Output) => run(appsList({ output: opts.output }, io)));
+  apps
+    .command('get')
+    .description('show an application and its template versions')
+    .argument('<name>', 'application name')
+    .addOption(jsonOutput())
+    .action((name: string, opts: Output) => run(appsGet({ name, output: opts.output }, io)));
+}
+
+function addEnvs(program: Command, io: CommandIO, run: Run): void {
+  const envs = program.command('envs').description('create, inspect, configure and delete environments of applications');
+  envs
+    .command('create')
+    .description('create an environment of an application: ephemeral for a branch (with a time to live), or --permanent with an --id')
+    .requiredOption('--app <app>', 'the application', dnsLabel)
+    .option('--branch <branch>', "git branch to run (default: the application's tracking branch)")
+    .option('--commit <sha>', 'exact commit (default: the head of the branch)', commitSha)
+    .option('--id <id>', 'environment id used in hostnames (default for ephemeral: from the branch; required with --permanent)', dnsLabel)
+    .option('--permanent', 'a named environment that does not expire, such as staging')
+    .option('--ttl <duration>', 'time to live of an ephemeral environment, such as 24h or 7d (default: from the template, else 72h)', duration)
+    .option('--template <name>', 'environment template to apply')
+    .option('--var <NAME=VALUE>', "a variable of this environment only, winning over the application's (repeatable)", collect, [])
+    .option('--wait', 'follow the setup deploy until it ends')
+    .addOption(jsonOutput())
+    .addHelpText(
+      'after',
+      `${waitHelp}\n${examples(
+        'slipway envs create --app shop --branch feature/cart --wait',
+        'slipway envs create --app shop --branch main --id staging --permanent --var LOG_LEVEL=debug',
+        'slipway envs create --app shop --branch fix/login --ttl 24h -o json | jq -r .deploy.id',
+      )}`,
+    )
+    .action((opts: Output & { app: string; branch?: string; commit?: string; id?: string; permanent?: boolean; ttl?: string; template?: string; var: string[]; wait?: boolean }) =>
+      run(envsCreate({ ...opts, vars: opts.var }, io)),
+    );
+  envs
+    .command('list')
+    .description('list the live environments of your workspace, or of one application')
+    .option('--app <app>', 'only environments of this application')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway envs list', 'slipway envs list --app shop -o json'))
+    .action((opts: Output & { app?: string }) => run(envsList(opts, io)));
+  envs
+    .command('get')
+    .description('show an environment: status, branch, commit, expiry, URLs, last deploy and instances')
+    .argument('<id>', 'environment id')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway envs get pr-42'))
+    .action((id: string, opts: Output) => run(envsGet({ id, output: opts.output }, io)));
+  envs
+    .command('delete')
+    .description('delete an environment: queues its teardown (its instances, routes and data go)')
+    .argument('<id>', 'environment id')
+    .option('--wait', 'follow the teardown until the environment is gone')
+    .addOption(jsonOutput())
+    .addHelpText('after', `${waitHelp}\n${examples('slipway envs delete pr-42 --wait')}`)
+    .action((id: string, opts: Output & { wait?: boolean }) => run(envsDelete({ id, ...opts }, io)));
+  envs
+    .command('extend')
+    .description('extend an ephemeral environment: it then expires the given time from now')
+    .argument('<id>', 'environment id')
+    .requiredOption('--ttl <duration>', 'new time to live counted from now, such as 24h or 7d', duration)
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway envs extend pr-42 --ttl 48h'))
+    .action((id: string, opts: Output & { ttl: string }) => run(envsExtend({ id, ...opts }, io)));
+  envs
+    .command('config-get')
+    .description("show the environment's own variables (those that win over the application's) and its template version")
+    .argument('<id>', 'environment id')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway envs config-get staging'))
+    .action((id: string, opts: Output) => run(envsConfigGet({ id, output: opts.output }, io)));
+  envs
+    .command('config-set')
+    .description("change the environment's own variables (the others are kept) and re-run its setup workflow")
+    .argument('<id>', 'environment id')
+    .argument('[NAME=VALUE...]', 'variables to set; an empty value (NAME=) sets an empty variable')
+    .option('--unset <name>', 'a variable to remove (repeatable)', collect, [])
+    .option('--wait', 'follow the setup deploy until it ends')
+    .addOption(jsonOutput())
+    .addHelpText('after', `${waitHelp}\n${examples('slipway envs config-set staging LOG_LEVEL=debug FEATURE_X=on --wait', 'slipway envs config-set staging --unset FEATURE_X')}`)
+    .action((id: string, assignments: string[], opts: Output & { unset: string[]; wait?: boolean }) => run(envsConfigSet({ id, assignments, ...opts }, io)));
+  envs
+    .command('vars-get')
+    .description("show every service's variables as the environment runs them (secrets appear as references, never values)")
+    .argument('<id>', 'environment id')
+    .option('--service <service>', 'only this service')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway envs vars-get pr-42 --service api'))
+    .action((id: string, opts: Output & { service?: string }) => run(envsVarsGet({ id, ...opts }, io)));
+}
+
+function addDeploys(program: Command, io: CommandIO, run: Run): void {
+  const deploys = program.command('deploys').description('deploy new commits to environments and follow deploys');
+  deploys
+    .command('create')
+    .description("deploy a new commit to an environment with its patch workflow (default: the head of the environment's branch)")
+    .argument('<env>', 'environment id')
+    .option('--commit <sha>', 'the commit to deploy', commitSha)
+    .option('--wait', 'follow the deploy until it ends')
+    .addOption(jsonOutput())
+    .addHelpText('after', `${waitHelp}\n${examples('slipway deploys create pr-42 --wait', 'slipway deploys create staging --commit 0123abc')}`)
+    .action((env: string, opts: Output & { commit?: string; wait?: boolean }) => run(deploysCreate({ env, ...opts }, io)));
+  deploys
+    .command('list')
+    .description("list an environment's deploys, newest first")
+    .argument('<env>', 'environment id')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway deploys list pr-42'))
+    .action((env: string, opts: Output) => run(deploysList({ env, output: opts.output }, io)));
+  deploys
+    .command('get')
+    .description('show a deploy and the state of each of its tasks; --wait follows it live')
+    .argument('<deploy-id>', 'deploy id, as printed when it was queued or by `deploys list`')
+    .option('--wait', 'follow the deploy until it ends')
+    .addOption(jsonOutput())
+    .addHelpText('after', `${waitHelp}\n${examples('slipway deploys get 6f1c…e2 --wait')}`)
+    .action((id: string, opts: Output & { wait?: boolean }) => run(deploysGet({ id, ...opts }, io)));
+}
+
+function addInstances(program: Command, io: CommandIO, run: Run): void {
+  const instances = program.command('instances').description("see an environment's running instances, their logs, and run commands in them");
+  instances
+    .command('list')
+    .description("list an environment's instances: state, restarts, endpoints and why they are unwell")
+    .argument('<env>', 'environment id')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway instances list pr-42'))
+    .action((env: string, opts: Output) => run(instancesList({ env, output: opts.output }, io)));
+  instances
+    .command('logs')
+    .description("print an instance's log; with --follow, keep printing new lines until Ctrl-C")
+    .argument('<env>', 'environment id')
+    .argument('<instance>', 'instance name, as `instances list` shows it')
+    .option('-f, --follow', 'keep the log open and print new lines as they come')
+    .option('--tail <lines>', 'start with only the last lines of the log', lineCount)
+    .addHelpText('after', examples('slipway instances logs pr-42 web-0 --tail 100', 'slipway instances logs pr-42 api-0 -f'))
+    .action((env: string, instance: string, opts: { follow?: boolean; tail?: number }) => {
+      // Ctrl-C ends following the log: the normal way to stop, so the command still exits 0.
+      const stop = new AbortController();
+      const onSigint = () => stop.abort();
+      process.once('SIGINT', onSigint);
+      return run(instancesLogs({ env, instance, ...opts }, io, stop.signal).finally(() => process.off('SIGINT', onSigint)));
+    });
+  instances
+    .command('exec')
+    .description("run a command in an instance's working directory and environment; exits with the command's exit code")
+    .argument('<env>', 'environment id')
+    .argument('<instance>', 'instance name, as `instances list` shows it')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('--timeout <duration>', 'stop the command after this long (default 60s, at most 10m)', duration)
+    .addOption(jsonOutput())
+    .addHelpText(
+      'after',
+      `\nPut the command after -- so its options are not read as slipway's. Once the command ran, the exit code is its own;\nwhen it could not run (no such instance, timed out), the exit codes are slipway's.\n${examples('slipway instances exec pr-42 api-0 -- npm run migrate', 'slipway instances exec pr-42 db-0 --timeout 5m -- sh -c "pg_dump app > /tmp/dump.sql"')}`,
+    )
+    .action((env: string, instance: string, command: string[], opts: Output & { timeout?: string }) => run(instancesExec({ env, instance, command, ...opts }, io)));
+}
+
+function addSecrets(program: Command, io: CommandIO, run: Run): void {
+  const secrets = program.command('secrets').description('store workspace secrets that manifests reference as { secret: name }; values are never shown');
+  secrets
+    .command('set')
+    .description('store a secret (replacing its value when it exists); the value comes from --value or from stdin')
+    .argument('<name>', 'secret name: lowercase letters, digits and "-"')
+    .option('--value <value>', 'the value (it then lands in your shell history: prefer piping it in)')
+    .addOption(jsonOutput())
+    .addHelpText(
+      'after',
+      `\nWithout --value the value is read from stdin, which must not be a terminal; one trailing line\nbreak is dropped. The value is never printed.\n${examples('printf %s "$DB_PASSWORD" | slipway secrets set db-password', 'slipway secrets set api-key < api-key.txt')}`,
+    )
+    .action((name: string, opts: Output & { value?: string }) => run(secretsSet({ name, ...opts }, io)));
+  secrets
+    .command('list')
+    .description('list the names of the workspace secrets')
+    .addOption(jsonOutput())
+    .action((opts: Output) => run(secretsList(opts, io)));
+  secrets
+    .command('delete')
+    .description('delete a secret')
+    .argument('<name>', 'secret name')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway secrets delete db-password'))
+    .action((name: string, opts: Output) => run(secretsDelete({ name, ...opts }, io)));
+}

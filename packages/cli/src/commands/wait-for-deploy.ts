@@ -1,0 +1,82 @@
+import type { CliConfig, DeployResponse, DeployTaskResponse, EnvironmentResponse } from '@slipway/contract';
+import { ApiError, callApi } from '../api-client.ts';
+import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
+import { segment } from './api-command.ts';
+import { deploySummary, isFinished, progressLines, type Colors } from './deploy-progress.ts';
+
+export interface DeployPoller {
+  getDeploy(id: string): Promise<DeployResponse>;
+  /** Prints one timeline line. */
+  print(line: string): void;
+  intervalMs?: number;
+  /** How long the API may stay unreachable (a server restarting) before waiting gives up. */
+  patienceMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  colors?: Colors;
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls a deploy until it finishes, printing each task's transition as it happens. Deploys are
+ * durable on the server, so a short outage of the API (a restart) is waited out rather than fatal.
+ */
+export async function pollDeploy(deployId: string, poller: DeployPoller): Promise<DeployResponse> {
+  const { intervalMs = 500, patienceMs = 60_000, sleep = sleepFor, now = Date.now, colors } = poller;
+  let previous: readonly DeployTaskResponse[] = [];
+  let saidQueued = false;
+  let unreachableSince: number | undefined;
+  for (;;) {
+    let deploy: DeployResponse;
+    try {
+      deploy = await poller.getDeploy(deployId);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.kind !== 'unreachable') throw e;
+      if (unreachableSince === undefined) {
+        unreachableSince = now();
+        poller.print(`  … ${e.message}; trying again (the deploy goes on without us)`);
+      } else if (now() - unreachableSince > patienceMs) throw e;
+      await sleep(intervalMs * 2);
+      continue;
+    }
+    if (unreachableSince !== undefined) {
+      poller.print('  … reached the API again');
+      unreachableSince = undefined;
+    }
+    if (deploy.state === 'queued' && !saidQueued) {
+      poller.print(`  … queued: waiting for the deploy to start (an environment runs one deploy at a time)`);
+      saidQueued = true;
+    }
+    for (const line of progressLines(previous, deploy, colors)) poller.print(line);
+    previous = deploy.tasks ?? [];
+    if (isFinished(deploy)) return deploy;
+    await sleep(intervalMs);
+  }
+}
+
+export interface WaitResult {
+  deploy: DeployResponse;
+  /** The environment after the deploy, when it still exists (not after a teardown). */
+  environment?: EnvironmentResponse;
+  exitCode: number;
+}
+
+/**
+ * `--wait`: follows a deploy to its end, then prints the summary (with the environment's URLs).
+ * The timeline goes to stdout for people, to stderr when stdout is JSON for a script.
+ */
+export async function waitForDeploy(connection: CliConfig, deployId: string, io: CommandIO, output: OutputFormat): Promise<WaitResult> {
+  const print = output === 'json' ? (line: string) => io.err(line) : (line: string) => io.out(line);
+  const deploy = await pollDeploy(deployId, { getDeploy: (id) => callApi<DeployResponse>(connection, 'GET', `/api/v1/deploys/${segment(id)}`), print });
+  let environment: EnvironmentResponse | undefined;
+  if (deploy.workflow !== 'teardown') {
+    try {
+      environment = await callApi<EnvironmentResponse>(connection, 'GET', `/api/v1/environments/${segment(deploy.envId)}`);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 404) throw e;
+    }
+  }
+  for (const line of deploySummary(deploy, environment)) (deploy.state === 'succeeded' ? print : (l: string) => io.err(l))(line);
+  return { deploy, ...(environment ? { environment } : {}), exitCode: deploy.state === 'succeeded' ? ExitCode.ok : ExitCode.deployFailed };
+}
