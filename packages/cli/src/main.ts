@@ -96,17 +96,18 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
     );
   program
     .command('server')
-    .description('run the control plane: API (and, as they arrive, workers and the router); data in SLIPWAY_HOME')
+    .description('run Slipway: API, workflow engine, local runtime and the embedded router; data in SLIPWAY_HOME')
     .option('--home <dir>', 'data folder (SLIPWAY_HOME, default ~/.slipway)')
     .option('--api-port <port>', 'API port (SLIPWAY_API_PORT, default 4400)')
     .option('--router-port <port>', 'router port (SLIPWAY_ROUTER_PORT, default 8080)')
     .option('--host <address>', 'address to listen on (SLIPWAY_HOST, default 127.0.0.1)')
     .option('--domain <domain>', 'base domain of environments (SLIPWAY_DOMAIN, default slipway.localhost)')
+    .option('--example <dir>', 'also register this example application from a git copy of it and bring up its main environment (npm start does this)')
     .addHelpText(
       'after',
       '\nAlso read: DATABASE_URL (PostgreSQL instead of the embedded SQLite), SLIPWAY_SECRET_KEY (32-byte key for secrets;\nelse a key file in SLIPWAY_HOME is generated with mode 0600). On first start an admin token is created and\nsaved for the CLI in ~/.config/slipway/config.yaml (mode 0600).',
     )
-    .action((opts: { home?: string; apiPort?: string; routerPort?: string; host?: string; domain?: string }) => run(server(opts, io)));
+    .action((opts: { home?: string; apiPort?: string; routerPort?: string; host?: string; domain?: string; example?: string }) => run(server(opts, io)));
 
   program
     .command('login')
