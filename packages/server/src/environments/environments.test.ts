@@ -167,4 +167,15 @@ describe('environments of the guestbook on one machine', () => {
     const deleted = await api('DELETE', '/api/v1/environments/broken');
     expect((await waitForDeploy(deleted.json().deploy.id)).state).toBe('succeeded');
   }, 60_000);
+
+  it('answers 401 on every API endpoint without a valid token', async () => {
+    const document = (await http(apiPort(), 'GET', '/api/openapi.json')).json() as { paths: Record<string, Record<string, unknown>> };
+    const calls = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'x') })));
+    expect(calls.length).toBeGreaterThan(15);
+    for (const { method, path } of calls) {
+      const body = method === 'GET' || method === 'DELETE' ? undefined : {};
+      expect((await http(apiPort(), method, path, { body })).status, `${method} ${path}`).toBe(401);
+      expect((await http(apiPort(), method, path, { body, token: 'slw_not-a-token' })).status, `${method} ${path}`).toBe(401);
+    }
+  });
 });
