@@ -19,7 +19,7 @@ function deploy(tasks: DeployTaskResponse[], extra: Partial<DeployResponse> = {}
 describe('taskLabel', () => {
   it('names the step (counted from 1) and the task', () => {
     expect(taskLabel(web)).toBe('step 1 build · service web');
-    expect(taskLabel(source)).toBe('source · checkout and build');
+    expect(taskLabel(source)).toBe('checkout and build');
     expect(taskLabel({ key: '0:remove-environment', step: 0, stepName: 'remove', kind: 'remove-environment', state: 'running' })).toBe('step 1 remove · remove environment');
   });
 });
@@ -27,7 +27,7 @@ describe('taskLabel', () => {
 describe('progressLines', () => {
   it('prints one line per transition, with durations, and nothing for what did not move', () => {
     const first = deploy([{ ...source, state: 'running', startedAt: t0 }, web, migrate, api]);
-    expect(progressLines([], first, plain)).toEqual(['  ▸ source · checkout and build checking out and building…']);
+    expect(progressLines([], first, plain)).toEqual(['  ▸ checkout and build…']);
 
     const second = deploy([
       { ...source, state: 'succeeded', startedAt: t0, finishedAt: at(3_400) },
@@ -36,7 +36,7 @@ describe('progressLines', () => {
       api,
     ]);
     expect(progressLines(first.tasks!, second, plain)).toEqual([
-      '  ✓ source · checkout and build ready (3.4s)',
+      '  ✓ checkout and build (3.4s)',
       '  ▸ step 1 build · service web starting…',
       '  ▸ step 1 build · job migrate running…',
     ]);

@@ -7,15 +7,15 @@ export type Colors = ReturnType<typeof pc.createColors>;
 /** How many lines of a failed task's log tail the timeline shows; the rest is in `slipway deploys get`. */
 const LOG_TAIL_LINES = 20;
 
-/** What a task is, as the timeline names it: "step 1 build · service web". */
+/** What a task is, as the timeline names it: "step 1 build · service web", or the source's "checkout and build". */
 export function taskLabel(task: DeployTaskResponse): string {
-  if (task.kind === 'source') return `source · ${task.stepName}`;
+  if (task.kind === 'source') return task.stepName;
   const step = `step ${task.step + 1} ${task.stepName}`;
   return task.kind === 'remove-environment' ? `${step} · remove environment` : `${step} · ${task.kind} ${task.name ?? '?'}`;
 }
 
 const verbs: Record<DeployTaskResponse['kind'], { running: string; succeeded: string }> = {
-  source: { running: 'checking out and building', succeeded: 'ready' },
+  source: { running: '', succeeded: '' },
   service: { running: 'starting', succeeded: 'ready' },
   job: { running: 'running', succeeded: 'succeeded' },
   'remove-environment': { running: 'removing', succeeded: 'removed' },
@@ -46,9 +46,9 @@ export function taskLines(task: DeployTaskResponse, c: Colors = pc): string[] {
     case 'pending':
       return [];
     case 'running':
-      return [`  ${c.cyan('▸')} ${label} ${verbs[task.kind].running}…`];
+      return [`  ${c.cyan('▸')} ${label}${withSpace(verbs[task.kind].running)}…`];
     case 'succeeded':
-      return [`  ${c.green('✓')} ${label} ${verbs[task.kind].succeeded}${duration}`];
+      return [`  ${c.green('✓')} ${label}${withSpace(verbs[task.kind].succeeded)}${duration}`];
     case 'skipped':
       return [`  ${c.dim('-')} ${label} skipped${reason}`];
     case 'failed':
@@ -57,6 +57,8 @@ export function taskLines(task: DeployTaskResponse, c: Colors = pc): string[] {
       return [`  ${c.red('!')} ${label} errored${reason}${duration}`, ...logTailLines(task.logTail, c)];
   }
 }
+
+const withSpace = (word: string) => (word ? ` ${word}` : '');
 
 function logTailLines(logTail: string | undefined, c: Colors): string[] {
   if (!logTail?.trim()) return [];
