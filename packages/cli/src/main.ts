@@ -4,6 +4,7 @@ import { dnsLabel, port } from './argument-parsers.ts';
 import { importComposeCommand, importReleaseCommand } from './commands/import.ts';
 import { login } from './commands/login.ts';
 import { server } from './commands/server.ts';
+import { addRouterCommand } from './commands/router.ts';
 import { render } from './commands/render.ts';
 import { schema } from './commands/schema.ts';
 import { validate } from './commands/validate.ts';
@@ -109,6 +110,7 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
     )
     .action((opts: { home?: string; apiPort?: string; routerPort?: string; host?: string; domain?: string; example?: string }) => run(server(opts, io)));
 
+  addRouterCommand(program, io, run);
   program
     .command('login')
     .description('save the API URL and token the CLI uses (checked against the API first)')

@@ -7,6 +7,7 @@ export { SecretBox, loadSecretKey } from './secrets/secret-box.ts';
 export { loadServerConfig, cliConfigPath, type ServerConfig, type ServerFlags } from './config.ts';
 export { startServer, type RunningServer } from './start-server.ts';
 export { buildApi } from './http/build-api.ts';
+export { RouteHub } from './routing/route-hub.ts';
 export { writeCliConfig } from './bootstrap-admin-token.ts';
 export { startExample, exampleRepository, type ExampleProgress } from './applications/start-example.ts';
 export { registerApplication } from './applications/register-application.ts';
