@@ -66,7 +66,7 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
     .option('--permanent', 'a named environment that does not expire, such as staging')
     .option('--ttl <duration>', 'time to live of an ephemeral environment, such as 24h or 7d (default: from the template, else 72h)', duration)
     .option('--template <name>', 'environment template to apply')
-    .option('--var <NAME=VALUE>', "a variable of this environment only, winning over the application's (repeatable)", collect, [])
+    .option('--var <NAME=VALUE>', "a variable of this environment only, winning over the application's (repeatable)", collect)
     .option('--wait', 'follow the setup deploy until it ends')
     .addOption(jsonOutput())
     .addHelpText(
@@ -77,8 +77,8 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
         'slipway envs create --app shop --branch fix/login --ttl 24h -o json | jq -r .deploy.id',
       )}`,
     )
-    .action((opts: Output & { app: string; branch?: string; commit?: string; id?: string; permanent?: boolean; ttl?: string; template?: string; var: string[]; wait?: boolean }) =>
-      run(envsCreate({ ...opts, vars: opts.var }, io)),
+    .action((opts: Output & { app: string; branch?: string; commit?: string; id?: string; permanent?: boolean; ttl?: string; template?: string; var?: string[]; wait?: boolean }) =>
+      run(envsCreate({ ...opts, vars: opts.var ?? [] }, io)),
     );
   envs
     .command('list')
@@ -122,11 +122,11 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
     .description("change the environment's own variables (the others are kept) and re-run its setup workflow")
     .argument('<id>', 'environment id')
     .argument('[NAME=VALUE...]', 'variables to set; an empty value (NAME=) sets an empty variable')
-    .option('--unset <name>', 'a variable to remove (repeatable)', collect, [])
+    .option('--unset <name>', 'a variable to remove (repeatable)', collect)
     .option('--wait', 'follow the setup deploy until it ends')
     .addOption(jsonOutput())
     .addHelpText('after', `${waitHelp}\n${examples('slipway envs config-set staging LOG_LEVEL=debug FEATURE_X=on --wait', 'slipway envs config-set staging --unset FEATURE_X')}`)
-    .action((id: string, assignments: string[], opts: Output & { unset: string[]; wait?: boolean }) => run(envsConfigSet({ id, assignments, ...opts }, io)));
+    .action((id: string, assignments: string[], opts: Output & { unset?: string[]; wait?: boolean }) => run(envsConfigSet({ id, assignments, ...opts }, io)));
   envs
     .command('vars-get')
     .description("show every service's variables as the environment runs them (secrets appear as references, never values)")
