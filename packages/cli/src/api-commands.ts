@@ -183,11 +183,22 @@ function addInstances(program: Command, io: CommandIO, run: Run): void {
     .option('--tail <lines>', 'start with only the last lines of the log', lineCount)
     .addHelpText('after', examples('slipway instances logs pr-42 web-0 --tail 100', 'slipway instances logs pr-42 api-0 -f'))
     .action((env: string, instance: string, opts: { follow?: boolean; tail?: number }) => {
-      // Ctrl-C ends following the log: the normal way to stop, so the command still exits 0.
+      // Ctrl-C ends following the log: the normal way to stop, so the command still exits 0. So does
+      // the reader of a pipe going away (`| head`), instead of an EPIPE crash.
       const stop = new AbortController();
       const onSigint = () => stop.abort();
+      const onStdoutError = (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+        stop.abort();
+      };
       process.once('SIGINT', onSigint);
-      return run(instancesLogs({ env, instance, ...opts }, io, stop.signal).finally(() => process.off('SIGINT', onSigint)));
+      process.stdout.on('error', onStdoutError);
+      return run(
+        instancesLogs({ env, instance, ...opts }, io, stop.signal).finally(() => {
+          process.off('SIGINT', onSigint);
+          process.stdout.off('error', onStdoutError);
+        }),
+      );
     });
   instances
     .command('exec')
