@@ -144,11 +144,13 @@ export class EnvironmentService {
     throw new NotFoundError(`no environment "${envId}" in workspace ${workspace}${didYouMean(envId, ids)}`);
   }
 
-  /** The rendered spec the environment runs now (its last setup or patch). */
+  /**
+   * The rendered spec of the environment's latest setup or patch, whatever its outcome: what its
+   * configuration says now (a failed deploy's variables included), as `envs vars-get` shows.
+   */
   async currentSpec(env: StoredEnvironment): Promise<RenderedEnvironment> {
     const deploys = await this.options.store.listDeploys(env.id, 50);
-    const last = deploys.find((d) => d.workflow !== 'teardown' && d.state === 'succeeded') ?? deploys.find((d) => d.workflow !== 'teardown') ?? deploys[0]!;
-    return last.rendered;
+    return (deploys.find((d) => d.workflow !== 'teardown') ?? deploys[0]!).rendered;
   }
 
   private refuseWhenDeleting(env: StoredEnvironment): void {

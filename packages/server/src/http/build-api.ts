@@ -19,7 +19,8 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
  * zod schemas in the handlers, and the same schemas, as JSON Schema, make the OpenAPI document.
  */
 export async function buildApi(deps: ApiDependencies, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: MAX_BODY_BYTES });
+  // forceCloseConnections: a stop must not wait for clients' idle keep-alive connections.
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: MAX_BODY_BYTES, forceCloseConnections: true });
   // Route schemas document the API; zod in the handlers is the one validator, so errors read alike.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
