@@ -12,3 +12,4 @@ export { writeCliConfig } from './bootstrap-admin-token.ts';
 export { startExample, exampleRepository, type ExampleProgress } from './applications/start-example.ts';
 export { registerApplication } from './applications/register-application.ts';
 export type { StoredEnvironment, StoredDeploy } from './store/environments.ts';
+export type { DeployEvent, DeployListener } from './workflows/workflow-engine.ts';

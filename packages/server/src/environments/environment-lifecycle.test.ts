@@ -15,6 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'slipway-lifecycle-'));
 const SECRET = 's3cr3t-value-that-must-not-leak';
 let server: RunningServer;
 let token: string;
+const events: string[] = [];
 
 function call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: () => any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const url = new URL(path, server.apiUrl);
@@ -93,6 +94,7 @@ spec:
     { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
   );
   token = (await createApiToken(server.store.db, { name: 'test', workspace: 'default', role: 'admin' })).secret;
+  server.engine.onDeploy((e) => void events.push(`${e.type} ${e.deploy.workflow} ${e.deploy.state} ${e.environment.envId} ${e.environment.status}`));
   expect((await call('POST', '/api/v1/applications', { repository })).status).toBe(201);
 }, 60_000);
 
@@ -117,6 +119,13 @@ describe('an environment through its life', () => {
     const retried = await call('PUT', '/api/v1/environments/demo/config', { variables: {} });
     expect(retried.status, retried.text).toBe(202);
     expect((await settle(retried.json().deploy.id)).state).toBe('succeeded');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual([
+      'started setup running demo queued',
+      'ended setup failed demo failed',
+      'started setup running demo failed',
+      'ended setup succeeded demo ready',
+    ]);
 
     const exec = await call('POST', '/api/v1/environments/demo/instances/web-0/exec', { command: ['node', '-e', 'console.log(process.env.API_TOKEN === process.argv[1] ? "injected" : "missing")', SECRET] });
     expect(exec.json()).toMatchObject({ exitCode: 0, output: expect.stringContaining('injected') });

@@ -47,6 +47,14 @@ export interface WorkflowEngineOptions {
 
 const quiet: EngineLogger = { info: () => undefined, error: () => undefined };
 
+/** A deploy started or ended; `environment` and `deploy` are as stored at that moment. */
+export interface DeployEvent {
+  type: 'started' | 'ended';
+  environment: StoredEnvironment;
+  deploy: StoredDeploy;
+}
+export type DeployListener = (event: DeployEvent) => void | Promise<void>;
+
 export class WorkflowEngine {
   private readonly driving = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
@@ -59,6 +67,7 @@ export class WorkflowEngine {
   private refreshTimer?: NodeJS.Timeout;
   private leaseTimer?: NodeJS.Timeout;
   private readonly logger: EngineLogger;
+  private readonly deployListeners = new Set<DeployListener>();
 
   constructor(private readonly options: WorkflowEngineOptions) {
     this.logger = options.logger ?? quiet;
@@ -115,6 +124,23 @@ export class WorkflowEngine {
     this.driving.set(environmentId, run);
   }
 
+  /**
+   * Calls the listener when a deploy starts and when it ends (commit statuses, notifications). It
+   * runs beside the engine: a slow or failing listener never holds a deploy up.
+   */
+  onDeploy(listener: DeployListener): () => void {
+    this.deployListeners.add(listener);
+    return () => this.deployListeners.delete(listener);
+  }
+
+  private emit(event: DeployEvent): void {
+    for (const listener of this.deployListeners) {
+      Promise.resolve()
+        .then(() => listener(event))
+        .catch((error: Error) => this.logger.error(`deploy listener: ${error.message}`));
+    }
+  }
+
   /** Resolves when the environment has no deploy being driven (tests and `npm start`). */
   async idle(environmentId: string): Promise<void> {
     while (this.driving.has(environmentId)) await this.driving.get(environmentId);
@@ -132,7 +158,11 @@ export class WorkflowEngine {
         if (!deploy) return;
         const env = await this.options.store.getById(environmentId);
         if (!env) return;
+        if (deploy.state === 'queued') this.emit({ type: 'started', environment: env, deploy: { ...deploy, state: 'running' } });
         await this.runDeploy(env, deploy);
+        if (this.stopping) return;
+        const [after, ended] = await Promise.all([this.options.store.getById(environmentId), this.options.store.getDeploy(deploy.id)]);
+        if (after && ended && ended.state !== 'running' && ended.state !== 'queued') this.emit({ type: 'ended', environment: after, deploy: ended });
       }
     } finally {
       if (!this.stopping) {
