@@ -24,6 +24,8 @@ export interface InstanceHost {
   environment(service: ServiceRecord, instance: InstanceRecord, extra?: { env?: EnvMap; endpoints?: Endpoint[] }): { values: Record<string, string>; missingSecrets: string[] };
   logPath(service: string, replica: number, container?: string): string;
   persist(): void;
+  /** The instance's state changed (ready, unhealthy, crashed, stopped): readiness waits wake on it. */
+  stateChanged?(): void;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -110,6 +112,7 @@ export class InstanceSupervisor {
           this.state = 'stopped';
           this.message = `waiting for an apply with the secrets ${environment.missingSecrets.join(', ')}`;
           this.host.persist();
+          this.host.stateChanged?.();
           return;
         }
         const init = await this.runInitSteps(environment.values, signal);
@@ -121,6 +124,7 @@ export class InstanceSupervisor {
           this.state = 'crash-looping';
           this.message = `init step "${init.step}" ${describeExit(init.exit)}; the service is not started`;
           this.host.persist();
+          this.host.stateChanged?.();
           attempt += 1;
           await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
           continue;
@@ -152,6 +156,7 @@ export class InstanceSupervisor {
       this.message = this.livenessKill ? `restarted: ${this.livenessKill}` : `the process ${describeExit(exit)}`;
       this.note(this.message);
       this.host.persist();
+      this.host.stateChanged?.();
       attempt += 1;
       await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
     }
@@ -230,6 +235,7 @@ export class InstanceSupervisor {
     else {
       this.state = 'ready';
       this.crashedSinceReady = false;
+      this.host.stateChanged?.();
     }
     if (spec.liveness) void this.probeLoop(spec.liveness, 'liveness', running, controller.signal);
   }
@@ -249,6 +255,7 @@ export class InstanceSupervisor {
           this.state = 'ready';
           this.message = undefined;
           this.crashedSinceReady = false;
+          this.host.stateChanged?.();
         }
       } else {
         successes = 0;
@@ -257,6 +264,7 @@ export class InstanceSupervisor {
           if (kind === 'readiness') {
             this.state = 'unhealthy';
             this.message = `readiness probe failed ${failures} times: ${outcome.message}`;
+            this.host.stateChanged?.();
           } else {
             this.livenessKill = `liveness probe failed ${failures} times: ${outcome.message}`;
             this.note(this.livenessKill);

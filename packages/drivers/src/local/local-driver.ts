@@ -109,6 +109,8 @@ export class LocalDriver implements RuntimeDriver {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly jobsInFlight = new Map<string, Promise<JobResult>>();
   private readonly reservedPorts = new Set<number>();
+  /** Readiness waits sleeping until an instance's state changes (or their poll interval passes). */
+  private readonly stateWaiters = new Set<() => void>();
   private closed = false;
 
   constructor(options: LocalDriverOptions) {
@@ -190,6 +192,9 @@ export class LocalDriver implements RuntimeDriver {
       environment: (service, instance, extra) => this.processEnvironment(rt, service, instance, extra),
       logPath: (service, replica, container) => this.logPath(rt.key, service, replica, container),
       persist: () => this.persist(rt),
+      stateChanged: () => {
+        for (const wake of [...this.stateWaiters]) wake();
+      },
     };
   }
 
@@ -489,8 +494,21 @@ export class LocalDriver implements RuntimeDriver {
         const troubled = waiting.find((i) => i.logTail);
         return problem('failed', `not ready within ${request.timeoutMs ?? 120_000} ms: ${notReadyReasons(waiting)}`, troubled?.logTail);
       }
-      await sleep(100);
+      await this.stateChangeOr(100);
     }
+  }
+
+  /** Resolves when an instance's state changes, or after `ms` at the latest. */
+  private stateChangeOr(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.stateWaiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.stateWaiters.add(wake);
+    });
   }
 
   private statusOf(rt: EnvRuntime, serviceName: string): InstanceStatus[] {
