@@ -1,15 +1,16 @@
 import {
   durationToMs,
+  formatDiagnostic,
   type ApplicationManifest,
   type CreateEnvironmentRequest,
   type RenderedEnvironment,
   type RenderSettings,
 } from '@slipway/contract';
-import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, type RuntimeDriver } from '@slipway/core';
+import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, validateManifestFiles, type RuntimeDriver } from '@slipway/core';
 import type { Kysely } from 'kysely';
 import type { Repositories } from '../git/repositories.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
-import { getApplication, getTemplateVersion, listApplications, type StoredApplication } from '../store/applications.ts';
+import { addTemplateVersion, getApplication, getTemplateVersion, listApplications, type StoredApplication } from '../store/applications.ts';
 import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore, StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
@@ -30,6 +31,15 @@ export interface EnvironmentServiceOptions {
 
 const MAX_TTL_MS = 365 * 24 * 3600 * 1000;
 
+export interface ManifestFailureOptions {
+  /**
+   * What invalid manifests at the commit do: `reject` (default) refuses the request with the errors
+   * and changes nothing — for people at a terminal; `fail-environment` records a failed deploy that
+   * carries them — for previews, whose pull request must show why.
+   */
+  invalidManifest?: 'reject' | 'fail-environment';
+}
+
 /** An environment id from a branch name: feature/Login_page → feature-login-page. */
 export function envIdFromBranch(branch: string): string {
   const slug = branch
@@ -44,7 +54,12 @@ export function envIdFromBranch(branch: string): string {
 export class EnvironmentService {
   constructor(private readonly options: EnvironmentServiceOptions) {}
 
-  async create(workspace: string, request: CreateEnvironmentRequest, requestedBy: string): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+  async create(
+    workspace: string,
+    request: CreateEnvironmentRequest,
+    requestedBy: string,
+    options: ManifestFailureOptions = {},
+  ): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
     const { store, repositories } = this.options;
     const app = await this.application(workspace, request.app);
     const kind = request.kind ?? 'ephemeral';
@@ -64,9 +79,22 @@ export class EnvironmentService {
     const taken = await store.getLive(workspace, envId);
     if (taken) throw new ConflictError(`environment id "${envId}" is already used by ${taken.app} (branch ${taken.branch}); choose another with "id" (--id)`);
 
-    const manifest = await this.manifestOf(app, app.currentVersion);
     const variables = request.variables ?? {};
-    const rendered = this.render(manifest, { id: envId, kind, branch, commit, ...(request.template ? { template: request.template } : {}) }, variables);
+    const identity = { id: envId, kind, branch, commit, ...(request.template ? { template: request.template } : {}) };
+    let templateVersion: string;
+    let rendered: RenderedEnvironment;
+    let invalid: InputError | undefined;
+    try {
+      const atCommit = await this.manifestAtCommit(app, commit);
+      templateVersion = atCommit.version;
+      rendered = this.render(atCommit.manifest, identity, variables);
+    } catch (error) {
+      if (!(error instanceof InputError) || options.invalidManifest !== 'fail-environment') throw error;
+      // A preview of a branch whose manifests are broken: the environment exists, failed, and says why.
+      invalid = error;
+      templateVersion = app.currentVersion;
+      rendered = this.render(await this.manifestOf(app, app.currentVersion), identity, variables);
+    }
     this.checkRuntime(rendered);
     this.checkHosts(rendered);
     const ttlMs = kind === 'ephemeral' ? (request.ttl ? this.ttl(request.ttl) : rendered.ttlMs) : undefined;
@@ -79,27 +107,39 @@ export class EnvironmentService {
       branch,
       commit,
       ...(request.template ? { template: request.template } : {}),
-      templateVersion: app.currentVersion,
+      templateVersion,
       variables,
       rendered,
       ...(ttlMs !== undefined ? { ttlMs } : {}),
       requestedBy,
     });
+    if (invalid) return this.failedByManifest(result.environment, result.deploy, invalid);
     this.options.engine.kick(result.environment.id);
     return result;
   }
 
   /** A patch deploy of the branch's new head (or a given commit), with the environment's own template and variables. */
-  async patch(workspace: string, envId: string, commit: string | undefined, requestedBy: string): Promise<StoredDeploy> {
+  async patch(workspace: string, envId: string, commit: string | undefined, requestedBy: string, options: ManifestFailureOptions = {}): Promise<StoredDeploy> {
     const env = await this.live(workspace, envId);
     this.refuseWhenDeleting(env);
     const app = await this.applicationById(env);
     const target = commit ?? (await this.options.repositories.resolveBranch(app.repositoryUrl!, env.branch));
-    const manifest = await this.manifestOf(app, env.templateVersion);
-    const rendered = this.render(manifest, { id: env.envId, kind: env.kind, branch: env.branch, commit: target, ...(env.template ? { template: env.template } : {}) }, env.variables);
-    const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, requestedBy });
-    this.options.engine.kick(env.id);
-    return deploy;
+    const identity = { id: env.envId, kind: env.kind, branch: env.branch, commit: target, ...(env.template ? { template: env.template } : {}) };
+    try {
+      // The manifests travel with the code: a new commit brings its own .slipway/.
+      const atCommit = await this.manifestAtCommit(app, target);
+      const rendered = this.render(atCommit.manifest, identity, env.variables);
+      this.checkRuntime(rendered);
+      const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, requestedBy });
+      if (atCommit.version !== env.templateVersion) await this.options.store.updateEnvironment(env.id, { templateVersion: atCommit.version });
+      this.options.engine.kick(env.id);
+      return deploy;
+    } catch (error) {
+      if (!(error instanceof InputError) || options.invalidManifest !== 'fail-environment') throw error;
+      const rendered = this.render(await this.manifestOf(app, env.templateVersion), identity, env.variables);
+      const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, requestedBy });
+      return (await this.failedByManifest(env, deploy, error)).deploy;
+    }
   }
 
   /** Replaces the environment's own variables and re-runs setup with them. */
@@ -166,6 +206,36 @@ export class EnvironmentService {
 
   private async applicationById(env: StoredEnvironment): Promise<StoredApplication> {
     return this.application(env.workspace, env.app);
+  }
+
+  /**
+   * The application's manifest as the commit's `.slipway/` has it, stored as a template version (not
+   * made current). A commit without the folder, or without this application in it, runs the
+   * application's current version; invalid manifests are an InputError with located diagnostics.
+   */
+  private async manifestAtCommit(app: StoredApplication, commit: string): Promise<{ manifest: ApplicationManifest; version: string }> {
+    const files = await this.options.repositories.slipwayFolder(app.repositoryUrl!, commit);
+    if (files.length === 0) return { manifest: await this.manifestOf(app, app.currentVersion), version: app.currentVersion };
+    const loaded = validateManifestFiles(files);
+    if (loaded.errors.length) throw new InputError(`the .slipway/ manifests at commit ${commit.slice(0, 12)} are not valid`, loaded.errors);
+    const manifest = (loaded.value ?? []).map((l) => l.manifest).find((m): m is ApplicationManifest => m.kind === 'Application' && m.metadata.name === app.name);
+    if (!manifest) return { manifest: await this.manifestOf(app, app.currentVersion), version: app.currentVersion };
+    return { manifest, version: await addTemplateVersion(this.options.db, app.id, manifest, commit) };
+  }
+
+  /** Ends a deploy that cannot start because the commit's manifests are invalid, with every error located. */
+  private async failedByManifest(env: StoredEnvironment, deploy: StoredDeploy, error: InputError): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+    const { store } = this.options;
+    const details = error.diagnostics.map(formatDiagnostic).join('\n');
+    const first = error.diagnostics[0];
+    const reason = `${error.message}${first ? `: ${formatDiagnostic(first)}` : ''}`;
+    const at = new Date().toISOString();
+    await store.setTask(deploy.id, { key: 'source', step: -1, state: 'failed', reason: error.message, logTail: details.slice(-16_000) });
+    await store.updateDeploy(deploy.id, { state: 'failed', outcome: 'failed', reason, startedAt: at, finishedAt: at });
+    await store.updateEnvironment(env.id, { status: 'failed', reason });
+    const [environment, ended] = await Promise.all([store.getById(env.id), store.getDeploy(deploy.id)]);
+    this.options.engine.announce(environment!, ended!);
+    return { environment: environment!, deploy: ended! };
   }
 
   private async manifestOf(app: StoredApplication, version: string): Promise<ApplicationManifest> {

@@ -97,3 +97,17 @@ function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/**
+ * Stores a manifest as a template version of an existing application without making it current:
+ * the manifest a branch carries, which its environments run.
+ */
+export async function addTemplateVersion(db: Kysely<Database>, applicationId: string, manifest: ApplicationManifest, source: string, now = new Date()): Promise<string> {
+  const version = templateVersionOf(manifest);
+  await db
+    .insertInto('template_versions')
+    .values({ application_id: applicationId, version, manifest_json: JSON.stringify(manifest), source, created_at: now.toISOString() })
+    .onConflict((oc) => oc.columns(['application_id', 'version']).doNothing())
+    .execute();
+  return version;
+}

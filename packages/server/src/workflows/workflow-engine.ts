@@ -133,6 +133,11 @@ export class WorkflowEngine {
     return () => this.deployListeners.delete(listener);
   }
 
+  /** Tells listeners about a deploy that ended without the engine (refused before it could start). */
+  announce(environment: StoredEnvironment, deploy: StoredDeploy): void {
+    this.emit({ type: 'ended', environment, deploy });
+  }
+
   private emit(event: DeployEvent): void {
     for (const listener of this.deployListeners) {
       Promise.resolve()
