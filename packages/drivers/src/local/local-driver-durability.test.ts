@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EnvironmentRef } from '@slipway/core';
 import { commitAll, createFixtureRepository } from '../conformance/fixture-app.ts';
 import { fixtureJob, fixtureService, httpGet, processAlive, waitUntil } from '../conformance/runtime-driver-conformance.ts';
-import { allocatePort } from './ports.ts';
+import { allocatePort } from '../shared/ports.ts';
 import { createLocalDriver, type LocalDriver } from './local-driver.ts';
 
 const temporary: string[] = [];

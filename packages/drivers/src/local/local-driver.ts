@@ -46,9 +46,9 @@ import {
 } from '@slipway/core';
 import { InstanceSupervisor, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log-files.ts';
-import { allocatePort, portIsFree } from './ports.ts';
+import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { appendLine, argv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
-import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from './source.ts';
+import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from '../shared/git-source.ts';
 import { listJson, readJson, remove, writeJson, type EnvironmentRecord, type InstanceRecord, type JobRecord, type ServiceRecord, type Endpoint } from './state-files.ts';
 
 export interface LocalDriverOptions extends DriverFactoryOptions {
