@@ -7,6 +7,7 @@ import { join } from 'node:path';
 const server = `
 import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 const env = process.env;
 if (env.MODE === 'crash') {
   console.error('boom: the fixture was told to crash');
@@ -31,6 +32,7 @@ const server = createServer((req, res) => {
     version: env.VERSION || null,
     initDone: env.INIT_MARKER ? existsSync(env.INIT_MARKER) : null,
     cwd: process.cwd(),
+    host: hostname(),
   });
 });
 server.listen(Number(env.PORT));
@@ -62,6 +64,7 @@ if (env.JOB_MODE === 'fail') {
   process.exit(4);
 }
 if (env.JOB_MODE === 'sleep') setTimeout(() => {}, 120000);
+if (env.JOB_HEARTBEAT) setInterval(() => writeFileSync(env.JOB_HEARTBEAT, String(Date.now())), 100);
 if (env.JOB_SLEEP_MS) setTimeout(() => console.log('job slept'), Number(env.JOB_SLEEP_MS));
 `;
 
@@ -71,6 +74,17 @@ setInterval(() => {}, 1000);
 process.on('SIGTERM', () => process.exit(0));
 `;
 
+// For container runtimes: the app folder on a base image that has node at the host's path (so the
+// fixture's commands, which name process.execPath, run unchanged), with the service's build command.
+const dockerfile = `ARG BASE_IMAGE
+FROM \${BASE_IMAGE}
+WORKDIR /app
+COPY . .
+ARG BUILD_COMMAND=true
+ARG BUILD_FAIL=
+RUN \${BUILD_COMMAND}
+`;
+
 /** Writes the fixture repository into `dir` and commits it; returns the commit sha. */
 export function createFixtureRepository(dir: string): string {
   mkdirSync(join(dir, 'app'), { recursive: true });
@@ -78,6 +92,7 @@ export function createFixtureRepository(dir: string): string {
   writeFileSync(join(dir, 'app', 'init.mjs'), init);
   writeFileSync(join(dir, 'app', 'job.mjs'), job);
   writeFileSync(join(dir, 'app', 'sidecar.mjs'), sidecar);
+  writeFileSync(join(dir, 'app', 'Dockerfile'), dockerfile);
   writeFileSync(join(dir, 'app', 'build.mjs'), "console.log('building'); if (process.env.BUILD_FAIL) { console.error('build broke: missing semicolon'); process.exit(1); }\n");
   return commitAll(dir, 'fixture');
 }

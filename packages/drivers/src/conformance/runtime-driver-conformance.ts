@@ -44,10 +44,27 @@ export interface ConformanceOptions<D extends RuntimeDriver = RuntimeDriver> {
   factory: DriverFactory<D>;
   /** Cases this driver does not pass yet, each with the reason. */
   skip?: Partial<Record<ConformanceCase, string>>;
+  /** Skips every case with this reason, e.g. when the engine the driver needs is not there. */
+  skipAll?: string;
   /** Adapts the fixture's process services to the driver (e.g. gives them an image). */
   adaptService?: (service: ResolvedService) => ResolvedService;
   /** Multiplies every wait, for slow runtimes. */
   timeScale?: number;
+  /**
+   * Whether the process or container a runtime id names still runs. By default runtime ids are host
+   * process ids, checked through the operating system; container runtimes ask their engine.
+   */
+  isRunning?: (runtimeId: string) => boolean | Promise<boolean>;
+  /**
+   * The port a service is told to listen on in $PORT: the host port it was given (`host`, local
+   * processes; the default) or its manifest port, published on a host port (`manifest`, containers).
+   */
+  portInside?: 'host' | 'manifest';
+  /**
+   * Whether the pids processes see are the host's (true by default). In containers they are not,
+   * and the suite must never signal them; it then checks that a job stopped by its heartbeat alone.
+   */
+  hostPids?: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -128,6 +145,14 @@ export function processAlive(pid: number): boolean {
 
 export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: string, options: ConformanceOptions<D>): void {
   const scale = options.timeScale ?? 1;
+  const hostPids = options.hostPids ?? true;
+  const isRunning = async (runtimeId: string | undefined) => {
+    if (runtimeId === undefined) return false;
+    if (options.isRunning) return options.isRunning(runtimeId);
+    return /^\d+$/.test(runtimeId) && processAlive(Number(runtimeId));
+  };
+  /** The port the instance's process listens on, as it reports it. */
+  const portInside = (instance: InstanceStatus | undefined) => (options.portInside === 'manifest' ? (instance?.endpoints[0]?.port ?? -1) : (instance?.endpoints[0]?.hostPort ?? -1));
   const adapt = options.adaptService ?? ((s: ResolvedService) => s);
   let repository = '';
   let commitSha = '';
@@ -213,7 +238,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
     });
 
     const test = (name: ConformanceCase, fn: () => Promise<void>, timeoutMs = 30_000) => {
-      const reason = options.skip?.[name];
+      const reason = options.skipAll ?? options.skip?.[name];
       if (reason) it.skip(`${name} (skipped: ${reason})`, fn);
       else it(name, fn, timeoutMs * scale);
     };
@@ -227,7 +252,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       expect(instance).toMatchObject({ service: 'web', replica: 0, state: 'ready', restarts: 0 });
       const answer = await httpGet(hostPort(instance), '/whoami');
       expect(answer.status).toBe(200);
-      expect(JSON.parse(answer.body)).toMatchObject({ port: hostPort(instance) });
+      expect(JSON.parse(answer.body)).toMatchObject({ port: portInside(instance) });
     });
 
     test('apply twice is a no-op', async () => {
@@ -279,8 +304,9 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       expect(instances.every((i) => i.state === 'ready')).toBe(true);
       const ports = instances.map(hostPort);
       expect(new Set(ports).size).toBe(2);
-      const answers = await Promise.all(ports.map(async (p) => JSON.parse((await httpGet(p, '/whoami')).body) as { pid: number }));
-      expect(answers[0]!.pid).not.toBe(answers[1]!.pid);
+      // A process is its pid on its host: containers each have their own host name and pid space.
+      const answers = await Promise.all(ports.map(async (p) => JSON.parse((await httpGet(p, '/whoami')).body) as { pid: number; host: string }));
+      expect(`${answers[0]!.pid}@${answers[0]!.host}`).not.toBe(`${answers[1]!.pid}@${answers[1]!.host}`);
     });
 
     test('a crash-looping service is reported with exit code and log tail', async () => {
@@ -373,7 +399,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
         for await (const line of driver.logs({ env, service: 'web', replica: 0, container: 'helper' })) lines.push(line);
         return lines.some((l) => l.includes('sidecar running beside web'));
       });
-      const owned = (await driver.listOwned()).filter((r) => r.env.envId === env.envId && r.kind === 'process');
+      const owned = (await driver.listOwned()).filter((r) => r.env.envId === env.envId && (r.kind === 'process' || r.kind === 'container'));
       for (const r of owned) if (/^\d+$/.test(r.id)) seenPids.add(Number(r.id));
       expect(owned.length).toBeGreaterThanOrEqual(2);
     });
@@ -400,11 +426,20 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
     test('a job that times out is stopped', async () => {
       const { driver, stateDir } = newDriver();
       const pidFile = join(stateDir, 'job.pid');
-      const result = await driver.runJob(await jobRequest(driver, newEnv(), 'run-1', { JOB_MODE: 'sleep', JOB_PID_FILE: pidFile }, 1_500 * scale));
+      const heartbeat = join(stateDir, 'job.heartbeat');
+      const result = await driver.runJob(await jobRequest(driver, newEnv(), 'run-1', { JOB_MODE: 'sleep', JOB_PID_FILE: pidFile, JOB_HEARTBEAT: heartbeat }, 1_500 * scale));
       expect(result).toMatchObject({ outcome: 'failed', timedOut: true });
-      const pid = Number(readFileSync(pidFile, 'utf8'));
-      seenPids.add(pid);
-      await waitUntil('the timed-out job is gone', () => !processAlive(pid));
+      if (hostPids) {
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        seenPids.add(pid);
+        await waitUntil('the timed-out job is gone', () => !processAlive(pid));
+      }
+      // The job beats every 100 ms while it runs: a beat that stops changing means it was stopped.
+      await waitUntil('the timed-out job stops beating', async () => {
+        const before = readFileSync(heartbeat, 'utf8');
+        await sleep(500);
+        return readFileSync(heartbeat, 'utf8') === before;
+      });
     });
 
     test('a job run is never repeated', async () => {
@@ -481,7 +516,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       const whoami = JSON.parse((await httpGet(hostPort(instance), '/whoami')).body) as { cwd: string };
       const result = await driver.exec({ env, service: 'web', replica: 0 }, [process.execPath, '-e', 'console.log(process.cwd() + " " + process.env.VERSION + " " + process.env.PORT)']);
       expect(result).toMatchObject({ exitCode: 0, timedOut: false });
-      expect(result.output.trim()).toBe(`${whoami.cwd} exec-check ${hostPort(instance)}`);
+      expect(result.output.trim()).toBe(`${whoami.cwd} exec-check ${portInside(instance)}`);
       expect((await driver.exec({ env, service: 'web', replica: 0 }, 'exit 7')).exitCode).toBe(7);
     });
 
@@ -490,10 +525,10 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       const env = newEnv();
       await upReady(driver, env, [fixtureService('web', { replicas: 2 })]);
       await driver.runJob(await jobRequest(driver, env, 'run-1', {}));
-      const pids = (await instancesOf(driver, env)).map((i) => Number(i.runtimeId));
-      expect(pids.every((pid) => processAlive(pid))).toBe(true);
+      const ids = (await instancesOf(driver, env)).map((i) => i.runtimeId);
+      for (const id of ids) expect(await isRunning(id)).toBe(true);
       await driver.destroy({ env });
-      for (const pid of pids) expect(processAlive(pid)).toBe(false);
+      for (const id of ids) expect(await isRunning(id)).toBe(false);
       expect(await driver.instances(env)).toEqual([]);
       expect((await driver.listOwned()).filter((r) => r.env.envId === env.envId)).toEqual([]);
       await driver.destroy({ env });
@@ -519,7 +554,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       expect(services[0]?.action).toBe('unchanged');
       expect((await instancesOf(successor, env))[0]?.runtimeId).toBe(before?.runtimeId);
       await successor.destroy({ env });
-      expect(processAlive(Number(before?.runtimeId))).toBe(false);
+      expect(await isRunning(before?.runtimeId)).toBe(false);
     });
 
     test('sweep removes what no live environment owns', async () => {
@@ -535,13 +570,13 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       const report = await driver.sweep([kept]);
       expect(report.removed.length).toBeGreaterThan(0);
       expect(report.removed.every((r) => r.env.envId === orphan.envId)).toBe(true);
-      expect(processAlive(Number(orphanInstance?.runtimeId))).toBe(false);
-      expect(processAlive(Number(keptInstance?.runtimeId))).toBe(true);
+      expect(await isRunning(orphanInstance?.runtimeId)).toBe(false);
+      expect(await isRunning(keptInstance?.runtimeId)).toBe(true);
       // After the server died (the driver is gone without stopping anything), a new one sweeps too.
       await driver.close();
       const { driver: successor } = newDriver(stateDir);
       await successor.sweep([]);
-      expect(processAlive(Number(keptInstance?.runtimeId))).toBe(false);
+      expect(await isRunning(keptInstance?.runtimeId)).toBe(false);
       expect(await successor.listOwned()).toEqual([]);
     });
   });

@@ -1,6 +1,8 @@
-// Checkouts: every repository is mirrored once under the state folder (so the user's own clone is
-// never touched), and each environment gets a detached worktree of its commit. Install and build
-// commands run there once per checkout; a marker outside the worktree records that they succeeded.
+// Checkouts, shared by the local and docker runtimes: every repository is mirrored once under the
+// state folder (so the user's own clone is never touched), and each environment gets a detached
+// worktree of its commit. The local runtime runs install and build commands there once per
+// checkout (a marker outside the worktree records that they succeeded); the docker runtime sends
+// build contexts from it.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';

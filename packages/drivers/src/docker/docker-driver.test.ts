@@ -1,0 +1,28 @@
+import { runtimeDriverConformance } from '../conformance/runtime-driver-conformance.ts';
+import { createDockerDriver } from './docker-driver.ts';
+import { asImageBuild, containerRunning, testEngine } from './test-support/engine-for-tests.ts';
+
+// The engine is looked for before the cases are collected: without one, every case shows as
+// skipped with the places tried.
+const engine = await testEngine();
+
+// Short backoff and grace so crash loops and stops show within the test's patience. The state
+// folder is bind-mounted at its own path, so the fixture's markers and counters written inside
+// containers are seen by the test.
+runtimeDriverConformance('docker', {
+  factory: (options) =>
+    createDockerDriver({
+      ...options,
+      ...(engine.docker ? { docker: engine.docker } : {}),
+      backoff: { initialMs: 200, maxMs: 1_000 },
+      graceMs: 2_000,
+      stableMs: 2_000,
+      extraMounts: [{ source: options.stateDir, target: options.stateDir }],
+    }),
+  adaptService: asImageBuild,
+  timeScale: 2,
+  portInside: 'manifest',
+  hostPids: false,
+  isRunning: (id) => (engine.docker ? containerRunning(engine.docker, id) : false),
+  ...(engine.skipReason ? { skipAll: engine.skipReason } : {}),
+});

@@ -1,0 +1,982 @@
+// The `docker` runtime: environments run as containers through the Docker Engine API (Docker, or
+// Podman's Docker-compatible service), one user-defined network per environment, images built from
+// the environment's commit. The engine is the record of what runs: every container, network and
+// volume carries ownership labels (see names.ts), so a driver started after close() or a crash
+// adopts running containers and sweeps orphans from labels alone. Under `stateDir`:
+//   repos/<hash>.git               bare mirrors of repositories
+//   checkouts/<env key>/<sha>/     worktrees: build contexts and `repo` volumes
+//   jobs/<env key>/<run id>.json   results of finished job runs (never secrets)
+//   logs/<env key>/…               build output, job output, a replica's previous container output
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type Dockerode from 'dockerode';
+import type { Command, EnvMap, ResolvedService, VolumeSpec } from '@slipway/contract';
+import {
+  DEFAULT_BACKOFF,
+  environmentKey,
+  hashText,
+  labelKeys,
+  notReadyReasons,
+  ownerFromLabels,
+  ownerLabels,
+  parseEnvironmentKey,
+  resolveVariables,
+  serviceReadiness,
+  specHash,
+  type ApplyRequest,
+  type ApplyResult,
+  type BackoffSettings,
+  type DestroyRequest,
+  type DriverFactoryOptions,
+  type DriverProblem,
+  type DriverResult,
+  type EnvironmentRef,
+  type ExecResult,
+  type InstanceRef,
+  type InstanceStatus,
+  type JobResult,
+  type JobRunRequest,
+  type LogOptions,
+  type OwnedResource,
+  type PreparedSource,
+  type PrepareSourceRequest,
+  type RuntimeDriver,
+  type SecretValues,
+  type ServiceReport,
+  type SweepReport,
+} from '@slipway/core';
+import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees } from '../shared/git-source.ts';
+import { allocatePort, portIsFree } from '../shared/ports.ts';
+import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
+import { buildHash, buildTag, ensureBuilt, ensurePresent, type ImageResult } from './images.ts';
+import { DockerInstanceSupervisor, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
+import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
+import { containerName, dockerLabels, envLabels, formatPorts, instanceLabels, jobContainerName, networkName, parsePorts, volumeName } from './names.ts';
+
+export interface DockerDriverOptions extends DriverFactoryOptions {
+  /** A client of the engine to use; found with detectDockerEngine (DOCKER_HOST, then the usual sockets) when absent. */
+  docker?: Dockerode;
+  /** Engine address when no client is given: unix:///path or tcp://host:port. */
+  host?: string;
+  /** Restart backoff; 1 s doubling to 30 s by default. */
+  backoff?: BackoffSettings;
+  /** Time between SIGTERM and SIGKILL when stopping a container; 10 s by default. */
+  graceMs?: number;
+  /** A container that ran this long resets its backoff; 10 s by default. */
+  stableMs?: number;
+  /** Longest image build; 30 minutes by default. */
+  buildTimeoutMs?: number;
+  /** Tells this driver's resources from another's on the same engine; a hash of stateDir by default. */
+  ownerTag?: string;
+  /** Host folders bind-mounted into every container (tests share a folder with their containers this way). */
+  extraMounts?: { source: string; target: string; readOnly?: boolean }[];
+}
+
+interface ServiceRuntime {
+  spec: ResolvedService;
+  specHash: string;
+  commit: string;
+  image: string;
+  staticRoot?: string;
+  supervisors: Map<number, DockerInstanceSupervisor>;
+}
+
+interface EnvRuntime {
+  key: string;
+  env: EnvironmentRef;
+  services: Map<string, ServiceRuntime>;
+  /** Latest secrets given by apply: memory only. */
+  secrets: SecretValues;
+}
+
+interface JobRecord {
+  env: EnvironmentRef;
+  runId: string;
+  job: string;
+  result: JobResult;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolvePromise) => setTimeout(resolvePromise, ms));
+
+function problem(outcome: DriverProblem['outcome'], reason: string, tail?: string): DriverProblem {
+  return { outcome, reason, ...(tail ? { logTail: tail } : {}) };
+}
+
+function commandText(command: Command): string {
+  return typeof command === 'string' ? command : command.join(' ');
+}
+
+/** CPU quantity (2, "0.5", "500m") as a number of CPUs. */
+export function cpus(value: number | string): number {
+  if (typeof value === 'number') return value;
+  return value.endsWith('m') ? Number(value.slice(0, -1)) / 1000 : Number(value);
+}
+
+/** Memory quantity ("128Mi", "1G", "512") in bytes. */
+export function bytes(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T|k)?$/.exec(value);
+  if (!match) return 0;
+  const unit = match[2] ?? '';
+  const factor: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+  return Math.round(Number(match[1]) * (factor[unit] ?? 1));
+}
+
+function stringEnv(env: EnvMap | undefined): Record<string, string | { secret: string; key?: string }> {
+  return Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, typeof v === 'object' ? v : String(v)]));
+}
+
+export class DockerDriver implements RuntimeDriver {
+  readonly name = 'docker';
+  readonly stateDir: string;
+  readonly tag: string;
+  private readonly options: DockerDriverOptions;
+  private readonly settings: SupervisorSettings;
+  private readonly buildTimeoutMs: number;
+  private docker: Dockerode | undefined;
+  private readonly envs = new Map<string, EnvRuntime>();
+  private loaded: Promise<void> | undefined;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly jobsInFlight = new Map<string, Promise<JobResult>>();
+  private readonly reservedPorts = new Set<number>();
+  private closed = false;
+
+  constructor(options: DockerDriverOptions) {
+    this.options = options;
+    this.stateDir = resolve(options.stateDir);
+    this.tag = options.ownerTag ?? hashText(this.stateDir).slice(0, 10);
+    this.settings = { backoff: options.backoff ?? DEFAULT_BACKOFF, graceMs: options.graceMs ?? 10_000, stableMs: options.stableMs ?? 10_000 };
+    this.buildTimeoutMs = options.buildTimeoutMs ?? 30 * 60_000;
+    this.docker = options.docker;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Engine, state and adoption
+
+  private dir(...parts: string[]): string {
+    return join(this.stateDir, ...parts);
+  }
+
+  private checkoutPath(env: EnvironmentRef, sha: string): string {
+    return this.dir('checkouts', environmentKey(env), sha);
+  }
+
+  private ownedFilter(extra: string[] = []): { label: string[] } {
+    return { label: [`${dockerLabels.driver}=${this.tag}`, ...extra] };
+  }
+
+  private envFilter(env: EnvironmentRef, extra: string[] = []): { label: string[] } {
+    return this.ownedFilter([`${labelKeys.workspace}=${env.workspace}`, `${labelKeys.app}=${env.app}`, `${labelKeys.env}=${env.envId}`, ...extra]);
+  }
+
+  /** Connects to the engine and adopts what this driver's labels mark, once. */
+  private load(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the docker driver is closed'));
+    this.loaded ??= (async () => {
+      if (!this.docker) this.docker = (await connectDockerEngine(this.options.host ? { host: this.options.host } : {})).docker;
+      await this.adopt();
+    })();
+    this.loaded.catch(() => (this.loaded = undefined));
+    return this.loaded;
+  }
+
+  private get engine(): Dockerode {
+    if (!this.docker) throw new Error('the docker driver is not connected to an engine');
+    return this.docker;
+  }
+
+  private async adopt(): Promise<void> {
+    const containers = await this.engine.listContainers({ all: true, filters: this.ownedFilter() });
+    const groups = new Map<string, { env: EnvironmentRef; service: string; replica: number; found: FoundContainers; info: Dockerode.ContainerInfo }>();
+    for (const c of containers) {
+      const role = c.Labels[dockerLabels.role];
+      const env = ownerFromLabels(c.Labels);
+      const service = c.Labels[labelKeys.service];
+      if (!env || !service || role === 'job' || !role) continue;
+      const replica = Number(c.Labels[dockerLabels.replica] ?? 0);
+      const key = `${environmentKey(env)}/${service}/${replica}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { env, service, replica, found: { sidecars: [], inits: [] }, info: c }));
+      if (role === 'main') {
+        // Two main containers mean a driver died during a restart: keep the newest.
+        const other = group.found.main;
+        if (!other || other.Created < c.Created) group.found.main = c;
+        group.info = group.found.main!;
+      } else if (role === 'sidecar') group.found.sidecars.push(c);
+      else if (role === 'init') group.found.inits.push(c);
+    }
+    for (const group of groups.values()) {
+      let spec: ResolvedService;
+      try {
+        spec = JSON.parse(group.info.Labels[dockerLabels.spec] ?? '') as ResolvedService;
+      } catch {
+        continue;
+      }
+      const rt = this.runtimeOf(group.env);
+      let service = rt.services.get(group.service);
+      if (!service) {
+        service = { spec, specHash: group.info.Labels[labelKeys.specHash] ?? '', commit: group.info.Labels[dockerLabels.commit] ?? '', image: group.info.Image, supervisors: new Map() };
+        rt.services.set(group.service, service);
+      }
+      const endpoints = parsePorts(group.info.Labels[dockerLabels.ports]);
+      this.supervise(rt, service, group.replica, endpoints, group.found);
+    }
+  }
+
+  /** Runs `task` after every earlier task of the same key: one change at a time per environment. */
+  private locked<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    this.locks.set(
+      key,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  private runtimeOf(env: EnvironmentRef): EnvRuntime {
+    const key = environmentKey(env);
+    let rt = this.envs.get(key);
+    if (!rt) {
+      rt = { key, env: { workspace: env.workspace, app: env.app, envId: env.envId }, services: new Map(), secrets: {} };
+      this.envs.set(key, rt);
+    }
+    return rt;
+  }
+
+  private async engineProblem<T>(what: string, run: () => Promise<T>): Promise<T | DriverProblem> {
+    try {
+      await this.load();
+    } catch (error) {
+      if (error instanceof DockerEngineNotFoundError) return problem('errored', error.message);
+      return problem('errored', `${what}: the container engine failed: ${(error as Error).message}`);
+    }
+    try {
+      return await run();
+    } catch (error) {
+      if (this.closed) return problem('errored', `${what}: the docker driver was closed`);
+      return problem('errored', `${what}: the container engine failed: ${(error as Error).message}`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Containers of a service
+
+  private supervise(rt: EnvRuntime, service: ServiceRuntime, replica: number, endpoints: Endpoint[], found: FoundContainers): DockerInstanceSupervisor {
+    const host: InstanceHost = {
+      docker: this.engine,
+      tag: this.tag,
+      settings: this.settings,
+      createOptions: (role, name, labels, inheritEnv) => this.createOptions(rt, service, replica, endpoints, role, name, labels, inheritEnv),
+      previousLogPath: () => this.dir('logs', rt.key, `${service.spec.name}-${replica}.previous.log`),
+    };
+    const supervisor = new DockerInstanceSupervisor(host, rt.env, service.spec, service.specHash, replica, endpoints, found);
+    service.supervisors.set(replica, supervisor);
+    supervisor.start();
+    return supervisor;
+  }
+
+  private mounts(rt: EnvRuntime, service: ServiceRuntime): Dockerode.MountSettings[] {
+    const mounts: Dockerode.MountSettings[] = service.spec.volumes.map((volume) => this.mountOf(rt, service.commit, volume));
+    for (const extra of this.options.extraMounts ?? []) mounts.push({ Type: 'bind', Source: extra.source, Target: extra.target, ReadOnly: extra.readOnly ?? false });
+    return mounts;
+  }
+
+  private mountOf(rt: EnvRuntime, commit: string, volume: VolumeSpec): Dockerode.MountSettings {
+    if (volume.type === 'ephemeral') return { Type: 'tmpfs', Source: '', Target: volume.mountPath, ReadOnly: volume.readOnly };
+    if (volume.type === 'repo') {
+      const source = folderIn(this.checkoutPath(rt.env, commit), volume.source) ?? this.checkoutPath(rt.env, commit);
+      return { Type: 'bind', Source: source, Target: volume.mountPath, ReadOnly: volume.readOnly };
+    }
+    return { Type: 'volume', Source: volumeName(this.tag, rt.env, volume.name), Target: volume.mountPath, ReadOnly: volume.readOnly };
+  }
+
+  private resources(spec: { resources?: ResolvedService['resources'] }): Dockerode.HostConfig {
+    const r = spec.resources;
+    const host: Dockerode.HostConfig = {};
+    if (r?.limits?.cpu !== undefined) host.NanoCpus = Math.round(cpus(r.limits.cpu) * 1e9);
+    if (r?.limits?.memory) host.Memory = bytes(r.limits.memory);
+    if (r?.requests?.cpu !== undefined) host.CpuShares = Math.max(2, Math.round(cpus(r.requests.cpu) * 1024));
+    if (r?.requests?.memory) host.MemoryReservation = bytes(r.requests.memory);
+    return host;
+  }
+
+  private variables(rt: EnvRuntime, spec: ResolvedService, replica: number, extra: EnvMap | undefined, ports: { port: number }[]): { values: Record<string, string>; missingSecrets: string[] } {
+    const { values, missingSecrets } = resolveVariables({ ...spec.env, ...stringEnv(extra) }, rt.secrets);
+    const portVars: Record<string, string> = {};
+    if (ports[0]) portVars.PORT = String(ports[0].port);
+    for (const p of ports) portVars[`PORT_${p.port}`] = String(p.port);
+    return {
+      values: {
+        ...values,
+        ...portVars,
+        SLIPWAY_SERVICE: spec.name,
+        SLIPWAY_INSTANCE: `${spec.name}-${replica}`,
+        SLIPWAY_WORKSPACE: rt.env.workspace,
+        SLIPWAY_APP: rt.env.app,
+        SLIPWAY_ENV_ID: rt.env.envId,
+      },
+      missingSecrets,
+    };
+  }
+
+  private createOptions(
+    rt: EnvRuntime,
+    service: ServiceRuntime,
+    replica: number,
+    endpoints: Endpoint[],
+    role: 'main' | 'sidecar' | 'init',
+    name: string | undefined,
+    extraLabels: Record<string, string>,
+    inheritEnv?: string[],
+  ): CreateOptions | { missingSecrets: string[] } {
+    const spec = service.spec;
+    const network = networkName(this.tag, rt.env);
+    const labels = instanceLabels(this.tag, rt.env, spec, service.specHash, replica, role, {
+      ...extraLabels,
+      [dockerLabels.ports]: formatPorts(endpoints),
+      [dockerLabels.commit]: service.commit,
+    });
+    const base = { Init: true, RestartPolicy: { Name: 'no' }, Mounts: this.mounts(rt, service) } satisfies Dockerode.HostConfig;
+    if (role === 'main') {
+      const vars = this.variables(rt, spec, replica, undefined, spec.ports);
+      let env: string[];
+      if (vars.missingSecrets.length === 0) env = Object.entries(vars.values).map(([k, v]) => `${k}=${v}`);
+      else if (inheritEnv) env = inheritEnv;
+      else return { missingSecrets: vars.missingSecrets };
+      const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+      const exposed: Record<string, object> = {};
+      for (const e of endpoints) {
+        const protocol = spec.ports.find((p) => p.port === e.port)?.protocol === 'udp' ? 'udp' : 'tcp';
+        bindings[`${e.port}/${protocol}`] = [{ HostIp: '127.0.0.1', HostPort: String(e.hostPort) }];
+        exposed[`${e.port}/${protocol}`] = {};
+      }
+      return {
+        name: containerName(this.tag, rt.env, spec.name, replica, 'main'),
+        Image: service.image,
+        ...(spec.command ? { Entrypoint: argvOf(spec.command) } : {}),
+        ...(spec.args ? { Cmd: spec.args } : {}),
+        Env: env,
+        Labels: labels,
+        ExposedPorts: exposed,
+        HostConfig: { ...base, ...this.resources(spec), NetworkMode: network, PortBindings: bindings },
+        NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.name, `${spec.name}-${replica}`] } } },
+      };
+    }
+    if (role === 'sidecar') {
+      const sidecar = spec.sidecars.find((s) => s.name === name)!;
+      const vars = this.variables(rt, spec, replica, sidecar.env, sidecar.ports ?? spec.ports);
+      if (vars.missingSecrets.length > 0) return { missingSecrets: vars.missingSecrets };
+      return {
+        name: containerName(this.tag, rt.env, spec.name, replica, 'sidecar', sidecar.name),
+        Image: sidecar.image ?? service.image,
+        ...(sidecar.command ? { Entrypoint: argvOf(sidecar.command) } : {}),
+        ...(sidecar.args ? { Cmd: sidecar.args } : {}),
+        Env: Object.entries(vars.values).map(([k, v]) => `${k}=${v}`),
+        Labels: labels,
+        HostConfig: { ...base },
+      };
+    }
+    const step = spec.initContainers.find((s) => s.name === name)!;
+    const vars = this.variables(rt, spec, replica, step.env, spec.ports);
+    if (vars.missingSecrets.length > 0) return { missingSecrets: vars.missingSecrets };
+    return {
+      name: containerName(this.tag, rt.env, spec.name, replica, 'init', step.name),
+      Image: step.image ?? service.image,
+      Entrypoint: argvOf(step.command),
+      Env: Object.entries(vars.values).map(([k, v]) => `${k}=${v}`),
+      Labels: labels,
+      HostConfig: { ...base, ...this.resources(spec), NetworkMode: network },
+    };
+  }
+
+  private async ensureNetwork(env: EnvironmentRef): Promise<string> {
+    const name = networkName(this.tag, env);
+    try {
+      await this.engine.getNetwork(name).inspect();
+    } catch {
+      try {
+        await this.engine.createNetwork({ Name: name, Driver: 'bridge', Labels: envLabels(this.tag, env), CheckDuplicate: true });
+      } catch (error) {
+        // Made meanwhile by a concurrent call: fine.
+        if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+      }
+    }
+    return name;
+  }
+
+  private async ensureVolumes(env: EnvironmentRef, volumes: VolumeSpec[]): Promise<void> {
+    for (const volume of volumes) {
+      if (volume.type !== 'persistent') continue;
+      const name = volumeName(this.tag, env, volume.name);
+      try {
+        await this.engine.getVolume(name).inspect();
+      } catch {
+        await this.engine.createVolume({ Name: name, Labels: { ...envLabels(this.tag, env), [dockerLabels.volume]: volume.name } });
+      }
+    }
+  }
+
+  /** The image of a service (or of a job from a service): built for build, present for image. */
+  private async serviceImage(env: EnvironmentRef, spec: ResolvedService, commit: string): Promise<ImageResult> {
+    const what = `services.${spec.name}`;
+    if (spec.build) {
+      const checkout = this.checkoutPath(env, commit);
+      const hashed = await buildHash(checkout, spec.build);
+      if ('error' in hashed) return { ok: false, outcome: 'failed', reason: `${what}: ${hashed.error} at ${commit.slice(0, 7)}` };
+      return ensureBuilt(this.engine, {
+        tag: spec.image ?? buildTag(env.app, spec.name, commit, hashed.hash),
+        hash: hashed.hash,
+        contextDir: hashed.contextDir,
+        build: spec.build,
+        logPath: this.dir('logs', environmentKey(env), 'builds', `${commit.slice(0, 12)}-${spec.name}.log`),
+        labels: { [labelKeys.app]: env.app, [labelKeys.service]: spec.name },
+        timeoutMs: this.buildTimeoutMs,
+        what: `${what} build`,
+      });
+    }
+    if (spec.image) return ensurePresent(this.engine, spec.image, what);
+    return { ok: false, outcome: 'failed', reason: `${what} has no image or build: the docker runtime runs containers (a run section is for the local runtime)` };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Source
+
+  async prepareSource(request: PrepareSourceRequest): Promise<DriverResult<PreparedSource>> {
+    const result = await this.engineProblem(`preparing ${request.commit}`, async (): Promise<DriverResult<PreparedSource>> => {
+      let sha: string;
+      try {
+        const found = await this.locked(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
+        sha = found.sha;
+        const checkout = this.checkoutPath(request.env, sha);
+        await this.locked(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
+      } catch (error) {
+        if (error instanceof GitError) return problem('failed', error.message);
+        return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
+      }
+      const staticRoots: Record<string, string> = {};
+      for (const service of request.services) {
+        if (service.static) {
+          const root = this.staticRoot(request.env, sha, service);
+          if (!root) return problem('failed', `services.${service.name}: the static output folder "${service.static.output}" is not in the repository at ${sha.slice(0, 7)}; the docker runtime serves a static site's committed output folder`);
+          staticRoots[service.name] = root;
+          continue;
+        }
+        if (!service.build && !service.image) continue;
+        const image = await this.locked(`image:${service.name}:${sha}`, () => this.serviceImage(request.env, service, sha));
+        if (!image.ok) return problem(image.outcome, image.reason, image.logTail);
+        for (const other of [...service.initContainers, ...service.sidecars]) {
+          if (!other.image) continue;
+          const present = await ensurePresent(this.engine, other.image, `services.${service.name}.${other.name}`);
+          if (!present.ok) return problem(present.outcome, present.reason, present.logTail);
+        }
+      }
+      return { outcome: 'succeeded', commit: sha, staticRoots };
+    });
+    return result;
+  }
+
+  private staticRoot(env: EnvironmentRef, sha: string, service: ResolvedService): string | undefined {
+    if (!service.static) return undefined;
+    const checkout = this.checkoutPath(env, sha);
+    const root = folderIn(folderIn(checkout, service.static.workdir) ?? checkout, service.static.output);
+    return root && existsSync(root) ? root : undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Services
+
+  async apply(request: ApplyRequest): Promise<ApplyResult> {
+    const key = environmentKey(request.env);
+    const outcome = await this.engineProblem(`applying ${request.env.envId}`, () => this.locked(key, () => this.applyLocked(request)));
+    if (outcome.outcome !== 'succeeded') return outcome;
+    const rt = this.runtimeOf(request.env);
+    // Started means every instance's containers were made (or its first attempt failed).
+    for (const report of outcome.services) {
+      for (const supervisor of rt.services.get(report.service)?.supervisors.values() ?? []) await supervisor.settled;
+    }
+    if (request.waitFor === 'ready') {
+      const waited = await this.waitReady(request, outcome.services);
+      if (waited) return waited;
+    } else {
+      for (const report of outcome.services) {
+        const statuses = await this.statusOf(rt, report.service);
+        const blocked = statuses.find((s) => s.message?.includes('is already in use'));
+        if (blocked) return problem('failed', `services.${report.service}: ${blocked.message}`);
+      }
+    }
+    const services: ServiceReport[] = [];
+    for (const r of outcome.services) services.push({ ...r, instances: r.action === 'removed' ? [] : await this.statusOf(rt, r.service) });
+    return { outcome: 'succeeded', services };
+  }
+
+  private async applyLocked(request: ApplyRequest): Promise<ApplyResult> {
+    const rt = this.runtimeOf(request.env);
+    rt.secrets = { ...request.secrets };
+    const checkout = this.checkoutPath(request.env, request.commit);
+    if (!existsSync(join(checkout, '.git'))) return problem('errored', `commit ${request.commit} is not checked out for this environment: call prepareSource first`);
+    const unknown = (request.only ?? []).filter((name) => !request.services.some((s) => s.name === name));
+    if (unknown.length > 0) return problem('failed', `no service named ${unknown.join(', ')} in the environment`);
+    const targets = request.only ? request.services.filter((s) => request.only!.includes(s.name)) : request.services;
+    await this.ensureNetwork(request.env);
+    const reports: ServiceReport[] = [];
+    for (const spec of targets) {
+      const report = await this.applyService(rt, spec, request);
+      if ('reason' in report) return report;
+      reports.push(report);
+    }
+    if (!request.only) {
+      for (const [name, service] of [...rt.services]) {
+        if (targets.some((s) => s.name === name)) continue;
+        await this.removeService(rt, name);
+        reports.push({ service: name, action: 'removed', specHash: service.specHash, instances: [] });
+      }
+    }
+    await this.pruneCheckouts(rt, request.commit);
+    return { outcome: 'succeeded', services: reports };
+  }
+
+  private async applyService(rt: EnvRuntime, spec: ResolvedService, request: ApplyRequest): Promise<ServiceReport | DriverProblem> {
+    const existing = rt.services.get(spec.name);
+    if (spec.static) {
+      const root = this.staticRoot(rt.env, request.commit, spec);
+      if (!root) return problem('failed', `services.${spec.name}: the static output folder "${spec.static.output}" is not in the checkout`);
+      const hash = specHash({ spec, commit: request.commit });
+      if (existing?.specHash === hash) return { service: spec.name, action: 'unchanged', specHash: hash, instances: [], staticRoot: root };
+      if (existing) await this.removeService(rt, spec.name);
+      rt.services.set(spec.name, { spec, specHash: hash, commit: request.commit, image: '', staticRoot: root, supervisors: new Map() });
+      return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [], staticRoot: root };
+    }
+    const image = await this.locked(`image:${spec.name}:${request.commit}`, () => this.serviceImage(rt.env, spec, request.commit));
+    if (!image.ok) return problem(image.outcome, image.reason, image.logTail);
+    const envs = [spec.env, ...spec.initContainers.map((i) => stringEnv(i.env)), ...spec.sidecars.map((s) => stringEnv(s.env))];
+    const missing = [...new Set(envs.flatMap((env) => resolveVariables(env, rt.secrets).missingSecrets))];
+    if (missing.length > 0) return problem('errored', `services.${spec.name}: secrets not provided: ${missing.join(', ')}`);
+    const repoVolumes = spec.volumes.some((v) => v.type === 'repo');
+    const hash = specHash({ spec: { ...spec, replicas: 0 }, image: image.id, revision: request.revision ?? '', ...(repoVolumes ? { commit: request.commit } : {}) });
+    const pinned = request.hostPorts?.[spec.name];
+    const currentPort = existing?.supervisors.get(0)?.endpoints[0]?.hostPort;
+    if (pinned !== undefined) {
+      if (spec.ports.length === 0) return problem('failed', `services.${spec.name} has no port, so host port ${pinned} cannot be given to it`);
+      if (currentPort !== pinned && (this.reservedPorts.has(pinned) || !(await portIsFree(pinned)))) {
+        return problem('failed', `services.${spec.name}: host port ${pinned} is already in use; choose another port or stop what listens on it`);
+      }
+    }
+    await this.ensureVolumes(rt.env, spec.volumes);
+    if (existing && existing.specHash === hash && (pinned === undefined || currentPort === pinned)) {
+      existing.spec = spec;
+      existing.commit = request.commit;
+      const changed = await this.scale(rt, existing, spec.replicas);
+      return { service: spec.name, action: changed ? 'updated' : 'unchanged', specHash: hash, instances: [] };
+    }
+    if (existing) await this.removeService(rt, spec.name);
+    const service: ServiceRuntime = { spec, specHash: hash, commit: request.commit, image: image.image, supervisors: new Map() };
+    rt.services.set(spec.name, service);
+    await this.scale(rt, service, spec.replicas, pinned);
+    return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [] };
+  }
+
+  private async takenPorts(): Promise<Set<number>> {
+    const taken = new Set(this.reservedPorts);
+    const containers = await this.engine.listContainers({ all: true, filters: this.ownedFilter() });
+    for (const c of containers) for (const e of parsePorts(c.Labels[dockerLabels.ports])) taken.add(e.hostPort);
+    return taken;
+  }
+
+  /** Brings the number of replicas to `replicas`; restarts replicas that stopped for want of secrets. */
+  private async scale(rt: EnvRuntime, service: ServiceRuntime, replicas: number, pinned?: number): Promise<boolean> {
+    let changed = false;
+    for (const [replica, supervisor] of [...service.supervisors]) {
+      if (replica < replicas) continue;
+      service.supervisors.delete(replica);
+      await supervisor.stop();
+      changed = true;
+    }
+    const fresh: number[] = [];
+    for (let replica = 0; replica < replicas; replica++) {
+      const supervisor = service.supervisors.get(replica);
+      if (supervisor && (await supervisor.status()).state !== 'stopped') continue;
+      let endpoints: Endpoint[];
+      if (supervisor) {
+        endpoints = supervisor.endpoints;
+        supervisor.detach();
+      } else {
+        endpoints = [];
+        const taken = await this.takenPorts();
+        for (const [index, p] of service.spec.ports.entries()) {
+          const hostPort = replica === 0 && index === 0 && pinned !== undefined ? pinned : await allocatePort(taken);
+          taken.add(hostPort);
+          this.reservedPorts.add(hostPort);
+          fresh.push(hostPort);
+          endpoints.push({ port: p.port, hostPort });
+        }
+        changed = true;
+      }
+      this.supervise(rt, service, replica, endpoints, { sidecars: [], inits: [] });
+    }
+    // Ports stay reserved until the containers that publish them exist (the labels then tell).
+    void Promise.all([...service.supervisors.values()].map((s) => s.settled)).then(() => {
+      for (const port of fresh) this.reservedPorts.delete(port);
+    });
+    return changed;
+  }
+
+  private async removeService(rt: EnvRuntime, name: string): Promise<void> {
+    const service = rt.services.get(name);
+    rt.services.delete(name);
+    if (service) await Promise.all([...service.supervisors.values()].map((s) => s.stop()));
+    // Whatever is left of the service on the engine (containers of a driver that died).
+    const leftovers = await this.engine.listContainers({ all: true, filters: this.envFilter(rt.env, [`${labelKeys.service}=${name}`]) });
+    await Promise.all(leftovers.filter((c) => c.Labels[dockerLabels.role] !== 'job').map((c) => stopAndRemove(this.engine, c.Id, this.settings.graceMs)));
+  }
+
+  /** Removes checkouts of commits no service of the environment runs from any more (a patch replaced them). */
+  private async pruneCheckouts(rt: EnvRuntime, current: string): Promise<void> {
+    const inUse = new Set([current, ...[...rt.services.values()].map((s) => s.commit)]);
+    const stale = this.listDir(this.dir('checkouts', rt.key)).filter((sha) => !inUse.has(sha));
+    if (stale.length === 0) return;
+    for (const sha of stale) remove(this.dir('checkouts', rt.key, sha));
+    await pruneWorktrees(this.dir('repos'));
+  }
+
+  private async waitReady(request: ApplyRequest, reports: ServiceReport[]): Promise<DriverProblem | undefined> {
+    const timeoutMs = request.timeoutMs ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    const rt = this.runtimeOf(request.env);
+    const pending = reports.filter((r) => r.action !== 'removed' && !rt.services.get(r.service)?.spec.static);
+    for (;;) {
+      let allReady = true;
+      const waiting: InstanceStatus[] = [];
+      for (const report of pending) {
+        const service = rt.services.get(report.service);
+        if (!service) continue;
+        const statuses = await this.statusOf(rt, report.service);
+        const blocked = statuses.find((s) => s.message?.includes('is already in use'));
+        if (blocked) return problem('failed', `services.${report.service}: ${blocked.message}`);
+        const readiness = serviceReadiness(statuses, service.spec.replicas);
+        if (readiness.state === 'failed') return problem('failed', `services.${report.service}: ${readiness.reason}`, readiness.instance.logTail);
+        if (readiness.state !== 'ready') {
+          allReady = false;
+          waiting.push(...statuses);
+        }
+      }
+      if (allReady) return undefined;
+      if (Date.now() > deadline) {
+        const troubled = waiting.find((i) => i.logTail);
+        return problem('failed', `not ready within ${timeoutMs} ms: ${notReadyReasons(waiting)}`, troubled?.logTail);
+      }
+      await sleep(100);
+    }
+  }
+
+  private async statusOf(rt: EnvRuntime, serviceName: string): Promise<InstanceStatus[]> {
+    const service = rt.services.get(serviceName);
+    if (!service) return [];
+    const replicas = [...service.supervisors.keys()].sort((a, b) => a - b);
+    return Promise.all(replicas.map((r) => service.supervisors.get(r)!.status()));
+  }
+
+  async instances(env: EnvironmentRef, service?: string): Promise<InstanceStatus[]> {
+    await this.load();
+    const rt = this.envs.get(environmentKey(env));
+    if (!rt) return [];
+    const names = [...rt.services.keys()].filter((name) => service === undefined || name === service);
+    return (await Promise.all(names.map((name) => this.statusOf(rt, name)))).flat();
+  }
+
+  /** The container an instance reference names, when it exists. */
+  private async containerOf(ref: InstanceRef): Promise<{ id: string | undefined; supervisor: DockerInstanceSupervisor; rt: EnvRuntime }> {
+    const rt = this.envs.get(environmentKey(ref.env));
+    const service = rt?.services.get(ref.service);
+    const supervisor = service?.supervisors.get(ref.replica);
+    if (!rt || !service || !supervisor) throw new Error(`no instance ${ref.service}-${ref.replica} in environment ${ref.env.envId}`);
+    if (ref.container && !service.spec.sidecars.some((s) => s.name === ref.container)) throw new Error(`instance ${ref.service}-${ref.replica} has no sidecar ${ref.container}`);
+    const name = ref.container ? containerName(this.tag, ref.env, ref.service, ref.replica, 'sidecar', ref.container) : containerName(this.tag, ref.env, ref.service, ref.replica, 'main');
+    try {
+      const info = await this.engine.getContainer(name).inspect();
+      return { id: info.Id, supervisor, rt };
+    } catch (error) {
+      if (isMissingContainer(error)) return { id: undefined, supervisor, rt };
+      throw error;
+    }
+  }
+
+  async *logs(ref: InstanceRef, options: LogOptions = {}): AsyncGenerator<string> {
+    await this.load();
+    const { id, rt } = await this.containerOf(ref);
+    if (!options.follow) {
+      const current = id ? splitLines(await containerLogText(this.engine.getContainer(id), options.tail)) : [];
+      let previous: string[] = [];
+      if (!ref.container && (options.tail === undefined || current.length < options.tail)) {
+        try {
+          previous = splitLines(readFileSync(this.dir('logs', rt.key, `${ref.service}-${ref.replica}.previous.log`), 'utf8'));
+        } catch {
+          previous = [];
+        }
+        if (options.tail !== undefined) previous = previous.slice(Math.max(0, previous.length - (options.tail - current.length)));
+      }
+      yield* previous;
+      yield* current;
+      return;
+    }
+    // Following: the current container's lines, then those of each container that replaces it.
+    let containerId = id;
+    let tail = options.tail;
+    while (!options.signal?.aborted) {
+      if (containerId) {
+        for await (const line of followLines(this.engine, this.engine.getContainer(containerId), tail, options.signal)) yield line;
+        tail = undefined;
+      }
+      if (options.signal?.aborted || this.closed) return;
+      const seen = containerId;
+      for (;;) {
+        if (options.signal?.aborted || this.closed) return;
+        await sleep(200);
+        const next = await this.containerOf(ref).catch(() => undefined);
+        if (!next) return;
+        if (next.id && next.id !== seen) {
+          containerId = next.id;
+          break;
+        }
+      }
+    }
+  }
+
+  async exec(ref: InstanceRef, command: Command, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
+    await this.load();
+    const { id } = await this.containerOf(ref);
+    if (!id) throw new Error(`instance ${ref.service}-${ref.replica}${ref.container ? ` has no running sidecar ${ref.container}` : ' has no running container'}`);
+    return execIn(this.engine, id, argvOf(command), options.timeoutMs ?? 60_000);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Jobs
+
+  async runJob(request: JobRunRequest): Promise<JobResult> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(request.runId)) {
+      return { outcome: 'errored', reason: `run id ${JSON.stringify(request.runId)} must be letters, digits, ".", "_" and "-"` };
+    }
+    const key = `${environmentKey(request.env)}/${request.runId}`;
+    const inFlight = this.jobsInFlight.get(key);
+    if (inFlight) return inFlight.then((r) => ('recorded' in r ? { ...r, recorded: true } : r));
+    const run = this.engineProblem(`jobs.${request.job.name} run ${request.runId}`, () => this.runJobOnce(request))
+      .then((r): JobResult => ('exitCode' in r ? r : { outcome: 'errored', reason: r.reason, ...(r.logTail ? { logTail: r.logTail } : {}) }))
+      .finally(() => this.jobsInFlight.delete(key));
+    this.jobsInFlight.set(key, run);
+    return run;
+  }
+
+  private jobRecordPath(env: EnvironmentRef, runId: string): string {
+    return this.dir('jobs', environmentKey(env), `${runId}.json`);
+  }
+
+  private async runJobOnce(request: JobRunRequest): Promise<JobResult> {
+    const recordPath = this.jobRecordPath(request.env, request.runId);
+    const record = readJson<JobRecord>(recordPath);
+    if (record) return 'recorded' in record.result ? { ...record.result, recorded: true } : record.result;
+    const job = request.job;
+    const name = jobContainerName(this.tag, request.env, request.runId);
+    let container: Dockerode.Container | undefined;
+    let deadline: number;
+    let startedAt: string;
+    const existing = await this.engine.getContainer(name).inspect().catch(() => undefined);
+    if (existing) {
+      // Started by an earlier driver: wait for it rather than run the job a second time.
+      container = this.engine.getContainer(existing.Id);
+      deadline = Number(existing.Config.Labels?.[dockerLabels.deadline]) || Date.now() + job.timeoutMs;
+      startedAt = existing.State.StartedAt && !existing.State.StartedAt.startsWith('0001') ? new Date(existing.State.StartedAt).toISOString() : new Date().toISOString();
+      if (!existing.State.Running && existing.State.Status === 'created') await container.start().catch(() => undefined);
+    } else {
+      if (!existsSync(join(this.checkoutPath(request.env, request.commit), '.git'))) {
+        return { outcome: 'errored', reason: `commit ${request.commit} is not checked out for this environment: call prepareSource first` };
+      }
+      if (job.fromService && !request.service) return { outcome: 'errored', reason: `jobs.${job.name} runs from service ${job.fromService}, which was not given` };
+      const service = job.fromService ? request.service : undefined;
+      let image: ImageResult;
+      if (job.image) image = await ensurePresent(this.engine, job.image, `jobs.${job.name}`);
+      else if (service) image = await this.locked(`image:${service.name}:${request.commit}`, () => this.serviceImage(request.env, service, request.commit));
+      else return { outcome: 'errored', reason: `jobs.${job.name} has neither image nor fromService` };
+      if (!image.ok) return image.outcome === 'failed' ? { outcome: 'errored', reason: image.reason, ...(image.logTail ? { logTail: image.logTail } : {}) } : { outcome: 'errored', reason: image.reason };
+      const { values, missingSecrets } = resolveVariables({ ...(service?.env ?? {}), ...job.env }, request.secrets);
+      if (missingSecrets.length > 0) return { outcome: 'errored', reason: `jobs.${job.name}: secrets not provided: ${missingSecrets.join(', ')}` };
+      const network = await this.ensureNetwork(request.env);
+      const rt = this.runtimeOf(request.env);
+      if (service) await this.ensureVolumes(request.env, service.volumes);
+      const mounts: Dockerode.MountSettings[] = (service?.volumes ?? []).map((v) => this.mountOf(rt, request.commit, v));
+      for (const extra of this.options.extraMounts ?? []) mounts.push({ Type: 'bind', Source: extra.source, Target: extra.target, ReadOnly: extra.readOnly ?? false });
+      deadline = Date.now() + job.timeoutMs;
+      const env = { ...values, SLIPWAY_JOB: job.name, SLIPWAY_JOB_RUN: request.runId, SLIPWAY_WORKSPACE: request.env.workspace, SLIPWAY_APP: request.env.app, SLIPWAY_ENV_ID: request.env.envId };
+      const options: CreateOptions = {
+        name,
+        Image: image.image,
+        Entrypoint: argvOf(job.command),
+        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        Labels: {
+          ...ownerLabels(request.env, job.fromService),
+          [dockerLabels.driver]: this.tag,
+          [dockerLabels.role]: 'job',
+          [dockerLabels.job]: job.name,
+          [dockerLabels.runId]: request.runId,
+          [dockerLabels.deadline]: String(deadline),
+        },
+        HostConfig: { Init: true, RestartPolicy: { Name: 'no' }, NetworkMode: network, Mounts: mounts, ...this.resources(job) },
+      };
+      try {
+        container = await this.engine.createContainer(options);
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 409) return this.runJobOnce(request); // another driver made it first
+        throw error;
+      }
+      await container.start();
+      startedAt = new Date().toISOString();
+    }
+    const timedOut = await this.waitJob(container, deadline);
+    const info = await container.inspect().catch(() => undefined);
+    const log = await containerLogText(container);
+    const finishedAt = info?.State.FinishedAt && !info.State.FinishedAt.startsWith('0001') ? new Date(info.State.FinishedAt).toISOString() : new Date().toISOString();
+    const logPath = this.dir('logs', environmentKey(request.env), 'jobs', `${request.runId}.log`);
+    mkdirSync(join(logPath, '..'), { recursive: true });
+    writeFileSync(logPath, `[slipway] jobs.${job.name} run ${request.runId}: ${commandText(job.command)}\n${log}`);
+    const code = timedOut ? null : (info?.State.ExitCode ?? null);
+    const run = { exitCode: code, logTail: lastLines(log), timedOut, startedAt, finishedAt, recorded: false };
+    const result: JobResult =
+      code === 0
+        ? { outcome: 'succeeded', ...run }
+        : { outcome: 'failed', reason: timedOut ? `jobs.${job.name} did not finish within ${job.timeoutMs} ms` : `jobs.${job.name} exited with code ${code}`, ...run };
+    writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, result } satisfies JobRecord);
+    await container.remove({ force: true }).catch(() => undefined);
+    return result;
+  }
+
+  /** Waits for a job container to end; stops it at the deadline. True when it timed out. */
+  private async waitJob(container: Dockerode.Container, deadline: number): Promise<boolean> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now()));
+    try {
+      for (;;) {
+        try {
+          await container.wait({ condition: 'not-running', abortSignal: abort.signal } as object);
+          return false;
+        } catch (error) {
+          if (abort.signal.aborted) break;
+          if (isMissingContainer(error)) return false;
+          const info = await container.inspect().catch(() => undefined);
+          if (!info?.State.Running) return false;
+          await sleep(200);
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    await container.stop({ t: Math.min(5, Math.ceil(this.settings.graceMs / 1000)) }).catch(() => undefined);
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ownership and teardown
+
+  async destroy(request: DestroyRequest): Promise<void> {
+    await this.load();
+    const key = environmentKey(request.env);
+    await this.locked(key, async () => {
+      const rt = this.envs.get(key) ?? this.runtimeOf(request.env);
+      const names = request.services ?? [...rt.services.keys()];
+      for (const name of names) await this.removeService(rt, name);
+      if (request.services) return;
+      // Jobs and anything else still carrying the environment's labels, then its network and volumes.
+      const leftovers = await this.engine.listContainers({ all: true, filters: this.envFilter(request.env) });
+      await Promise.all(leftovers.map((c) => stopAndRemove(this.engine, c.Id, Math.min(this.settings.graceMs, 5_000))));
+      const networks = await this.engine.listNetworks({ filters: this.envFilter(request.env) });
+      for (const n of networks) await this.engine.getNetwork(n.Id ?? n.Name).remove().catch(() => undefined);
+      const { Volumes: volumes } = await this.engine.listVolumes({ filters: this.envFilter(request.env) });
+      for (const v of volumes ?? []) await this.engine.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+      this.envs.delete(key);
+      for (const folder of ['checkouts', 'jobs', 'logs']) remove(this.dir(folder, key));
+      await pruneWorktrees(this.dir('repos'));
+    });
+  }
+
+  async listOwned(): Promise<OwnedResource[]> {
+    await this.load();
+    const owned: OwnedResource[] = [];
+    for (const c of await this.engine.listContainers({ all: true, filters: this.ownedFilter() })) {
+      const env = ownerFromLabels(c.Labels);
+      if (!env) continue;
+      const service = c.Labels[labelKeys.service];
+      const { [dockerLabels.spec]: _spec, ...labels } = c.Labels;
+      owned.push({ env, kind: 'container', id: c.Id, ...(service ? { service } : {}), labels });
+    }
+    for (const n of await this.engine.listNetworks({ filters: this.ownedFilter() })) {
+      const env = ownerFromLabels(n.Labels ?? {});
+      if (env) owned.push({ env, kind: 'network', id: n.Name, labels: n.Labels ?? {} });
+    }
+    const { Volumes: volumes } = await this.engine.listVolumes({ filters: this.ownedFilter() });
+    for (const v of volumes ?? []) {
+      const env = ownerFromLabels(v.Labels ?? {});
+      if (env) owned.push({ env, kind: 'volume', id: v.Name, labels: v.Labels ?? {} });
+    }
+    for (const key of this.listDir(this.dir('checkouts'))) {
+      const env = parseEnvironmentKey(key);
+      if (!env) continue;
+      for (const sha of this.listDir(this.dir('checkouts', key))) owned.push({ env, kind: 'checkout', id: this.dir('checkouts', key, sha), labels: ownerLabels(env) });
+    }
+    for (const key of this.listDir(this.dir('jobs'))) {
+      const env = parseEnvironmentKey(key);
+      if (!env) continue;
+      for (const file of this.listDir(this.dir('jobs', key)).filter((f) => f.endsWith('.json'))) {
+        owned.push({ env, kind: 'job-run', id: file.slice(0, -'.json'.length), labels: ownerLabels(env) });
+      }
+    }
+    return owned;
+  }
+
+  private listDir(dir: string): string[] {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  }
+
+  async sweep(live: EnvironmentRef[]): Promise<SweepReport> {
+    const liveKeys = new Set(live.map(environmentKey));
+    const owned = await this.listOwned();
+    const removed = owned.filter((r) => !liveKeys.has(environmentKey(r.env)));
+    const keys = new Set([...removed.map((r) => environmentKey(r.env)), ...[...this.envs.keys()].filter((k) => !liveKeys.has(k))]);
+    for (const key of [...keys, ...this.listDir(this.dir('logs')).filter((k) => !liveKeys.has(k))]) {
+      const env = parseEnvironmentKey(key);
+      if (env) await this.destroy({ env });
+    }
+    return { removed };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.loaded?.catch(() => undefined);
+    this.closed = true;
+    for (const rt of this.envs.values()) for (const service of rt.services.values()) for (const supervisor of service.supervisors.values()) supervisor.detach();
+    this.envs.clear();
+  }
+}
+
+function remove(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+}
+
+function writeJson(path: string, value: unknown): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, JSON.stringify(value, null, 2));
+  renameSync(temporary, path);
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
+  return new DockerDriver(options);
+}

@@ -1,0 +1,165 @@
+// Images: built from a service's build context at the environment's commit, or pulled when a
+// service names an image the engine does not have.
+//
+// A built image is tagged slipway/<app>-<service>:<commit12>-<build hash>, where the build hash
+// covers the context's git tree (a content hash git already keeps, so nothing is read to compute
+// it), the Dockerfile path, build args and target. An image already tagged so is reused; an image
+// built for another commit from the same tree and settings (a patch that did not touch this
+// service) is only tagged again. The build's output is kept in a log file for the failure's tail.
+import { execFile } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { promisify } from 'node:util';
+import type Dockerode from 'dockerode';
+import type { BuildSpec } from '@slipway/contract';
+import { hashText, stableStringify } from '@slipway/core';
+import { folderIn } from '../shared/git-source.ts';
+import { lastLines } from './log-lines.ts';
+import { dockerLabels } from './names.ts';
+
+const execFileAsync = promisify(execFile);
+
+export type ImageResult = { ok: true; image: string; id: string; built: boolean } | { ok: false; outcome: 'failed' | 'errored'; reason: string; logTail?: string };
+
+/** What a build depends on, as a short hash; undefined when the context is not a folder of the commit. */
+export async function buildHash(checkout: string, build: BuildSpec): Promise<{ hash: string; contextDir: string } | { error: string }> {
+  const contextDir = folderIn(checkout, build.context);
+  if (!contextDir || !existsSync(contextDir)) return { error: `the build context "${build.context}" is not a folder of the repository` };
+  const path = relative(checkout, contextDir);
+  let tree: string;
+  try {
+    tree = (await execFileAsync('git', ['rev-parse', `HEAD:${path}`], { cwd: checkout })).stdout.trim();
+  } catch (error) {
+    return { error: `cannot read the build context "${build.context}" from git: ${(error as Error).message}` };
+  }
+  const settings = { dockerfile: build.dockerfile ?? 'Dockerfile', args: build.args ?? {}, target: build.target ?? '' };
+  return { hash: hashText(`${tree}\n${stableStringify(settings)}`).slice(0, 12), contextDir };
+}
+
+export function buildTag(app: string, service: string, commit: string, hash: string): string {
+  return `slipway/${app}-${service}:${commit.slice(0, 12)}-${hash}`;
+}
+
+async function inspectImage(docker: Dockerode, image: string): Promise<Dockerode.ImageInspectInfo | undefined> {
+  try {
+    return await docker.getImage(image).inspect();
+  } catch {
+    return undefined;
+  }
+}
+
+export interface BuildRequest {
+  tag: string;
+  hash: string;
+  contextDir: string;
+  build: BuildSpec;
+  /** Where the build's output is written. */
+  logPath: string;
+  labels: Record<string, string>;
+  /** Longest build; 30 minutes by default. */
+  timeoutMs?: number;
+  /** What the failure reason calls the build, e.g. services.api build. */
+  what: string;
+}
+
+/** The image for a build: reused when tagged, retagged when built from the same inputs, else built. */
+export async function ensureBuilt(docker: Dockerode, request: BuildRequest): Promise<ImageResult> {
+  const tagged = await inspectImage(docker, request.tag);
+  if (tagged) return { ok: true, image: request.tag, id: tagged.Id, built: false };
+  try {
+    const same = await docker.listImages({ filters: { label: [`${dockerLabels.buildHash}=${request.hash}`, ...Object.entries(request.labels).map(([k, v]) => `${k}=${v}`)] } });
+    const found = same[0];
+    if (found) {
+      const [repo, tag] = splitTag(request.tag);
+      await docker.getImage(found.Id).tag({ repo, tag });
+      return { ok: true, image: request.tag, id: found.Id, built: false };
+    }
+  } catch {
+    // build it instead
+  }
+  return build(docker, request);
+}
+
+function splitTag(reference: string): [string, string] {
+  const colon = reference.lastIndexOf(':');
+  return colon > reference.lastIndexOf('/') ? [reference.slice(0, colon), reference.slice(colon + 1)] : [reference, 'latest'];
+}
+
+async function build(docker: Dockerode, request: BuildRequest): Promise<ImageResult> {
+  mkdirSync(dirname(request.logPath), { recursive: true });
+  writeFileSync(request.logPath, `[slipway] ${request.what}: building ${request.tag} from ${request.build.context}\n`);
+  const log = (text: string) => appendFileSync(request.logPath, text);
+  const buildargs = Object.fromEntries(Object.entries(request.build.args ?? {}).map(([k, v]) => [k, String(v)]));
+  // The worktree's .git file links it to the mirror: never part of a context.
+  const src = readdirSync(request.contextDir).filter((entry) => entry !== '.git');
+  const options = {
+    t: request.tag,
+    dockerfile: request.build.dockerfile ?? 'Dockerfile',
+    buildargs,
+    labels: { ...request.labels, [dockerLabels.buildHash]: request.hash },
+    rm: true,
+    forcerm: true,
+    pull: false,
+    ...(request.build.target ? { target: request.build.target } : {}),
+  };
+  const timeoutMs = request.timeoutMs ?? 30 * 60_000;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let failure: string | undefined;
+  try {
+    const stream = await docker.buildImage({ context: request.contextDir, src }, { ...options, abortSignal: abort.signal } as Dockerode.ImageBuildOptions);
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (error: Error | null) => (error ? reject(error) : resolve()),
+        (event: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }) => {
+          if (event.stream) log(event.stream);
+          else if (event.status) log(`${event.status}\n`);
+          if (event.error || event.errorDetail) {
+            failure = event.errorDetail?.message ?? event.error;
+            log(`${failure}\n`);
+          }
+        },
+      );
+    });
+  } catch (error) {
+    const message = abort.signal.aborted ? `did not finish within ${timeoutMs} ms` : (error as Error).message;
+    failure ??= message;
+    log(`${message}\n`);
+  } finally {
+    clearTimeout(timer);
+  }
+  const built = failure ? undefined : await inspectImage(docker, request.tag);
+  const tail = lastLines(readFileSync(request.logPath, 'utf8'));
+  if (!built) return { ok: false, outcome: 'failed', reason: `${request.what} of ${request.tag} failed: ${firstLine(failure ?? 'the engine reported no image')}`, logTail: tail };
+  return { ok: true, image: request.tag, id: built.Id, built: true };
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? text;
+}
+
+/** An image named by a manifest: used when the engine has it, pulled otherwise. */
+export async function ensurePresent(docker: Dockerode, image: string, what: string): Promise<ImageResult> {
+  const present = await inspectImage(docker, image);
+  if (present) return { ok: true, image, id: present.Id, built: false };
+  const progress: string[] = [];
+  try {
+    const stream = await docker.pull(image);
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (error: Error | null) => (error ? reject(error) : resolve()),
+        (event: { status?: string; error?: string }) => {
+          if (event.error) progress.push(event.error);
+          else if (event.status) progress.push(event.status);
+        },
+      );
+    });
+  } catch (error) {
+    progress.push((error as Error).message);
+  }
+  const pulled = await inspectImage(docker, image);
+  if (pulled) return { ok: true, image, id: pulled.Id, built: false };
+  return { ok: false, outcome: 'failed', reason: `${what}: the image ${image} is not on the engine and could not be pulled: ${progress.at(-1) ?? 'no answer'}`, logTail: progress.slice(-20).join('\n') };
+}

@@ -1,0 +1,103 @@
+// Names and labels of what the docker runtime creates. The engine is the driver's record: every
+// container, network and volume carries core's ownership labels plus the driver's own, so a driver
+// started later (after close() or a crash) finds, adopts or sweeps everything from labels alone.
+// Names carry the driver's tag (a hash of its state folder), so two servers, or two test runs, on
+// one engine never touch each other's resources.
+import type { ResolvedService } from '@slipway/contract';
+import { LABEL_PREFIX, environmentKey, ownerLabels, type EnvironmentRef, type ExitInfo } from '@slipway/core';
+
+export const dockerLabels = {
+  /** The driver that made the resource: a hash of its state folder. */
+  driver: `${LABEL_PREFIX}.driver`,
+  /** main | sidecar | init | job */
+  role: `${LABEL_PREFIX}.role`,
+  replica: `${LABEL_PREFIX}.replica`,
+  /** Name of the sidecar or init step. */
+  container: `${LABEL_PREFIX}.container`,
+  /** Main containers: manifest port → host port, "3000:41234,3001:41235". */
+  ports: `${LABEL_PREFIX}.ports`,
+  /** Main containers: restarts before this container was made. */
+  restarts: `${LABEL_PREFIX}.restarts`,
+  /** Main containers: the exit that caused the last restart (ExitInfo as JSON). */
+  lastExit: `${LABEL_PREFIX}.last-exit`,
+  /** The service spec (secret references, never values) as JSON, so a later driver can supervise it. */
+  spec: `${LABEL_PREFIX}.spec`,
+  commit: `${LABEL_PREFIX}.commit`,
+  runId: `${LABEL_PREFIX}.run-id`,
+  job: `${LABEL_PREFIX}.job`,
+  /** Jobs: when the run must be stopped (ms since the epoch). */
+  deadline: `${LABEL_PREFIX}.deadline`,
+  /** Images: hash of what an image was built from (context tree, Dockerfile, args, target). */
+  buildHash: `${LABEL_PREFIX}.build-hash`,
+  volume: `${LABEL_PREFIX}.volume`,
+} as const;
+
+export type ContainerRole = 'main' | 'sidecar' | 'init' | 'job';
+
+/** Everything of an environment starts with this name. */
+export function envPrefix(tag: string, env: EnvironmentRef): string {
+  return `slipway.${tag}.${environmentKey(env)}`;
+}
+
+export function networkName(tag: string, env: EnvironmentRef): string {
+  return envPrefix(tag, env);
+}
+
+export function volumeName(tag: string, env: EnvironmentRef, volume: string): string {
+  return `${envPrefix(tag, env)}.${volume}`;
+}
+
+export function containerName(tag: string, env: EnvironmentRef, service: string, replica: number, role: ContainerRole, name?: string): string {
+  const instance = `${envPrefix(tag, env)}.${service}-${replica}`;
+  if (role === 'main') return instance;
+  return `${instance}.${role}.${name ?? ''}`;
+}
+
+export function jobContainerName(tag: string, env: EnvironmentRef, runId: string): string {
+  return `${envPrefix(tag, env)}.job.${runId}`;
+}
+
+/** Labels of a container of a service's instance. */
+export function instanceLabels(
+  tag: string,
+  env: EnvironmentRef,
+  spec: ResolvedService,
+  hash: string,
+  replica: number,
+  role: ContainerRole,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...ownerLabels(env, spec.name, hash),
+    [dockerLabels.driver]: tag,
+    [dockerLabels.role]: role,
+    [dockerLabels.replica]: String(replica),
+    [dockerLabels.spec]: JSON.stringify(spec),
+    ...extra,
+  };
+}
+
+export function envLabels(tag: string, env: EnvironmentRef): Record<string, string> {
+  return { ...ownerLabels(env), [dockerLabels.driver]: tag };
+}
+
+export function formatPorts(endpoints: { port: number; hostPort: number }[]): string {
+  return endpoints.map((e) => `${e.port}:${e.hostPort}`).join(',');
+}
+
+export function parsePorts(text: string | undefined): { port: number; hostPort: number }[] {
+  if (!text) return [];
+  return text.split(',').flatMap((pair) => {
+    const [port, hostPort] = pair.split(':').map(Number);
+    return port && hostPort ? [{ port, hostPort }] : [];
+  });
+}
+
+export function parseExit(text: string | undefined): ExitInfo | undefined {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as ExitInfo;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,143 @@
+// Base images for the docker runtime's tests, made on this machine because no registry is
+// reachable (and tests must never pull):
+//   slipway-test/node:local     the host's node binary at the same path (so process.execPath works
+//                               inside), the libraries `ldd` lists for it, and busybox for sh
+//   slipway-test/busybox:local  Debian's busybox-static with its applets
+// Each is built FROM scratch with a tar context through the engine's build API, and rebuilt only
+// when missing or made from another node version.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type Dockerode from 'dockerode';
+import { pack, type Pack } from 'tar-stream';
+
+export const NODE_IMAGE = 'slipway-test/node:local';
+export const BUSYBOX_IMAGE = 'slipway-test/busybox:local';
+
+const BUSYBOX = '/bin/busybox';
+const MADE_FROM = 'dev.slipway.test-base';
+
+interface RootEntry {
+  /** Absolute path inside the image. */
+  path: string;
+  /** Host file to copy (followed through symlinks), or a symlink target, or text. */
+  file?: string;
+  link?: string;
+  text?: string;
+  mode?: number;
+}
+
+/** Shared libraries a binary needs, as `ldd` prints them (absolute paths only). */
+function librariesOf(binary: string): string[] {
+  let out: string;
+  try {
+    out = execFileSync('ldd', [binary], { encoding: 'utf8' });
+  } catch {
+    return []; // a static binary: ldd exits non-zero
+  }
+  const paths = new Set<string>();
+  for (const line of out.split('\n')) {
+    const match = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+    if (match?.[1]) paths.add(match[1]);
+  }
+  return [...paths];
+}
+
+function busyboxEntries(): RootEntry[] {
+  if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: install Debian's busybox-static (scripts/setup-podman.sh does)`);
+  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
+  return [
+    { path: BUSYBOX, file: BUSYBOX, mode: 0o755 },
+    ...applets.map((a) => ({ path: `/bin/${a}`, link: 'busybox' })),
+  ];
+}
+
+function commonEntries(): RootEntry[] {
+  return [
+    { path: '/etc/passwd', text: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' },
+    { path: '/etc/group', text: 'root:x:0:\nnogroup:x:65534:\n' },
+  ];
+}
+
+function nodeEntries(): RootEntry[] {
+  const node = process.execPath;
+  const entries: RootEntry[] = [{ path: node, file: node, mode: 0o755 }];
+  const real = realpathSync(node);
+  if (real !== node) entries.push({ path: real, file: real, mode: 0o755 });
+  for (const library of librariesOf(real)) entries.push({ path: library, file: library, mode: 0o755 });
+  // busybox gives sh (string commands run with sh -c) without shadowing a node path.
+  return [...entries, ...busyboxEntries().filter((e) => !entries.some((n) => n.path === e.path)), ...commonEntries()];
+}
+
+async function addEntries(archive: Pack, entries: RootEntry[], dockerfile: string): Promise<void> {
+  const directories = new Set<string>();
+  const ensureDir = (dir: string) => {
+    if (dir === '/' || dir === '.' || directories.has(dir)) return;
+    ensureDir(dirname(dir));
+    directories.add(dir);
+    archive.entry({ name: `rootfs${dir}/`, type: 'directory', mode: 0o755 });
+  };
+  const put = (header: Parameters<Pack['entry']>[0], body?: Buffer | string) =>
+    new Promise<void>((resolve, reject) => {
+      const callback = (error?: Error | null) => (error ? reject(error) : resolve());
+      if (body === undefined) archive.entry(header, callback);
+      else archive.entry(header, body, callback);
+    });
+  await put({ name: 'Dockerfile', mode: 0o644 }, dockerfile);
+  await put({ name: 'rootfs/tmp/', type: 'directory', mode: 0o1777 });
+  for (const entry of entries) {
+    ensureDir(dirname(entry.path));
+    const name = `rootfs${entry.path}`;
+    if (entry.link) await put({ name, type: 'symlink', linkname: entry.link });
+    else if (entry.text !== undefined) await put({ name, mode: entry.mode ?? 0o644 }, entry.text);
+    else if (entry.file) {
+      const body = readFileSync(entry.file);
+      await put({ name, mode: entry.mode ?? (statSync(entry.file).mode & 0o777), size: body.length }, body);
+    }
+  }
+  archive.finalize();
+}
+
+async function imageLabel(docker: Dockerode, image: string): Promise<string | undefined> {
+  try {
+    const info = await docker.getImage(image).inspect();
+    return info.Config?.Labels?.[MADE_FROM] ?? '';
+  } catch {
+    return undefined;
+  }
+}
+
+async function buildFromScratch(docker: Dockerode, tag: string, entries: RootEntry[], config: string[], madeFrom: string): Promise<void> {
+  const dockerfile = ['FROM scratch', 'COPY rootfs/ /', ...config, `LABEL ${MADE_FROM}="${madeFrom}"`, ''].join('\n');
+  const archive = pack();
+  const writing = addEntries(archive, entries, dockerfile);
+  const stream = await docker.buildImage(archive as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true, pull: false } as Dockerode.ImageBuildOptions);
+  const output: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null) => (error ? reject(error) : resolve()),
+      (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
+        if (event.stream) output.push(event.stream);
+        if (event.error) output.push(event.error);
+      },
+    );
+  });
+  await writing;
+  if ((await imageLabel(docker, tag)) !== madeFrom) throw new Error(`building ${tag} failed:\n${output.join('').slice(-4_000)}`);
+}
+
+/** Makes the node base image (and, with `busybox`, the busybox one) when missing or stale. Never pulls. */
+export async function ensureBaseImages(docker: Dockerode, options: { busybox?: boolean } = {}): Promise<void> {
+  const nodeMadeFrom = `node ${process.version} ${process.execPath}`;
+  if ((await imageLabel(docker, NODE_IMAGE)) !== nodeMadeFrom) {
+    const path = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].filter((p, i, all) => all.indexOf(p) === i).join(':');
+    await buildFromScratch(docker, NODE_IMAGE, nodeEntries(), [`ENV PATH=${path}`, 'WORKDIR /'], nodeMadeFrom);
+  }
+  if (options.busybox) {
+    const busyboxMadeFrom = `busybox ${statSync(BUSYBOX).size}`;
+    if ((await imageLabel(docker, BUSYBOX_IMAGE)) !== busyboxMadeFrom) {
+      await buildFromScratch(docker, BUSYBOX_IMAGE, [...busyboxEntries(), ...commonEntries()], ['ENV PATH=/bin', 'WORKDIR /'], busyboxMadeFrom);
+    }
+  }
+}
