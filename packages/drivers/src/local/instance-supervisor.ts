@@ -8,6 +8,9 @@ import { appendLine, argv, isSameProcess, spawnGroup, stopGroup, watchAdopted, t
 import { runProbe, type ProbeTarget } from './probes.ts';
 import type { Endpoint, InstanceRecord, ServiceRecord } from './state-files.ts';
 
+/** How often a starting instance's readiness is probed until it is first ready. */
+export const STARTUP_PROBE_MS = 50;
+
 export interface SupervisorSettings {
   backoff: BackoffSettings;
   /** Time between SIGTERM and SIGKILL when stopping. */
@@ -244,6 +247,11 @@ export class InstanceSupervisor {
     const timings = probeTimings(probe);
     let failures = 0;
     let successes = 0;
+    // Until it is first ready, an instance is probed every STARTUP_PROBE_MS (at most its period), so
+    // it turns ready as soon as it listens rather than up to a whole period later; failures still count
+    // once per period, so it is called unhealthy no sooner than the manifest says.
+    let startingUp = kind === 'readiness';
+    let lastCountedFailure = Number.NEGATIVE_INFINITY;
     await sleep(timings.initialDelayMs, signal);
     while (!signal.aborted) {
       const outcome = await runProbe(probe, this.probeTarget(), timings.timeoutMs);
@@ -255,10 +263,17 @@ export class InstanceSupervisor {
           this.state = 'ready';
           this.message = undefined;
           this.crashedSinceReady = false;
+          startingUp = false;
           this.host.stateChanged?.();
         }
       } else {
         successes = 0;
+        const now = Date.now();
+        if (startingUp && now - lastCountedFailure < timings.periodMs) {
+          await sleep(Math.min(STARTUP_PROBE_MS, timings.periodMs), signal);
+          continue;
+        }
+        lastCountedFailure = now;
         failures += 1;
         if (failures >= timings.failureThreshold) {
           if (kind === 'readiness') {
@@ -273,7 +288,7 @@ export class InstanceSupervisor {
           }
         }
       }
-      await sleep(timings.periodMs, signal);
+      await sleep(startingUp && !outcome.ok ? Math.min(STARTUP_PROBE_MS, timings.periodMs) : timings.periodMs, signal);
     }
   }
 
