@@ -68,7 +68,8 @@ export async function ensureBuilt(docker: Dockerode, request: BuildRequest): Pro
   if (tagged) return { ok: true, image: request.tag, id: tagged.Id, built: false };
   try {
     const same = await docker.listImages({ filters: { label: [`${dockerLabels.buildHash}=${request.hash}`, ...Object.entries(request.labels).map(([k, v]) => `${k}=${v}`)] } });
-    const found = same[0];
+    // Any image built from the same inputs will do: the newest.
+    const found = same.sort((x, y) => y.Created - x.Created)[0];
     if (found) {
       const [repo, tag] = splitTag(request.tag);
       await docker.getImage(found.Id).tag({ repo, tag });

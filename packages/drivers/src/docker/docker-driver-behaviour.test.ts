@@ -1,0 +1,192 @@
+// What the docker runtime does beyond the shared conformance cases: names resolved by DNS on the
+// environment's network, images reused for an unchanged commit and context, a broken build,
+// volumes kept across applies and removed with the environment, a sweep after a crash that lost
+// the driver's state, limits, secrets kept out of labels, an init that makes SIGTERM work, and the
+// engine discovery's error.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResolvedService } from '@slipway/contract';
+import type { EnvironmentRef } from '@slipway/core';
+import { commitAll, createFixtureRepository } from '../conformance/fixture-app.ts';
+import { fixtureJob, fixtureService, httpGet } from '../conformance/runtime-driver-conformance.ts';
+import { createDockerDriver, type DockerDriver } from './docker-driver.ts';
+import { detectDockerEngine, engineCandidates } from './engine.ts';
+import { dockerLabels } from './names.ts';
+import { BUSYBOX_IMAGE } from './test-support/base-images.ts';
+import { asImageBuild, testEngine } from './test-support/engine-for-tests.ts';
+
+const engine = await testEngine();
+const docker = engine.docker!;
+
+describe('docker engine discovery', () => {
+  it('names every place it tried when no engine answers', async () => {
+    const detected = await detectDockerEngine({ env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    expect(detected.found).toBe(false);
+    if (detected.found) return;
+    expect(detected.message).toContain('unix:///nonexistent/docker.sock (no such socket)');
+    expect(engineCandidates({ env: { XDG_RUNTIME_DIR: '/run/user/1000' } })).toEqual(
+      expect.arrayContaining(['unix:///var/run/docker.sock', 'unix:///run/podman/podman.sock', 'unix:///run/user/1000/podman/podman.sock']),
+    );
+  });
+});
+
+describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engine.skipReason ? ` (skipped: ${engine.skipReason})` : ''}`, () => {
+  const temporary: string[] = [];
+  const drivers: DockerDriver[] = [];
+  let repository = '';
+  let commit = '';
+  let counter = 0;
+  const tempDir = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `slipway-docker-${prefix}-`));
+    temporary.push(dir);
+    return dir;
+  };
+  const newDriver = (stateDir = tempDir('state'), ownerTag?: string) => {
+    const driver = createDockerDriver({ stateDir, docker, graceMs: 2_000, backoff: { initialMs: 200, maxMs: 1_000 }, ...(ownerTag ? { ownerTag } : {}) });
+    drivers.push(driver);
+    return driver;
+  };
+  const newEnv = (): EnvironmentRef => ({ workspace: 'behaviour', app: 'fixture', envId: `b${process.pid}-${++counter}` });
+  const web = (overrides: Partial<ResolvedService> = {}) => asImageBuild(fixtureService('web', overrides));
+
+  async function up(driver: DockerDriver, env: EnvironmentRef, services: ResolvedService[], secrets?: Record<string, string>) {
+    const prepared = await driver.prepareSource({ env, repository, commit, services });
+    if (prepared.outcome !== 'succeeded') throw new Error(`prepareSource ${prepared.outcome}: ${prepared.reason}\n${prepared.logTail ?? ''}`);
+    const applied = await driver.apply({ env, commit: prepared.commit, services, waitFor: 'ready', timeoutMs: 30_000, ...(secrets ? { secrets } : {}) });
+    if (applied.outcome !== 'succeeded') throw new Error(`apply ${applied.outcome}: ${applied.reason}\n${applied.logTail ?? ''}`);
+    return applied.services;
+  }
+
+  beforeAll(() => {
+    repository = tempDir('repo');
+    commit = createFixtureRepository(repository);
+  });
+
+  afterAll(async () => {
+    for (const driver of drivers) {
+      await driver.sweep([]).catch(() => undefined);
+      await driver.close();
+    }
+    for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('services reach each other by name on the environment network', async () => {
+    const driver = newDriver();
+    const env = newEnv();
+    await up(driver, env, [web()]);
+    const prepared = await driver.prepareSource({ env, repository, commit, services: [] });
+    expect(prepared.outcome).toBe('succeeded');
+    const client = { ...fixtureJob('client', {}), fromService: undefined, image: BUSYBOX_IMAGE, command: 'wget -q -O- http://web:3000/whoami && echo && wget -q -O- http://web-0:3000/whoami' };
+    const result = await driver.runJob({ env, runId: 'dns-1', commit, job: client });
+    expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+    const answers = ('logTail' in result ? (result.logTail ?? '') : '').split('\n').filter((l) => l.startsWith('{'));
+    expect(answers).toHaveLength(2);
+    expect(JSON.parse(answers[0]!)).toMatchObject({ port: 3000, cwd: '/app' });
+  }, 60_000);
+
+  it('reuses the image built for the same commit and context, and retags it for a commit that left the context alone', async () => {
+    const driver = newDriver();
+    const env = newEnv();
+    const first = await driver.prepareSource({ env, repository, commit, services: [web()] });
+    expect(first.outcome).toBe('succeeded');
+    const tagged = async () => (await docker.listImages({ filters: { reference: ['slipway/fixture-web'] } })).flatMap((i) => (i.RepoTags ?? []).map((t) => [t.replace(/^[^/]+\/(?=slipway\/)/, ''), i.Id] as const));
+    const before = await tagged();
+    const started = Date.now();
+    const again = await driver.prepareSource({ env, repository, commit, services: [web()] });
+    expect(again.outcome).toBe('succeeded');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await tagged()).toEqual(before);
+    // A commit that changes only a file outside the build context (app/) reuses the image under a new tag.
+    writeFileSync(join(repository, 'README.md'), `changed ${Date.now()}\n`);
+    const next = commitAll(repository, 'outside the context');
+    const imagesBefore = new Set((await docker.listImages()).map((i) => i.Id));
+    const patched = await driver.prepareSource({ env, repository, commit: next, services: [web()] });
+    expect(patched.outcome).toBe('succeeded');
+    const after = await tagged();
+    const oldTag = after.find(([t]) => t.includes(`:${commit.slice(0, 12)}-`));
+    const newTag = after.find(([t]) => t.includes(`:${next.slice(0, 12)}-`));
+    expect(newTag).toBeDefined();
+    // Same build hash, and an image that was already there: tagged, not built.
+    expect(newTag![0].split('-').at(-1)).toBe(oldTag![0].split('-').at(-1));
+    expect(imagesBefore.has(newTag![1])).toBe(true);
+  }, 60_000);
+
+  it('a build that cannot even start is Failed with its reason and log tail', async () => {
+    const driver = newDriver();
+    const broken = { ...web(), build: { context: 'app', dockerfile: 'Missing.Dockerfile' } };
+    const prepared = await driver.prepareSource({ env: newEnv(), repository, commit, services: [broken] });
+    expect(prepared.outcome).toBe('failed');
+    if (prepared.outcome === 'succeeded') return;
+    expect(prepared.reason).toMatch(/services\.web build of slipway\/fixture-web:\w+-\w+ failed/);
+    expect(prepared.logTail).toContain('Missing.Dockerfile');
+    const outside = { ...web(), build: { context: '../elsewhere' } };
+    const refused = await driver.prepareSource({ env: newEnv(), repository, commit, services: [outside] });
+    expect(refused).toMatchObject({ outcome: 'failed' });
+  }, 60_000);
+
+  it('keeps a persistent volume across applies and removes it with the environment', async () => {
+    const driver = newDriver();
+    const env = newEnv();
+    const withVolume = (version: string) => web({ env: { VERSION: version }, volumes: [{ name: 'data', mountPath: '/data', type: 'persistent', readOnly: false }] });
+    await up(driver, env, [withVolume('1')]);
+    const ref = { env, service: 'web', replica: 0 };
+    expect((await driver.exec(ref, 'echo kept > /data/file')).exitCode).toBe(0);
+    const [report] = await up(driver, env, [withVolume('2')]);
+    expect(report?.action).toBe('replaced');
+    expect((await driver.exec(ref, 'cat /data/file')).output.trim()).toBe('kept');
+    const volumes = (await driver.listOwned()).filter((r) => r.kind === 'volume' && r.env.envId === env.envId);
+    expect(volumes).toHaveLength(1);
+    await driver.destroy({ env });
+    await expect(docker.getVolume(volumes[0]!.id).inspect()).rejects.toThrow();
+    expect((await driver.listOwned()).filter((r) => r.env.envId === env.envId)).toEqual([]);
+  }, 60_000);
+
+  it('a sweep after a crash that lost the driver state removes the orphans from their labels alone', async () => {
+    const ownerTag = `crash${process.pid}`;
+    const crashed = newDriver(tempDir('crashed'), ownerTag);
+    const env = newEnv();
+    await up(crashed, env, [web(), asImageBuild(fixtureService('other'))]);
+    const ids = (await crashed.instances(env)).map((i) => i.runtimeId!);
+    // The server dies: nothing is stopped, and its state folder is gone with it.
+    await crashed.close();
+    const successor = newDriver(tempDir('successor'), ownerTag);
+    const owned = await successor.listOwned();
+    expect(new Set(owned.filter((r) => r.kind === 'container').map((r) => r.id))).toEqual(new Set(ids));
+    expect(owned.some((r) => r.kind === 'network')).toBe(true);
+    const report = await successor.sweep([]);
+    expect(report.removed.filter((r) => r.kind === 'container')).toHaveLength(2);
+    for (const id of ids) await expect(docker.getContainer(id).inspect()).rejects.toThrow();
+    expect(await successor.listOwned()).toEqual([]);
+  }, 60_000);
+
+  it('applies limits, injects secrets without labelling them, and stops a process that ignores SIGTERM through its init', async () => {
+    const driver = newDriver();
+    const env = newEnv();
+    const httpd: ResolvedService = {
+      ...fixtureService('static', { readiness: undefined }),
+      run: undefined,
+      image: BUSYBOX_IMAGE,
+      command: ['httpd', '-f', '-p', '8080', '-h', '/'],
+      ports: [{ port: 8080, protocol: 'http' }],
+      env: { TOKEN: { secret: 'api-token' } },
+      resources: { limits: { cpu: '500m', memory: '64Mi' } },
+    };
+    await up(driver, env, [httpd], { 'api-token': 's3cret-value' });
+    const [instance] = await driver.instances(env);
+    expect(instance?.state).toBe('ready');
+    expect((await httpGet(instance!.endpoints[0]!.hostPort, '/etc/passwd')).status).toBe(200);
+    const info = await docker.getContainer(instance!.runtimeId!).inspect();
+    expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(info.HostConfig.NanoCpus).toBe(500_000_000);
+    expect(info.HostConfig.Init).toBe(true);
+    expect(info.Config.Env).toContain('TOKEN=s3cret-value');
+    expect(JSON.stringify(info.Config.Labels)).not.toContain('s3cret-value');
+    expect(info.Config.Labels?.[dockerLabels.spec]).toContain('api-token');
+    // busybox httpd as a container's only process ignores SIGTERM; with an init it stops at once.
+    const started = Date.now();
+    await driver.destroy({ env });
+    expect(Date.now() - started).toBeLessThan(1_900);
+  }, 60_000);
+});
