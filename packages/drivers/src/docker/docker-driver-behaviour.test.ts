@@ -3,7 +3,7 @@
 // volumes kept across applies and removed with the environment, a sweep after a crash that lost
 // the driver's state, limits, secrets kept out of labels, an init that makes SIGTERM work, and the
 // engine discovery's error.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,7 +87,8 @@ describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engi
   }, 60_000);
 
   it('reuses the image built for the same commit and context, and retags it for a commit that left the context alone', async () => {
-    const driver = newDriver();
+    const stateDir = tempDir('state');
+    const driver = newDriver(stateDir);
     const env = newEnv();
     const first = await driver.prepareSource({ env, repository, commit, services: [web()] });
     expect(first.outcome).toBe('succeeded');
@@ -101,16 +102,15 @@ describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engi
     // A commit that changes only a file outside the build context (app/) reuses the image under a new tag.
     writeFileSync(join(repository, 'README.md'), `changed ${Date.now()}\n`);
     const next = commitAll(repository, 'outside the context');
-    const imagesBefore = new Set((await docker.listImages()).map((i) => i.Id));
     const patched = await driver.prepareSource({ env, repository, commit: next, services: [web()] });
     expect(patched.outcome).toBe('succeeded');
     const after = await tagged();
     const oldTag = after.find(([t]) => t.includes(`:${commit.slice(0, 12)}-`));
     const newTag = after.find(([t]) => t.includes(`:${next.slice(0, 12)}-`));
     expect(newTag).toBeDefined();
-    // Same build hash, and an image that was already there: tagged, not built.
+    // Same build hash, and no build ran: an image made from the same inputs was tagged again.
     expect(newTag![0].split('-').at(-1)).toBe(oldTag![0].split('-').at(-1));
-    expect(imagesBefore.has(newTag![1])).toBe(true);
+    expect(existsSync(join(stateDir, 'logs', `behaviour.fixture.${env.envId}`, 'builds', `${next.slice(0, 12)}-web.log`))).toBe(false);
   }, 60_000);
 
   it('a build that cannot even start is Failed with its reason and log tail', async () => {
@@ -138,8 +138,14 @@ describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engi
     expect((await driver.exec(ref, 'cat /data/file')).output.trim()).toBe('kept');
     const volumes = (await driver.listOwned()).filter((r) => r.kind === 'volume' && r.env.envId === env.envId);
     expect(volumes).toHaveLength(1);
+    // Another environment's volume of the same name is its own, and outlives this one's destroy.
+    const neighbour = newEnv();
+    await up(driver, neighbour, [withVolume('1')]);
+    expect((await driver.exec({ env: neighbour, service: 'web', replica: 0 }, 'test ! -e /data/file')).exitCode).toBe(0);
     await driver.destroy({ env });
     await expect(docker.getVolume(volumes[0]!.id).inspect()).rejects.toThrow();
+    expect((await driver.listOwned()).filter((r) => r.kind === 'volume' && r.env.envId === neighbour.envId)).toHaveLength(1);
+    await driver.destroy({ env: neighbour });
     expect((await driver.listOwned()).filter((r) => r.env.envId === env.envId)).toEqual([]);
   }, 60_000);
 
@@ -159,6 +165,20 @@ describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engi
     expect(report.removed.filter((r) => r.kind === 'container')).toHaveLength(2);
     for (const id of ids) await expect(docker.getContainer(id).inspect()).rejects.toThrow();
     expect(await successor.listOwned()).toEqual([]);
+  }, 60_000);
+
+  it('builds a static site on the host for the router to serve', async () => {
+    const driver = newDriver();
+    const env = newEnv();
+    const build = [process.execPath, '-e', "require('fs').mkdirSync('dist', { recursive: true }); require('fs').writeFileSync('dist/index.html', 'static ' + process.env.GREETING)"];
+    const site: ResolvedService = { ...fixtureService('site', { readiness: undefined, ports: [], env: { GREETING: 'hello' } }), run: undefined, static: { build, output: 'dist', workdir: 'app', spa: false } };
+    const prepared = await driver.prepareSource({ env, repository, commit, services: [site] });
+    expect(prepared.outcome).toBe('succeeded');
+    if (prepared.outcome !== 'succeeded') return;
+    expect(readFileSync(join(prepared.staticRoots.site!, 'index.html'), 'utf8')).toBe('static hello');
+    const applied = await driver.apply({ env, commit: prepared.commit, services: [site], waitFor: 'ready' });
+    expect(applied).toMatchObject({ outcome: 'succeeded', services: [{ service: 'site', action: 'created', staticRoot: prepared.staticRoots.site }] });
+    expect(await driver.instances(env)).toEqual([]);
   }, 60_000);
 
   it('applies limits, injects secrets without labelling them, and stops a process that ignores SIGTERM through its init', async () => {

@@ -4,7 +4,8 @@
 // volume carries ownership labels (see names.ts), so a driver started after close() or a crash
 // adopts running containers and sweeps orphans from labels alone. Under `stateDir`:
 //   repos/<hash>.git               bare mirrors of repositories
-//   checkouts/<env key>/<sha>/     worktrees: build contexts and `repo` volumes
+//   checkouts/<env key>/<sha>/     worktrees: build contexts, `repo` volumes, static sites
+//   builds/<env key>/<sha>/        markers of static sites' install and build steps that succeeded
 //   jobs/<env key>/<run id>.json   results of finished job runs (never secrets)
 //   logs/<env key>/…               build output, job output, a replica's previous container output
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,13 +46,14 @@ import {
   type ServiceReport,
   type SweepReport,
 } from '@slipway/core';
-import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees } from '../shared/git-source.ts';
+import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from '../shared/git-source.ts';
+import { appendLine, argv, spawnGroup, stopGroup } from '../local/process-group.ts';
 import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
 import { buildHash, buildTag, ensureBuilt, ensurePresent, type ImageResult } from './images.ts';
 import { DockerInstanceSupervisor, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
-import { containerName, dockerLabels, envLabels, formatPorts, instanceLabels, jobContainerName, networkName, parsePorts, volumeName } from './names.ts';
+import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, networkName, parsePorts, volumeName } from './names.ts';
 
 export interface DockerDriverOptions extends DriverFactoryOptions {
   /** A client of the engine to use; found with detectDockerEngine (DOCKER_HOST, then the usual sockets) when absent. */
@@ -160,12 +162,18 @@ export class DockerDriver implements RuntimeDriver {
     return this.dir('checkouts', environmentKey(env), sha);
   }
 
-  private ownedFilter(extra: string[] = []): { label: string[] } {
-    return { label: [`${dockerLabels.driver}=${this.tag}`, ...extra] };
+  /** The engine-side filter: this driver's label only (see hasLabels for why). */
+  private ownedFilter(): { label: string[] } {
+    return { label: [`${dockerLabels.driver}=${this.tag}`] };
   }
 
-  private envFilter(env: EnvironmentRef, extra: string[] = []): { label: string[] } {
-    return this.ownedFilter([`${labelKeys.workspace}=${env.workspace}`, `${labelKeys.app}=${env.app}`, `${labelKeys.env}=${env.envId}`, ...extra]);
+  private envLabelPairs(env: EnvironmentRef, extra: string[] = []): string[] {
+    return [`${dockerLabels.driver}=${this.tag}`, `${labelKeys.workspace}=${env.workspace}`, `${labelKeys.app}=${env.app}`, `${labelKeys.env}=${env.envId}`, ...extra];
+  }
+
+  private async containersOf(env: EnvironmentRef, extra: string[] = []): Promise<Dockerode.ContainerInfo[]> {
+    const pairs = this.envLabelPairs(env, extra);
+    return (await this.engine.listContainers({ all: true, filters: this.ownedFilter() })).filter((c) => hasLabels(c.Labels, pairs));
   }
 
   /** Connects to the engine and adopts what this driver's labels mark, once. */
@@ -185,7 +193,8 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   private async adopt(): Promise<void> {
-    const containers = await this.engine.listContainers({ all: true, filters: this.ownedFilter() });
+    const mine = [`${dockerLabels.driver}=${this.tag}`];
+    const containers = (await this.engine.listContainers({ all: true, filters: this.ownedFilter() })).filter((c) => hasLabels(c.Labels, mine));
     const groups = new Map<string, { env: EnvironmentRef; service: string; replica: number; found: FoundContainers; info: Dockerode.ContainerInfo }>();
     for (const c of containers) {
       const role = c.Labels[dockerLabels.role];
@@ -456,8 +465,10 @@ export class DockerDriver implements RuntimeDriver {
       const staticRoots: Record<string, string> = {};
       for (const service of request.services) {
         if (service.static) {
+          const built = await this.buildStatic(request, sha, service);
+          if (built) return built;
           const root = this.staticRoot(request.env, sha, service);
-          if (!root) return problem('failed', `services.${service.name}: the static output folder "${service.static.output}" is not in the repository at ${sha.slice(0, 7)}; the docker runtime serves a static site's committed output folder`);
+          if (!root) return problem('failed', `services.${service.name}: the static output folder "${service.static.output}" does not exist after the build`);
           staticRoots[service.name] = root;
           continue;
         }
@@ -473,6 +484,44 @@ export class DockerDriver implements RuntimeDriver {
       return { outcome: 'succeeded', commit: sha, staticRoots };
     });
     return result;
+  }
+
+  /**
+   * A static site is served by the router from a folder of the host, so its install and build
+   * commands run on the host in the checkout, as the local runtime runs them (once per checkout).
+   */
+  private async buildStatic(request: PrepareSourceRequest, sha: string, service: ResolvedService): Promise<DriverProblem | undefined> {
+    const spec = service.static!;
+    const key = environmentKey(request.env);
+    const workdir = folderIn(this.checkoutPath(request.env, sha), spec.workdir);
+    if (!workdir || !existsSync(workdir)) return problem('failed', `services.${service.name}: the workdir "${spec.workdir}" is not a folder of the repository at ${sha.slice(0, 7)}`);
+    const { values, missingSecrets } = resolveVariables(service.env, request.secrets);
+    if (missingSecrets.length > 0) return problem('errored', `services.${service.name}: secrets not provided: ${missingSecrets.join(', ')}`);
+    for (const step of ['install', 'build'] as const) {
+      const command = spec[step];
+      if (!command) continue;
+      const marker = this.dir('builds', key, sha, `${service.name}.static.${step}.${specHash({ command, workdir: spec.workdir })}`);
+      if (existsSync(marker)) continue;
+      const logPath = this.dir('logs', key, 'builds', `${sha.slice(0, 12)}-${service.name}-${step}.log`);
+      remove(logPath);
+      appendLine(logPath, `[slipway] services.${service.name} static.${step}: ${commandText(command)}`);
+      const path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+      const running = spawnGroup(argv(command), { cwd: workdir, env: { PATH: path, HOME: process.env.HOME ?? '/', ...values, SLIPWAY_SERVICE: service.name }, logPath });
+      let timer: NodeJS.Timeout | undefined;
+      const exit = await Promise.race([running.exited, new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), this.buildTimeoutMs)))]);
+      clearTimeout(timer);
+      const tail = () => lastLines(readFileSync(logPath, 'utf8'), 20);
+      if (exit === 'timeout') {
+        await stopGroup(running, 5_000);
+        return problem('failed', `services.${service.name} static.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, tail());
+      }
+      if (exit.code !== 0) {
+        const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+        return problem('failed', `services.${service.name} static.${step} "${commandText(command)}" ${how}`, tail());
+      }
+      writeMarker(marker);
+    }
+    return undefined;
   }
 
   private staticRoot(env: EnvironmentRef, sha: string, service: ResolvedService): string | undefined {
@@ -578,7 +627,7 @@ export class DockerDriver implements RuntimeDriver {
   private async takenPorts(): Promise<Set<number>> {
     const taken = new Set(this.reservedPorts);
     const containers = await this.engine.listContainers({ all: true, filters: this.ownedFilter() });
-    for (const c of containers) for (const e of parsePorts(c.Labels[dockerLabels.ports])) taken.add(e.hostPort);
+    for (const c of containers.filter((x) => x.Labels[dockerLabels.driver] === this.tag)) for (const e of parsePorts(c.Labels[dockerLabels.ports])) taken.add(e.hostPort);
     return taken;
   }
 
@@ -625,7 +674,7 @@ export class DockerDriver implements RuntimeDriver {
     rt.services.delete(name);
     if (service) await Promise.all([...service.supervisors.values()].map((s) => s.stop()));
     // Whatever is left of the service on the engine (containers of a driver that died).
-    const leftovers = await this.engine.listContainers({ all: true, filters: this.envFilter(rt.env, [`${labelKeys.service}=${name}`]) });
+    const leftovers = await this.containersOf(rt.env, [`${labelKeys.service}=${name}`]);
     await Promise.all(leftovers.filter((c) => c.Labels[dockerLabels.role] !== 'job').map((c) => stopAndRemove(this.engine, c.Id, this.settings.graceMs)));
   }
 
@@ -634,7 +683,10 @@ export class DockerDriver implements RuntimeDriver {
     const inUse = new Set([current, ...[...rt.services.values()].map((s) => s.commit)]);
     const stale = this.listDir(this.dir('checkouts', rt.key)).filter((sha) => !inUse.has(sha));
     if (stale.length === 0) return;
-    for (const sha of stale) remove(this.dir('checkouts', rt.key, sha));
+    for (const sha of stale) {
+      remove(this.dir('checkouts', rt.key, sha));
+      remove(this.dir('builds', rt.key, sha));
+    }
     await pruneWorktrees(this.dir('repos'));
   }
 
@@ -883,14 +935,15 @@ export class DockerDriver implements RuntimeDriver {
       for (const name of names) await this.removeService(rt, name);
       if (request.services) return;
       // Jobs and anything else still carrying the environment's labels, then its network and volumes.
-      const leftovers = await this.engine.listContainers({ all: true, filters: this.envFilter(request.env) });
+      const leftovers = await this.containersOf(request.env);
       await Promise.all(leftovers.map((c) => stopAndRemove(this.engine, c.Id, Math.min(this.settings.graceMs, 5_000))));
-      const networks = await this.engine.listNetworks({ filters: this.envFilter(request.env) });
+      const pairs = this.envLabelPairs(request.env);
+      const networks = (await this.engine.listNetworks({ filters: this.ownedFilter() })).filter((n) => hasLabels(n.Labels, pairs));
       for (const n of networks) await this.engine.getNetwork(n.Id ?? n.Name).remove().catch(() => undefined);
-      const { Volumes: volumes } = await this.engine.listVolumes({ filters: this.envFilter(request.env) });
-      for (const v of volumes ?? []) await this.engine.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+      const { Volumes: volumes } = await this.engine.listVolumes({ filters: this.ownedFilter() });
+      for (const v of (volumes ?? []).filter((volume) => hasLabels(volume.Labels, pairs))) await this.engine.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
       this.envs.delete(key);
-      for (const folder of ['checkouts', 'jobs', 'logs']) remove(this.dir(folder, key));
+      for (const folder of ['checkouts', 'builds', 'jobs', 'logs']) remove(this.dir(folder, key));
       await pruneWorktrees(this.dir('repos'));
     });
   }
@@ -898,19 +951,20 @@ export class DockerDriver implements RuntimeDriver {
   async listOwned(): Promise<OwnedResource[]> {
     await this.load();
     const owned: OwnedResource[] = [];
-    for (const c of await this.engine.listContainers({ all: true, filters: this.ownedFilter() })) {
+    const mine = [`${dockerLabels.driver}=${this.tag}`];
+    for (const c of (await this.engine.listContainers({ all: true, filters: this.ownedFilter() })).filter((x) => hasLabels(x.Labels, mine))) {
       const env = ownerFromLabels(c.Labels);
       if (!env) continue;
       const service = c.Labels[labelKeys.service];
       const { [dockerLabels.spec]: _spec, ...labels } = c.Labels;
       owned.push({ env, kind: 'container', id: c.Id, ...(service ? { service } : {}), labels });
     }
-    for (const n of await this.engine.listNetworks({ filters: this.ownedFilter() })) {
+    for (const n of (await this.engine.listNetworks({ filters: this.ownedFilter() })).filter((x) => hasLabels(x.Labels, mine))) {
       const env = ownerFromLabels(n.Labels ?? {});
       if (env) owned.push({ env, kind: 'network', id: n.Name, labels: n.Labels ?? {} });
     }
     const { Volumes: volumes } = await this.engine.listVolumes({ filters: this.ownedFilter() });
-    for (const v of volumes ?? []) {
+    for (const v of (volumes ?? []).filter((x) => hasLabels(x.Labels, mine))) {
       const env = ownerFromLabels(v.Labels ?? {});
       if (env) owned.push({ env, kind: 'volume', id: v.Name, labels: v.Labels ?? {} });
     }

@@ -15,7 +15,7 @@ import type { BuildSpec } from '@slipway/contract';
 import { hashText, stableStringify } from '@slipway/core';
 import { folderIn } from '../shared/git-source.ts';
 import { lastLines } from './log-lines.ts';
-import { dockerLabels } from './names.ts';
+import { dockerLabels, hasLabels } from './names.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -67,7 +67,8 @@ export async function ensureBuilt(docker: Dockerode, request: BuildRequest): Pro
   const tagged = await inspectImage(docker, request.tag);
   if (tagged) return { ok: true, image: request.tag, id: tagged.Id, built: false };
   try {
-    const same = await docker.listImages({ filters: { label: [`${dockerLabels.buildHash}=${request.hash}`, ...Object.entries(request.labels).map(([k, v]) => `${k}=${v}`)] } });
+    const pairs = [`${dockerLabels.buildHash}=${request.hash}`, ...Object.entries(request.labels).map(([k, v]) => `${k}=${v}`)];
+    const same = (await docker.listImages({ filters: { label: [pairs[0]!] } })).filter((image) => hasLabels(image.Labels, pairs));
     // Any image built from the same inputs will do: the newest.
     const found = same.sort((x, y) => y.Created - x.Created)[0];
     if (found) {

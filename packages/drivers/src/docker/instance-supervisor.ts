@@ -16,7 +16,7 @@ import type { Command, Probe, ResolvedService } from '@slipway/contract';
 import { labelKeys, probeTimings, restartDelayMs, type BackoffSettings, type EnvironmentRef, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
 import { httpProbe, tcpProbe, type ProbeOutcome } from '../shared/network-probes.ts';
 import { containerLogText, lastLines } from './log-lines.ts';
-import { dockerLabels, parseExit } from './names.ts';
+import { dockerLabels, hasLabels, parseExit } from './names.ts';
 
 export interface SupervisorSettings {
   backoff: BackoffSettings;
@@ -472,20 +472,16 @@ export class DockerInstanceSupervisor {
   }
 
   private async removeInstanceContainers(options: { keepInits: boolean }): Promise<void> {
-    const list = await this.docker.listContainers({
-      all: true,
-      filters: {
-        label: [
-          `${dockerLabels.driver}=${this.host.tag}`,
-          `${labelKeys.workspace}=${this.env.workspace}`,
-          `${labelKeys.app}=${this.env.app}`,
-          `${labelKeys.env}=${this.env.envId}`,
-          `${labelKeys.service}=${this.spec.name}`,
-          `${dockerLabels.replica}=${this.replica}`,
-        ],
-      },
-    });
-    const mine = list.filter((c) => !options.keepInits || c.Labels[dockerLabels.role] !== 'init');
+    const pairs = [
+      `${dockerLabels.driver}=${this.host.tag}`,
+      `${labelKeys.workspace}=${this.env.workspace}`,
+      `${labelKeys.app}=${this.env.app}`,
+      `${labelKeys.env}=${this.env.envId}`,
+      `${labelKeys.service}=${this.spec.name}`,
+      `${dockerLabels.replica}=${this.replica}`,
+    ];
+    const list = await this.docker.listContainers({ all: true, filters: { label: [pairs[0]!] } });
+    const mine = list.filter((c) => hasLabels(c.Labels, pairs) && (!options.keepInits || c.Labels[dockerLabels.role] !== 'init'));
     await Promise.all(mine.map((c) => stopAndRemove(this.docker, c.Id, this.host.settings.graceMs)));
   }
 

@@ -101,3 +101,15 @@ export function parseExit(text: string | undefined): ExitInfo | undefined {
     return undefined;
   }
 }
+
+/**
+ * Whether labels hold every "key=value" of `required`. The engine's own label filters are not
+ * trusted beyond one label: Podman 4 answers a volume or image list filtered by several labels with
+ * what matches any of them, so lists are filtered by the driver's label there and by the rest here.
+ */
+export function hasLabels(labels: Record<string, string> | null | undefined, required: string[]): boolean {
+  return required.every((pair) => {
+    const at = pair.indexOf('=');
+    return labels?.[pair.slice(0, at)] === pair.slice(at + 1);
+  });
+}
