@@ -295,7 +295,36 @@ export type DatasetRef = z.infer<typeof datasetRef>;
 export const repositorySpec = z.strictObject({
   url: z.string().optional().describe('git URL or local path of the repository'),
   trackingBranch: z.string().optional().describe('branch permanent environments follow; the default branch when absent'),
+  autoDeploy: z
+    .boolean()
+    .optional()
+    .describe('a push to the branch a permanent environment follows patches it, when a webhook or polling reports pushes (default true)'),
+  poll: z
+    .boolean()
+    .optional()
+    .describe('watch the repository with git ls-remote at the server\'s polling interval, for remotes that send no webhooks (default false)'),
+  github: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { message: 'expected a GitHub repository as owner/name' })
+    .optional()
+    .describe('owner/name of the GitHub repository whose webhooks drive this application; read from the repository URL when it is on GitHub'),
 });
+
+/** Which pull requests and branches get an environment of their own (see docs/previews.md). */
+export const previewSettings = z
+  .strictObject({
+    pullRequests: z
+      .enum(['all', 'labeled', 'none'])
+      .default('all')
+      .describe('pull requests (from a webhook) that get an environment: all, only those with the label, or none'),
+    label: z.string().min(1).max(50).default('preview').describe('with pullRequests: labeled, the label that asks for an environment'),
+    branches: z
+      .array(z.string().min(1).max(255))
+      .default([])
+      .describe('branches that get an environment when pushed (patterns: * within a path segment, ** across segments, a leading ! excludes)'),
+  })
+  .meta({ id: 'PreviewSettings' });
+export type PreviewSettings = z.infer<typeof previewSettings>;
 
 const overridable = {
   runtime: runtimeName.optional(),
@@ -336,14 +365,26 @@ export type JobOverride = z.infer<typeof jobOverride>;
 export const environmentTemplate = z.strictObject({
   name: dnsLabel.describe('ephemeral, permanent, or the name of one permanent environment (e.g. production)'),
   ttl: duration.optional().describe('ephemeral only: time after creation (or the last extend) when the environment is torn down'),
+  idleTimeout: duration.optional().describe('ephemeral only: torn down after this long without a deploy or a request through the router'),
   services: z.array(serviceOverride).optional(),
   jobs: z.array(jobOverride).optional(),
   ...overridable,
 }).meta({ id: 'EnvironmentTemplate' });
 export type EnvironmentTemplate = z.infer<typeof environmentTemplate>;
 
+export const lifecycleSpec = z.strictObject({
+  maxEnvironments: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .describe('most ephemeral environments of this application at once; creating one more tears down the least recently used idle one'),
+});
+
 export const applicationSpec = z.strictObject({
   repository: repositorySpec.optional(),
+  previews: previewSettings.optional().describe('environments for pull requests and branches; every pull request when absent'),
   services: z.array(serviceSpec).min(1, { message: 'an application needs at least one service' }),
   jobs: z.array(jobSpec).default([]),
   cronJobs: z.array(cronJobSpec).default([]),
@@ -354,6 +395,7 @@ export const applicationSpec = z.strictObject({
   appImports: z.array(appImport).default([]),
   datasets: z.array(datasetRef).default([]),
   runtime: runtimeName.optional().describe("where environments run; the server's default when absent"),
+  lifecycle: lifecycleSpec.optional(),
 }).meta({ id: 'ApplicationSpec' });
 export type ApplicationSpec = z.infer<typeof applicationSpec>;
 

@@ -130,6 +130,10 @@ export interface RenderedEnvironment {
   runtime: RuntimeName;
   /** Ephemeral only: time to live in milliseconds from creation. */
   ttlMs?: number;
+  /** Ephemeral only: torn down after this long without a deploy or a request. */
+  idleTimeoutMs?: number;
+  /** Most ephemeral environments of the application at once. */
+  maxEnvironments?: number;
   services: ResolvedService[];
   jobs: ResolvedJob[];
   cronJobs: ResolvedJob[];

@@ -35,6 +35,11 @@ export interface RouterOptions {
   /** How long close() waits for in-flight requests before cutting them. */
   drainTimeoutMs?: number;
   logger?: RouterLogger;
+  /**
+   * Called for every request matched to an environment (for idle tracking). Runs on the request
+   * path: keep it to a map update.
+   */
+  onRouted?: (app: string, envId: string) => void;
 }
 
 export interface RunningRouter {
@@ -92,6 +97,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       answerError(context, req, res, unmatchedHost, error);
       return;
     }
+    options.onRouted?.(match.entry.app, match.entry.envId);
     const { target } = match.entry;
     switch (target.kind) {
       case 'upstream':
@@ -117,6 +123,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       answerOnSocket(req, socket, routerErrors.unknownHost(req.headers.host ?? ''));
       return;
     }
+    options.onRouted?.(match.entry.app, match.entry.envId);
     const { target } = match.entry;
     if (target.kind === 'deploying') {
       metrics.countRequest(match.entry.host, 503);

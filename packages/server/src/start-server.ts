@@ -7,6 +7,7 @@ import { createLocalDriver } from '@slipway/drivers';
 import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
+import { ActivityRecorder } from './environments/activity-recorder.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { Repositories } from './git/repositories.ts';
 import { buildApi } from './http/build-api.ts';
@@ -45,7 +46,7 @@ export interface StartServerOptions {
   /** Local driver: time between SIGTERM and SIGKILL (tests shorten it). */
   graceMs?: number;
   /** Workflow engine timings (tests shorten them). */
-  engine?: { tickMs?: number; refreshRoutesMs?: number; readinessTimeoutMs?: number };
+  engine?: { tickMs?: number; refreshRoutesMs?: number; readinessTimeoutMs?: number; activityFlushMs?: number };
 }
 
 /**
@@ -72,9 +73,13 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const routes = new RouteHub();
     const table = new RouteTable();
     routes.subscribe((event) => table.apply(event));
+    const environments = new EnvironmentStore(store.db);
+    const activity = new ActivityRecorder(environments, options.engine?.activityFlushMs);
+    activity.start();
+    cleanups.push(() => activity.stop());
     let router: RunningRouter;
     try {
-      router = await startRouter({ table, port: config.routerPort, host: config.host });
+      router = await startRouter({ table, port: config.routerPort, host: config.host, onRouted: activity.record });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${config.routerPort} is already in use; stop what uses it or set SLIPWAY_ROUTER_PORT (or --router-port)`);
       throw error;
@@ -87,7 +92,6 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(router.port !== 80 ? { routerPort: router.port } : {}),
       defaultRuntime: 'local',
     };
-    const environments = new EnvironmentStore(store.db);
     const secrets = new SecretStore(store.db, secretBox);
     const engine = new WorkflowEngine({
       db: store.db,
@@ -96,7 +100,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       drivers,
       revealSecret: (workspace, name) => secrets.reveal(workspace, name),
       routes,
-      ...options.engine,
+      ...(options.engine?.tickMs !== undefined ? { tickMs: options.engine.tickMs } : {}),
+      ...(options.engine?.refreshRoutesMs !== undefined ? { refreshRoutesMs: options.engine.refreshRoutesMs } : {}),
+      ...(options.engine?.readinessTimeoutMs !== undefined ? { readinessTimeoutMs: options.engine.readinessTimeoutMs } : {}),
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
     });
     const repositories = new Repositories(join(config.home, 'git'));

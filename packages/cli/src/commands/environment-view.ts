@@ -84,6 +84,8 @@ export function environmentDetails(env: EnvironmentResponse, now: Date, c: Color
     ['expires', env.kind === 'permanent' ? 'never (permanent)' : env.expiresAt ? `${expiryOf(env, now)} (${env.expiresAt})` : '-'],
     ['template', env.templateVersion],
   ];
+  if (env.lastActivityAt) facts.push(['last used', `${relativeTime(env.lastActivityAt, now)} (a deploy or a request)`]);
+  if (env.idleTimeout && env.idleExpiresAt) facts.push(['idle timeout', `${env.idleTimeout}: torn down ${relativeTime(env.idleExpiresAt, now)} unless used`]);
   if (env.lastDeploy) facts.push(['last deploy', `${deployName(env.lastDeploy)}: ${colourStatus(env.lastDeploy.state, c)}, ${relativeTime(env.lastDeploy.createdAt, now)} (${env.lastDeploy.id})`]);
   const width = Math.max(...facts.map(([k]) => k.length));
   lines.push(...facts.map(([k, v]) => `  ${`${k}:`.padEnd(width + 1)}  ${v}`));

@@ -131,6 +131,8 @@ export function renderEnvironment(
     domain: settings.domain,
     runtime: spec.runtime ?? settings.defaultRuntime,
     ...(environment.kind === 'ephemeral' ? { ttlMs: durationToMs(template?.ttl ?? DEFAULT_EPHEMERAL_TTL) } : {}),
+    ...(environment.kind === 'ephemeral' && template?.idleTimeout ? { idleTimeoutMs: durationToMs(template.idleTimeout) } : {}),
+    ...(spec.lifecycle?.maxEnvironments !== undefined ? { maxEnvironments: spec.lifecycle.maxEnvironments } : {}),
     services,
     jobs: spec.jobs.map((j) => resolveJob(j, 'jobs')),
     cronJobs: spec.cronJobs.map((j) => resolveJob(j, 'cronJobs')),

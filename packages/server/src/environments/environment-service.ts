@@ -97,6 +97,7 @@ export class EnvironmentService {
     }
     this.checkRuntime(rendered);
     this.checkHosts(rendered);
+    if (kind === 'ephemeral' && rendered.maxEnvironments !== undefined) await this.makeRoom(workspace, app.name, rendered.maxEnvironments);
     const ttlMs = kind === 'ephemeral' ? (request.ttl ? this.ttl(request.ttl) : rendered.ttlMs) : undefined;
     const result = await store.createEnvironment({
       workspace,
@@ -111,6 +112,7 @@ export class EnvironmentService {
       variables,
       rendered,
       ...(ttlMs !== undefined ? { ttlMs } : {}),
+      ...(rendered.idleTimeoutMs !== undefined ? { idleTimeoutMs: rendered.idleTimeoutMs } : {}),
       requestedBy,
     });
     if (invalid) return this.failedByManifest(result.environment, result.deploy, invalid);
@@ -191,6 +193,24 @@ export class EnvironmentService {
   async currentSpec(env: StoredEnvironment): Promise<RenderedEnvironment> {
     const deploys = await this.options.store.listDeploys(env.id, 50);
     return (deploys.find((d) => d.workflow !== 'teardown') ?? deploys[0]!).rendered;
+  }
+
+  /**
+   * Keeps an application within its most ephemeral environments: when one more would exceed it, the
+   * least recently used idle one (no deploy under way) is torn down; when none is idle, creating is refused.
+   */
+  private async makeRoom(workspace: string, app: string, max: number): Promise<void> {
+    const { store } = this.options;
+    const live = (await store.listLive(workspace, app)).filter((e) => e.kind === 'ephemeral' && e.status !== 'deleting');
+    if (live.length < max) return;
+    const idle: StoredEnvironment[] = [];
+    for (const env of live) if (!(await store.hasActiveDeploy(env.id))) idle.push(env);
+    idle.sort((a, b) => (a.lastActivityAt ?? a.createdAt).localeCompare(b.lastActivityAt ?? b.createdAt));
+    const excess = live.length - max + 1;
+    if (idle.length < excess) {
+      throw new ConflictError(`${app} already has ${live.length} ephemeral environments, the most its lifecycle.maxEnvironments (${max}) allows, and not enough of them are idle to make room; delete one first`);
+    }
+    for (const env of idle.slice(0, excess)) await this.delete(workspace, env.envId, `lifecycle: ${app} keeps at most ${max} ephemeral environments (least recently used)`);
   }
 
   private refuseWhenDeleting(env: StoredEnvironment): void {

@@ -15,6 +15,13 @@ export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeplo
     templateVersion: env.templateVersion,
     urls: env.urls,
     ...(env.expiresAt ? { expiresAt: env.expiresAt } : {}),
+    ...(env.lastActivityAt ? { lastActivityAt: env.lastActivityAt } : {}),
+    ...(env.idleTimeoutMs !== undefined
+      ? {
+          idleTimeout: formatDuration(env.idleTimeoutMs),
+          idleExpiresAt: new Date(Date.parse(env.lastActivityAt ?? env.createdAt) + env.idleTimeoutMs).toISOString(),
+        }
+      : {}),
     createdAt: env.createdAt,
     updatedAt: env.updatedAt,
     ...(extra.lastDeploy ? { lastDeploy: deployResponseOf(env, extra.lastDeploy) } : {}),
@@ -80,4 +87,10 @@ export function instanceResponseOf(instance: InstanceStatus): InstanceResponse {
     ...(instance.message ? { message: instance.message } : {}),
     ...(instance.logTail ? { logTail: instance.logTail } : {}),
   };
+}
+
+/** 90000 → "90s", 7200000 → "2h": the largest unit that divides the duration. */
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }

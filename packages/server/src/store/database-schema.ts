@@ -13,6 +13,9 @@ export interface Database {
   environments: EnvironmentsTable;
   deploys: DeploysTable;
   deploy_tasks: DeployTasksTable;
+  preview_links: PreviewLinksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  source_heads: SourceHeadsTable;
 }
 
 export interface ApiTokensTable {
@@ -86,6 +89,9 @@ export interface EnvironmentsTable {
   reason: string | null;
   ttl_ms: number | null;
   expires_at: string | null;
+  /** Last deploy or request routed to it. */
+  last_activity_at: string | null;
+  idle_timeout_ms: number | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
@@ -121,4 +127,49 @@ export interface DeployTasksTable {
   log_tail: string | null;
   started_at: string | null;
   finished_at: string | null;
+}
+
+export interface PreviewLinksTable {
+  id: string;
+  application_id: string;
+  workspace: string;
+  app: string;
+  /** github | git (polling). */
+  provider: string;
+  /** GitHub's owner/name (lowercase), or the polled repository's URL. */
+  repository: string;
+  /** pr:<number> or branch:<name>: what the environment stands for. */
+  source_key: string;
+  pull_request: number | null;
+  /** The pull request's head branch, or the branch itself. */
+  branch: string;
+  env_id: string;
+  /** The environments row of the current environment (ids are reused after a teardown). */
+  environment_id: string | null;
+  head_sha: string | null;
+  /** The one pull request comment listing the environment's URLs, edited in place. */
+  comment_id: string | null;
+  /** open while the pull request or branch lives; closed after its teardown. */
+  state: 'open' | 'closed';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  provider: string;
+  delivery_id: string;
+  /** The provider-neutral SourceEvent the payload became. */
+  event_json: string;
+  /** received (not handled yet) | done | failed */
+  state: string;
+  result: string | null;
+  received_at: string;
+  finished_at: string | null;
+}
+
+export interface SourceHeadsTable {
+  application_id: string;
+  branch: string;
+  sha: string;
+  seen_at: string;
 }

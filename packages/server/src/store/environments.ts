@@ -27,6 +27,8 @@ export interface StoredEnvironment {
   reason?: string;
   ttlMs?: number;
   expiresAt?: string;
+  idleTimeoutMs?: number;
+  lastActivityAt?: string;
   createdAt: string;
   updatedAt: string;
   deletedAt?: string;
@@ -78,6 +80,7 @@ export class EnvironmentStore {
     variables: Record<string, string>;
     rendered: RenderedEnvironment;
     ttlMs?: number;
+    idleTimeoutMs?: number;
     requestedBy?: string;
     now?: Date;
   }): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
@@ -104,6 +107,8 @@ export class EnvironmentStore {
           reason: null,
           ttl_ms: input.ttlMs ?? null,
           expires_at: input.ttlMs !== undefined ? new Date(now.getTime() + input.ttlMs).toISOString() : null,
+          last_activity_at: at,
+          idle_timeout_ms: input.idleTimeoutMs ?? null,
           created_at: at,
           updated_at: at,
           deleted_at: null,
@@ -135,7 +140,7 @@ export class EnvironmentStore {
 
   async updateEnvironment(
     id: string,
-    change: Partial<Pick<StoredEnvironment, 'status' | 'reason' | 'commit' | 'urls' | 'expiresAt' | 'ttlMs' | 'variables' | 'templateVersion' | 'deletedAt'>>,
+    change: Partial<Pick<StoredEnvironment, 'status' | 'reason' | 'commit' | 'urls' | 'expiresAt' | 'ttlMs' | 'variables' | 'templateVersion' | 'deletedAt' | 'idleTimeoutMs' | 'lastActivityAt'>>,
     now = new Date(),
   ): Promise<void> {
     const set: Partial<EnvironmentsTable> = { updated_at: now.toISOString() };
@@ -148,6 +153,8 @@ export class EnvironmentStore {
     if ('variables' in change) set.variables_json = JSON.stringify(change.variables ?? {});
     if ('templateVersion' in change) set.template_version = change.templateVersion!;
     if ('deletedAt' in change) set.deleted_at = change.deletedAt ?? null;
+    if ('idleTimeoutMs' in change) set.idle_timeout_ms = change.idleTimeoutMs ?? null;
+    if ('lastActivityAt' in change) set.last_activity_at = change.lastActivityAt ?? null;
     await this.db.updateTable('environments').set(set).where('id', '=', id).execute();
   }
 
@@ -166,6 +173,8 @@ export class EnvironmentStore {
           .where('state', '=', 'queued')
           .execute();
       }
+      // A deploy is activity: it keeps an environment from being idle.
+      await tx.updateTable('environments').set({ last_activity_at: at }).where('id', '=', input.environmentId).execute();
       return insertDeploy(tx, { ...input, at });
     });
   }
@@ -261,6 +270,26 @@ export class EnvironmentStore {
       .execute();
   }
 
+  /** Records activity (requests seen by the router) of environments by app and id, at one time. */
+  async touch(workspaceless: { app: string; envId: string }[], at = new Date()): Promise<void> {
+    for (const { app, envId } of workspaceless) {
+      await this.db.updateTable('environments').set({ last_activity_at: at.toISOString() }).where('app', '=', app).where('env_id', '=', envId).where('deleted_at', 'is', null).execute();
+    }
+  }
+
+  /** Ephemeral environments idle for longer than their idle timeout, with no teardown yet. */
+  async idle(now = new Date()): Promise<StoredEnvironment[]> {
+    const rows = await this.db
+      .selectFrom('environments')
+      .selectAll()
+      .where('deleted_at', 'is', null)
+      .where('kind', '=', 'ephemeral')
+      .where('idle_timeout_ms', 'is not', null)
+      .where('status', 'not in', ['deleting', 'deleted'])
+      .execute();
+    return rows.map(toEnvironment).filter((e) => e.idleTimeoutMs !== undefined && Date.parse(e.lastActivityAt ?? e.createdAt) + e.idleTimeoutMs < now.getTime());
+  }
+
   /** Ephemeral environments past their expiry with no teardown yet. */
   async expired(now = new Date()): Promise<StoredEnvironment[]> {
     const rows = await this.db
@@ -322,6 +351,8 @@ function toEnvironment(row: Selectable<EnvironmentsTable>): StoredEnvironment {
     ...(row.reason ? { reason: row.reason } : {}),
     ...(row.ttl_ms !== null ? { ttlMs: Number(row.ttl_ms) } : {}),
     ...(row.expires_at ? { expiresAt: row.expires_at } : {}),
+    ...(row.idle_timeout_ms !== null && row.idle_timeout_ms !== undefined ? { idleTimeoutMs: Number(row.idle_timeout_ms) } : {}),
+    ...(row.last_activity_at ? { lastActivityAt: row.last_activity_at } : {}),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.deleted_at ? { deletedAt: row.deleted_at } : {}),

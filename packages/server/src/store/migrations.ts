@@ -133,6 +133,67 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       for (const table of ['deploy_tasks', 'deploys', 'environments']) await db.schema.dropTable(table).ifExists().execute();
     },
   },
+  '0003-previews': {
+    async up(db: Kysely<unknown>) {
+      // Which pull request or branch each preview environment stands for, and its one PR comment.
+      await db.schema
+        .createTable('preview_links')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id').onDelete('cascade'))
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('source_key', 'text', (c) => c.notNull())
+        .addColumn('pull_request', 'integer')
+        .addColumn('branch', 'text', (c) => c.notNull())
+        .addColumn('env_id', 'text', (c) => c.notNull())
+        .addColumn('environment_id', 'text')
+        .addColumn('head_sha', 'text')
+        .addColumn('comment_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('preview_links_source', ['application_id', 'provider', 'repository', 'source_key'])
+        .execute();
+      await db.schema.createIndex('preview_links_environment').on('preview_links').columns(['environment_id']).execute();
+      // Webhook deliveries seen, so a redelivery changes nothing; the event waits here until handled.
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('delivery_id', 'text', (c) => c.notNull())
+        .addColumn('event_json', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('result', 'text')
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addPrimaryKeyConstraint('webhook_deliveries_pk', ['provider', 'delivery_id'])
+        .execute();
+      // Branch heads a polled repository had at the last look, so a restart neither repeats nor misses a change.
+      await db.schema
+        .createTable('source_heads')
+        .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id').onDelete('cascade'))
+        .addColumn('branch', 'text', (c) => c.notNull())
+        .addColumn('sha', 'text', (c) => c.notNull())
+        .addColumn('seen_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('source_heads_pk', ['application_id', 'branch'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['source_heads', 'webhook_deliveries', 'preview_links']) await db.schema.dropTable(table).ifExists().execute();
+    },
+  },
+  '0004-environment-activity': {
+    async up(db: Kysely<unknown>) {
+      // Last deploy or routed request, for idle teardown and least-recently-used eviction.
+      await db.schema.alterTable('environments').addColumn('last_activity_at', 'text').execute();
+      await db.schema.alterTable('environments').addColumn('idle_timeout_ms', 'integer').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('environments').dropColumn('idle_timeout_ms').execute();
+      await db.schema.alterTable('environments').dropColumn('last_activity_at').execute();
+    },
+  },
   };
 }
 

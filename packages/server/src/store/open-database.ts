@@ -34,7 +34,8 @@ export async function openDatabase(location: DatabaseLocation): Promise<StoreDat
     sqlite.pragma('foreign_keys = ON');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  // Unordered: migrations written on parallel branches may land in any order; each runs once.
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();

@@ -448,18 +448,22 @@ export class WorkflowEngine {
   private async tick(): Promise<void> {
     if (this.stopping) return;
     try {
-      for (const env of await this.options.store.expired()) {
-        if (await this.options.store.hasActiveDeploy(env.id, 'teardown')) continue;
-        const last = (await this.options.store.listDeploys(env.id, 1))[0];
-        if (!last) continue;
-        await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'teardown', rendered: last.rendered, ...(env.commit ? { commit: env.commit } : {}), requestedBy: 'scheduler (expired)' });
-        this.logger.info(`${env.app}/${env.envId}: expired at ${env.expiresAt}; tearing it down`);
-        this.kick(env.id);
-      }
+      for (const env of await this.options.store.expired()) await this.tearDownFor(env, 'scheduler (expired)', `expired at ${env.expiresAt}`);
+      for (const env of await this.options.store.idle()) await this.tearDownFor(env, 'scheduler (idle)', `no deploy or request since ${env.lastActivityAt ?? env.createdAt}`);
       for (const id of await this.options.store.environmentsWithActiveDeploys()) if (!this.driving.has(id)) this.kick(id);
     } catch (error) {
       this.logger.error(`scheduler: ${(error as Error).message}`);
     }
+  }
+
+  /** Queues the environment's teardown unless one is queued already. */
+  private async tearDownFor(env: StoredEnvironment, requestedBy: string, why: string): Promise<void> {
+    if (await this.options.store.hasActiveDeploy(env.id, 'teardown')) return;
+    const last = (await this.options.store.listDeploys(env.id, 1))[0];
+    if (!last) return;
+    await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'teardown', rendered: last.rendered, ...(env.commit ? { commit: env.commit } : {}), requestedBy });
+    this.logger.info(`${env.app}/${env.envId}: ${why}; tearing it down`);
+    this.kick(env.id);
   }
 
   private async renewLeases(): Promise<void> {

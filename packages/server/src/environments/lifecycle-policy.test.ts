@@ -1,0 +1,125 @@
+// Lifecycle policy: an idle ephemeral environment is torn down after its template's idleTimeout
+// unless deploys or requests keep it in use; an application keeps at most lifecycle.maxEnvironments
+// ephemeral environments, making room by tearing down the least recently used idle one.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError } from '@slipway/core';
+import { startServer, type RunningServer } from '../start-server.ts';
+import { commitAll, git } from '../test-support/example-repository.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'slipway-lifecycle-policy-'));
+let server: RunningServer;
+
+const viaRouter = (host: string) =>
+  new Promise<number>((resolve) => {
+    const req = request({ host: '127.0.0.1', port: server.routerPort, path: '/', headers: { host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+
+async function ready(envId: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const env = await server.environments.getLive('default', envId);
+    if (env?.status === 'ready') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${envId} not ready`);
+}
+
+async function gone(envId: string, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (!(await server.environments.getLive('default', envId))) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+beforeAll(async () => {
+  const repository = join(dir, 'repo');
+  mkdirSync(join(repository, '.slipway'), { recursive: true });
+  writeFileSync(join(repository, 'server.mjs'), "import { createServer } from 'node:http';\ncreateServer((req, res) => res.end('ok')).listen(Number(process.env.PORT));\n");
+  writeFileSync(
+    join(repository, '.slipway/app.yaml'),
+    `apiVersion: slipway.dev/v1
+kind: Application
+metadata:
+  name: tiny
+spec:
+  runtime: local
+  lifecycle:
+    maxEnvironments: 2
+  services:
+    - name: web
+      run:
+        command: node server.mjs
+      ports:
+        - port: 3000
+  environmentTemplates:
+    - name: ephemeral
+      ttl: 1h
+      idleTimeout: 2s
+`,
+  );
+  git(repository, 'init', '-q', '-b', 'main');
+  commitAll(repository, 'tiny');
+  server = await startServer(
+    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
+    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500, activityFlushMs: 200 } },
+  );
+  const { registerApplication } = await import('../applications/register-application.ts');
+  await registerApplication({ db: server.store.db, repositories: server.repositories }, 'default', { repository });
+}, 60_000);
+
+afterAll(async () => {
+  if (server) {
+    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
+    await server.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('lifecycle policy', () => {
+  it('keeps an environment in use alive, and tears it down once idle for its idleTimeout', async () => {
+    const { environment } = await server.service.create('default', { app: 'tiny', branch: 'main', id: 'busy' }, 'test');
+    expect(environment.idleTimeoutMs).toBe(2_000);
+    await ready('busy');
+    // Requests every 300 ms for 3 s: longer than the idle timeout, yet it stays.
+    for (let i = 0; i < 10; i++) {
+      expect(await viaRouter('web-busy.slipway.localhost')).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(await server.environments.getLive('default', 'busy')).toBeDefined();
+    expect(await gone('busy', 6_000)).toBe(true);
+    const deploys = await server.environments.listDeploys(environment.id);
+    expect(deploys[0]).toMatchObject({ workflow: 'teardown', requestedBy: 'scheduler (idle)' });
+  }, 30_000);
+
+  it('makes room for a new environment by tearing down the least recently used idle one', async () => {
+    await server.service.create('default', { app: 'tiny', branch: 'main', id: 'first', ttl: '1h' }, 'test');
+    await ready('first');
+    await server.service.create('default', { app: 'tiny', branch: 'main', id: 'second', ttl: '1h' }, 'test');
+    await ready('second');
+    // "first" is used now, so "second" is the least recently used.
+    expect(await viaRouter('web-first.slipway.localhost')).toBe(200);
+    await new Promise((r) => setTimeout(r, 400));
+    await server.service.create('default', { app: 'tiny', branch: 'main', id: 'third', ttl: '1h' }, 'test');
+    expect(await gone('second', 5_000)).toBe(true);
+    expect(await server.environments.getLive('default', 'first')).toBeDefined();
+    await ready('third');
+    // With a deploy under way in each of the two left (several queued, to keep them busy), none is
+    // idle, so a fourth is refused.
+    for (const id of ['third', 'first']) {
+      const env = (await server.environments.getLive('default', id))!;
+      const rendered = (await server.environments.listDeploys(env.id, 1))[0]!.rendered;
+      for (let i = 0; i < 5; i++) await server.environments.queueDeploy({ environmentId: env.id, workflow: 'patch', rendered });
+    }
+    await expect(server.service.create('default', { app: 'tiny', branch: 'main', id: 'fourth' }, 'test')).rejects.toThrow(ConflictError);
+  }, 40_000);
+});
