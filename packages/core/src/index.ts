@@ -10,6 +10,7 @@ export { checkBundle, applicationSetMembers, parentOf } from './manifest/bundle-
 export { validateManifestFiles, type ManifestFile } from './manifest/validate-manifest-files.ts';
 export * from './render/render-environment.ts';
 export { applyEnvironmentTemplate } from './render/apply-template.ts';
+export { withoutServices } from './render/without-services.ts';
 export { parseByteSize } from './render/quantities.ts';
 export * from './importers/compose/index.ts';
 export * from './importers/release/index.ts';

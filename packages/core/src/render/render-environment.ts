@@ -36,6 +36,12 @@ export const DEFAULT_INGRESS = { public: true, timeout: '60s', connectTimeout: '
 export interface RenderOptions {
   /** Variables of this environment only (an Environment manifest's env, `envs config-set`); they win over the application's. */
   variables?: EnvMap;
+  /**
+   * Services of imported applications (App Imports) by name, with their URL and host: each gives
+   * `<SERVICE>_URL` and `<SERVICE>_HOST` to this environment's services, unless one of its own
+   * services has the same name.
+   */
+  imported?: Record<string, { url: string; host: string }>;
 }
 
 /**
@@ -86,6 +92,10 @@ export function renderEnvironment(
     SLIPWAY_COMMIT_SHORT: environment.commit?.slice(0, 7) ?? '',
     SLIPWAY_DOMAIN: settings.domain,
   };
+  for (const [name, { url, host }] of Object.entries(options.imported ?? {})) {
+    injected[`${serviceVariablePrefix(name)}_URL`] = url;
+    injected[`${serviceVariablePrefix(name)}_HOST`] = host;
+  }
   for (const service of spec.services) {
     const host = hostnames.get(service.name)?.[0] ?? routes.find((r) => r.service === service.name)?.host;
     if (!host) continue;

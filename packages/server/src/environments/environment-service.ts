@@ -6,7 +6,7 @@ import {
   type RenderedEnvironment,
   type RenderSettings,
 } from '@slipway/contract';
-import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, validateManifestFiles, type RuntimeDriver } from '@slipway/core';
+import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, validateManifestFiles, withoutServices, type RuntimeDriver } from '@slipway/core';
 import type { Kysely } from 'kysely';
 import type { Repositories } from '../git/repositories.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
@@ -51,6 +51,29 @@ export function envIdFromBranch(branch: string): string {
   return slug || 'env';
 }
 
+interface EnvironmentPlan {
+  app: StoredApplication;
+  kind: 'ephemeral' | 'permanent';
+  branch: string;
+  commit: string;
+  envId: string;
+  template?: string;
+  variables: Record<string, string>;
+  templateVersion: string;
+  rendered: RenderedEnvironment;
+  ttlMs?: number;
+  /** The commit's manifests are invalid: the environment is recorded failed with these errors. */
+  invalid?: InputError;
+  imports: ImportPlan[];
+}
+
+/** An App Import: an environment to create, or one that runs already. */
+interface ImportPlan {
+  plan?: EnvironmentPlan;
+  existing?: StoredEnvironment;
+  urls: Record<string, string>;
+}
+
 export class EnvironmentService {
   constructor(private readonly options: EnvironmentServiceOptions) {}
 
@@ -60,6 +83,14 @@ export class EnvironmentService {
     requestedBy: string,
     options: ManifestFailureOptions = {},
   ): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+    // Everything is checked, imports included, before anything is written.
+    const plan = await this.plan(workspace, request, options, [request.app]);
+    if (plan.kind === 'ephemeral' && plan.rendered.maxEnvironments !== undefined) await this.makeRoom(workspace, plan.app.name, plan.rendered.maxEnvironments);
+    return this.carryOut(workspace, plan, requestedBy);
+  }
+
+  /** What creating an environment would do: its rendered spec and, recursively, its App Imports'. */
+  private async plan(workspace: string, request: CreateEnvironmentRequest & { excludeServices?: string[] }, options: ManifestFailureOptions, chain: string[]): Promise<EnvironmentPlan> {
     const { store, repositories } = this.options;
     const app = await this.application(workspace, request.app);
     const kind = request.kind ?? 'ephemeral';
@@ -81,41 +112,103 @@ export class EnvironmentService {
 
     const variables = request.variables ?? {};
     const identity = { id: envId, kind, branch, commit, ...(request.template ? { template: request.template } : {}) };
+    let manifest: ApplicationManifest;
     let templateVersion: string;
-    let rendered: RenderedEnvironment;
     let invalid: InputError | undefined;
     try {
       const atCommit = await this.manifestAtCommit(app, commit);
+      manifest = atCommit.manifest;
       templateVersion = atCommit.version;
-      rendered = this.render(atCommit.manifest, identity, variables);
     } catch (error) {
       if (!(error instanceof InputError) || options.invalidManifest !== 'fail-environment') throw error;
       // A preview of a branch whose manifests are broken: the environment exists, failed, and says why.
       invalid = error;
       templateVersion = app.currentVersion;
-      rendered = this.render(await this.manifestOf(app, app.currentVersion), identity, variables);
+      manifest = await this.manifestOf(app, app.currentVersion);
     }
+    // App Imports: plan each imported application's environment first, for the URLs it gives this one.
+    const first = this.render(manifest, identity, variables);
+    const imports: ImportPlan[] = [];
+    const imported: Record<string, { url: string; host: string }> = {};
+    if (!invalid) {
+      for (const declared of first.appImports) {
+        if (chain.includes(declared.app)) throw new InputError(`App Imports go round in a circle: ${[...chain, declared.app].join(' → ')}`);
+        const planned = await this.planImport(workspace, declared, { envId, kind, branch, ...(request.ttl ? { ttl: request.ttl } : {}) }, options, [...chain, declared.app]);
+        imports.push(planned);
+        for (const [service, url] of Object.entries(planned.urls)) imported[service] = { url, host: new URL(url).hostname };
+      }
+    }
+    let rendered = Object.keys(imported).length ? this.render(manifest, identity, variables, imported) : first;
+    rendered = withoutServices(rendered, request.excludeServices ?? []);
     this.checkRuntime(rendered);
     this.checkHosts(rendered);
-    if (kind === 'ephemeral' && rendered.maxEnvironments !== undefined) await this.makeRoom(workspace, app.name, rendered.maxEnvironments);
     const ttlMs = kind === 'ephemeral' ? (request.ttl ? this.ttl(request.ttl) : rendered.ttlMs) : undefined;
+    return { app, kind, branch, commit, envId, variables, templateVersion, rendered, ...(ttlMs !== undefined ? { ttlMs } : {}), ...(request.template ? { template: request.template } : {}), ...(invalid ? { invalid } : {}), imports };
+  }
+
+  /**
+   * An imported application's environment for a parent: the branch named in the import, else the
+   * parent's branch when the imported repository has it, else its tracking branch, else its default
+   * branch. An environment of it that runs already under the id it would get is used as it is.
+   */
+  private async planImport(
+    workspace: string,
+    declared: { app: string; branch?: string; excludeServices: string[] },
+    parent: { envId: string; kind: 'ephemeral' | 'permanent'; branch: string; ttl?: string },
+    options: ManifestFailureOptions,
+    chain: string[],
+  ): Promise<ImportPlan> {
+    const app = await this.application(workspace, declared.app);
+    const envId = `${parent.envId}-${app.name}`.slice(0, 63).replace(/-+$/, '');
+    const existing = await this.options.store.getLive(workspace, envId);
+    if (existing) {
+      if (existing.app !== app.name) throw new ConflictError(`environment id "${envId}", which the import of ${app.name} needs, is used by ${existing.app}`);
+      return { existing, urls: existing.urls };
+    }
+    if (!app.repositoryUrl) throw new InputError(`imported application ${app.name} has no git repository; register it from one`);
+    const heads = await this.options.repositories.heads(app.repositoryUrl);
+    const branch = declared.branch ?? (heads.branches.has(parent.branch) ? parent.branch : (app.trackingBranch ?? heads.defaultBranch));
+    if (!branch) throw new InputError(`imported application ${app.name}: its repository has no default branch; name one in the import`);
+    const plan = await this.plan(
+      workspace,
+      { app: app.name, branch, kind: parent.kind, id: envId, ...(parent.ttl ? { ttl: parent.ttl } : {}), excludeServices: declared.excludeServices },
+      options,
+      chain,
+    );
+    return { plan, urls: plan.rendered.urls };
+  }
+
+  /** Writes a planned environment (and its imports' environments) and starts their deploys. */
+  private async carryOut(workspace: string, plan: EnvironmentPlan, requestedBy: string, parentId?: string): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+    const { store } = this.options;
     const result = await store.createEnvironment({
       workspace,
-      applicationId: app.id,
-      app: app.name,
-      envId,
-      kind,
-      branch,
-      commit,
-      ...(request.template ? { template: request.template } : {}),
-      templateVersion,
-      variables,
-      rendered,
-      ...(ttlMs !== undefined ? { ttlMs } : {}),
-      ...(rendered.idleTimeoutMs !== undefined ? { idleTimeoutMs: rendered.idleTimeoutMs } : {}),
+      applicationId: plan.app.id,
+      app: plan.app.name,
+      envId: plan.envId,
+      kind: plan.kind,
+      branch: plan.branch,
+      commit: plan.commit,
+      ...(plan.template ? { template: plan.template } : {}),
+      templateVersion: plan.templateVersion,
+      variables: plan.variables,
+      rendered: plan.rendered,
+      ...(plan.ttlMs !== undefined ? { ttlMs: plan.ttlMs } : {}),
+      ...(plan.rendered.idleTimeoutMs !== undefined ? { idleTimeoutMs: plan.rendered.idleTimeoutMs } : {}),
+      ...(parentId ? { parentId } : {}),
       requestedBy,
     });
-    if (invalid) return this.failedByManifest(result.environment, result.deploy, invalid);
+    if (plan.invalid) return this.failedByManifest(result.environment, result.deploy, plan.invalid);
+    try {
+      for (const imported of plan.imports) {
+        if (imported.existing) await store.linkToParent(imported.existing.id, result.environment.id);
+        else await this.carryOut(workspace, imported.plan!, `${requestedBy} (App Import of ${plan.app.name}/${plan.envId})`, result.environment.id);
+      }
+    } catch (error) {
+      // Never leave half an environment: what was made for this one goes with it.
+      await this.delete(workspace, plan.envId, `${requestedBy} (its App Imports could not be created)`).catch(() => undefined);
+      throw error;
+    }
     this.options.engine.kick(result.environment.id);
     return result;
   }
@@ -264,8 +357,13 @@ export class EnvironmentService {
     return manifest;
   }
 
-  private render(manifest: ApplicationManifest, identity: Parameters<typeof renderEnvironment>[1], variables: Record<string, string>): RenderedEnvironment {
-    const result = renderEnvironment(manifest, identity, this.options.settings, { variables });
+  private render(
+    manifest: ApplicationManifest,
+    identity: Parameters<typeof renderEnvironment>[1],
+    variables: Record<string, string>,
+    imported?: Record<string, { url: string; host: string }>,
+  ): RenderedEnvironment {
+    const result = renderEnvironment(manifest, identity, this.options.settings, { variables, ...(imported ? { imported } : {}) });
     if (result.errors.length || !result.value) throw new InputError(`cannot render environment ${identity.id} of ${manifest.metadata.name}`, result.errors);
     return result.value;
   }

@@ -92,6 +92,10 @@ export interface EnvironmentsTable {
   /** Last deploy or request routed to it. */
   last_activity_at: string | null;
   idle_timeout_ms: number | null;
+  /** Environment (row id) whose App Imports brought this one up. */
+  parent_id: string | null;
+  /** 1 when made for the parent (torn down with it); 0 when it existed before. */
+  owned_by_parent: number | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;

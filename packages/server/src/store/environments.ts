@@ -29,6 +29,9 @@ export interface StoredEnvironment {
   expiresAt?: string;
   idleTimeoutMs?: number;
   lastActivityAt?: string;
+  /** Set for an environment brought up by another's App Imports. */
+  parentId?: string;
+  ownedByParent?: boolean;
   createdAt: string;
   updatedAt: string;
   deletedAt?: string;
@@ -81,6 +84,7 @@ export class EnvironmentStore {
     rendered: RenderedEnvironment;
     ttlMs?: number;
     idleTimeoutMs?: number;
+    parentId?: string;
     requestedBy?: string;
     now?: Date;
   }): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
@@ -109,6 +113,8 @@ export class EnvironmentStore {
           expires_at: input.ttlMs !== undefined ? new Date(now.getTime() + input.ttlMs).toISOString() : null,
           last_activity_at: at,
           idle_timeout_ms: input.idleTimeoutMs ?? null,
+          parent_id: input.parentId ?? null,
+          owned_by_parent: input.parentId ? 1 : null,
           created_at: at,
           updated_at: at,
           deleted_at: null,
@@ -290,6 +296,17 @@ export class EnvironmentStore {
     return rows.map(toEnvironment).filter((e) => e.idleTimeoutMs !== undefined && Date.parse(e.lastActivityAt ?? e.createdAt) + e.idleTimeoutMs < now.getTime());
   }
 
+  /** Links an environment that existed before to a parent that imports it (it is not the parent's to remove). */
+  async linkToParent(id: string, parentId: string): Promise<void> {
+    await this.db.updateTable('environments').set({ parent_id: parentId, owned_by_parent: 0 }).where('id', '=', id).execute();
+  }
+
+  /** Live environments brought up by a parent's App Imports. */
+  async children(parentId: string): Promise<StoredEnvironment[]> {
+    const rows = await this.db.selectFrom('environments').selectAll().where('parent_id', '=', parentId).where('deleted_at', 'is', null).execute();
+    return rows.map(toEnvironment);
+  }
+
   /** Ephemeral environments past their expiry with no teardown yet. */
   async expired(now = new Date()): Promise<StoredEnvironment[]> {
     const rows = await this.db
@@ -353,6 +370,7 @@ function toEnvironment(row: Selectable<EnvironmentsTable>): StoredEnvironment {
     ...(row.expires_at ? { expiresAt: row.expires_at } : {}),
     ...(row.idle_timeout_ms !== null && row.idle_timeout_ms !== undefined ? { idleTimeoutMs: Number(row.idle_timeout_ms) } : {}),
     ...(row.last_activity_at ? { lastActivityAt: row.last_activity_at } : {}),
+    ...(row.parent_id ? { parentId: row.parent_id, ownedByParent: Number(row.owned_by_parent) === 1 } : {}),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.deleted_at ? { deletedAt: row.deleted_at } : {}),

@@ -194,6 +194,18 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       await db.schema.alterTable('environments').dropColumn('last_activity_at').execute();
     },
   },
+  '0007-app-imports': {
+    async up(db: Kysely<unknown>) {
+      // An environment brought up for another's App Imports: whose, and whether it was made for it
+      // (then it goes when its parent goes) or existed before (then it stays).
+      await db.schema.alterTable('environments').addColumn('parent_id', 'text').execute();
+      await db.schema.alterTable('environments').addColumn('owned_by_parent', 'integer').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('environments').dropColumn('owned_by_parent').execute();
+      await db.schema.alterTable('environments').dropColumn('parent_id').execute();
+    },
+  },
   };
 }
 

@@ -211,6 +211,10 @@ export class WorkflowEngine {
         await driver.destroy({ env: ref });
         await finish(outcome.outcome, outcome.reason);
         await store.updateEnvironment(env.id, { status: 'deleted', deletedAt: now(), reason: outcome.reason });
+        // What its App Imports brought up for it goes too; environments that existed before stay.
+        for (const child of await store.children(env.id)) {
+          if (child.ownedByParent) await this.tearDownFor(child, `${deploy.requestedBy ?? 'teardown'} (with ${env.app}/${env.envId})`, `imported by ${env.app}/${env.envId}, which was deleted`);
+        }
         return;
       }
 

@@ -1,0 +1,158 @@
+// App Imports: an environment of a frontend that imports a backend brings up the backend for it —
+// on the same branch when the backend has it, else on the backend's tracking branch — gives the
+// frontend the backend's URLs, honours excludeServices, and takes down only what it made.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerApplication } from '../applications/register-application.ts';
+import { startServer, type RunningServer } from '../start-server.ts';
+import { commitAll, git } from '../test-support/example-repository.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'slipway-app-imports-'));
+let server: RunningServer;
+
+const server_mjs = "import { createServer } from 'node:http';\ncreateServer((req, res) => res.end(process.env.SLIPWAY_APP + ' ' + process.env.SLIPWAY_BRANCH)).listen(Number(process.env.PORT));\n";
+
+function repository(name: string, manifest: string): string {
+  const repo = join(dir, name);
+  mkdirSync(join(repo, '.slipway'), { recursive: true });
+  writeFileSync(join(repo, 'server.mjs'), server_mjs);
+  writeFileSync(join(repo, '.slipway/app.yaml'), manifest);
+  git(repo, 'init', '-q', '-b', 'main');
+  commitAll(repo, name);
+  return repo;
+}
+
+const service = (name: string) => `    - name: ${name}
+      run:
+        command: node server.mjs
+      ports:
+        - port: 3000
+`;
+
+const viaRouter = (host: string) =>
+  new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.routerPort, path: '/', headers: { host } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(`${res.statusCode} ${text}`));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+
+async function settled(envId: string): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const env = await server.environments.getLive('default', envId);
+    if (!env) return 'gone';
+    if (!(await server.environments.hasActiveDeploy(env.id))) return env.status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${envId} did not settle`);
+}
+
+beforeAll(async () => {
+  const backend = repository('backend', `apiVersion: slipway.dev/v1
+kind: Application
+metadata:
+  name: backend
+spec:
+  runtime: local
+  repository:
+    trackingBranch: main
+  services:
+${service('api')}${service('admin')}`);
+  git(backend, 'checkout', '-q', '-b', 'feature');
+  commitAll(backend, 'feature branch of the backend');
+  git(backend, 'checkout', '-q', 'main');
+  const frontend = repository('frontend', `apiVersion: slipway.dev/v1
+kind: Application
+metadata:
+  name: frontend
+spec:
+  runtime: local
+  services:
+${service('web')}  appImports:
+    - app: backend
+      excludeServices: [admin]
+`);
+  git(frontend, 'checkout', '-q', '-b', 'feature');
+  commitAll(frontend, 'feature');
+  git(frontend, 'checkout', '-q', '-b', 'only-front');
+  commitAll(frontend, 'only on the frontend');
+  git(frontend, 'checkout', '-q', 'main');
+  server = await startServer(
+    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
+    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
+  );
+  for (const repo of [backend, frontend]) await registerApplication({ db: server.store.db, repositories: server.repositories }, 'default', { repository: repo });
+}, 60_000);
+
+afterAll(async () => {
+  if (server) {
+    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
+    await server.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('App Imports', () => {
+  it('brings up the backend on the same branch, gives the frontend its URLs and leaves out excluded services', async () => {
+    const { environment } = await server.service.create('default', { app: 'frontend', branch: 'feature' }, 'test');
+    expect(await settled('feature')).toBe('ready');
+    expect(await settled('feature-backend')).toBe('ready');
+    const child = (await server.environments.getLive('default', 'feature-backend'))!;
+    expect(child).toMatchObject({ app: 'backend', branch: 'feature', parentId: environment.id, ownedByParent: true });
+    expect(Object.keys(child.urls)).toEqual(['api']);
+    expect((await server.drivers.local!.instances({ workspace: 'default', app: 'backend', envId: 'feature-backend' })).map((i) => i.name)).toEqual(['api-0']);
+    expect(await viaRouter('api-feature-backend.slipway.localhost')).toBe('200 backend feature');
+    const web = (await server.service.currentSpec(environment)).services.find((s) => s.name === 'web')!;
+    expect(web.env.API_URL).toBe(child.urls.api);
+    expect(web.env.API_HOST).toBe('api-feature-backend.slipway.localhost');
+    expect(web.env.ADMIN_URL).toBeUndefined();
+  }, 60_000);
+
+  it("falls back to the backend's tracking branch, and deleting the frontend removes what was made for it", async () => {
+    await server.service.create('default', { app: 'frontend', branch: 'only-front' }, 'test');
+    expect(await settled('only-front')).toBe('ready');
+    expect((await server.environments.getLive('default', 'only-front-backend'))!.branch).toBe('main');
+    await server.service.delete('default', 'only-front', 'test');
+    expect(await settled('only-front')).toBe('gone');
+    expect(await settled('only-front-backend')).toBe('gone');
+    expect((await server.drivers.local!.listOwned()).filter((r) => r.env.envId.startsWith('only-front'))).toEqual([]);
+  }, 60_000);
+
+  it('uses a backend environment that existed before, and leaves it when the frontend goes', async () => {
+    await server.service.create('default', { app: 'backend', branch: 'main', id: 'pre-backend' }, 'test');
+    expect(await settled('pre-backend')).toBe('ready');
+    await server.service.create('default', { app: 'frontend', branch: 'main', id: 'pre' }, 'test');
+    expect(await settled('pre')).toBe('ready');
+    expect((await server.environments.getLive('default', 'pre-backend'))!.ownedByParent).toBe(false);
+    await server.service.delete('default', 'pre', 'test');
+    expect(await settled('pre')).toBe('gone');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await settled('pre-backend')).toBe('ready');
+  }, 60_000);
+
+  it('refuses an import of an unknown application, creating nothing', async () => {
+    const before = (await server.environments.listLive('default')).length;
+    const frontend = join(dir, 'frontend');
+    git(frontend, 'checkout', '-q', '-b', 'bad-import', 'main');
+    writeFileSync(join(frontend, '.slipway/app.yaml'), `apiVersion: slipway.dev/v1
+kind: Application
+metadata:
+  name: frontend
+spec:
+  runtime: local
+  services:
+${service('web')}  appImports:
+    - app: nowhere
+`);
+    commitAll(frontend, 'import an app that does not exist');
+    git(frontend, 'checkout', '-q', 'main');
+    await expect(server.service.create('default', { app: 'frontend', branch: 'bad-import' }, 'test')).rejects.toThrow(/no application "nowhere"/);
+    expect((await server.environments.listLive('default')).length).toBe(before);
+  }, 30_000);
+});
