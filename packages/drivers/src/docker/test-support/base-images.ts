@@ -48,6 +48,8 @@ function busyboxEntries(): RootEntry[] {
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
   return [
     { path: BUSYBOX, file: BUSYBOX, mode: 0o755 },
+    // Debian's busybox-static needs none; a dynamically linked busybox brings its libraries.
+    ...librariesOf(BUSYBOX).map((library) => ({ path: library, file: library, mode: 0o755 })),
     ...applets.map((a) => ({ path: `/bin/${a}`, link: 'busybox' })),
   ];
 }
