@@ -1,3 +1,4 @@
+import { afterAll, expect } from 'vitest';
 import { runtimeDriverConformance } from '../conformance/runtime-driver-conformance.ts';
 import { createDockerDriver } from './docker-driver.ts';
 import { asImageBuild, containerRunning, testEngine } from './test-support/engine-for-tests.ts';
@@ -25,4 +26,15 @@ runtimeDriverConformance('docker', {
   hostPids: false,
   isRunning: (id) => (engine.docker ? containerRunning(engine.docker, id) : false),
   ...(engine.skipReason ? { skipAll: engine.skipReason } : {}),
+});
+
+// The suite checks for leaked processes; containers, networks and volumes are checked here: after
+// every case's sweep, nothing of this run's environments (t<pid>-<n>) may be left on the engine.
+afterAll(async () => {
+  if (!engine.docker) return;
+  const ours = (labels: Record<string, string> | null | undefined) => labels?.['dev.slipway.workspace'] === 'conformance' && (labels['dev.slipway.env'] ?? '').startsWith(`t${process.pid}-`);
+  const containers = (await engine.docker.listContainers({ all: true })).filter((c) => ours(c.Labels));
+  const networks = (await engine.docker.listNetworks()).filter((n) => ours(n.Labels));
+  const { Volumes: volumes } = await engine.docker.listVolumes();
+  expect({ containers: containers.map((c) => c.Names), networks: networks.map((n) => n.Name), volumes: (volumes ?? []).filter((v) => ours(v.Labels)).map((v) => v.Name) }).toEqual({ containers: [], networks: [], volumes: [] });
 });
