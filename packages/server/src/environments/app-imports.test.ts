@@ -1,17 +1,17 @@
 // App Imports: an environment of a frontend that imports a backend brings up the backend for it —
 // on the same branch when the backend has it, else on the backend's tracking branch — gives the
 // frontend the backend's URLs, honours excludeServices, and takes down only what it made.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerApplication } from '../applications/register-application.ts';
-import { startServer, type RunningServer } from '../start-server.ts';
+import type { RunningServer } from '../start-server.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
+import { httpRequest, settled as settledIn, startTestServer, type TestServer } from '../test-support/test-server.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'slipway-app-imports-'));
+let test: TestServer;
 let server: RunningServer;
+let dir: string;
 
 const server_mjs = "import { createServer } from 'node:http';\ncreateServer((req, res) => res.end(process.env.SLIPWAY_APP + ' ' + process.env.SLIPWAY_BRANCH)).listen(Number(process.env.PORT));\n";
 
@@ -32,28 +32,16 @@ const service = (name: string) => `    - name: ${name}
         - port: 3000
 `;
 
-const viaRouter = (host: string) =>
-  new Promise<string>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.routerPort, path: '/', headers: { host } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve(`${res.statusCode} ${text}`));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-
-async function settled(envId: string): Promise<string> {
-  for (let i = 0; i < 300; i++) {
-    const env = await server.environments.getLive('default', envId);
-    if (!env) return 'gone';
-    if (!(await server.environments.hasActiveDeploy(env.id))) return env.status;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${envId} did not settle`);
-}
+const viaRouter = async (host: string) => {
+  const answer = await httpRequest(server.routerPort, 'GET', '/', { host });
+  return `${answer.status} ${answer.text}`;
+};
+const settled = (envId: string) => settledIn(server, envId);
 
 beforeAll(async () => {
+  test = await startTestServer('app-imports');
+  server = test.server;
+  dir = test.dir;
   const backend = repository('backend', `apiVersion: slipway.dev/v1
 kind: Application
 metadata:
@@ -83,20 +71,10 @@ ${service('web')}  appImports:
   git(frontend, 'checkout', '-q', '-b', 'only-front');
   commitAll(frontend, 'only on the frontend');
   git(frontend, 'checkout', '-q', 'main');
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
-    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
-  );
   for (const repo of [backend, frontend]) await registerApplication({ db: server.store.db, repositories: server.repositories }, 'default', { repository: repo });
 }, 60_000);
 
-afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => test?.close(), 60_000);
 
 describe('App Imports', () => {
   it('brings up the backend on the same branch, gives the frontend its URLs and leaves out excluded services', async () => {

@@ -1,40 +1,24 @@
 // An environment runs the .slipway/ manifests of its own commit: a branch that edits the manifest
 // previews the edit, and one that breaks it is refused (people) or fails with located errors (previews).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../store/api-tokens.ts';
-import { startServer, type RunningServer } from '../start-server.ts';
+import type { RunningServer } from '../start-server.ts';
 import { commitAll, git, guestbookRepository } from '../test-support/example-repository.ts';
+import { httpRequest, settled as settledIn, startTestServer, type TestServer } from '../test-support/test-server.ts';
 import type { DeployEvent } from '../workflows/workflow-engine.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'slipway-branch-config-'));
+let test: TestServer;
 let server: RunningServer;
 let token: string;
 let repository: string;
 
-function get(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, path: string, headers: { host: string }) => httpRequest(port, 'GET', path, headers);
 
 async function settled(envId: string): Promise<{ status: string; reason?: string }> {
-  for (let i = 0; i < 300; i++) {
-    const env = await server.environments.getLive('default', envId);
-    if (env && !(await server.environments.hasActiveDeploy(env.id))) return env;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${envId} did not settle`);
+  await settledIn(server, envId);
+  return (await server.environments.getLive('default', envId))!;
 }
 
 function onBranch(branch: string, edit: (manifest: string) => string): string {
@@ -48,21 +32,15 @@ function onBranch(branch: string, edit: (manifest: string) => string): string {
 
 beforeAll(async () => {
   repository = guestbookRepository();
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
-    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
-  );
+  test = await startTestServer('branch-config');
+  server = test.server;
   token = (await createApiToken(server.store.db, { name: 'test', workspace: 'default', role: 'admin' })).secret;
   const res = await server.api.inject({ method: 'POST', url: '/api/v1/applications', headers: { authorization: `Bearer ${token}` }, payload: { repository } });
   expect(res.statusCode).toBe(201);
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await test?.close();
   if (repository) rmSync(repository, { recursive: true, force: true });
 }, 60_000);
 

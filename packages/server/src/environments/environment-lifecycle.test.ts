@@ -1,36 +1,23 @@
 // The rest of an environment's life through the API: secrets injected but never shown, variables of
 // one environment (config-set re-runs setup), logs and exec of an instance, extend, and the
 // scheduler tearing down an expired environment.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResponse } from '@slipway/contract';
 import { createApiToken } from '../store/api-tokens.ts';
-import { startServer, type RunningServer } from '../start-server.ts';
+import type { RunningServer } from '../start-server.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
+import { httpRequest, startTestServer, type TestServer, type HttpAnswer } from '../test-support/test-server.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'slipway-lifecycle-'));
+let test: TestServer;
+let dir: string;
 const SECRET = 's3cr3t-value-that-must-not-leak';
 let server: RunningServer;
 let token: string;
 const events: string[] = [];
 
-function call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: () => any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const url = new URL(path, server.apiUrl);
-  return new Promise((resolve, reject) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(url, { method, headers: { authorization: `Bearer ${token}`, ...(text ? { 'content-type': 'application/json' } : {}) }, timeout: 15_000 }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: data, json: () => JSON.parse(data) }));
-    });
-    req.on('error', reject);
-    req.end(text);
-  });
-}
+const call = (method: string, path: string, body?: unknown): Promise<HttpAnswer> => httpRequest(Number(new URL(server.apiUrl).port), method, path, { token, body });
 
 async function settle(deployId: string): Promise<DeployResponse> {
   for (let i = 0; i < 300; i++) {
@@ -52,6 +39,9 @@ function filesUnder(root: string): string[] {
 }
 
 beforeAll(async () => {
+  test = await startTestServer('lifecycle');
+  server = test.server;
+  dir = test.dir;
   const repository = join(dir, 'repo');
   mkdirSync(join(repository, '.slipway'), { recursive: true });
   writeFileSync(
@@ -89,22 +79,12 @@ spec:
   );
   git(repository, 'init', '-q', '-b', 'main');
   commitAll(repository, 'hello');
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
-    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
-  );
   token = (await createApiToken(server.store.db, { name: 'test', workspace: 'default', role: 'admin' })).secret;
   server.engine.onDeploy((e) => void events.push(`${e.type} ${e.deploy.workflow} ${e.deploy.state} ${e.environment.envId} ${e.environment.status}`));
   expect((await call('POST', '/api/v1/applications', { repository })).status).toBe(201);
 }, 60_000);
 
-afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => test?.close(), 60_000);
 
 describe('an environment through its life', () => {
   it('fails clearly while a referenced secret is missing, then runs with it injected and never shows it', async () => {

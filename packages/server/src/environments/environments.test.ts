@@ -1,40 +1,19 @@
 // Environments end to end on one machine: the real server (SQLite, local driver, embedded router,
 // workflow engine) runs the guestbook example from a git repository, reached over real HTTP.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResponse, EnvironmentResponse } from '@slipway/contract';
 import { createApiToken } from '../store/api-tokens.ts';
-import { startServer, type RunningServer } from '../start-server.ts';
+import type { RunningServer } from '../start-server.ts';
 import { commitAll, git, guestbookRepository } from '../test-support/example-repository.ts';
 import { processAlive } from '../test-support/process-alive.ts';
+import { httpRequest as http, startTestServer, type TestServer } from '../test-support/test-server.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'slipway-envs-'));
+let test: TestServer;
 let server: RunningServer;
 let token: string;
 let repository: string;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test answers are read loosely
-function http(port: number, method: string, path: string, options: { host?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; text: string; json: () => any }> {
-  return new Promise((resolve, reject) => {
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers: Record<string, string> = {};
-    if (options.host) headers.host = options.host;
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (body) headers['content-type'] = 'application/json';
-    const req = request({ host: '127.0.0.1', port, method, path, headers, timeout: 15_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout ${method} ${path}`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const apiPort = () => Number(new URL(server.apiUrl).port);
 const api = (method: string, path: string, body?: unknown) => http(apiPort(), method, path, { token, body });
@@ -52,21 +31,15 @@ async function waitForDeploy(id: string, timeoutMs = 60_000): Promise<DeployResp
 
 beforeAll(async () => {
   repository = guestbookRepository();
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
-    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
-  );
+  test = await startTestServer('envs');
+  server = test.server;
   token = (await createApiToken(server.store.db, { name: 'test', workspace: 'default', role: 'admin' })).secret;
   const registered = await api('POST', '/api/v1/applications', { repository });
   expect(registered.status, registered.text).toBe(201);
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await test?.close();
   if (repository) rmSync(repository, { recursive: true, force: true });
 }, 60_000);
 

@@ -1,27 +1,19 @@
 // Lifecycle policy: an idle ephemeral environment is torn down after its template's idleTimeout
 // unless deploys or requests keep it in use; an application keeps at most lifecycle.maxEnvironments
 // ephemeral environments, making room by tearing down the least recently used idle one.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '@slipway/core';
-import { startServer, type RunningServer } from '../start-server.ts';
+import { registerApplication } from '../applications/register-application.ts';
+import type { RunningServer } from '../start-server.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
+import { httpRequest, startTestServer, type TestServer } from '../test-support/test-server.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'slipway-lifecycle-policy-'));
+let test: TestServer;
 let server: RunningServer;
 
-const viaRouter = (host: string) =>
-  new Promise<number>((resolve) => {
-    const req = request({ host: '127.0.0.1', port: server.routerPort, path: '/', headers: { host } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end();
-  });
+const viaRouter = async (host: string) => (await httpRequest(server.routerPort, 'GET', '/', { host })).status;
 
 async function ready(envId: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -42,7 +34,9 @@ async function gone(envId: string, timeoutMs: number): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  const repository = join(dir, 'repo');
+  test = await startTestServer('lifecycle-policy', { engine: { activityFlushMs: 200 } });
+  server = test.server;
+  const repository = join(test.dir, 'repo');
   mkdirSync(join(repository, '.slipway'), { recursive: true });
   writeFileSync(join(repository, 'server.mjs'), "import { createServer } from 'node:http';\ncreateServer((req, res) => res.end('ok')).listen(Number(process.env.PORT));\n");
   writeFileSync(
@@ -69,21 +63,10 @@ spec:
   );
   git(repository, 'init', '-q', '-b', 'main');
   commitAll(repository, 'tiny');
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
-    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500, activityFlushMs: 200 } },
-  );
-  const { registerApplication } = await import('../applications/register-application.ts');
   await registerApplication({ db: server.store.db, repositories: server.repositories }, 'default', { repository });
 }, 60_000);
 
-afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => test?.close(), 60_000);
 
 describe('lifecycle policy', () => {
   it('keeps an environment in use alive, and tears it down once idle for its idleTimeout', async () => {

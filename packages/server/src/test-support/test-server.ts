@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer, type StartServerOptions } from '../start-server.ts';
+
+export interface TestServer {
+  server: RunningServer;
+  /** Temporary folder holding the server's home; removed by close(). */
+  dir: string;
+  /** Removes every workload, stops the server and deletes its folder. */
+  close(): Promise<void>;
+}
+
+/** A whole server (SQLite, local driver, router, engine) in a temporary home, on free ports, with fast engine timings. */
+export async function startTestServer(prefix: string, options: StartServerOptions = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), `slipway-${prefix}-`));
+  const server = await startServer(
+    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
+    { graceMs: 2_000, ...options, engine: { tickMs: 200, refreshRoutesMs: 500, ...options.engine } },
+  );
+  return {
+    server,
+    dir,
+    async close() {
+      for (const driver of Object.values(server.drivers)) await driver.sweep([]);
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface HttpAnswer {
+  status: number;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers loosely
+  json(): any;
+}
+
+/** One HTTP request to 127.0.0.1 (the API, or the router with a Host header). */
+export function httpRequest(port: number, method: string, path: string, options: { host?: string; token?: string; body?: unknown } = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: Record<string, string> = {};
+    if (options.host) headers.host = options.host;
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (body) headers['content-type'] = 'application/json';
+    const req = request({ host: '127.0.0.1', port, method, path, headers, timeout: 15_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout ${method} ${path}`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Waits until the environment has no deploy queued or running; its status then, or "gone" once deleted. */
+export async function settled(server: RunningServer, envId: string, timeoutMs = 30_000, workspace = 'default'): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const env = await server.environments.getLive(workspace, envId);
+    if (!env) return 'gone';
+    if (!(await server.environments.hasActiveDeploy(env.id))) return env.status;
+    if (Date.now() > end) throw new Error(`${envId} still deploying after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
