@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { cliConfigPathFor } from '@slipway/contract';
+import { cliConfigPathFor, durationPattern, durationToMs } from '@slipway/contract';
 
 const port = (name: string) =>
   z.coerce
@@ -22,6 +22,18 @@ const configSchema = z.object({
     .optional(),
   secretKey: z.string().optional(),
   cliConfigPath: z.string().min(1),
+  /** Shared secret of GitHub webhooks; the webhook endpoint exists only when it is set. */
+  githubWebhookSecret: z.string().min(1).optional(),
+  /** Token for commit statuses and pull request comments; without it nothing is sent to GitHub. */
+  githubToken: z.string().min(1).optional(),
+  /** GitHub's API (https://api.github.com when absent), or GitHub Enterprise's https://<host>/api/v3. */
+  githubApiUrl: z.url({ protocol: /^https?$/, message: 'SLIPWAY_GITHUB_API_URL: expected an http(s) URL such as https://api.github.com or https://github.example.com/api/v3' }).optional(),
+  /** Time between two looks at a polled repository (30 s when absent). */
+  pollIntervalMs: z
+    .number({ error: 'SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m' })
+    .min(100, { message: 'SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m' })
+    .max(86_400_000, { message: 'SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m' })
+    .optional(),
 });
 
 export type ServerConfig = z.infer<typeof configSchema>;
@@ -50,6 +62,10 @@ export function loadServerConfig(env: NodeJS.ProcessEnv, flags: ServerFlags = {}
     databaseUrl: env.DATABASE_URL || undefined,
     secretKey: env.SLIPWAY_SECRET_KEY || undefined,
     cliConfigPath: cliConfigPath(env),
+    githubWebhookSecret: env.SLIPWAY_GITHUB_WEBHOOK_SECRET || undefined,
+    githubToken: env.SLIPWAY_GITHUB_TOKEN || undefined,
+    githubApiUrl: env.SLIPWAY_GITHUB_API_URL || undefined,
+    pollIntervalMs: env.SLIPWAY_POLL_INTERVAL ? durationMs(env.SLIPWAY_POLL_INTERVAL) : undefined,
   };
   const parsed = configSchema.safeParse(candidate);
   if (parsed.success) return { config: parsed.data, problems: [] };
@@ -59,4 +75,11 @@ export function loadServerConfig(env: NodeJS.ProcessEnv, flags: ServerFlags = {}
 /** Where the CLI keeps its URL and token. */
 export function cliConfigPath(env: NodeJS.ProcessEnv): string {
   return cliConfigPathFor(env, homedir());
+}
+
+/** A duration such as 30s or 500ms (a bare number is seconds); NaN when it is none, for the schema to name. */
+function durationMs(text: string): number {
+  const value = text.trim();
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  return durationPattern.test(value) ? durationToMs(value) : Number.NaN;
 }

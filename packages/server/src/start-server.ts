@@ -17,6 +17,7 @@ import { EnvironmentStore } from './store/environments.ts';
 import { Leases } from './store/leases.ts';
 import { openDatabase, type StoreDatabase } from './store/open-database.ts';
 import { SecretStore } from './store/secrets.ts';
+import { startPreviews, type Previews } from './sources/start-previews.ts';
 import { WorkflowEngine, type EngineLogger } from './workflows/workflow-engine.ts';
 
 export interface RunningServer {
@@ -33,6 +34,8 @@ export interface RunningServer {
   routes: RouteHub;
   repositories: Repositories;
   drivers: Readonly<Record<string, RuntimeDriver>>;
+  /** Source providers: GitHub webhooks, polling, commit statuses and pull request comments. */
+  previews: Previews;
   /** Whether this start created the first admin token (and wrote the CLI config). */
   createdAdminToken: boolean;
   /** Stops the API, router and engine; workloads keep running and are adopted at the next start. */
@@ -109,8 +112,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const service = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers });
     await engine.start();
     cleanups.push(() => engine.stop());
+    // Pull request and branch previews from GitHub webhooks and polled repositories (docs/previews.md).
+    const previews = startPreviews(config, { db: store.db, service, environments, engine, repositories, ...(options.engineLogger ? { logger: options.engineLogger } : {}) });
+    cleanups.push(() => previews.stop());
 
-    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers }, repositories, routeHub: routes, secrets }, { logger: options.logger ?? false });
+    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers }, repositories, routeHub: routes, secrets, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
     cleanups.push(() => api.close());
     let address: string;
     try {
@@ -134,6 +140,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       routes,
       repositories,
       drivers,
+      previews,
       createdAdminToken: created,
       close: cleanup,
     };

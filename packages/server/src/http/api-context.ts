@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { RuntimeDriver } from '@slipway/core';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { Repositories } from '../git/repositories.ts';
+import type { GithubWebhooks } from '../sources/github/github-webhooks.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
 import type { ApiToken } from '../store/api-tokens.ts';
 import type { Database } from '../store/database-schema.ts';
@@ -16,6 +17,8 @@ export interface ApiDependencies {
   repositories?: Repositories;
   routeHub?: RouteHub;
   secrets?: SecretStore;
+  /** GitHub webhooks: the endpoint is registered only when the server has a webhook secret. */
+  github?: GithubWebhooks;
 }
 
 /** The parts behind the environments, deploys and instances endpoints. */

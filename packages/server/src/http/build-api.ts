@@ -8,6 +8,7 @@ import { createApplicationRoute } from './routes/create-application.ts';
 import { getApplicationRoute } from './routes/get-application.ts';
 import { listApplicationsRoute } from './routes/list-applications.ts';
 import { environmentRoutes } from './routes/environments.ts';
+import { GITHUB_WEBHOOK_PATH, githubWebhookRoute } from './routes/github-webhook.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { routeStreamRoute } from './routes/route-stream.ts';
 import { secretRoutes } from './routes/secrets.ts';
@@ -34,6 +35,8 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
 
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/api/v1/')) return;
+    // GitHub cannot send a bearer token; its deliveries are authenticated by their signature instead.
+    if (request.method === 'POST' && request.routeOptions.url === GITHUB_WEBHOOK_PATH) return;
     const header = request.headers.authorization;
     const secret = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
     if (!secret) throw new AuthenticationError('missing API token: send "Authorization: Bearer <token>" (slipway login writes it for the CLI)');
@@ -57,6 +60,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   }
   if (deps.secrets) secretRoutes(app, deps.secrets);
   if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub });
+  if (deps.github) githubWebhookRoute(app, { github: deps.github });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
   return app;

@@ -1,0 +1,149 @@
+// Tells the source provider how deploys go: a commit status when a deploy starts (pending) and ends
+// (success, failure, error), linking to the environment's first URL, and for a pull request one
+// comment listing the environment's URLs, created once and edited in place afterwards. Everything
+// about one pull request (or one environment without one) is sent in order, one call at a time, so
+// two deploys ending together never post two comments.
+
+import type { StoredDeploy, StoredEnvironment } from '../store/environments.ts';
+import type { PreviewLink, PreviewStore, WatchedApplication } from '../store/previews.ts';
+import type { DeployEvent } from '../workflows/workflow-engine.ts';
+import { githubRepositoryOf } from './github/github-events.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+import type { PreviewLogger } from './preview-coordinator.ts';
+import { boundDescription, type CommitState, type ProviderName, type SourceReporter } from './source-provider.ts';
+
+export interface PreviewNotifierOptions {
+  previews: PreviewStore;
+  reporters: Partial<Record<ProviderName, SourceReporter>>;
+  logger?: PreviewLogger;
+}
+
+/** Where an environment's deploys are reported: its link's pull request, or its application's repository. */
+interface Target {
+  provider: ProviderName;
+  repository: string;
+  link?: PreviewLink;
+  queueKey: string;
+}
+
+export type PreviewCommentState = 'deploying' | 'ready' | 'failed' | 'errored' | 'removed';
+
+export function commitStateOf(event: DeployEvent): CommitState {
+  if (event.type === 'started') return 'pending';
+  if (event.deploy.state === 'succeeded') return 'success';
+  if (event.deploy.state === 'failed') return 'failure';
+  return 'error';
+}
+
+export function statusDescription(event: DeployEvent): string {
+  const { environment: env, deploy } = event;
+  if (event.type === 'started') return `Deploying ${env.envId} (${deploy.workflow})…`;
+  if (deploy.state === 'succeeded') return `${env.envId} is ready`;
+  if (deploy.state === 'cancelled') return `${env.envId}: the deploy was cancelled`;
+  return boundDescription(`${env.envId} ${deploy.state}: ${deploy.reason ?? 'see slipway deploys get'}`, 140);
+}
+
+/** The environment's first URL, as its deploy renders it. */
+export function firstUrl(env: StoredEnvironment, deploy: StoredDeploy): string | undefined {
+  return Object.values(deploy.rendered.urls ?? {})[0] ?? Object.values(env.urls)[0];
+}
+
+/** The comment's text: a hidden marker, the state, and the URLs. */
+export function previewComment(input: { app: string; envId: string; state: PreviewCommentState; commit?: string; urls: Record<string, string>; reason?: string }): string {
+  const heading: Record<PreviewCommentState, string> = {
+    deploying: '🔄 deploying',
+    ready: '✅ ready',
+    failed: '❌ failed',
+    errored: '⚠️ errored (a platform fault)',
+    removed: '🗑️ removed',
+  };
+  const lines = [
+    `<!-- slipway-preview app=${input.app} -->`,
+    `**Slipway preview** of \`${input.app}\`: environment \`${input.envId}\` ${heading[input.state]}${input.commit ? ` at ${input.commit.slice(0, 12)}` : ''}`,
+    '',
+  ];
+  if (input.reason && (input.state === 'failed' || input.state === 'errored')) lines.push(`> ${input.reason.replace(/\s+/g, ' ').slice(0, 500)}`, '');
+  const urls = Object.entries(input.urls);
+  if (input.state === 'removed') lines.push('The environment was torn down.');
+  else if (urls.length) lines.push('| service | URL |', '| --- | --- |', ...urls.map(([service, url]) => `| ${service} | ${url} |`));
+  else lines.push('No service of it has a public URL.');
+  lines.push('', `<sub>Updated in place on every deploy · \`slipway envs get ${input.envId}\`</sub>`);
+  return lines.join('\n');
+}
+
+export class PreviewNotifier {
+  private readonly queue = new KeyedQueue();
+
+  constructor(private readonly options: PreviewNotifierOptions) {}
+
+  /** The engine's deploy listener. */
+  readonly onDeploy = (event: DeployEvent): Promise<void> =>
+    // In the order the engine told them per environment; then one at a time per pull request.
+    this.queue.run(`env|${event.environment.id}`, async () => {
+      const target = await this.targetOf(event.environment);
+      const reporter = target && this.options.reporters[target.provider];
+      if (!target || !reporter) return;
+      await this.queue.run(target.queueKey, () => this.report(event, target, reporter));
+    });
+
+  /** Resolves once every report queued so far was sent (tests). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Reports an error on a commit for an application, outside any deploy (an environment that could not be created). */
+  async reportError(input: { provider: ProviderName; repository: string; sha: string; app: string; description: string }): Promise<void> {
+    const reporter = this.options.reporters[input.provider];
+    if (!reporter) return;
+    await this.queue
+      .run(`${input.provider}|${input.repository}|${input.sha}`, () =>
+        reporter.setCommitStatus({ repository: input.repository, sha: input.sha, state: 'error', context: `slipway/${input.app}`, description: input.description }),
+      )
+      .catch((error: Error) => this.log(`commit status for ${input.app} at ${input.sha.slice(0, 12)}: ${error.message}`));
+  }
+
+  private async report(event: DeployEvent, target: Target, reporter: SourceReporter): Promise<void> {
+    const { environment: env, deploy } = event;
+    const commit = deploy.commit ?? deploy.source?.commit ?? env.commit;
+    if (deploy.workflow !== 'teardown' && commit) {
+      const targetUrl = firstUrl(env, deploy);
+      await reporter
+        .setCommitStatus({
+          repository: target.repository,
+          sha: commit,
+          state: commitStateOf(event),
+          context: target.link || env.kind === 'ephemeral' ? `slipway/${env.app}` : `slipway/${env.app}/${env.envId}`,
+          description: statusDescription(event),
+          ...(targetUrl ? { targetUrl } : {}),
+        })
+        .catch((error: Error) => this.log(`commit status for ${env.app}/${env.envId} at ${commit.slice(0, 12)}: ${error.message}`));
+    }
+    const link = target.link && (await this.options.previews.getLink(target.link.id));
+    if (!link?.pullRequest) return;
+    if (deploy.workflow === 'teardown' && event.type === 'started') return;
+    const state: PreviewCommentState =
+      deploy.workflow === 'teardown' ? 'removed' : event.type === 'started' ? 'deploying' : deploy.state === 'succeeded' ? 'ready' : deploy.state === 'failed' ? 'failed' : 'errored';
+    const body = previewComment({ app: env.app, envId: env.envId, state, urls: deploy.rendered.urls ?? env.urls, ...(commit ? { commit } : {}), ...(deploy.reason ? { reason: deploy.reason } : {}) });
+    try {
+      const { commentId } = await reporter.upsertPullRequestComment({ repository: link.repository, number: link.pullRequest, body, ...(link.commentId ? { commentId: link.commentId } : {}) });
+      if (commentId !== link.commentId) await this.options.previews.updateLink(link.id, { commentId });
+    } catch (error) {
+      this.log(`comment on pull request #${link.pullRequest} of ${link.repository}: ${(error as Error).message}`);
+    }
+  }
+
+  private async targetOf(env: StoredEnvironment): Promise<Target | undefined> {
+    const { previews } = this.options;
+    const link = await previews.linkOfEnvironment(env);
+    if (link) return { provider: link.provider as ProviderName, repository: link.repository, link, queueKey: `link|${link.id}` };
+    // Permanent environments follow a branch, not a pull request: their deploys are reported on the commit.
+    if (env.kind !== 'permanent' || !this.options.reporters.github) return undefined;
+    const app = (await previews.applicationsWithRepository()).find((a: WatchedApplication) => a.id === env.applicationId);
+    const repository = app && githubRepositoryOf(app);
+    return repository ? { provider: 'github', repository, queueKey: `commit|${env.id}` } : undefined;
+  }
+
+  private log(message: string): void {
+    this.options.logger?.error(message);
+  }
+}
