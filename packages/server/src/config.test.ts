@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { loadServerConfig } from './config.ts';
+
+describe('preview settings of the server', () => {
+  it('are absent unless set', () => {
+    const { config } = loadServerConfig({ XDG_CONFIG_HOME: '/x' });
+    expect(config).toBeDefined();
+    expect([config!.githubWebhookSecret, config!.githubToken, config!.githubApiUrl, config!.pollIntervalMs]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('read the GitHub secret, token and API URL, and the polling interval as a duration or seconds', () => {
+    const env = {
+      SLIPWAY_GITHUB_WEBHOOK_SECRET: 's3cret',
+      SLIPWAY_GITHUB_TOKEN: 'ghp_x',
+      SLIPWAY_GITHUB_API_URL: 'https://github.example.com/api/v3',
+      SLIPWAY_POLL_INTERVAL: '200ms',
+    };
+    expect(loadServerConfig(env).config).toMatchObject({ githubWebhookSecret: 's3cret', githubToken: 'ghp_x', githubApiUrl: 'https://github.example.com/api/v3', pollIntervalMs: 200 });
+    expect(loadServerConfig({ SLIPWAY_POLL_INTERVAL: '45' }).config?.pollIntervalMs).toBe(45_000);
+    expect(loadServerConfig({ SLIPWAY_POLL_INTERVAL: '2m' }).config?.pollIntervalMs).toBe(120_000);
+  });
+
+  it('name a wrong setting and what would be right', () => {
+    expect(loadServerConfig({ SLIPWAY_POLL_INTERVAL: 'often', SLIPWAY_GITHUB_API_URL: 'ftp://x' }).problems).toEqual([
+      'SLIPWAY_GITHUB_API_URL: expected an http(s) URL such as https://api.github.com or https://github.example.com/api/v3',
+      'SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m',
+    ]);
+    expect(loadServerConfig({ SLIPWAY_POLL_INTERVAL: '10ms' }).problems).toEqual(['SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m']);
+  });
+});
