@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { RenderSettings } from '@slipway/contract';
 import type { RuntimeDriver } from '@slipway/core';
-import { createLocalDriver } from '@slipway/drivers';
+import { createDockerDriver, createLocalDriver, detectDockerEngine } from '@slipway/drivers';
 import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
@@ -48,6 +48,8 @@ export interface StartServerOptions {
   engineLogger?: EngineLogger;
   /** Local driver: time between SIGTERM and SIGKILL (tests shorten it). */
   graceMs?: number;
+  /** Look for a Docker-compatible engine to offer the docker runtime (default true). */
+  docker?: boolean;
   /** Workflow engine timings (tests shorten them). */
   engine?: { tickMs?: number; refreshRoutesMs?: number; readinessTimeoutMs?: number; activityFlushMs?: number };
 }
@@ -70,6 +72,16 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const drivers: Record<string, RuntimeDriver> = {
       local: createLocalDriver({ stateDir: join(config.home, 'runtime', 'local'), ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) }),
     };
+    // The docker runtime is offered when a Docker or Podman engine answers (DOCKER_HOST, else the usual sockets).
+    let dockerEngine: string;
+    if (options.docker === false) dockerEngine = 'not looked for';
+    else {
+      const detected = await detectDockerEngine();
+      if (detected.found) {
+        drivers.docker = createDockerDriver({ stateDir: join(config.home, 'runtime', 'docker'), docker: detected.docker, ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) });
+        dockerEngine = `${detected.engine} ${detected.version} at ${detected.endpoint}`;
+      } else dockerEngine = detected.message;
+    }
     cleanups.push(async () => {
       for (const driver of Object.values(drivers)) await driver.close();
     });

@@ -25,6 +25,7 @@ export async function server(flags: ServerFlags & { example?: string }, io: Comm
   }
   io.out(`Slipway API at ${pc.cyan(running.apiUrl)} (data in ${config.home}, ${config.databaseUrl ? 'PostgreSQL' : 'SQLite'})`);
   io.out(`Router at ${pc.cyan(running.routerUrl)}: environments answer at http://<service>-<env id>.${config.domain}:${running.routerPort}`);
+  io.out(`Runtimes: ${Object.keys(running.drivers).join(', ')}${running.drivers.docker ? ` (docker: ${running.dockerEngine})` : `; docker runtime off: ${running.dockerEngine.split('\n')[0]}`}`);
   io.out(`OpenAPI document: ${running.apiUrl}/api/openapi.json`);
   if (running.createdAdminToken) io.out(`Created an admin token and saved it for the CLI in ${config.cliConfigPath} (mode 0600).`);
 
