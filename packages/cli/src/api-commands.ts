@@ -4,6 +4,7 @@ import { appsCreate, appsCreateFromRepository, appsGet, appsList } from './comma
 import { deploysCreate, deploysGet, deploysList } from './commands/deploys.ts';
 import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsGet, envsList, envsVarsGet } from './commands/envs.ts';
 import { instancesExec, instancesList, instancesLogs } from './commands/instances.ts';
+import { previewsList } from './commands/previews.ts';
 import { secretsDelete, secretsList, secretsSet } from './commands/secrets.ts';
 import type { CommandIO, OutputFormat } from './io.ts';
 
@@ -24,6 +25,18 @@ export function addApiCommands(program: Command, io: CommandIO, run: Run): void 
   addDeploys(program, io, run);
   addInstances(program, io, run);
   addSecrets(program, io, run);
+  addPreviews(program, io, run);
+}
+
+function addPreviews(program: Command, io: CommandIO, run: Run): void {
+  const previews = program.command('previews').description('pull requests and branches with an environment of their own (GitHub webhooks, polling)');
+  previews
+    .command('list')
+    .description('list the open previews: which environment stands for which pull request or branch')
+    .option('--app <name>', 'only this application')
+    .option('--all', 'closed ones too (pull requests closed, branches deleted)')
+    .addOption(jsonOutput())
+    .action((opts: Output & { app?: string; all?: boolean }) => run(previewsList({ ...(opts.app ? { app: opts.app } : {}), ...(opts.all ? { all: true } : {}), output: opts.output }, io)));
 }
 
 function addApps(program: Command, io: CommandIO, run: Run): void {

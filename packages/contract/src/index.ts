@@ -9,3 +9,4 @@ export * from './route-table.ts';
 export * from './api.ts';
 export * from './cli-config.ts';
 export * from './environments-api.ts';
+export * from './previews-api.ts';

@@ -128,7 +128,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const previews = startPreviews(config, { db: store.db, service, environments, engine, repositories, ...(options.engineLogger ? { logger: options.engineLogger } : {}) });
     cleanups.push(() => previews.stop());
 
-    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers }, repositories, routeHub: routes, secrets, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
+    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers }, repositories, routeHub: routes, secrets, previews: previews.store, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
     cleanups.push(() => api.close());
     let address: string;
     try {

@@ -3,6 +3,7 @@ import type { RuntimeDriver } from '@slipway/core';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { Repositories } from '../git/repositories.ts';
 import type { GithubWebhooks } from '../sources/github/github-webhooks.ts';
+import type { PreviewStore } from '../store/previews.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
 import type { ApiToken } from '../store/api-tokens.ts';
 import type { Database } from '../store/database-schema.ts';
@@ -19,6 +20,8 @@ export interface ApiDependencies {
   secrets?: SecretStore;
   /** GitHub webhooks: the endpoint is registered only when the server has a webhook secret. */
   github?: GithubWebhooks;
+  /** Links of pull requests and branches to their preview environments. */
+  previews?: PreviewStore;
 }
 
 /** The parts behind the environments, deploys and instances endpoints. */

@@ -9,6 +9,7 @@ import { getApplicationRoute } from './routes/get-application.ts';
 import { listApplicationsRoute } from './routes/list-applications.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { GITHUB_WEBHOOK_PATH, githubWebhookRoute } from './routes/github-webhook.ts';
+import { previewRoutes } from './routes/previews.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { routeStreamRoute } from './routes/route-stream.ts';
 import { secretRoutes } from './routes/secrets.ts';
@@ -61,6 +62,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   if (deps.secrets) secretRoutes(app, deps.secrets);
   if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub });
   if (deps.github) githubWebhookRoute(app, { github: deps.github });
+  if (deps.previews) previewRoutes(app, deps.previews);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
   return app;
