@@ -57,6 +57,7 @@ export function startPreviews(
   const github = settings.githubWebhookSecret
     ? new GithubWebhooks({ secret: settings.githubWebhookSecret, previews: store, coordinator, ...(deps.logger ? { logger: deps.logger } : {}) })
     : undefined;
+  if (github) deps.logger?.info(`GitHub webhooks at /api/v1/webhooks/github; ${reporters.github ? `statuses and comments through ${settings.githubApiUrl ?? DEFAULT_GITHUB_API_URL}` : 'no statuses or comments (SLIPWAY_GITHUB_TOKEN is not set)'}`);
   void github?.resume().catch((error: Error) => deps.logger?.error(`resuming GitHub deliveries: ${error.message}`));
   const poller = new GitPoller({
     previews: store,

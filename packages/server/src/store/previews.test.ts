@@ -44,6 +44,9 @@ for (const database of testDatabases()) {
       await previews.finishDelivery('github', 'd-2', 'failed', 'disk full');
       expect(await previews.recordDelivery('github', 'd-2', { again: true })).toBe(true);
       expect(await previews.getDelivery('github', 'd-2')).toEqual({ state: 'received', event: { again: true } });
+      // Old handled deliveries are forgotten; one not handled yet is kept whatever its age.
+      expect(await previews.pruneDeliveries(new Date(Date.now() + 1000))).toBe(1);
+      expect((await previews.unhandledDeliveries('github')).map((d) => d.deliveryId)).toEqual(['d-2']);
     });
 
     it('reserves a link, completes it, finds it by its environment, and keeps its comment when reopened', async () => {

@@ -172,6 +172,12 @@ export class PreviewStore {
     return row ? { state: row.state, event: JSON.parse(row.event_json) as unknown, ...(row.result ? { result: row.result } : {}) } : undefined;
   }
 
+  /** Forgets handled deliveries received before the date (a redelivery that old is not expected). */
+  async pruneDeliveries(before: Date): Promise<number> {
+    const result = await this.db.deleteFrom('webhook_deliveries').where('state', '!=', 'received').where('received_at', '<', before.toISOString()).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Deliveries received but not handled (the server stopped in between), oldest first. */
   async unhandledDeliveries(provider: string): Promise<{ deliveryId: string; event: unknown }[]> {
     const rows = await this.db.selectFrom('webhook_deliveries').select(['delivery_id', 'event_json']).where('provider', '=', provider).where('state', '=', 'received').orderBy('received_at').execute();

@@ -19,7 +19,6 @@ export class GithubReporter implements SourceReporter {
       auth: options.token,
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
       userAgent: 'slipway',
-      request: { retries: 0 },
     });
   }
 
@@ -33,6 +32,7 @@ export class GithubReporter implements SourceReporter {
       context: status.context,
       description: boundDescription(status.description, 140),
       ...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+      request: { signal: timeout() },
     });
   }
 
@@ -40,17 +40,20 @@ export class GithubReporter implements SourceReporter {
     const { owner, repo } = split(input.repository);
     if (input.commentId) {
       try {
-        await this.octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { owner, repo, comment_id: Number(input.commentId), body: input.body });
+        await this.octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { owner, repo, comment_id: Number(input.commentId), body: input.body, request: { signal: timeout() } });
         return { commentId: input.commentId };
       } catch (error) {
         // Someone deleted the comment: post it again rather than lose it.
         if ((error as { status?: number }).status !== 404) throw error;
       }
     }
-    const created = await this.octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: input.number, body: input.body });
+    const created = await this.octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: input.number, body: input.body, request: { signal: timeout() } });
     return { commentId: String(created.data.id) };
   }
 }
+
+/** A GitHub that does not answer must not hold up the reports queued behind this one. */
+const timeout = () => AbortSignal.timeout(20_000);
 
 function split(repository: string): { owner: string; repo: string } {
   const [owner, repo] = repository.split('/');

@@ -138,6 +138,13 @@ describe('GitHub webhooks', () => {
     expect(github.calls).toEqual([]);
   });
 
+  it('refuses a body over 5 MB before reading it', async () => {
+    const huge = signedDelivery('push', { padding: 'x'.repeat(6 * 1024 * 1024) }, SECRET);
+    const res = await http(apiPort(), 'POST', '/api/v1/webhooks/github', { headers: huge.headers, body: huge.body });
+    expect(res.status).toBe(413);
+    expect(await server.store.db.selectFrom('webhook_deliveries').selectAll().execute()).toEqual([]);
+  });
+
   it('answers a ping, ignores events that do not concern previews, and is documented without a bearer token', async () => {
     expect((await deliver('ping', { zen: 'Keep it logically awesome.', hook_id: 1 })).json()).toMatchObject({ outcome: 'ignored' });
     const tag = await deliver('push', pushPayload({ repository: 'Octo/Guestbook', ref: 'refs/tags/v1', before: '0'.repeat(40), after: featureA, created: true }));

@@ -17,6 +17,9 @@ export interface GithubWebhooksOptions {
   logger?: PreviewLogger;
 }
 
+/** How long delivery ids are remembered: GitHub offers redeliveries of the last few days. */
+const DELIVERY_MEMORY_MS = 30 * 24 * 3600 * 1000;
+
 export type DeliveryOutcome =
   | { outcome: 'accepted'; event: SourceEvent }
   | { outcome: 'duplicate' }
@@ -45,8 +48,9 @@ export class GithubWebhooks {
     return { outcome: 'accepted', event: normalized.event };
   }
 
-  /** Handles deliveries recorded but never handled (the server stopped in between). */
-  async resume(): Promise<void> {
+  /** Handles deliveries recorded but never handled (the server stopped in between), and forgets old ones. */
+  async resume(now = new Date()): Promise<void> {
+    await this.options.previews.pruneDeliveries(new Date(now.getTime() - DELIVERY_MEMORY_MS));
     for (const { deliveryId, event } of await this.options.previews.unhandledDeliveries('github')) this.track(this.handle(deliveryId, event as SourceEvent));
   }
 
