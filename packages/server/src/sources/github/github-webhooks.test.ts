@@ -298,4 +298,16 @@ describe('GitHub webhooks', () => {
     const relinked = (await server.previews.store.listLinks({ app: 'guestbook' })).find((l) => l.sourceKey === 'pr:8')!;
     expect(relinked.commentId).not.toBe(link.commentId);
   }, 120_000);
+
+  it('handles at start a delivery recorded but not handled before the server stopped', async () => {
+    const pr8 = (await server.environments.getLive('default', 'pr-8'))!;
+    const event = { type: 'pull-request', action: 'closed', provider: 'github', repository: 'octo/guestbook', number: 8, headBranch: 'feature-b', headSha: pr8.commit, baseBranch: 'feature-a', labels: [] };
+    expect(await server.previews.store.recordDelivery('github', 'recorded-before-a-crash', event)).toBe(true);
+    await server.previews.github!.resume();
+    await settle();
+    expect(await server.environments.getLive('default', 'pr-8')).toBeUndefined();
+    expect(await server.previews.store.getDelivery('github', 'recorded-before-a-crash')).toMatchObject({ state: 'done', result: 'guestbook: teardown pr-8 done' });
+    const again = await deliver('pull_request', pr({ action: 'closed', number: 8, head: { ref: 'feature-b', sha: pr8.commit! }, base: { ref: 'feature-a' } }), { deliveryId: 'recorded-before-a-crash' });
+    expect(again.json().outcome).toBe('duplicate');
+  }, 60_000);
 });
