@@ -10,3 +10,5 @@ export * from './api.ts';
 export * from './cli-config.ts';
 export * from './environments-api.ts';
 export * from './previews-api.ts';
+export * from './identity-api.ts';
+export * from './audit-api.ts';

@@ -16,7 +16,7 @@ export async function registerApplication(
   deps: { db: Kysely<Database>; repositories?: Repositories },
   workspace: string,
   from: RegistrationSource,
-): Promise<{ application: StoredApplication; version: string; created: boolean }> {
+): Promise<{ application: StoredApplication; version: string; created: boolean; changed: boolean }> {
   let files: ManifestFile[];
   let source = 'api';
   let repositoryUrl: string | undefined;

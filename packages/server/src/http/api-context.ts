@@ -5,10 +5,10 @@ import type { Repositories } from '../git/repositories.ts';
 import type { GithubWebhooks } from '../sources/github/github-webhooks.ts';
 import type { PreviewStore } from '../store/previews.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
-import type { ApiToken } from '../store/api-tokens.ts';
 import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import type { SecretStore } from '../store/secrets.ts';
+import type { Principal } from './authorize.ts';
 
 /** What route handlers reach: the store, and who is asking. */
 export interface ApiDependencies {
@@ -33,7 +33,7 @@ export interface EnvironmentRuntime {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The token the request authenticated with; set for every /api/v1 route. */
-    principal?: ApiToken;
+    /** Who is asking: the token's user, the workspace it acts in, its role there; set for every /api/v1 route. */
+    principal?: Principal;
   }
 }

@@ -1,9 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { AuthenticationError } from '@slipway/core';
-import { findApiToken } from '../store/api-tokens.ts';
+import { IdentityService } from '../identity/identity-service.ts';
 import type { ApiDependencies } from './api-context.ts';
+import { provideAuditTrail } from './audit-trail.ts';
+import { authenticate, requestedWorkspace } from './authenticate.ts';
 import { toHttpError } from './error-mapping.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { createApplicationRoute } from './routes/create-application.ts';
 import { getApplicationRoute } from './routes/get-application.ts';
 import { listApplicationsRoute } from './routes/list-applications.ts';
@@ -13,6 +16,9 @@ import { previewRoutes } from './routes/previews.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { routeStreamRoute } from './routes/route-stream.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { userRoutes } from './routes/users.ts';
+import { workspaceRoutes } from './routes/workspaces.ts';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -41,9 +47,8 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
     const header = request.headers.authorization;
     const secret = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
     if (!secret) throw new AuthenticationError('missing API token: send "Authorization: Bearer <token>" (slipway login writes it for the CLI)');
-    const token = await findApiToken(deps.db, secret);
-    if (!token) throw new AuthenticationError('the API token is not valid or was revoked');
-    request.principal = token;
+    // The token's user, acting in the token's workspace or (admins there) the one ?workspace= names.
+    request.principal = await authenticate(deps.db, secret, requestedWorkspace(request.query));
   });
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toHttpError(error);
@@ -52,6 +57,12 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
 
+  provideAuditTrail(app, deps.db);
+  const identity = new IdentityService(deps.db);
+  workspaceRoutes(app, identity);
+  userRoutes(app, identity);
+  tokenRoutes(app, identity);
+  auditRoutes(app, deps);
   createApplicationRoute(app, deps);
   listApplicationsRoute(app, deps);
   getApplicationRoute(app, deps);

@@ -86,18 +86,18 @@ export class GitPoller implements SourceWatcher {
     this.problems.delete(app.id);
     const repository = normalizeRepository(app.repositoryUrl);
     const seen = await previews.heads(app.id);
-    const changes: { event: SourceEvent; sha?: string }[] = [];
+    // Deletions first: a branch renamed frees its environment id before its new name asks for one.
+    const changes: { branch: string; sha?: string; event: SourceEvent }[] = [];
     for (const branch of seen.keys()) {
-      if (!heads.branches.has(branch)) changes.push({ event: { type: 'branch-deleted', provider: 'git', repository, branch } });
+      if (!heads.branches.has(branch)) changes.push({ branch, event: { type: 'branch-deleted', provider: 'git', repository, branch } });
     }
     for (const [branch, sha] of heads.branches) {
       if (seen.get(branch) === sha) continue;
-      changes.push({ event: { type: 'branch-pushed', provider: 'git', repository, branch, sha, ...(heads.defaultBranch ? { defaultBranch: heads.defaultBranch } : {}) }, sha });
+      changes.push({ branch, sha, event: { type: 'branch-pushed', provider: 'git', repository, branch, sha, ...(heads.defaultBranch ? { defaultBranch: heads.defaultBranch } : {}) } });
     }
-    for (const { event, sha } of changes) {
+    for (const { branch, sha, event } of changes) {
       if (this.stopping) return;
-      const branch = event.type === 'pull-request' ? event.headBranch : event.branch;
-      await coordinator.handle(event, [app], `git poll: ${event.type === 'branch-deleted' ? 'deletion of' : 'push to'} ${branch}`);
+      await coordinator.handle(event, [app], `git poll: ${sha ? 'push to' : 'deletion of'} ${branch}`);
       await previews.setHead(app.id, branch, sha);
     }
   }

@@ -24,7 +24,7 @@ export function templateVersionOf(manifest: ApplicationManifest): string {
 export async function putApplication(
   db: Kysely<Database>,
   input: { workspace: string; manifest: ApplicationManifest; source: string; repositoryUrl?: string; now?: Date },
-): Promise<{ application: StoredApplication; version: string; created: boolean }> {
+): Promise<{ application: StoredApplication; version: string; created: boolean; changed: boolean }> {
   const now = (input.now ?? new Date()).toISOString();
   const version = templateVersionOf(input.manifest);
   const name = input.manifest.metadata.name;
@@ -49,6 +49,8 @@ export async function putApplication(
       application: { id, workspace: input.workspace, name, currentVersion: version, ...(repositoryUrl ? { repositoryUrl } : {}), ...(trackingBranch ? { trackingBranch } : {}) },
       version,
       created: !existing,
+      // Something changed: a new application, or another current version.
+      changed: !existing || existing.current_version !== version,
     };
   });
 }

@@ -16,6 +16,12 @@ export interface Database {
   preview_links: PreviewLinksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   source_heads: SourceHeadsTable;
+  workspaces: WorkspacesTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  approver_roles: ApproverRolesTable;
+  audit_entries: AuditEntriesTable;
+  audit_head: AuditHeadTable;
 }
 
 export interface ApiTokensTable {
@@ -24,10 +30,13 @@ export interface ApiTokensTable {
   /** SHA-256 of the token: the token itself is shown once and never stored. */
   token_hash: string;
   workspace: string;
+  /** The most the token may do; it acts with the lower of this and its user's role in the workspace. */
   role: string;
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** Whose token it is (set for every token since migration 0005). */
+  user_id: string | null;
 }
 
 export interface ApplicationsTable {
@@ -176,4 +185,56 @@ export interface SourceHeadsTable {
   branch: string;
   sha: string;
   seen_at: string;
+}
+
+export interface WorkspacesTable {
+  name: string;
+  created_at: string;
+  created_by: string | null;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  created_at: string;
+  created_by: string | null;
+}
+
+/** A user's built-in role in one workspace; without a row the user has no access there. */
+export interface MembershipsTable {
+  workspace: string;
+  user_id: string;
+  /** viewer | developer | release-manager | admin */
+  role: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Approver roles a release track names (qa, security), held per workspace. */
+export interface ApproverRolesTable {
+  workspace: string;
+  user_id: string;
+  role: string;
+  created_at: string;
+}
+
+/** Append-only; each entry's hash covers its fields and the hash of the entry before (store/audit-ledger.ts). */
+export interface AuditEntriesTable {
+  seq: number;
+  at: string;
+  workspace: string;
+  actor: string;
+  kind: string;
+  subject: string;
+  /** Canonical JSON (sorted keys), hashed exactly as stored. */
+  details_json: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One row (id 1): the last seq and hash. Appends lock it, so they form one chain in order. */
+export interface AuditHeadTable {
+  id: number;
+  last_seq: number;
+  last_hash: string;
 }

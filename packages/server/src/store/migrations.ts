@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export type SqlDialect = 'sqlite' | 'postgres';
@@ -192,6 +193,83 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable('environments').dropColumn('idle_timeout_ms').execute();
       await db.schema.alterTable('environments').dropColumn('last_activity_at').execute();
+    },
+  },
+  '0005-identity-and-audit': {
+    async up(db: Kysely<unknown>) {
+      const now = new Date().toISOString();
+      await db.schema
+        .createTable('workspaces')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .execute();
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .execute();
+      // A user's built-in role in a workspace: being a member at all is holding one.
+      await db.schema
+        .createTable('memberships')
+        .addColumn('workspace', 'text', (c) => c.notNull().references('workspaces.name'))
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('memberships_pk', ['workspace', 'user_id'])
+        .execute();
+      await db.schema
+        .createTable('approver_roles')
+        .addColumn('workspace', 'text', (c) => c.notNull().references('workspaces.name'))
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('approver_roles_pk', ['workspace', 'user_id', 'role'])
+        .execute();
+      await db.schema.alterTable('api_tokens').addColumn('user_id', 'text', (c) => c.references('users.id')).execute();
+      // Every workspace that data already names exists as a row.
+      await sql`INSERT INTO workspaces (name, created_at) SELECT DISTINCT w.workspace, ${now} FROM (
+        SELECT 'default' AS workspace UNION SELECT workspace FROM api_tokens UNION SELECT workspace FROM applications
+        UNION SELECT workspace FROM environments UNION SELECT workspace FROM secrets) w`.execute(db);
+      // Tokens made before users existed keep working: they become the admin user's, each keeping its
+      // role as its ceiling, and the admin user holds the admin role where they act.
+      const tokens = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM api_tokens`.execute(db);
+      if (Number(tokens.rows[0]?.n ?? 0) > 0) {
+        const adminId = randomUUID();
+        await sql`INSERT INTO users (id, name, created_at) VALUES (${adminId}, 'admin', ${now})`.execute(db);
+        await sql`UPDATE api_tokens SET user_id = ${adminId}`.execute(db);
+        await sql`INSERT INTO memberships (workspace, user_id, role, created_at, updated_at) SELECT DISTINCT workspace, ${adminId}, 'admin', ${now}, ${now} FROM api_tokens`.execute(db);
+      }
+      // The audit ledger: entries chained by hash, and its head, the one row appends lock.
+      await db.schema
+        .createTable('audit_entries')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('details_json', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_entries_workspace_seq').on('audit_entries').columns(['workspace', 'seq']).execute();
+      await db.schema.createIndex('audit_entries_workspace_kind_seq').on('audit_entries').columns(['workspace', 'kind', 'seq']).execute();
+      await db.schema
+        .createTable('audit_head')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('last_seq', 'integer', (c) => c.notNull())
+        .addColumn('last_hash', 'text', (c) => c.notNull())
+        .execute();
+      await sql`INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, ${'0'.repeat(64)})`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['audit_head', 'audit_entries']) await db.schema.dropTable(table).ifExists().execute();
+      await db.schema.alterTable('api_tokens').dropColumn('user_id').execute();
+      for (const table of ['approver_roles', 'memberships', 'users', 'workspaces']) await db.schema.dropTable(table).ifExists().execute();
     },
   },
   '0007-app-imports': {

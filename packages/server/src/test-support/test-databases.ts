@@ -42,6 +42,13 @@ export function testDatabases(): TestDatabase[] {
           dispose: async () => {
             const cleanup = new pg.Client({ connectionString: adminUrl });
             await cleanup.connect();
+            // A closed pool's connections end a moment after it says so: FORCE would kill those still
+            // closing, and their clients would throw "terminating connection" into the next test.
+            for (let tries = 0; tries < 40; tries++) {
+              const open = await cleanup.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database]);
+              if (open.rows[0]?.n === 0) break;
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
             await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
             await cleanup.end();
           },

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { applicationResponse, createApplicationRequest, errorResponse } from '@slipway/contract';
 import { registerApplication } from '../../applications/register-application.ts';
 import type { ApiDependencies } from '../api-context.ts';
+import { auditRequest } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
@@ -26,6 +27,9 @@ export function createApplicationRoute(app: FastifyInstance, deps: ApiDependenci
       const body = parseBody(createApplicationRequest, request.body);
       const from = body.repository !== undefined ? { repository: body.repository, ...(body.branch ? { branch: body.branch } : {}) } : { manifest: body.manifest!, ...(body.file ? { file: body.file } : {}) };
       const result = await registerApplication(deps, principal.workspace, from);
+      if (result.changed) {
+        await auditRequest(request, { kind: 'application.register', subject: result.application.name, details: { version: result.version, created: result.created, ...('repository' in from ? { repository: result.application.repositoryUrl ?? from.repository } : {}) } });
+      }
       const { id: _id, ...application } = result.application;
       return reply.code(result.created ? 201 : 200).send(application);
     },

@@ -16,6 +16,7 @@ import { NotFoundError } from '@slipway/core';
 import { z } from 'zod';
 import { refOf } from '../../workflows/workflow-engine.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
+import { auditRequest, variableChanges } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
@@ -36,6 +37,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       const principal = requireRole(request, 'developer');
       const body = parseBody(createEnvironmentRequest, request.body);
       const { environment, deploy } = await service.create(principal.workspace, body, principal.name);
+      await auditRequest(request, { kind: 'environment.create', subject: environment.envId, details: { app: environment.app, kind: environment.kind, branch: environment.branch, variables: Object.keys(body.variables ?? {}).sort(), deploy: deploy.id } });
       return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
     },
   );
@@ -77,6 +79,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
       const { environment, deploy } = await service.delete(principal.workspace, request.params.id, principal.name);
+      await auditRequest(request, { kind: 'environment.delete', subject: environment.envId, details: { app: environment.app, deploy: deploy.id } });
       return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
     },
   );
@@ -107,7 +110,9 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(environmentConfigRequest, request.body);
+      const before = (await service.live(principal.workspace, request.params.id)).variables;
       const { environment, deploy } = await service.setConfig(principal.workspace, request.params.id, body.variables, principal.name);
+      await auditRequest(request, { kind: 'environment.config-set', subject: environment.envId, details: { app: environment.app, ...variableChanges(before, environment.variables), deploy: deploy.id } });
       return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
     },
   );

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { dnsLabel, errorResponse, putSecretRequest, secretListResponse } from '@slipway/contract';
 import { InputError, NotFoundError } from '@slipway/core';
 import type { SecretStore } from '../../store/secrets.ts';
+import { auditRequest } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
@@ -22,6 +23,7 @@ export function secretRoutes(app: FastifyInstance, secrets: SecretStore): void {
       const principal = requireRole(request, 'developer');
       const body = parseBody(putSecretRequest, request.body);
       await secrets.set(principal.workspace, secretName(request.params.name), body.value);
+      await auditRequest(request, { kind: 'secret.set', subject: request.params.name });
       return reply.code(204).send();
     },
   );
@@ -35,6 +37,7 @@ export function secretRoutes(app: FastifyInstance, secrets: SecretStore): void {
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
       if (!(await secrets.delete(principal.workspace, request.params.name))) throw new NotFoundError(`no secret "${request.params.name}" in workspace ${principal.workspace}`);
+      await auditRequest(request, { kind: 'secret.delete', subject: request.params.name });
       return reply.code(204).send();
     },
   );

@@ -1,0 +1,141 @@
+import { builtInRoles, type BuiltInRole } from '@slipway/contract';
+
+/**
+ * The least role each API operation needs, keyed "METHOD /path" as the OpenAPI document writes it
+ * (`GET /api/v1/environments/{id}`). Role ranks: viewer < developer < release-manager < admin; a
+ * role may do everything the ones below it may. `no-token` marks the few endpoints that take no
+ * bearer token and authenticate the call themselves (a webhook's signature).
+ *
+ * This table is the decision; the handlers enforce it (requireRole) and authorization.test.ts calls
+ * every operation with every role to check that they do. An endpoint missing here fails that test,
+ * and docs/security.md is generated from it (npm run docs:roles). Rule: viewers only read, so every
+ * POST, PUT, PATCH and DELETE needs developer or more.
+ *
+ * Add yours to the block of its resource (or a new block), keeping one line per operation.
+ */
+export const operationRoles: Record<string, MinimumRole> = {
+  // workspaces, users, tokens (docs/security.md)
+  'GET /api/v1/workspaces': 'viewer',
+  'POST /api/v1/workspaces': 'admin',
+  'GET /api/v1/users': 'viewer',
+  'GET /api/v1/users/{name}': 'viewer',
+  'POST /api/v1/users': 'admin',
+  'POST /api/v1/users/{name}/grant': 'admin',
+  'POST /api/v1/users/{name}/revoke': 'admin',
+  // Own tokens; another user's need admin (checked in the handler).
+  'GET /api/v1/tokens': 'viewer',
+  'POST /api/v1/tokens': 'developer',
+  'DELETE /api/v1/tokens/{id}': 'developer',
+
+  // audit ledger
+  'GET /api/v1/audit': 'release-manager',
+  'GET /api/v1/audit/verify': 'release-manager',
+  'GET /api/v1/audit/export': 'release-manager',
+
+  // applications
+  'GET /api/v1/applications': 'viewer',
+  'GET /api/v1/applications/{name}': 'viewer',
+  'POST /api/v1/applications': 'developer',
+
+  // environments and deploys
+  'GET /api/v1/environments': 'viewer',
+  'GET /api/v1/environments/{id}': 'viewer',
+  'GET /api/v1/environments/{id}/config': 'viewer',
+  'GET /api/v1/environments/{id}/vars': 'viewer',
+  'GET /api/v1/environments/{id}/deploys': 'viewer',
+  'GET /api/v1/deploys/{deployId}': 'viewer',
+  'POST /api/v1/environments': 'developer',
+  'DELETE /api/v1/environments/{id}': 'developer',
+  'POST /api/v1/environments/{id}/extend': 'developer',
+  'PUT /api/v1/environments/{id}/config': 'developer',
+  'POST /api/v1/environments/{id}/deploys': 'developer',
+
+  // instances
+  'GET /api/v1/environments/{id}/instances': 'viewer',
+  'GET /api/v1/environments/{id}/instances/{name}/logs': 'viewer',
+  'POST /api/v1/environments/{id}/instances/{name}/exec': 'developer',
+
+  // secrets: names only; values never leave the server
+  'GET /api/v1/secrets': 'viewer',
+  'PUT /api/v1/secrets/{name}': 'developer',
+  'DELETE /api/v1/secrets/{name}': 'developer',
+
+  // routing: the route table spans every workspace
+  'GET /api/v1/routes/stream': 'admin',
+
+  // previews: which environment stands for which pull request or branch (docs/previews.md)
+  'GET /api/v1/previews': 'viewer',
+
+  // webhooks: signed by the sender instead of a bearer token
+  'POST /api/v1/webhooks/github': 'no-token',
+};
+
+export type MinimumRole = BuiltInRole | 'no-token';
+
+const methodOrder = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** The operations of an OpenAPI document as "METHOD /path". */
+export function operationsOf(document: { paths: Record<string, Record<string, unknown>> }): string[] {
+  return Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+}
+
+/**
+ * What is wrong between an API's operations and the table: operations without an entry, entries
+ * without an operation, and mutations open to viewers — each as a message saying what to change.
+ */
+export function operationRoleProblems(operations: readonly string[], table: Readonly<Record<string, MinimumRole>> = operationRoles): string[] {
+  const problems: string[] = [];
+  const missing = operations.filter((op) => !(op in table));
+  if (missing.length) {
+    problems.push(
+      `${missing.length} API operation${missing.length === 1 ? ' has' : 's have'} no minimum role. Decide who may call each and add ${missing.length === 1 ? 'it' : 'them'} to operationRoles in packages/server/src/http/operation-roles.ts:\n` +
+        missing.map((op) => `  '${op}': '${op.startsWith('GET ') ? 'viewer' : 'developer'}', // least role: ${builtInRoles.join(', ')}; no-token when the handler authenticates the call itself`).join('\n') +
+        '\nthen run `npm run docs:roles` to update docs/security.md.',
+    );
+  }
+  const present = new Set(operations);
+  const stale = Object.keys(table).filter((op) => !present.has(op));
+  if (stale.length) problems.push(`operationRoles in packages/server/src/http/operation-roles.ts names operations the API does not have; remove or rename them:\n${stale.map((op) => `  '${op}'`).join('\n')}`);
+  const open = Object.entries(table).filter(([op, role]) => !op.startsWith('GET ') && role === 'viewer');
+  if (open.length) problems.push(`viewers only read, but these mutations are open to them; give each developer or more:\n${open.map(([op]) => `  '${op}'`).join('\n')}`);
+  return problems;
+}
+
+/**
+ * docs/security.md's table of who may call what, generated from operationRoles: one row per
+ * operation, a mark under every role allowed to call it.
+ */
+export function roleTableMarkdown(table: Readonly<Record<string, MinimumRole>> = operationRoles): string {
+  const rows = Object.entries(table)
+    .filter(([, role]) => role !== 'no-token')
+    .sort(([a], [b]) => {
+      const [ma, pa] = a.split(' ') as [string, string];
+      const [mb, pb] = b.split(' ') as [string, string];
+      return pa === pb ? methodOrder.indexOf(ma) - methodOrder.indexOf(mb) : pa.localeCompare(pb);
+    })
+    .map(([op, role]) => {
+      const rank = builtInRoles.indexOf(role as BuiltInRole);
+      return `| \`${op}\` | ${builtInRoles.map((_r, i) => (i >= rank ? '✓' : '')).join(' | ')} |`;
+    });
+  const noToken = Object.entries(table).filter(([, role]) => role === 'no-token').map(([op]) => `\`${op}\``);
+  return [
+    `| operation | ${builtInRoles.join(' | ')} |`,
+    `| --- | ${builtInRoles.map(() => ':-:').join(' | ')} |`,
+    ...rows,
+    '',
+    noToken.length ? `Without a bearer token (the sender signs the call instead): ${noToken.join(', ')}.` : '',
+  ]
+    .join('\n')
+    .trimEnd();
+}
+
+export const ROLE_TABLE_BEGIN = '<!-- role-table:begin (generated from packages/server/src/http/operation-roles.ts by npm run docs:roles) -->';
+export const ROLE_TABLE_END = '<!-- role-table:end -->';
+
+/** The document with its generated role table replaced by the table's current form. */
+export function withRoleTable(document: string, table: Readonly<Record<string, MinimumRole>> = operationRoles): string {
+  const begin = document.indexOf(ROLE_TABLE_BEGIN);
+  const end = document.indexOf(ROLE_TABLE_END);
+  if (begin < 0 || end < begin) throw new Error(`the document has no ${ROLE_TABLE_BEGIN} … ${ROLE_TABLE_END} section`);
+  return `${document.slice(0, begin + ROLE_TABLE_BEGIN.length)}\n${roleTableMarkdown(table)}\n${document.slice(end)}`;
+}

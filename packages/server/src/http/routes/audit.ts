@@ -1,0 +1,87 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { auditListResponse, auditQuery, auditVerifyResponse, errorResponse, type AuditQuery } from '@slipway/contract';
+import { exportAudit, listAudit, verifyAudit, type AuditFilter } from '../../store/audit-ledger.ts';
+import type { Database } from '../../store/database-schema.ts';
+import { requireRole } from '../authorize.ts';
+import { jsonSchema } from '../json-schema.ts';
+import { parseQuery } from '../parse-body.ts';
+
+const filterQuery = {
+  type: 'object',
+  properties: {
+    actor: { type: 'string', description: 'only entries by this user' },
+    kind: { type: 'string', description: 'kinds, comma-separated; a trailing * matches a prefix (release.*)' },
+    since: { type: 'string', description: 'ISO-8601: entries at or after this time' },
+    until: { type: 'string', description: 'ISO-8601: entries before this time' },
+  },
+} as const;
+
+function filterOf(workspace: string, query: AuditQuery): AuditFilter {
+  return {
+    workspace,
+    ...(query.actor ? { actor: query.actor } : {}),
+    ...(query.kind ? { kinds: query.kind.split(',') } : {}),
+    ...(query.since ? { since: query.since } : {}),
+    ...(query.until ? { until: query.until } : {}),
+  };
+}
+
+/** The audit ledger: a workspace's entries, the check of the whole chain, and an export as JSON lines. */
+export function auditRoutes(app: FastifyInstance, deps: { db: Kysely<Database> }): void {
+  app.get(
+    '/api/v1/audit',
+    {
+      schema: {
+        summary: "The workspace's audit entries, newest first, a page at a time",
+        tags: ['audit'],
+        querystring: { ...filterQuery, properties: { ...filterQuery.properties, limit: { type: 'integer', description: 'page size, 1 to 1000 (default 100)' }, before: { type: 'integer', description: 'nextBefore of the previous page' } } },
+        response: { 200: jsonSchema(auditListResponse), 400: jsonSchema(errorResponse) },
+      },
+    },
+    async (request) => {
+      const principal = requireRole(request, 'release-manager');
+      const query = parseQuery(auditQuery, request.query);
+      return listAudit(deps.db, { ...filterOf(principal.workspace, query), ...(query.before !== undefined ? { before: query.before } : {}), ...(query.limit !== undefined ? { limit: query.limit } : {}) });
+    },
+  );
+
+  app.get(
+    '/api/v1/audit/verify',
+    {
+      schema: {
+        summary: 'Walk the whole ledger and check its hash chain; names each edited, rewritten, inserted or deleted entry by seq',
+        tags: ['audit'],
+        response: { 200: jsonSchema(auditVerifyResponse) },
+      },
+    },
+    async (request) => {
+      requireRole(request, 'release-manager');
+      const started = performance.now();
+      const result = await verifyAudit(deps.db);
+      return { ...result, durationMs: Math.round(performance.now() - started) };
+    },
+  );
+
+  app.get(
+    '/api/v1/audit/export',
+    {
+      schema: {
+        summary: "The workspace's audit entries, oldest first, as JSON lines (application/x-ndjson), streamed",
+        tags: ['audit'],
+        querystring: filterQuery,
+        response: { 200: { description: 'one audit entry (as in GET /api/v1/audit) per line', type: 'string' }, 400: jsonSchema(errorResponse) },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'release-manager');
+      const query = parseQuery(auditQuery, request.query);
+      const filter = filterOf(principal.workspace, query);
+      async function* lines() {
+        for await (const entry of exportAudit(deps.db, filter)) yield `${JSON.stringify(entry)}\n`;
+      }
+      return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(lines(), { objectMode: false }));
+    },
+  );
+}

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { createWorkspaceRequest, errorResponse, workspaceListResponse, workspaceResponse } from '@slipway/contract';
+import type { IdentityService } from '../../identity/identity-service.ts';
+import { requireRole } from '../authorize.ts';
+import { jsonSchema } from '../json-schema.ts';
+import { parseBody } from '../parse-body.ts';
+
+/** Workspaces: the caller's, and new ones (whose creator becomes their admin). */
+export function workspaceRoutes(app: FastifyInstance, identity: IdentityService): void {
+  app.get(
+    '/api/v1/workspaces',
+    { schema: { summary: 'The workspaces the caller is a member of, with their role and approver roles in each', tags: ['workspaces'], response: { 200: jsonSchema(workspaceListResponse) } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return { items: await identity.listWorkspaces(principal) };
+    },
+  );
+
+  app.post(
+    '/api/v1/workspaces',
+    {
+      schema: {
+        summary: 'Create a workspace; the caller becomes its admin',
+        tags: ['workspaces'],
+        body: jsonSchema(createWorkspaceRequest),
+        response: { 201: jsonSchema(workspaceResponse), 400: jsonSchema(errorResponse), 409: jsonSchema(errorResponse) },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'admin');
+      const body = parseBody(createWorkspaceRequest, request.body);
+      return reply.code(201).send(await identity.createWorkspace(principal, body.name));
+    },
+  );
+}
