@@ -8,6 +8,7 @@ import { interpolateDocument } from './interpolate-document.ts';
 import type { ApplicationManifestInput, ServiceInput } from './manifest-input.ts';
 import { nameFromFile, toDnsLabel, uniqueLabel } from './names.ts';
 import { Reporter } from './reporter.ts';
+import { convertOneShots } from './one-shot-jobs.ts';
 import { convertService } from './service.ts';
 import { topLevelKeyNote } from './unsupported-keys.ts';
 import { describeValue, isRecord } from './yaml-values.ts';
@@ -28,6 +29,7 @@ export interface ComposeImportInput {
 
 /** Order of a service's fields in the manifest: identity, what runs, how it connects, how it behaves. */
 const SERVICE_FIELD_ORDER = ['name', 'image', 'build', 'command', 'args', 'ports', 'env', 'dependsOn', 'readiness', 'replicas', 'resources', 'volumes', 'hostnames'];
+const JOB_FIELD_ORDER = ['name', 'fromService', 'image', 'command', 'env', 'dependsOn', 'resources'];
 
 /**
  * Turns a Docker Compose file into an Application manifest for the docker runtime. Never throws on
@@ -95,6 +97,9 @@ export function importCompose(input: ComposeImportInput): ParseResult<Applicatio
     const env = placed.services.get(service.name);
     if (env) service.env = env;
   }
+  // Services others wait to complete become jobs once their variables are placed (jobs receive env too).
+  const composeNames = new Map([...names].map(([compose, label]) => [label, compose]));
+  const { services: longRunning, jobs } = convertOneShots(services, composeNames, reporter);
   const env = {
     ...(Object.keys(placed.defaults).length ? { defaults: placed.defaults } : {}),
     ...(Object.keys(placed.mapping).length ? { mapping: placed.mapping } : {}),
@@ -109,7 +114,8 @@ export function importCompose(input: ComposeImportInput): ParseResult<Applicatio
     },
     spec: {
       runtime: 'docker',
-      services: services.map((s) => ordered(s, SERVICE_FIELD_ORDER)),
+      services: longRunning.map((s) => ordered(s, SERVICE_FIELD_ORDER)),
+      ...(jobs.length ? { jobs: jobs.map((j) => ordered(j, JOB_FIELD_ORDER)) } : {}),
       ...(Object.keys(env).length ? { env } : {}),
     },
   };

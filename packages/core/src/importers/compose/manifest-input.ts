@@ -2,6 +2,7 @@ import type {
   buildSpec,
   dependency,
   envMap,
+  jobSpec,
   portSpec,
   probe,
   resources,
@@ -18,6 +19,7 @@ type InputOf<T extends { _zod: { input: unknown } }> = T['_zod']['input'];
 
 export type { ApplicationManifestInput } from '@slipway/contract';
 export type ServiceInput = InputOf<typeof serviceSpec>;
+export type JobInput = InputOf<typeof jobSpec>;
 export type BuildInput = InputOf<typeof buildSpec>;
 export type PortInput = InputOf<typeof portSpec>;
 export type ProbeInput = InputOf<typeof probe>;
