@@ -34,6 +34,8 @@ export interface RunningServer {
   routes: RouteHub;
   repositories: Repositories;
   drivers: Readonly<Record<string, RuntimeDriver>>;
+  /** The docker runtime's engine, or why there is none. */
+  dockerEngine: string;
   /** Source providers: GitHub webhooks, polling, commit statuses and pull request comments. */
   previews: Previews;
   /** Whether this start created the first admin token (and wrote the CLI config). */
@@ -152,6 +154,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       routes,
       repositories,
       drivers,
+      dockerEngine,
       previews,
       createdAdminToken: created,
       close: cleanup,
