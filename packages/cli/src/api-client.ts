@@ -8,8 +8,11 @@ export function cliConfigFile(env: NodeJS.ProcessEnv = process.env): string {
   return cliConfigPathFor(env, homedir());
 }
 
+/** Where the CLI sends its calls; `workspace` (SLIPWAY_WORKSPACE) makes each act there (admins of it only). */
+export type Connection = CliConfig & { workspace?: string };
+
 /** The API to talk to: SLIPWAY_URL and SLIPWAY_TOKEN win over the config file. */
-export function resolveConnection(env: NodeJS.ProcessEnv = process.env): CliConfig {
+export function resolveConnection(env: NodeJS.ProcessEnv = process.env): Connection {
   const file = cliConfigFile(env);
   const saved = existsSync(file) ? ((parse(readFileSync(file, 'utf8')) as Partial<CliConfig> | null) ?? {}) : {};
   const candidate = { url: env.SLIPWAY_URL || saved.url, token: env.SLIPWAY_TOKEN || saved.token };
@@ -22,7 +25,7 @@ export function resolveConnection(env: NodeJS.ProcessEnv = process.env): CliConf
       'config',
     );
   }
-  return parsed.data;
+  return env.SLIPWAY_WORKSPACE ? { ...parsed.data, workspace: env.SLIPWAY_WORKSPACE } : parsed.data;
 }
 
 /** A failed API call, with the server's message (and located diagnostics) made readable. */
@@ -42,7 +45,7 @@ export interface CallOptions {
 }
 
 /** Calls the API with the bearer token; returns the parsed JSON answer or throws ApiError. */
-export async function callApi<T>(connection: CliConfig, method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+export async function callApi<T>(connection: Connection, method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
   const response = await send(connection, method, path, body, AbortSignal.timeout(options.timeoutMs ?? 30_000));
   const text = await response.text();
   if (!response.ok) throw errorOf(response, text);
@@ -58,15 +61,17 @@ export async function callApi<T>(connection: CliConfig, method: string, path: st
  * Calls an endpoint whose answer is a text stream (an instance's log): the open Response, whose body
  * the caller reads until it ends or `signal` aborts. Failures before the stream starts throw ApiError.
  */
-export async function streamApi(connection: CliConfig, path: string, signal: AbortSignal): Promise<Response> {
+export async function streamApi(connection: Connection, path: string, signal: AbortSignal): Promise<Response> {
   const response = await send(connection, 'GET', path, undefined, signal);
   if (!response.ok) throw errorOf(response, await response.text());
   return response;
 }
 
-async function send(connection: CliConfig, method: string, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+async function send(connection: Connection, method: string, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+  const url = new URL(path, connection.url);
+  if (connection.workspace && !url.searchParams.has('workspace')) url.searchParams.set('workspace', connection.workspace);
   try {
-    return await fetch(new URL(path, connection.url), {
+    return await fetch(url, {
       method,
       headers: { authorization: `Bearer ${connection.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

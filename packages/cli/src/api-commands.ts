@@ -6,6 +6,7 @@ import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsG
 import { instancesExec, instancesList, instancesLogs } from './commands/instances.ts';
 import { previewsList } from './commands/previews.ts';
 import { secretsDelete, secretsList, secretsSet } from './commands/secrets.ts';
+import { addIdentityCommands } from './identity-commands.ts';
 import type { CommandIO, OutputFormat } from './io.ts';
 
 // The commands that work on a running Slipway through its API: apps, envs, deploys, instances and
@@ -26,6 +27,7 @@ export function addApiCommands(program: Command, io: CommandIO, run: Run): void 
   addInstances(program, io, run);
   addSecrets(program, io, run);
   addPreviews(program, io, run);
+  addIdentityCommands(program, io, run);
 }
 
 function addPreviews(program: Command, io: CommandIO, run: Run): void {

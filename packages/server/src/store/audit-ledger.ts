@@ -110,6 +110,10 @@ async function append(tx: Kysely<Database>, entry: AuditEntryInput): Promise<Aud
     prevHash: head.last_hash,
   };
   const hash = auditEntryHash(fields);
+  // The head says which seq comes next; a row already there was put in behind the ledger's back.
+  if (await tx.selectFrom('audit_entries').select('seq').where('seq', '=', fields.seq).executeTakeFirst()) {
+    throw new Error(`audit ledger: entry ${fields.seq} exists, but the ledger head ends at ${fields.seq - 1}; it was inserted outside the ledger (slipway audit verify names it), and no entry can be added until it is removed`);
+  }
   await tx
     .insertInto('audit_entries')
     .values({ seq: fields.seq, at: fields.at, workspace: fields.workspace, actor: fields.actor, kind: fields.kind, subject: fields.subject, details_json: fields.detailsJson, prev_hash: fields.prevHash, hash })
