@@ -13,3 +13,4 @@ export { startExample, exampleRepository, type ExampleProgress } from './applica
 export { registerApplication } from './applications/register-application.ts';
 export type { StoredEnvironment, StoredDeploy } from './store/environments.ts';
 export type { DeployEvent, DeployListener } from './workflows/workflow-engine.ts';
+export * from './store/audit-ledger.ts';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { auditKind, type AuditProblem, type KnownAuditKind } from '@slipway/contract';
 import { InputError } from '@slipway/core';
@@ -75,7 +75,7 @@ export interface HashedFields {
  */
 export function auditEntryHash(fields: HashedFields): string {
   const canonical = JSON.stringify([fields.seq, fields.at, fields.workspace, fields.actor, fields.kind, fields.subject, fields.detailsJson, fields.prevHash]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return oneShotHash('sha256', canonical, 'hex');
 }
 
 /**
@@ -198,7 +198,7 @@ const MAX_PROBLEMS = 100;
  * problem names the entry: edited (fields changed), rewritten (changed and its hash recomputed: the
  * next entry or the head gives it away), deleted, inserted (beyond the head, or before the first).
  */
-export async function verifyAudit(db: Kysely<Database>, options: { batchSize?: number } = {}): Promise<AuditVerification> {
+export async function verifyAudit(db: Kysely<Database>, options: { batchSize?: number; onBatch?: (checked: number) => void } = {}): Promise<AuditVerification> {
   const batchSize = options.batchSize ?? 5000;
   const problems: AuditProblem[] = [];
   const report = (problem: AuditProblem) => {
@@ -242,6 +242,7 @@ export async function verifyAudit(db: Kysely<Database>, options: { batchSize?: n
   for (;;) {
     const rows = await batchAfter(afterSeq);
     for (const row of rows) check(row);
+    options.onBatch?.(entries);
     if (rows.length > 0) afterSeq = Number(rows[rows.length - 1]!.seq);
     if (rows.length === batchSize) continue;
     head = await readHead();
