@@ -19,6 +19,7 @@ export const knownAuditKinds = {
   'environment.create': 'an environment was created',
   'environment.delete': 'an environment was deleted',
   'environment.config-set': "an environment's own variables were changed",
+  'snapshot.create': 'a snapshot of an application set was made',
   'release.create': 'a release was created',
   'release.approve': 'a release was approved in a stage',
   'release.reject': 'a release was rejected in a stage',

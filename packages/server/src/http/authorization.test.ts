@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtInRoles, type BuiltInRole } from '@slipway/contract';
+import { builtInRoles, knownAuditKinds, type BuiltInRole } from '@slipway/contract';
 import { loadServerConfig } from '../config.ts';
 import { startServer, type RunningServer } from '../start-server.ts';
 import { createApiToken } from '../store/api-tokens.ts';
@@ -73,9 +73,16 @@ describe('authorization of every API endpoint', () => {
     expect(wrong, `\n${wrong.join('\n')}\n`).toEqual([]);
   }, 60_000);
 
+  const securityDoc = () => readFileSync(join(new URL('../../../..', import.meta.url).pathname, 'docs', 'security.md'), 'utf8');
+
   it('keeps docs/security.md’s role table as the table says', () => {
-    const file = join(new URL('../../../..', import.meta.url).pathname, 'docs', 'security.md');
-    const document = readFileSync(file, 'utf8');
+    const document = securityDoc();
     expect(document, 'docs/security.md is out of date with operation-roles.ts: run `npm run docs:roles`').toBe(withRoleTable(document));
+  });
+
+  it('names every audit kind the server records in docs/security.md', () => {
+    const document = securityDoc();
+    const missing = Object.keys(knownAuditKinds).filter((kind) => !document.includes(`| \`${kind}\` |`));
+    expect(missing, 'add a row for each to the table of kinds in docs/security.md#audit-ledger').toEqual([]);
   });
 });
