@@ -12,3 +12,4 @@ export * from './environments-api.ts';
 export * from './previews-api.ts';
 export * from './identity-api.ts';
 export * from './audit-api.ts';
+export * from './releases-api.ts';

@@ -17,3 +17,4 @@ export * from './importers/release/index.ts';
 export * from './runtime/index.ts';
 export * from './errors.ts';
 export * from './workflow/plan-workflow.ts';
+export * from './release/index.ts';

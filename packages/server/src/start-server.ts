@@ -18,6 +18,8 @@ import { Leases } from './store/leases.ts';
 import { openDatabase, type StoreDatabase } from './store/open-database.ts';
 import { SecretStore } from './store/secrets.ts';
 import { startPreviews, type Previews } from './sources/start-previews.ts';
+import { startReleases, type ReleaseSettings, type Releases } from './releases/start-releases.ts';
+import { recordAudit } from './store/audit-ledger.ts';
 import { WorkflowEngine, type EngineLogger } from './workflows/workflow-engine.ts';
 
 export interface RunningServer {
@@ -38,6 +40,8 @@ export interface RunningServer {
   dockerEngine: string;
   /** Source providers: GitHub webhooks, polling, commit statuses and pull request comments. */
   previews: Previews;
+  /** Application sets, tracks, snapshots and the release controller (docs/releases.md). */
+  releases: Releases;
   /** Whether this start created the first admin token (and wrote the CLI config). */
   createdAdminToken: boolean;
   /** Stops the API, router and engine; workloads keep running and are adopted at the next start. */
@@ -53,7 +57,9 @@ export interface StartServerOptions {
   /** Look for a Docker-compatible engine to offer the docker runtime (default true). */
   docker?: boolean;
   /** Workflow engine timings (tests shorten them). */
-  engine?: { tickMs?: number; refreshRoutesMs?: number; readinessTimeoutMs?: number; activityFlushMs?: number };
+  engine?: { tickMs?: number; refreshRoutesMs?: number; readinessTimeoutMs?: number; activityFlushMs?: number; sweepMs?: number };
+  /** Release controller timings (tests shorten them). */
+  releases?: Pick<ReleaseSettings, 'tickMs' | 'healthRecheckMs'>;
 }
 
 /**
@@ -120,6 +126,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engine?.tickMs !== undefined ? { tickMs: options.engine.tickMs } : {}),
       ...(options.engine?.refreshRoutesMs !== undefined ? { refreshRoutesMs: options.engine.refreshRoutesMs } : {}),
       ...(options.engine?.readinessTimeoutMs !== undefined ? { readinessTimeoutMs: options.engine.readinessTimeoutMs } : {}),
+      ...(options.engine?.sweepMs !== undefined ? { sweepMs: options.engine.sweepMs } : {}),
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
     });
     const repositories = new Repositories(join(config.home, 'git'));
@@ -129,8 +136,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     // Pull request and branch previews from GitHub webhooks and polled repositories (docs/previews.md).
     const previews = startPreviews(config, { db: store.db, service, environments, engine, repositories, ...(options.engineLogger ? { logger: options.engineLogger } : {}) });
     cleanups.push(() => previews.stop());
+    // Releases move along their tracks from here on; every decision lands in the audit ledger.
+    const releases = await startReleases(
+      { db: store.db, environments, service, engine, drivers, repositories, ...(options.engineLogger ? { logger: options.engineLogger } : {}) },
+      { audit: async (entry) => void (await recordAudit(store.db, entry)), ...options.releases },
+    );
+    cleanups.push(() => releases.stop());
 
-    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers }, repositories, routeHub: routes, secrets, previews: previews.store, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
+    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
     cleanups.push(() => api.close());
     let address: string;
     try {
@@ -156,6 +169,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       drivers,
       dockerEngine,
       previews,
+      releases,
       createdAdminToken: created,
       close: cleanup,
     };

@@ -26,6 +26,17 @@ describe('checks across a bundle of manifests', () => {
     expect(warnings).toEqual(['set.yaml:4:24 spec.applications[0]: Application "shop" is not declared in these files; it must exist where this is applied']);
   });
 
+  it('refuses promotion windows with a bad schedule or time zone, located', () => {
+    const { errors } = check({
+      'track.yaml':
+        'apiVersion: slipway.dev/v1\nkind: ReleaseTrack\nmetadata: { name: t }\nspec:\n  releaseStages:\n    - environments: [staging]\n      gates:\n        windows:\n          - { type: deny, schedule: "0 25 * * *", duration: 1h }\n          - { type: allow, schedule: "0 9 * * 1-5", duration: 8h, timezone: Europe/Nowhere }\n',
+    });
+    expect(errors).toEqual([
+      'track.yaml:9:13 spec.releaseStages[0].gates.windows[0]: "0 25 * * *": hour 25 is out of range 0-23',
+      'track.yaml:10:13 spec.releaseStages[0].gates.windows[1]: unknown time zone "Europe/Nowhere"; expected an IANA name such as Europe/Berlin or UTC',
+    ]);
+  });
+
   it('refuses ReleaseTrack stages naming unknown environments', () => {
     const { errors } = check({
       'shop.yaml': app('shop'),

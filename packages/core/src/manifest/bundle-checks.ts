@@ -1,4 +1,5 @@
 import type { ApplicationManifest, Diagnostic, EnvironmentManifest, Manifest, ManifestKind, ReleaseTrackManifest } from '@slipway/contract';
+import { windowProblems } from '../release/promotion-windows.ts';
 import { didYouMean } from './did-you-mean.ts';
 import type { LoadedManifest } from './load-manifests.ts';
 
@@ -126,6 +127,13 @@ function checkReleaseTrack(
           errors.push(item.locate({ severity: 'error', path, message: `no Environment named "${env}" among ${environmentNames.join(', ')}${didYouMean(env, environmentNames)}` }));
         }
       });
+    });
+  }
+  for (const list of ['preReleaseStages', 'releaseStages', 'hotfixStages'] as const) {
+    track.spec[list].forEach((stage, s) => {
+      for (const problem of windowProblems(stage.gates?.windows ?? [])) {
+        errors.push(item.locate({ severity: 'error', path: ['spec', list, s, 'gates', 'windows', problem.index], message: problem.message }));
+      }
     });
   }
   if (undeclared.size) {

@@ -71,6 +71,13 @@ export class Repositories {
     throw new InputError(`branch "${branch}" does not exist in ${normalizeRepository(repository)}; it has ${names.length ? names.slice(0, 20).join(', ') : 'no branches'}`);
   }
 
+  /** The commit a full ref points at (refs/pull/42/head), or undefined when the repository has no such ref. */
+  async resolveRef(repository: string, ref: string): Promise<string | undefined> {
+    const url = normalizeRepository(repository);
+    const out = await git(['ls-remote', url, ref]);
+    return /^([0-9a-f]{40})\s/m.exec(out)?.[1];
+  }
+
   /** Files of the `.slipway/` folder at a commit: name and text. */
   async slipwayFolder(repository: string, sha: string): Promise<{ file: string; text: string }[]> {
     const mirror = await this.mirrorWith(repository, sha);

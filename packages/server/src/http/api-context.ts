@@ -4,6 +4,7 @@ import type { EnvironmentService } from '../environments/environment-service.ts'
 import type { Repositories } from '../git/repositories.ts';
 import type { GithubWebhooks } from '../sources/github/github-webhooks.ts';
 import type { PreviewStore } from '../store/previews.ts';
+import type { Releases } from '../releases/start-releases.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
 import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
@@ -22,6 +23,8 @@ export interface ApiDependencies {
   github?: GithubWebhooks;
   /** Links of pull requests and branches to their preview environments. */
   previews?: PreviewStore;
+  /** Application sets, tracks, snapshots and releases (docs/releases.md). */
+  releases?: Releases;
 }
 
 /** The parts behind the environments, deploys and instances endpoints. */

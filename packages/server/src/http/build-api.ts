@@ -13,6 +13,9 @@ import { listApplicationsRoute } from './routes/list-applications.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { GITHUB_WEBHOOK_PATH, githubWebhookRoute } from './routes/github-webhook.ts';
 import { previewRoutes } from './routes/previews.ts';
+import { releaseManifestRoutes } from './routes/release-manifests.ts';
+import { releaseRoutes } from './routes/releases.ts';
+import { snapshotRoutes } from './routes/snapshots.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { routeStreamRoute } from './routes/route-stream.ts';
 import { secretRoutes } from './routes/secrets.ts';
@@ -74,6 +77,11 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub });
   if (deps.github) githubWebhookRoute(app, { github: deps.github });
   if (deps.previews) previewRoutes(app, deps.previews);
+  if (deps.releases) {
+    releaseManifestRoutes(app, deps.releases);
+    snapshotRoutes(app, deps.releases);
+    releaseRoutes(app, deps.releases);
+  }
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
   return app;

@@ -66,6 +66,26 @@ export const operationRoles: Record<string, MinimumRole> = {
   // previews: which environment stands for which pull request or branch (docs/previews.md)
   'GET /api/v1/previews': 'viewer',
 
+  // releases (docs/releases.md): approving also needs an approver role the stage names
+  'GET /api/v1/sets': 'viewer',
+  'GET /api/v1/sets/{name}': 'viewer',
+  'POST /api/v1/sets': 'release-manager',
+  'GET /api/v1/tracks': 'viewer',
+  'GET /api/v1/tracks/{name}': 'viewer',
+  'GET /api/v1/tracks/{name}/view': 'viewer',
+  'POST /api/v1/tracks': 'release-manager',
+  'GET /api/v1/snapshots': 'viewer',
+  'GET /api/v1/snapshots/{ref}': 'viewer',
+  'POST /api/v1/snapshots': 'developer',
+  'GET /api/v1/releases': 'viewer',
+  'GET /api/v1/releases/{ref}': 'viewer',
+  'POST /api/v1/releases': 'release-manager',
+  'POST /api/v1/releases/{ref}/approve': 'developer',
+  'POST /api/v1/releases/{ref}/reject': 'developer',
+  'POST /api/v1/releases/{ref}/promote': 'release-manager',
+  'POST /api/v1/releases/{ref}/abort': 'release-manager',
+  'POST /api/v1/releases/{ref}/rollback': 'release-manager',
+
   // webhooks: signed by the sender instead of a bearer token
   'POST /api/v1/webhooks/github': 'no-token',
 };

@@ -22,6 +22,14 @@ export interface Database {
   approver_roles: ApproverRolesTable;
   audit_entries: AuditEntriesTable;
   audit_head: AuditHeadTable;
+  application_sets: ApplicationSetsTable;
+  release_tracks: ReleaseTracksTable;
+  snapshots: SnapshotsTable;
+  releases: ReleasesTable;
+  release_stages: ReleaseStagesTable;
+  release_decisions: ReleaseDecisionsTable;
+  release_transitions: ReleaseTransitionsTable;
+  release_holds: ReleaseHoldsTable;
 }
 
 export interface ApiTokensTable {
@@ -237,4 +245,127 @@ export interface AuditHeadTable {
   id: number;
   last_seq: number;
   last_hash: string;
+}
+
+// Releases (migration 0006-releases; docs/releases.md).
+
+export interface ApplicationSetsTable {
+  workspace: string;
+  name: string;
+  /** Members: the applications it lists, and those of its bundle naming it as parent (JSON array). */
+  applications_json: string;
+  release_track: string | null;
+  manifest_json: string;
+  /** Content hash of the manifest. */
+  version: string;
+  /** The commit it was read at, or "api". */
+  source: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReleaseTracksTable {
+  workspace: string;
+  name: string;
+  application_set: string | null;
+  /** The ReleaseTrack's spec (JSON): stages and gates. A release keeps its own copy of the stages it follows. */
+  spec_json: string;
+  version: string;
+  source: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SnapshotsTable {
+  /** Content hash of workspace, set, kind and components: the same versions are the same snapshot. */
+  id: string;
+  workspace: string;
+  /** 2026.11.23-1: unique in the workspace. */
+  alias: string;
+  set_name: string;
+  kind: 'release' | 'pre-release';
+  /** SnapshotComponent[] (JSON). */
+  components_json: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface ReleasesTable {
+  id: string;
+  workspace: string;
+  /** Release #n of the workspace. */
+  number: number;
+  kind: 'release' | 'hotfix' | 'pre-release' | 'rollback';
+  track: string;
+  set_name: string;
+  snapshot_id: string;
+  /** Who created it: never an approver of it, unless the track allows. */
+  author: string;
+  /** A ReleaseState: of the current stage while it moves, then how it ended. */
+  state: string;
+  reason: string | null;
+  current_stage: number | null;
+  /** The ReleaseStage[] it follows, fixed when it was created (JSON). */
+  stages_json: string;
+  /** A rollback: the release it rolled back. */
+  rollback_of: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface ReleaseStagesTable {
+  release_id: string;
+  idx: number;
+  name: string;
+  environments_json: string;
+  state: string;
+  /** Why it ended, or what it waits for. */
+  reason: string | null;
+  /** When the release asked to enter it: the order of the environments' queue. */
+  queued_at: string;
+  entered_at: string | null;
+  /** When every deploy of the stage had succeeded (soak counts from here). */
+  deployed_at: string | null;
+  finished_at: string | null;
+  /** ReleaseTarget[]: application × environment, with the deploy (JSON). */
+  targets_json: string;
+  /** ReleaseTestRun[]: the gate's test jobs (JSON). */
+  tests_json: string;
+  updated_at: string;
+}
+
+export interface ReleaseDecisionsTable {
+  id: string;
+  release_id: string;
+  stage_idx: number;
+  user_name: string;
+  decision: 'approve' | 'reject';
+  /** The approver roles the user held when deciding (JSON array). */
+  roles_json: string;
+  comment: string | null;
+  created_at: string;
+}
+
+export interface ReleaseTransitionsTable {
+  seq: Generated<number>;
+  release_id: string;
+  /** null: the release as a whole. */
+  stage_idx: number | null;
+  from_state: string | null;
+  to_state: string;
+  actor: string;
+  reason: string;
+  at: string;
+}
+
+export interface ReleaseHoldsTable {
+  workspace: string;
+  set_name: string;
+  environment: string;
+  /** The rollback release that set it. */
+  release_id: string | null;
+  actor: string;
+  reason: string;
+  created_at: string;
 }

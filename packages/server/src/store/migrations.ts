@@ -195,6 +195,131 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       await db.schema.alterTable('environments').dropColumn('last_activity_at').execute();
     },
   },
+  '0006-releases': {
+    async up(db: Kysely<unknown>) {
+      // Registered ApplicationSets and ReleaseTracks (docs/releases.md); the manifest as read, and its members.
+      await db.schema
+        .createTable('application_sets')
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('applications_json', 'text', (c) => c.notNull())
+        .addColumn('release_track', 'text')
+        .addColumn('manifest_json', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('application_sets_pk', ['workspace', 'name'])
+        .execute();
+      await db.schema
+        .createTable('release_tracks')
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('application_set', 'text')
+        .addColumn('spec_json', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('release_tracks_pk', ['workspace', 'name'])
+        .execute();
+      // Immutable: a snapshot's id is the hash of its content, so a row is never updated.
+      await db.schema
+        .createTable('snapshots')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('alias', 'text', (c) => c.notNull())
+        .addColumn('set_name', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('components_json', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('snapshots_workspace_alias', ['workspace', 'alias'])
+        .execute();
+      await db.schema
+        .createTable('releases')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('number', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('track', 'text', (c) => c.notNull())
+        .addColumn('set_name', 'text', (c) => c.notNull())
+        .addColumn('snapshot_id', 'text', (c) => c.notNull().references('snapshots.id'))
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('current_stage', 'integer')
+        .addColumn('stages_json', 'text', (c) => c.notNull())
+        .addColumn('rollback_of', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addUniqueConstraint('releases_workspace_number', ['workspace', 'number'])
+        .execute();
+      await db.schema.createIndex('releases_state').on('releases').columns(['state']).execute();
+      await db.schema
+        .createTable('release_stages')
+        .addColumn('release_id', 'text', (c) => c.notNull().references('releases.id').onDelete('cascade'))
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('environments_json', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('queued_at', 'text', (c) => c.notNull())
+        .addColumn('entered_at', 'text')
+        .addColumn('deployed_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('targets_json', 'text', (c) => c.notNull())
+        .addColumn('tests_json', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('release_stages_pk', ['release_id', 'idx'])
+        .execute();
+      await db.schema.createIndex('release_stages_state').on('release_stages').columns(['state']).execute();
+      // Approvals and rejections, as given: who, with which approver roles, when.
+      await db.schema
+        .createTable('release_decisions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('release_id', 'text', (c) => c.notNull().references('releases.id').onDelete('cascade'))
+        .addColumn('stage_idx', 'integer', (c) => c.notNull())
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('decision', 'text', (c) => c.notNull())
+        .addColumn('roles_json', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('release_decisions_release').on('release_decisions').columns(['release_id', 'stage_idx']).execute();
+      // Every move of a release or one of its stages: from, to, who, why, when. Append-only.
+      await db.schema
+        .createTable('release_transitions')
+        .addColumn('seq', 'integer', (c) => (dialect === 'postgres' ? c.generatedAlwaysAsIdentity().primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('release_id', 'text', (c) => c.notNull().references('releases.id').onDelete('cascade'))
+        .addColumn('stage_idx', 'integer')
+        .addColumn('from_state', 'text')
+        .addColumn('to_state', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('release_transitions_release').on('release_transitions').columns(['release_id']).execute();
+      // After a rollback, a stage's environments take no automatic promotion until someone promotes deliberately.
+      await db.schema
+        .createTable('release_holds')
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('set_name', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('release_id', 'text')
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('release_holds_pk', ['workspace', 'set_name', 'environment'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['release_holds', 'release_transitions', 'release_decisions', 'release_stages', 'releases', 'snapshots', 'release_tracks', 'application_sets']) {
+        await db.schema.dropTable(table).ifExists().execute();
+      }
+    },
+  },
   '0005-identity-and-audit': {
     async up(db: Kysely<unknown>) {
       const now = new Date().toISOString();

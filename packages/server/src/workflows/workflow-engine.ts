@@ -42,6 +42,8 @@ export interface WorkflowEngineOptions {
   /** How often the routes of ready environments are refreshed from their instances (default 5 s). */
   refreshRoutesMs?: number;
   leaseMs?: number;
+  /** How often runtime leftovers of deleted environments are swept (default 5 minutes; also at start). */
+  sweepMs?: number;
   logger?: EngineLogger;
 }
 
@@ -66,6 +68,8 @@ export class WorkflowEngine {
   private tickTimer?: NodeJS.Timeout;
   private refreshTimer?: NodeJS.Timeout;
   private leaseTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping: Promise<void> = Promise.resolve();
   private readonly logger: EngineLogger;
   private readonly deployListeners = new Set<DeployListener>();
 
@@ -83,17 +87,39 @@ export class WorkflowEngine {
    * longer exist, publishes the routes of live ones, and resumes every unfinished deploy.
    */
   async start(): Promise<void> {
-    const live = await this.options.store.listLive();
-    const refs = live.map(refOf);
-    for (const driver of Object.values(this.options.drivers)) {
-      const report = await driver.sweep(refs);
-      if (report.removed.length) this.logger.info(`removed ${report.removed.length} leftover runtime resources of deleted environments`);
-    }
+    const live = await this.sweep();
     for (const env of live) if (env.status === 'ready' || env.status === 'failed') await this.refreshRoutes(env).catch(() => undefined);
     for (const id of await this.options.store.environmentsWithActiveDeploys()) this.kick(id);
     this.tickTimer = setInterval(() => void this.tick(), this.options.tickMs ?? 2_000);
     this.refreshTimer = setInterval(() => void this.refreshAll(), this.options.refreshRoutesMs ?? 5_000);
     this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(1_000, Math.floor(this.leaseMs / 3)));
+    this.sweepTimer = setInterval(() => {
+      if (!this.stopping) this.sweep().catch((error: Error) => this.logger.error(`sweep: ${error.message}`));
+    }, this.options.sweepMs ?? 5 * 60_000);
+  }
+
+  /**
+   * Removes whatever the runtimes hold for environments that no longer exist (leftovers of a crash,
+   * or of a teardown that failed half-way); returns the live environments.
+   */
+  async sweep(): Promise<StoredEnvironment[]> {
+    // Deploys wait while a sweep runs: an environment created after its list was read must not have
+    // its first resources taken for leftovers.
+    let done!: () => void;
+    const previous = this.sweeping;
+    this.sweeping = new Promise((resolve) => (done = resolve));
+    try {
+      await previous;
+      const live = await this.options.store.listLive();
+      const refs = live.map(refOf);
+      for (const [name, driver] of Object.entries(this.options.drivers)) {
+        const report = await driver.sweep(refs);
+        if (report.removed.length) this.logger.info(`${name} runtime: removed ${report.removed.length} leftover resources of deleted environments`);
+      }
+      return live;
+    } finally {
+      done();
+    }
   }
 
   /** Stops driving: tasks under way stay `running` in the store and resume at the next start. */
@@ -103,6 +129,7 @@ export class WorkflowEngine {
     clearInterval(this.tickTimer);
     clearInterval(this.refreshTimer);
     clearInterval(this.leaseTimer);
+    clearInterval(this.sweepTimer);
     await Promise.allSettled([...this.driving.values()]);
     for (const name of this.heldLeases) await this.options.leases.release(name).catch(() => undefined);
     this.heldLeases.clear();
@@ -164,6 +191,7 @@ export class WorkflowEngine {
         const env = await this.options.store.getById(environmentId);
         if (!env) return;
         if (deploy.state === 'queued') this.emit({ type: 'started', environment: env, deploy: { ...deploy, state: 'running' } });
+        await this.sweeping;
         await this.runDeploy(env, deploy);
         if (this.stopping) return;
         const [after, ended] = await Promise.all([this.options.store.getById(environmentId), this.options.store.getDeploy(deploy.id)]);
@@ -369,6 +397,34 @@ export class WorkflowEngine {
     const result = await driver.runJob({ env, runId: `${deploy.id}.${key.replace(/:/g, ".")}`, commit, job, ...(service ? { service } : {}), secrets });
     if (result.outcome === 'succeeded') return { state: 'succeeded', ...(result.logTail ? { logTail: result.logTail } : {}) };
     return { state: result.outcome, reason: result.reason, ...(result.logTail ? { logTail: result.logTail } : {}) };
+  }
+
+  /**
+   * Runs one of an environment's jobs outside any workflow (a release's test gate), in the
+   * environment as its last successful deploy left it: that spec, commit and the secrets it
+   * references. The run id makes it idempotent: asked again (after a restart), a run that ended
+   * returns its recorded result and one under way is waited for, never started twice.
+   */
+  async runJob(environmentId: string, jobName: string, runId: string): Promise<{ outcome: 'succeeded' | 'failed' | 'errored'; reason?: string; logTail?: string }> {
+    const env = await this.options.store.getById(environmentId);
+    if (!env || env.deletedAt) return { outcome: 'errored', reason: `environment ${environmentId} no longer exists` };
+    const deploy = (await this.options.store.listDeploys(env.id, 20)).find((d) => d.workflow !== 'teardown' && d.state === 'succeeded' && d.source);
+    if (!deploy) return { outcome: 'failed', reason: `${env.app}/${env.envId} has no successful deploy to run job ${jobName} in` };
+    const rendered = deploy.rendered;
+    const job = rendered.jobs.find((j) => j.name === jobName);
+    if (!job) return { outcome: 'failed', reason: `${env.app} has no job ${jobName} (it has ${rendered.jobs.map((j) => j.name).join(', ') || 'none'})` };
+    const driver = this.options.drivers[rendered.runtime];
+    if (!driver) return { outcome: 'errored', reason: `runtime "${rendered.runtime}" is not available on this server` };
+    let secrets: SecretValues;
+    try {
+      secrets = await this.secretsFor(env.workspace, rendered);
+    } catch (error) {
+      return { outcome: 'failed', reason: (error as Error).message };
+    }
+    const service = job.fromService ? rendered.services.find((s) => s.name === job.fromService) : undefined;
+    const result = await driver.runJob({ env: refOf(env), runId, commit: deploy.source!.commit, job, ...(service ? { service } : {}), secrets });
+    if (result.outcome === 'succeeded') return { outcome: 'succeeded', ...(result.logTail ? { logTail: result.logTail } : {}) };
+    return { outcome: result.outcome, reason: result.reason, ...(result.logTail ? { logTail: result.logTail } : {}) };
   }
 
   /** Every secret the environment's services and jobs reference, resolved; a missing one is an error naming it. */

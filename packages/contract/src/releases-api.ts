@@ -1,0 +1,260 @@
+import { z } from 'zod';
+import { dnsLabel } from './primitives.ts';
+
+// Requests and answers of the application sets, release tracks, snapshots and releases endpoints
+// (docs/releases.md). The CLI reads these shapes; the server validates requests with them.
+
+/** The states of a release, and of each stage of it. */
+export const releaseStates = ['Pending', 'Deploying', 'Verifying', 'AwaitingApproval', 'Promoted', 'Rejected', 'Failed', 'Errored', 'Aborted'] as const;
+export const releaseState = z.enum(releaseStates);
+export type ReleaseState = z.infer<typeof releaseState>;
+
+/** release: the set's tracking heads along releaseStages; hotfix: hotfixStages; pre-release: one branch of one application along preReleaseStages; rollback: a stage back to its previous snapshot. */
+export const releaseKinds = ['release', 'hotfix', 'pre-release', 'rollback'] as const;
+export const releaseKind = z.enum(releaseKinds);
+export type ReleaseKind = z.infer<typeof releaseKind>;
+
+const commitSha = z.string().regex(/^[0-9a-f]{4,40}$/, 'expected a commit sha (hex)');
+const branchName = z.string().min(1).max(255);
+
+// ---------------------------------------------------------------------------------------------
+// Registering ApplicationSets and ReleaseTracks
+
+/** `POST /api/v1/sets` and `/api/v1/tracks`: manifests as files, or a git repository's `.slipway/` at a branch's head. */
+export const registerReleaseManifestsRequest = z
+  .strictObject({
+    files: z
+      .array(z.strictObject({ file: z.string().min(1).max(500), text: z.string().max(1_000_000) }))
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('manifest files; every document of the endpoint’s kind is registered'),
+    repository: z.string().min(1).max(2000).optional().describe("a git repository (path on the server's machine, or URL) whose .slipway/ holds the manifests"),
+    branch: branchName.optional().describe("with repository: the branch to read (default: the repository's default branch)"),
+  })
+  .refine((r) => (r.files === undefined) !== (r.repository === undefined), { message: 'give either "files" or "repository", not both and not neither' });
+export type RegisterReleaseManifestsRequest = z.infer<typeof registerReleaseManifestsRequest>;
+
+export const applicationSetResponse = z.object({
+  name: z.string(),
+  applications: z.array(z.string()).describe('members: those it lists, and applications naming it as parent'),
+  releaseTrack: z.string().optional(),
+  version: z.string().describe('content hash of the manifest'),
+  source: z.string().describe('the commit it was read at, or "api"'),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ApplicationSetResponse = z.infer<typeof applicationSetResponse>;
+export const applicationSetListResponse = z.object({ items: z.array(applicationSetResponse) });
+
+export const gateSummary = z.object({
+  healthy: z.boolean(),
+  tests: z.array(z.string()),
+  soak: z.string().optional(),
+  approvals: z.object({ required: z.array(z.object({ role: z.string(), count: z.number().int() })), expireAfter: z.string().optional(), allowAuthor: z.boolean() }).optional(),
+  windows: z.array(z.object({ type: z.enum(['allow', 'deny']), schedule: z.string(), duration: z.string(), timezone: z.string() })),
+});
+
+export const trackStageResponse = z.object({
+  index: z.number().int(),
+  name: z.string().describe('the stage name, else its environments joined with "+"'),
+  environments: z.array(z.string()),
+  gates: gateSummary,
+});
+export type TrackStageResponse = z.infer<typeof trackStageResponse>;
+
+export const releaseTrackResponse = z.object({
+  name: z.string(),
+  applicationSet: z.string().optional().describe('the set released along it'),
+  preReleaseStages: z.array(trackStageResponse),
+  releaseStages: z.array(trackStageResponse),
+  hotfixStages: z.array(trackStageResponse),
+  version: z.string(),
+  source: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ReleaseTrackResponse = z.infer<typeof releaseTrackResponse>;
+export const releaseTrackListResponse = z.object({ items: z.array(releaseTrackResponse) });
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots
+
+/** `POST /api/v1/snapshots` */
+export const createSnapshotRequest = z
+  .strictObject({
+    set: dnsLabel.describe('the application set'),
+    kind: z.enum(['release', 'pre-release']).default('release').describe("release: every application at its tracking branch's head; pre-release: one application at a branch or pull request"),
+    app: dnsLabel.optional().describe('pre-release: the application'),
+    branch: branchName.optional().describe('pre-release: its branch'),
+    pullRequest: z.number().int().min(1).optional().describe('pre-release: its pull request (refs/pull/<n>/head)'),
+    branches: z.record(dnsLabel, branchName).optional().describe('release: read these applications at these branches instead of their tracking branch'),
+    commits: z.record(dnsLabel, commitSha).optional().describe('release: pin these applications to these commits'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.kind === 'pre-release') {
+      if (!r.app) ctx.addIssue({ code: 'custom', path: ['app'], message: 'a pre-release snapshot names its application' });
+      if ((r.branch === undefined) === (r.pullRequest === undefined)) ctx.addIssue({ code: 'custom', path: ['branch'], message: 'a pre-release snapshot names exactly one of branch or pullRequest' });
+      if (r.branches || r.commits) ctx.addIssue({ code: 'custom', path: ['branches'], message: 'branches and commits are for release snapshots; a pre-release takes app and branch (or pullRequest)' });
+    } else if (r.app || r.branch || r.pullRequest !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['app'], message: 'app, branch and pullRequest make a pre-release snapshot: add "kind": "pre-release" (or use branches/commits for a release)' });
+    }
+  });
+export type CreateSnapshotRequest = z.input<typeof createSnapshotRequest>;
+
+export const snapshotComponent = z.object({
+  app: z.string(),
+  commit: z.string().describe('full commit sha'),
+  branch: z.string().optional().describe('the branch it was read from'),
+  pullRequest: z.number().int().optional(),
+  templateVersion: z.string().optional().describe("the application's registered template version when the snapshot was made"),
+  imageDigest: z.string().optional().describe('digest of the image built for it, where one was built'),
+});
+export type SnapshotComponent = z.infer<typeof snapshotComponent>;
+
+export const snapshotResponse = z.object({
+  id: z.string().describe('content hash of the set, kind and every component: the same versions are the same snapshot'),
+  alias: z.string().describe('a name people can say: 2026.11.23-1'),
+  set: z.string(),
+  kind: z.enum(['release', 'pre-release']),
+  components: z.array(snapshotComponent),
+  createdBy: z.string(),
+  createdAt: z.string(),
+});
+export type SnapshotResponse = z.infer<typeof snapshotResponse>;
+export const snapshotListResponse = z.object({ items: z.array(snapshotResponse) });
+
+// ---------------------------------------------------------------------------------------------
+// Releases
+
+/** `POST /api/v1/releases` */
+export const createReleaseRequest = z.strictObject({
+  snapshot: z.string().min(1).max(100).describe('snapshot id (or a unique prefix of it) or alias'),
+  hotfix: z.boolean().default(false).describe('follow the track’s hotfixStages instead of releaseStages'),
+  track: dnsLabel.optional().describe("the track to follow; the set's track when absent"),
+});
+export type CreateReleaseRequest = z.input<typeof createReleaseRequest>;
+
+export const approveReleaseRequest = z.strictObject({ comment: z.string().max(2000).optional() });
+export const rejectReleaseRequest = z.strictObject({ reason: z.string().min(1).max(2000).describe('why: kept with the release') });
+export const abortReleaseRequest = z.strictObject({ reason: z.string().max(2000).optional() });
+export const promoteReleaseRequest = z.strictObject({ reason: z.string().max(2000).optional() });
+export const rollbackReleaseRequest = z.strictObject({
+  stage: z.string().max(200).optional().describe('the stage (its name or one of its environments) to roll back; the last stage the release entered when absent'),
+  reason: z.string().max(2000).optional(),
+});
+
+export const gateStatus = z.enum(['passed', 'pending', 'failed', 'blocked', 'not-run']);
+export const gateResult = z.object({
+  gate: z.enum(['healthy', 'tests', 'soak', 'approvals', 'window']),
+  status: gateStatus,
+  detail: z.string(),
+  until: z.string().optional().describe('when a waiting gate is expected to change (soak end, window opening)'),
+});
+export type GateResult = z.infer<typeof gateResult>;
+
+export const releaseTargetResponse = z.object({
+  app: z.string(),
+  environment: z.string().describe("the stage's environment name"),
+  envId: z.string().describe('the environment it deploys to'),
+  commit: z.string(),
+  deployId: z.string().optional(),
+  state: z.enum(['pending', 'running', 'succeeded', 'failed', 'errored']),
+  reason: z.string().optional(),
+});
+
+export const releaseTestResponse = z.object({
+  job: z.string(),
+  app: z.string().optional(),
+  envId: z.string().optional(),
+  state: z.enum(['pending', 'running', 'succeeded', 'failed', 'errored']),
+  reason: z.string().optional(),
+  logTail: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+
+export const releaseApprovalResponse = z.object({
+  user: z.string(),
+  decision: z.enum(['approve', 'reject']),
+  roles: z.array(z.string()),
+  at: z.string(),
+  comment: z.string().optional(),
+  countsAs: z.string().optional().describe('the required role this approval fills'),
+  ignored: z.string().optional().describe('why it does not count (expired, spare)'),
+});
+
+export const releaseStageResponse = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  environments: z.array(z.string()),
+  state: releaseState,
+  reason: z.string().optional(),
+  waitingFor: z.string().optional().describe('what the stage waits for now, in words'),
+  queuedAt: z.string().optional(),
+  enteredAt: z.string().optional(),
+  deployedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  targets: z.array(releaseTargetResponse),
+  tests: z.array(releaseTestResponse),
+  gates: z.array(gateResult),
+  approvals: z.array(releaseApprovalResponse),
+  missingApprovals: z.array(z.object({ role: z.string(), count: z.number().int() })),
+});
+export type ReleaseStageResponse = z.infer<typeof releaseStageResponse>;
+
+export const releaseTransitionResponse = z.object({
+  at: z.string(),
+  stage: z.number().int().optional(),
+  from: releaseState.optional(),
+  to: releaseState,
+  actor: z.string(),
+  reason: z.string(),
+});
+
+export const releaseResponse = z.object({
+  id: z.string(),
+  number: z.number().int().describe('release #n of the workspace'),
+  kind: releaseKind,
+  track: z.string(),
+  set: z.string(),
+  snapshot: z.object({ id: z.string(), alias: z.string() }),
+  author: z.string(),
+  state: releaseState,
+  reason: z.string().optional(),
+  currentStage: z.number().int().optional(),
+  rollbackOf: z.number().int().optional().describe('rollback: the release it rolled back'),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  stages: z.array(releaseStageResponse),
+  transitions: z.array(releaseTransitionResponse).optional(),
+});
+export type ReleaseResponse = z.infer<typeof releaseResponse>;
+export const releaseListResponse = z.object({ items: z.array(releaseResponse) });
+
+// ---------------------------------------------------------------------------------------------
+// A track, stage by stage
+
+export const trackStageReleaseResponse = z.object({
+  number: z.number().int(),
+  kind: releaseKind,
+  snapshot: z.string().describe('alias'),
+  state: releaseState,
+  current: z.boolean().describe('this is what the stage runs now (the last release deployed there)'),
+  gates: z.array(gateResult),
+  missingApprovals: z.array(z.object({ role: z.string(), count: z.number().int() })),
+  waitingFor: z.string().optional(),
+});
+
+export const trackViewStageResponse = trackStageResponse.extend({
+  held: z.object({ by: z.string(), at: z.string(), reason: z.string(), release: z.number().int().optional() }).optional().describe('automatic promotion into this stage is held (after a rollback)'),
+  releases: z.array(trackStageReleaseResponse),
+});
+
+export const trackViewResponse = z.object({
+  track: z.string(),
+  applicationSet: z.string().optional(),
+  lanes: z.array(z.object({ kind: z.enum(['pre-release', 'release', 'hotfix']), stages: z.array(trackViewStageResponse) })),
+});
+export type TrackViewResponse = z.infer<typeof trackViewResponse>;

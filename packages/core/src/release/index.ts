@@ -1,0 +1,7 @@
+export * from './approvals.ts';
+export { parseCron, nextCronTime, isValidTimeZone, type CronSchedule } from './cron-schedule.ts';
+export * from './next-step.ts';
+export * from './promotion-windows.ts';
+export * from './release-states.ts';
+export * from './snapshots.ts';
+export * from './stage-gates.ts';

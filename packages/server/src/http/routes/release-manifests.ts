@@ -1,0 +1,106 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  applicationSetListResponse,
+  applicationSetResponse,
+  errorResponse,
+  registerReleaseManifestsRequest,
+  releaseTrackListResponse,
+  releaseTrackResponse,
+  trackViewResponse,
+} from '@slipway/contract';
+import { registerApplicationSets, registerReleaseTracks } from '../../releases/register-release-manifests.ts';
+import { setResponseOf, trackResponseOf } from '../../releases/release-views.ts';
+import type { Releases } from '../../releases/start-releases.ts';
+import { requireRole } from '../authorize.ts';
+import { jsonSchema } from '../json-schema.ts';
+import { parseBody } from '../parse-body.ts';
+
+const nameParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
+const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) };
+
+/** ApplicationSets and ReleaseTracks: registered from manifests or a repository's .slipway/, listed, and a track stage by stage. */
+export function releaseManifestRoutes(app: FastifyInstance, releases: Releases): void {
+  app.post(
+    '/api/v1/sets',
+    {
+      schema: {
+        summary: 'Register ApplicationSets from manifest files or a git repository’s .slipway/ (a set registered again is replaced)',
+        tags: ['releases'],
+        body: jsonSchema(registerReleaseManifestsRequest),
+        response: { 200: jsonSchema(applicationSetListResponse), 201: jsonSchema(applicationSetListResponse), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'release-manager');
+      const body = parseBody(registerReleaseManifestsRequest, request.body);
+      const { sets, created } = await registerApplicationSets(releases, principal.workspace, body);
+      for (const set of sets) await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'application-set.register', subject: set.name, details: { version: set.version, applications: set.applications, source: set.source } });
+      return reply.code(created ? 201 : 200).send({ items: sets.map(setResponseOf) });
+    },
+  );
+
+  app.get('/api/v1/sets', { schema: { summary: 'The workspace’s application sets', tags: ['releases'], response: { 200: jsonSchema(applicationSetListResponse) } } }, async (request) => {
+    const principal = requireRole(request, 'viewer');
+    return { items: (await releases.catalog.listSets(principal.workspace)).map(setResponseOf) };
+  });
+
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/sets/:name',
+    { schema: { summary: 'An application set and its members', tags: ['releases'], params: nameParams, response: { 200: jsonSchema(applicationSetResponse), ...errors } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      const set = await releases.snapshots.set(principal.workspace, request.params.name);
+      const members = await releases.snapshots.members(principal.workspace, set).catch(() => undefined);
+      return setResponseOf(members ? { ...set, applications: members.map((m) => m.name) } : set);
+    },
+  );
+
+  app.post(
+    '/api/v1/tracks',
+    {
+      schema: {
+        summary: 'Register ReleaseTracks from manifest files or a git repository’s .slipway/ (a track registered again is replaced; releases under way keep their stages)',
+        tags: ['releases'],
+        body: jsonSchema(registerReleaseManifestsRequest),
+        response: { 200: jsonSchema(releaseTrackListResponse), 201: jsonSchema(releaseTrackListResponse), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'release-manager');
+      const body = parseBody(registerReleaseManifestsRequest, request.body);
+      const { tracks, created } = await registerReleaseTracks(releases, principal.workspace, body);
+      for (const track of tracks) await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'release-track.register', subject: track.name, details: { version: track.version, source: track.source } });
+      return reply.code(created ? 201 : 200).send({ items: tracks.map(trackResponseOf) });
+    },
+  );
+
+  app.get('/api/v1/tracks', { schema: { summary: 'The workspace’s release tracks', tags: ['releases'], response: { 200: jsonSchema(releaseTrackListResponse) } } }, async (request) => {
+    const principal = requireRole(request, 'viewer');
+    return { items: (await releases.catalog.listTracks(principal.workspace)).map(trackResponseOf) };
+  });
+
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/tracks/:name',
+    { schema: { summary: 'A release track: its stages and gates', tags: ['releases'], params: nameParams, response: { 200: jsonSchema(releaseTrackResponse), ...errors } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return trackResponseOf(await releases.service.track(principal.workspace, request.params.name));
+    },
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/tracks/:name/view',
+    {
+      schema: {
+        summary: 'A release track stage by stage: where each release stands, its gates and missing approvals, and what each stage runs',
+        tags: ['releases'],
+        params: nameParams,
+        response: { 200: jsonSchema(trackViewResponse), ...errors },
+      },
+    },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return releases.service.trackView(principal.workspace, request.params.name);
+    },
+  );
+}

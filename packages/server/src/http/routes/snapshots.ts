@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { createSnapshotRequest, errorResponse, snapshotListResponse, snapshotResponse } from '@slipway/contract';
+import { snapshotResponseOf } from '../../releases/release-views.ts';
+import type { Releases } from '../../releases/start-releases.ts';
+import { requireRole } from '../authorize.ts';
+import { jsonSchema } from '../json-schema.ts';
+import { parseBody } from '../parse-body.ts';
+
+const refParams = { type: 'object', properties: { ref: { type: 'string' } }, required: ['ref'] } as const;
+const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) };
+
+/** Snapshots: the exact versions of a set's applications, made once and never changed. */
+export function snapshotRoutes(app: FastifyInstance, releases: Releases): void {
+  app.post(
+    '/api/v1/snapshots',
+    {
+      schema: {
+        summary: 'Make a snapshot of a set: every application at its tracking branch’s head (release), or one branch or pull request of one (pre-release)',
+        tags: ['releases'],
+        body: jsonSchema(createSnapshotRequest),
+        response: { 200: jsonSchema(snapshotResponse), 201: jsonSchema(snapshotResponse), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'developer');
+      const body = parseBody(createSnapshotRequest, request.body);
+      const { snapshot, created } = await releases.snapshots.create(principal.workspace, body, principal.name);
+      if (created) {
+        await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'snapshot.create', subject: snapshot.alias, details: { id: snapshot.id, set: snapshot.set, kind: snapshot.kind, components: snapshot.components.map((c) => `${c.app}@${c.commit}`) } });
+      }
+      return reply.code(created ? 201 : 200).send(snapshotResponseOf(snapshot));
+    },
+  );
+
+  app.get<{ Querystring: { set?: string } }>(
+    '/api/v1/snapshots',
+    {
+      schema: {
+        summary: 'Snapshots of the workspace, newest first',
+        tags: ['releases'],
+        querystring: { type: 'object', properties: { set: { type: 'string' } } },
+        response: { 200: jsonSchema(snapshotListResponse) },
+      },
+    },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return { items: (await releases.catalog.listSnapshots(principal.workspace, request.query.set)).map(snapshotResponseOf) };
+    },
+  );
+
+  app.get<{ Params: { ref: string } }>(
+    '/api/v1/snapshots/:ref',
+    { schema: { summary: 'A snapshot by alias, id or a unique prefix of its id', tags: ['releases'], params: refParams, response: { 200: jsonSchema(snapshotResponse), ...errors } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return snapshotResponseOf(await releases.snapshots.get(principal.workspace, request.params.ref));
+    },
+  );
+}

@@ -1,0 +1,287 @@
+import type { CreateReleaseRequest, ReleaseStage, TrackViewResponse } from '@slipway/contract';
+import { createReleaseRequest } from '@slipway/contract';
+import {
+  approvalRefusal,
+  ConflictError,
+  didYouMean,
+  InputError,
+  isActiveStage,
+  isEnded,
+  NotAllowedError,
+  NotFoundError,
+  stageName,
+  stagesFor,
+  type Approver,
+} from '@slipway/core';
+import type { ReleaseCatalog, StoredReleaseTrack } from '../store/release-catalog.ts';
+import type { ReleaseStore, StoredRelease, StoredStage } from '../store/releases.ts';
+import type { ReleaseAudit } from './release-audit.ts';
+import type { ReleaseController } from './release-controller.ts';
+import { trackViewOf, type ReleaseRecords } from './release-views.ts';
+import type { SnapshotService } from './snapshot-service.ts';
+
+// What people do with releases — create, approve, reject, promote, abort, roll back — each checked in
+// full before anything is written, then handed to the controller, which takes the release as far as
+// it can go at once (so the answer already shows the next stage deploying).
+
+export interface ReleaseServiceOptions {
+  releases: ReleaseStore;
+  catalog: ReleaseCatalog;
+  snapshots: SnapshotService;
+  controller: ReleaseController;
+  audit: ReleaseAudit;
+}
+
+const ACTIVE = ['Deploying', 'Verifying', 'AwaitingApproval'] as const;
+const envKey = (environments: string[]) => [...environments].sort().join('+');
+
+export class ReleaseService {
+  constructor(private readonly options: ReleaseServiceOptions) {}
+
+  async create(workspace: string, request: CreateReleaseRequest, author: string): Promise<ReleaseRecords> {
+    const body = createReleaseRequest.parse(request);
+    const { releases } = this.options;
+    const snapshot = await this.options.snapshots.get(workspace, body.snapshot);
+    const track = await this.trackFor(workspace, snapshot.set, body.track);
+    if (snapshot.kind === 'pre-release' && body.hotfix) throw new InputError(`snapshot ${snapshot.alias} is a pre-release (one branch of ${snapshot.components[0]?.app}); a hotfix releases a release snapshot`);
+    const kind = snapshot.kind === 'pre-release' ? 'pre-release' : body.hotfix ? 'hotfix' : 'release';
+    const stages = stagesFor(track.spec, kind);
+    const list = kind === 'pre-release' ? 'preReleaseStages' : kind === 'hotfix' ? 'hotfixStages' : 'releaseStages';
+    if (stages.length === 0) throw new InputError(`release track ${track.name} has no ${list}, so a ${kind} cannot follow it`);
+    const release = await releases.createRelease({
+      workspace,
+      kind,
+      track: track.name,
+      set: snapshot.set,
+      snapshotId: snapshot.id,
+      author,
+      stages,
+      reason: `${kind} of snapshot ${snapshot.alias} created by ${author}`,
+    });
+    await this.options.audit({ workspace, actor: author, kind: 'release.create', subject: `release #${release.number}`, details: { kind, track: track.name, set: snapshot.set, snapshot: snapshot.alias, snapshotId: snapshot.id } });
+    await this.options.controller.settle(release.id);
+    return this.records(release.id);
+  }
+
+  async list(workspace: string, filter: { track?: string; set?: string; active?: boolean }): Promise<ReleaseRecords[]> {
+    const found = await this.options.releases.listReleases(workspace, filter);
+    return Promise.all(found.map((r) => this.records(r.id)));
+  }
+
+  async get(workspace: string, ref: string, withTransitions = true): Promise<ReleaseRecords> {
+    return this.records((await this.find(workspace, ref)).id, withTransitions);
+  }
+
+  /** Records an approval of the release's current stage and lets the release move on at once. */
+  async approve(workspace: string, ref: string, approver: Approver, comment?: string): Promise<ReleaseRecords> {
+    const { release, record, stage } = await this.currentStage(workspace, ref, 'approve');
+    const policy = stage.gates?.approvals;
+    if (!policy) throw new ConflictError(`stage ${record.name} of release #${release.number} needs no approval`);
+    const refusal = approvalRefusal(policy, approver, release.author);
+    if (refusal) throw new NotAllowedError(refusal);
+    const required = new Set(policy.required.map((r) => r.role));
+    const roles = approver.roles.filter((r) => required.has(r));
+    await this.options.releases.addDecision({ releaseId: release.id, stage: record.index, user: approver.user, decision: 'approve', roles, ...(comment ? { comment } : {}) });
+    await this.options.audit({ workspace, actor: approver.user, kind: 'release.approve', subject: `release #${release.number}`, details: { stage: record.name, roles, ...(comment ? { comment } : {}) } });
+    await this.options.controller.settle(release.id);
+    return this.records(release.id);
+  }
+
+  /** Rejects the release in its current stage: it ends Rejected. Approvers of the stage and release managers may. */
+  async reject(workspace: string, ref: string, approver: Approver, reason: string): Promise<ReleaseRecords> {
+    const { release, record, stage } = await this.currentStage(workspace, ref, 'reject');
+    const policy = stage.gates?.approvals;
+    const manager = approver.roles.includes('release-manager');
+    const refusal = policy ? approvalRefusal(policy, approver, release.author) : `stage ${record.name} has no approvers; only a release manager can reject it`;
+    if (refusal && !manager) throw new NotAllowedError(refusal);
+    const { releases } = this.options;
+    await releases.addDecision({ releaseId: release.id, stage: record.index, user: approver.user, decision: 'reject', roles: approver.roles, comment: reason });
+    const why = `rejected by ${approver.user}: ${reason}`;
+    const moved = await releases.moveStage(release.id, record.index, record.state, 'Rejected', approver.user, why, { reason: why, finishedAt: new Date().toISOString() });
+    if (!moved) throw new ConflictError(`release #${release.number} moved on while rejecting; look at it again (slipway releases get ${release.number})`);
+    await releases.endRelease(release.id, 'Rejected', approver.user, `${record.name}: ${why}`);
+    await releases.updateRelease(release.id, { currentStage: record.index });
+    await this.options.audit({ workspace, actor: approver.user, kind: 'release.reject', subject: `release #${release.number}`, details: { stage: record.name, reason } });
+    await this.options.controller.kickWaiting(workspace, release.set);
+    return this.records(release.id);
+  }
+
+  /** Stops the release where it is: deploys already under way finish, nothing more is started. */
+  async abort(workspace: string, ref: string, actor: string, reason?: string): Promise<ReleaseRecords> {
+    const release = await this.find(workspace, ref);
+    if (isEnded(release.state)) throw new ConflictError(`release #${release.number} has already ended (${release.state})`);
+    await this.stop(release, actor, `aborted by ${actor}${reason ? `: ${reason}` : ''}`);
+    await this.options.audit({ workspace, actor, kind: 'release.abort', subject: `release #${release.number}`, details: { ...(reason ? { reason } : {}) } });
+    await this.options.controller.kickWaiting(workspace, release.set);
+    return this.records(release.id);
+  }
+
+  /**
+   * Deliberately promotes the release into its next stage when a rollback holds that stage (the hold
+   * is lifted); otherwise promotes it when every gate of its stage holds. Gates are never skipped.
+   */
+  async promote(workspace: string, ref: string, actor: string, reason?: string): Promise<ReleaseRecords> {
+    const { releases, controller } = this.options;
+    const release = await this.find(workspace, ref);
+    if (isEnded(release.state)) throw new ConflictError(`release #${release.number} has already ended (${release.state})`);
+    await controller.settle(release.id);
+    const record = (await releases.stages(release.id)).at(-1);
+    if (record?.state === 'Pending') {
+      const held = (await releases.holds(workspace, release.set)).filter((h) => record.environments.includes(h.environment));
+      if (held.length) {
+        await releases.releaseHolds(workspace, release.set, held.map((h) => h.environment));
+        await releases.updateStage(release.id, record.index, { reason: `hold lifted by ${actor}${reason ? `: ${reason}` : ''}` });
+        await this.options.audit({ workspace, actor, kind: 'release.promote', subject: `release #${release.number}`, details: { stage: record.name, liftedHold: held.map((h) => h.environment), ...(reason ? { reason } : {}) } });
+        await controller.settle(release.id);
+        return this.records(release.id);
+      }
+    }
+    const after = await this.records(release.id);
+    const now = after.stages.at(-1);
+    if (now && now.index === record?.index && now.state === record.state && !isEnded(after.release.state)) {
+      throw new ConflictError(`release #${release.number} cannot be promoted out of ${now.name} yet: ${now.reason ?? now.state}`);
+    }
+    return after;
+  }
+
+  /**
+   * Rolls a stage back to the snapshot promoted there before this release: a rollback release
+   * redeploys it, and automatic promotion into the stage is held until someone promotes a release
+   * deliberately. The release (and any other) still active in the stage is aborted.
+   */
+  async rollback(workspace: string, ref: string, actor: string, options: { stage?: string; reason?: string }): Promise<ReleaseRecords> {
+    const { releases, catalog } = this.options;
+    const release = await this.find(workspace, ref);
+    const records = await releases.stages(release.id);
+    let index: number;
+    if (options.stage !== undefined) {
+      index = release.stages.findIndex((s) => stageName(s) === options.stage || s.environments.includes(options.stage!));
+      if (index < 0) throw new InputError(`release #${release.number} has no stage "${options.stage}"${didYouMean(options.stage, release.stages.map(stageName))}; its stages are ${release.stages.map(stageName).join(', ')}`);
+    } else {
+      const last = records.filter((r) => r.enteredAt).at(-1);
+      if (!last) throw new ConflictError(`release #${release.number} has not deployed anywhere yet; there is nothing to roll back`);
+      index = last.index;
+    }
+    const stage = release.stages[index]!;
+    const record = records.find((r) => r.index === index);
+    if (!record?.enteredAt) throw new ConflictError(`release #${release.number} never reached ${stageName(stage)}; there is nothing to roll back there`);
+
+    const key = envKey(stage.environments);
+    let previous: { release: StoredRelease; record: StoredStage } | undefined;
+    for (const candidate of await releases.listReleases(workspace, { set: release.set, limit: 500 })) {
+      if (candidate.number >= release.number || candidate.snapshotId === release.snapshotId) continue;
+      const promoted = (await releases.stages(candidate.id)).find((s) => envKey(s.environments) === key && s.state === 'Promoted');
+      if (promoted) {
+        previous = { release: candidate, record: promoted };
+        break;
+      }
+    }
+    if (!previous) throw new ConflictError(`nothing was promoted to ${stageName(stage)} before release #${release.number}, so there is no earlier version to roll back to`);
+    const snapshot = await catalog.getSnapshot(previous.release.snapshotId);
+    const why = `${stageName(stage)} rolled back to ${snapshot?.alias ?? previous.release.snapshotId} (release #${previous.release.number}) by ${actor}${options.reason ? `: ${options.reason}` : ''}`;
+
+    // What is under way in the stage stops: the rolled-back release and any other there.
+    for (const { release: other, stage: otherStage } of await releases.stagesOfSet(workspace, release.set, [...ACTIVE])) {
+      if (otherStage.environments.some((e) => stage.environments.includes(e))) await this.stop(other, actor, `stopped: ${why}`);
+    }
+    if (!isEnded((await releases.getRelease(release.id))!.state) && record && (record.state === 'Pending' || isActiveStage(record.state))) await this.stop(release, actor, `stopped: ${why}`);
+
+    const rollbackStage: ReleaseStage = { ...(stage.name ? { name: stage.name } : {}), environments: stage.environments, gates: { healthy: true, tests: [], windows: [] } };
+    const rollback = await releases.createRelease({
+      workspace,
+      kind: 'rollback',
+      track: release.track,
+      set: release.set,
+      snapshotId: previous.release.snapshotId,
+      author: actor,
+      stages: [rollbackStage],
+      rollbackOf: release.id,
+      reason: why,
+    });
+    await releases.putHolds({ workspace, set: release.set, releaseId: rollback.id, actor, reason: why }, stage.environments);
+    await this.options.audit({
+      workspace,
+      actor,
+      kind: 'release.rollback',
+      subject: `release #${release.number}`,
+      details: { stage: stageName(stage), to: snapshot?.alias, rollbackRelease: rollback.number, ...(options.reason ? { reason: options.reason } : {}) },
+    });
+    await this.options.controller.settle(rollback.id);
+    return this.records(rollback.id);
+  }
+
+  async trackView(workspace: string, name: string): Promise<TrackViewResponse> {
+    const track = await this.track(workspace, name);
+    const found = await this.options.releases.listReleases(workspace, { track: name, limit: 100 });
+    const records = await Promise.all(found.map((r) => this.records(r.id, false)));
+    const sets = new Set([...(track.applicationSet ? [track.applicationSet] : []), ...found.map((r) => r.set)]);
+    const holds = (await Promise.all([...sets].map((s) => this.options.releases.holds(workspace, s)))).flat();
+    return trackViewOf(track, records, holds);
+  }
+
+  async track(workspace: string, name: string): Promise<StoredReleaseTrack> {
+    const track = await this.options.catalog.getTrack(workspace, name);
+    if (track) return track;
+    const names = (await this.options.catalog.listTracks(workspace)).map((t) => t.name);
+    throw new NotFoundError(`no release track "${name}" in workspace ${workspace}${didYouMean(name, names)}${names.length ? `; there are ${names.join(', ')}` : '; register one with `slipway tracks create`'}`);
+  }
+
+  /** The track a set's releases follow: the one asked for, the set's own, or the one naming the set. */
+  private async trackFor(workspace: string, set: string, asked?: string): Promise<StoredReleaseTrack> {
+    if (asked) return this.track(workspace, asked);
+    const stored = await this.options.catalog.getSet(workspace, set);
+    if (stored?.releaseTrack) return this.track(workspace, stored.releaseTrack);
+    const naming = (await this.options.catalog.listTracks(workspace)).filter((t) => t.applicationSet === set);
+    if (naming.length === 1) return naming[0]!;
+    if (naming.length > 1) throw new InputError(`tracks ${naming.map((t) => t.name).join(' and ')} both name set ${set}; give "track"`);
+    throw new InputError(`application set ${set} follows no release track: name one in the set (spec.releaseTrack, or metadata.parent), in the track (spec.applicationSet), or give "track"`);
+  }
+
+  private async find(workspace: string, ref: string): Promise<StoredRelease> {
+    const release = await this.options.releases.findRelease(workspace, ref);
+    if (release) return release;
+    const recent = (await this.options.releases.listReleases(workspace, { limit: 5 })).map((r) => `#${r.number}`);
+    throw new NotFoundError(`no release "${ref}" in workspace ${workspace}${recent.length ? `; the latest are ${recent.join(', ')}` : ''}`);
+  }
+
+  /** The stage the release is in now, which must be entered and not ended (to approve or reject it). */
+  private async currentStage(workspace: string, ref: string, what: string): Promise<{ release: StoredRelease; record: StoredStage; stage: ReleaseStage }> {
+    const release = await this.find(workspace, ref);
+    if (isEnded(release.state)) throw new ConflictError(`release #${release.number} has ended (${release.state}); there is nothing to ${what}`);
+    const record = (await this.options.releases.stages(release.id)).at(-1);
+    if (!record || !isActiveStage(record.state)) {
+      throw new ConflictError(`release #${release.number} is waiting to enter ${record?.name ?? stageName(release.stages[0]!)}${record?.reason ? ` (${record.reason})` : ''}; ${what} it once it is deployed there`);
+    }
+    return { release, record, stage: release.stages[record.index]! };
+  }
+
+  /** Ends a release Aborted, with its current stage. */
+  private async stop(release: StoredRelease, actor: string, reason: string): Promise<void> {
+    const { releases } = this.options;
+    const record = (await releases.stages(release.id)).at(-1);
+    if (record && (record.state === 'Pending' || isActiveStage(record.state))) {
+      await releases.moveStage(release.id, record.index, record.state, 'Aborted', actor, reason, { reason, finishedAt: new Date().toISOString() });
+    }
+    await releases.endRelease(release.id, 'Aborted', actor, reason);
+  }
+
+  private async records(id: string, withTransitions = true): Promise<ReleaseRecords> {
+    const { releases, catalog } = this.options;
+    const release = (await releases.getRelease(id))!;
+    const [stages, decisions, snapshot, transitions, rolledBack] = await Promise.all([
+      releases.stages(id),
+      releases.decisions(id),
+      catalog.getSnapshot(release.snapshotId),
+      withTransitions ? releases.transitions(id) : Promise.resolve(undefined),
+      release.rollbackOf ? releases.getRelease(release.rollbackOf) : Promise.resolve(undefined),
+    ]);
+    return {
+      release,
+      stages,
+      decisions,
+      snapshot: { id: release.snapshotId, alias: snapshot?.alias ?? release.snapshotId.slice(0, 12) },
+      ...(transitions ? { transitions } : {}),
+      ...(rolledBack ? { rollbackOf: rolledBack.number } : {}),
+    };
+  }
+}

@@ -1,0 +1,76 @@
+import type { Kysely } from 'kysely';
+import type { RuntimeDriver } from '@slipway/core';
+import type { EnvironmentService } from '../environments/environment-service.ts';
+import type { Repositories } from '../git/repositories.ts';
+import type { Database } from '../store/database-schema.ts';
+import type { EnvironmentStore } from '../store/environments.ts';
+import { Leases } from '../store/leases.ts';
+import { ReleaseCatalog } from '../store/release-catalog.ts';
+import { ReleaseStore } from '../store/releases.ts';
+import type { EngineLogger, WorkflowEngine } from '../workflows/workflow-engine.ts';
+import { approverFromPrincipal, type ApproverIdentity } from './approver-identity.ts';
+import { noAudit, type ReleaseAudit } from './release-audit.ts';
+import { ReleaseController } from './release-controller.ts';
+import { ReleaseService } from './release-service.ts';
+import { SnapshotService } from './snapshot-service.ts';
+
+// Wiring of the release flow: the catalog of sets, tracks and snapshots, the releases store, the
+// controller that moves releases (started here, after the workflow engine), and the service the API
+// calls. Who may approve comes from `identity`; what is audited goes to `audit`.
+
+export interface Releases {
+  catalog: ReleaseCatalog;
+  store: ReleaseStore;
+  snapshots: SnapshotService;
+  controller: ReleaseController;
+  service: ReleaseService;
+  identity: ApproverIdentity;
+  audit: ReleaseAudit;
+  repositories: Repositories;
+  stop(): Promise<void>;
+}
+
+export interface ReleaseSettings {
+  /** The approver roles of a principal (default: what the principal carries; see approver-identity.ts). */
+  identity?: ApproverIdentity;
+  /** Appends to the audit ledger (default: nothing is recorded). */
+  audit?: ReleaseAudit;
+  tickMs?: number;
+  healthRecheckMs?: number;
+}
+
+export async function startReleases(
+  deps: { db: Kysely<Database>; environments: EnvironmentStore; service: EnvironmentService; engine: WorkflowEngine; drivers: Readonly<Record<string, RuntimeDriver>>; repositories: Repositories; logger?: EngineLogger },
+  settings: ReleaseSettings = {},
+): Promise<Releases> {
+  const catalog = new ReleaseCatalog(deps.db);
+  const store = new ReleaseStore(deps.db);
+  const audit = settings.audit ?? noAudit;
+  const snapshots = new SnapshotService({ db: deps.db, catalog, repositories: deps.repositories });
+  const controller = new ReleaseController({
+    releases: store,
+    catalog,
+    environments: deps.environments,
+    service: deps.service,
+    engine: deps.engine,
+    drivers: deps.drivers,
+    leases: new Leases(deps.db),
+    audit,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(settings.tickMs !== undefined ? { tickMs: settings.tickMs } : {}),
+    ...(settings.healthRecheckMs !== undefined ? { healthRecheckMs: settings.healthRecheckMs } : {}),
+  });
+  const service = new ReleaseService({ releases: store, catalog, snapshots, controller, audit });
+  await controller.start();
+  return {
+    catalog,
+    store,
+    snapshots,
+    controller,
+    service,
+    identity: settings.identity ?? approverFromPrincipal,
+    audit,
+    repositories: deps.repositories,
+    stop: () => controller.stop(),
+  };
+}
