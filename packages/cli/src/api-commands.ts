@@ -49,12 +49,18 @@ function addApps(program: Command, io: CommandIO, run: Run): void {
     .argument('[path]', 'manifest file, or the application folder')
     .option('--repo <path-or-url>', "a git repository whose .slipway/ holds the manifest: a folder on the server's machine, or a git URL")
     .option('--branch <branch>', 'with --repo: the branch to read (and track); default: the repository\'s default branch')
+    .option('--path <folder>', 'with --repo: the repository\'s folder that holds the manifest; default: .slipway')
     .addOption(jsonOutput())
-    .addHelpText('after', examples('slipway apps create examples/guestbook', 'slipway apps create --repo . --branch main', 'slipway apps create --repo https://github.com/acme/shop.git'))
-    .action((path: string | undefined, opts: Output & { repo?: string; branch?: string }, cmd: Command) => {
+    .addHelpText(
+      'after',
+      examples('slipway apps create examples/guestbook', 'slipway apps create --repo . --branch main', 'slipway apps create --repo . --path .slipway-docker', 'slipway apps create --repo https://github.com/acme/shop.git'),
+    )
+    .action((path: string | undefined, opts: Output & { repo?: string; branch?: string; path?: string }, cmd: Command) => {
       if ((path === undefined) === (opts.repo === undefined)) cmd.error('error: give either a manifest <path> or --repo <path-or-url>, not both and not neither');
       if (opts.branch !== undefined && opts.repo === undefined) cmd.error('error: --branch goes with --repo (a manifest file has no branch)');
-      return run(opts.repo !== undefined ? appsCreateFromRepository({ repository: opts.repo, ...(opts.branch ? { branch: opts.branch } : {}), output: opts.output }, io) : appsCreate({ path: path!, output: opts.output }, io));
+      if (opts.path !== undefined && opts.repo === undefined) cmd.error('error: --path goes with --repo (it names a folder of the repository)');
+      const fromRepository = { ...(opts.branch ? { branch: opts.branch } : {}), ...(opts.path ? { path: opts.path } : {}), output: opts.output };
+      return run(opts.repo !== undefined ? appsCreateFromRepository({ repository: opts.repo, ...fromRepository }, io) : appsCreate({ path: path!, output: opts.output }, io));
     });
   apps
     .command('list')

@@ -11,8 +11,15 @@ export const createApplicationRequest = z
     file: z.string().max(500).optional().describe('name of the file it came from, used in error messages'),
     repository: z.string().min(1).max(2_000).optional().describe('git repository: a path on the server or a URL'),
     branch: z.string().min(1).max(255).optional().describe('branch to read .slipway/ from; the default branch when absent'),
+    path: z
+      .string()
+      .min(1)
+      .max(500)
+      .optional()
+      .describe("with repository: the repository's folder that holds the manifests, relative to its root (such as .slipway-docker); .slipway when absent"),
   })
-  .refine((r) => (r.manifest === undefined) !== (r.repository === undefined), { message: 'send either "manifest" or "repository", not both and not neither' });
+  .refine((r) => (r.manifest === undefined) !== (r.repository === undefined), { message: 'send either "manifest" or "repository", not both and not neither' })
+  .refine((r) => r.path === undefined || r.repository !== undefined, { message: '"path" names a folder of the repository: send it with "repository"' });
 export type CreateApplicationRequest = z.infer<typeof createApplicationRequest>;
 
 export const applicationResponse = z.object({

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,23 @@ describe('slipway apps, with the token the server wrote on first start', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/bad\.yaml is not (a )?valid/);
     expect(result.stderr).toMatch(/bad\.yaml:5:\d+ spec\.services\[0\]\.imag: unknown key "imag" \(did you mean "image"\?\)/);
+  });
+
+  it('registers from another folder of a repository with --path', async () => {
+    const repo = join(dir, 'repo');
+    mkdirSync(join(repo, 'deploy'), { recursive: true });
+    writeFileSync(join(repo, 'deploy', 'app.yaml'), 'apiVersion: slipway.dev/v1\nkind: Application\nmetadata: { name: shop-docker }\nspec:\n  runtime: docker\n  services: [{ name: web, image: nginx, ports: [{ port: 80 }] }]\n');
+    const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t.invalid' };
+    for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'shop']]) execFileSync('git', args, { cwd: repo, env: gitEnv });
+    const created = await slipway('apps', 'create', '--repo', repo, '--path', 'deploy');
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toMatch(/^✓ application shop-docker at template version [0-9a-f]{16}, from .*repo$/m);
+    const missing = await slipway('apps', 'create', '--repo', repo, '--path', 'nowhere');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/has no nowhere\/\*\.yaml at main/);
+    const alone = await slipway('apps', 'create', join(dir, 'shop'), '--path', 'deploy');
+    expect(alone.code).not.toBe(0);
+    expect(alone.stderr).toMatch(/--path goes with --repo/);
   });
 
   it('exits 3 for an unknown application', async () => {

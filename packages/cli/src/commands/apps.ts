@@ -38,12 +38,16 @@ export function repositoryOf(given: string, cwd: string = process.cwd()): { valu
   return { error: `${given}: no such folder, and not a git URL (such as https://github.com/org/repo.git or git@github.com:org/repo.git)` };
 }
 
-/** `slipway apps create --repo`: registers an application from the `.slipway/` folder of a git repository at a branch's head. */
-export async function appsCreateFromRepository(options: { repository: string; branch?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
+/**
+ * `slipway apps create --repo`: registers an application from the `.slipway/` folder (or the folder
+ * `path` names, such as .slipway-docker) of a git repository at a branch's head.
+ */
+export async function appsCreateFromRepository(options: { repository: string; branch?: string; path?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
   const repository = repositoryOf(options.repository);
   if (!repository.value) return usageError(io, repository.error!);
   return apiCommand(io, async () => {
-    const app = await callApi<ApplicationResponse>(resolveConnection(), 'POST', '/api/v1/applications', { repository: repository.value, ...(options.branch ? { branch: options.branch } : {}) });
+    const body = { repository: repository.value, ...(options.branch ? { branch: options.branch } : {}), ...(options.path ? { path: options.path } : {}) };
+    const app = await callApi<ApplicationResponse>(resolveConnection(), 'POST', '/api/v1/applications', body);
     if (options.output === 'json') io.out(JSON.stringify(app, null, 2));
     else io.out(`${pc.green('✓')} application ${pc.bold(app.name)} at template version ${app.currentVersion}, from ${app.repositoryUrl ?? repository.value}${app.trackingBranch ? ` (tracking ${app.trackingBranch})` : ''}`);
   });

@@ -5,12 +5,29 @@ import { normalizeRepository, type Repositories } from '../git/repositories.ts';
 import { putApplication, type StoredApplication } from '../store/applications.ts';
 import type { Database } from '../store/database-schema.ts';
 
-export type RegistrationSource = { manifest: string; file?: string } | { repository: string; branch?: string };
+export type RegistrationSource = { manifest: string; file?: string } | { repository: string; branch?: string; path?: string };
+
+const DEFAULT_FOLDER = '.slipway';
+
+/** The folder of manifests a registration names, as git names it; `.slipway` when none is named. */
+export function manifestsFolder(path: string | undefined): string {
+  if (path === undefined) return DEFAULT_FOLDER;
+  const parts = path.replace(/\\/g, '/').split('/').filter((part) => part !== '' && part !== '.');
+  if (path.startsWith('/') || parts.length === 0 || parts.includes('..')) {
+    throw new InputError(`path "${path}" must name a folder inside the repository, relative to its root (such as .slipway-docker)`);
+  }
+  return parts.join('/');
+}
 
 /**
  * Registers an application (or adds a template version to it) from a manifest, or from a git
- * repository whose `.slipway/` folder holds it at a branch's head (the default branch when absent).
- * Nothing is stored unless every manifest is valid.
+ * repository whose `.slipway/` folder (or the folder `path` names) holds it at a branch's head (the
+ * default branch when absent). Nothing is stored unless every manifest is valid.
+ *
+ * Deploys of later commits take the application's manifest from their `.slipway/` when it is there,
+ * and run the registered version otherwise; so an application registered from another folder (an
+ * alternative manifest, such as one for another runtime) must not share its name with one in
+ * `.slipway/`, and is registered again to take a change of its manifest.
  */
 export async function registerApplication(
   deps: { db: Kysely<Database>; repositories?: Repositories },
@@ -28,10 +45,18 @@ export async function registerApplication(
     const branch = from.branch ?? heads.defaultBranch;
     if (!branch) throw new InputError(`the repository ${repositoryUrl} has no default branch; give "branch"`);
     const sha = await deps.repositories.resolveBranch(repositoryUrl, branch);
-    files = await deps.repositories.slipwayFolder(repositoryUrl, sha);
-    if (files.length === 0) throw new InputError(`${repositoryUrl} has no .slipway/*.yaml at ${branch} (${sha.slice(0, 12)}); add the application's manifest there`);
+    const folder = manifestsFolder(from.path);
+    files = await deps.repositories.slipwayFolder(repositoryUrl, sha, folder);
+    if (files.length === 0) throw new InputError(`${repositoryUrl} has no ${folder}/*.yaml at ${branch} (${sha.slice(0, 12)}); add the application's manifest there`);
     source = sha;
-    where = `.slipway/ of ${repositoryUrl} at ${branch}`;
+    where = `${folder}/ of ${repositoryUrl} at ${branch}`;
+    if (folder !== DEFAULT_FOLDER) {
+      const name = (validateManifestFiles(files).value ?? []).find((l) => l.manifest.kind === 'Application')?.manifest.metadata.name;
+      const inDefault = validateManifestFiles(await deps.repositories.slipwayFolder(repositoryUrl, sha)).value ?? [];
+      if (name !== undefined && inDefault.some((l) => l.manifest.kind === 'Application' && l.manifest.metadata.name === name)) {
+        throw new InputError(`${DEFAULT_FOLDER}/ of ${repositoryUrl} at ${branch} also holds an Application named "${name}", which deploys of new commits would read instead; give the one in ${folder}/ another name`);
+      }
+    }
   } else {
     files = [{ file: from.file ?? 'manifest.yaml', text: from.manifest }];
     where = files[0]!.file;

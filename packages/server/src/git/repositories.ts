@@ -78,13 +78,13 @@ export class Repositories {
     return /^([0-9a-f]{40})\s/m.exec(out)?.[1];
   }
 
-  /** Files of the `.slipway/` folder at a commit: name and text. */
-  async slipwayFolder(repository: string, sha: string): Promise<{ file: string; text: string }[]> {
+  /** Files of the `.slipway/` folder (or another folder of manifests) at a commit: name and text. */
+  async slipwayFolder(repository: string, sha: string, folder = '.slipway'): Promise<{ file: string; text: string }[]> {
     const mirror = await this.mirrorWith(repository, sha);
-    const listing = await git(['ls-tree', '--name-only', `${sha}:.slipway`], mirror).catch(() => '');
+    const listing = await git(['ls-tree', '--name-only', `${sha}:${folder}`], mirror).catch(() => '');
     const files = listing.split('\n').filter((f) => /\.ya?ml$/.test(f)).sort();
     const result: { file: string; text: string }[] = [];
-    for (const file of files) result.push({ file: `.slipway/${file}`, text: await git(['show', `${sha}:.slipway/${file}`], mirror) });
+    for (const file of files) result.push({ file: `${folder}/${file}`, text: await git(['show', `${sha}:${folder}/${file}`], mirror) });
     return result;
   }
 

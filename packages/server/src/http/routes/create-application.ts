@@ -9,7 +9,8 @@ import { parseBody } from '../parse-body.ts';
 
 /**
  * POST /api/v1/applications — register an application (or add a template version to it) from its
- * manifest, or from a git repository whose `.slipway/` folder holds it at a branch's head.
+ * manifest, or from a git repository whose `.slipway/` folder (or the folder `path` names) holds it
+ * at a branch's head.
  */
 export function createApplicationRoute(app: FastifyInstance, deps: ApiDependencies): void {
   app.post(
@@ -25,7 +26,10 @@ export function createApplicationRoute(app: FastifyInstance, deps: ApiDependenci
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(createApplicationRequest, request.body);
-      const from = body.repository !== undefined ? { repository: body.repository, ...(body.branch ? { branch: body.branch } : {}) } : { manifest: body.manifest!, ...(body.file ? { file: body.file } : {}) };
+      const from =
+        body.repository !== undefined
+          ? { repository: body.repository, ...(body.branch ? { branch: body.branch } : {}), ...(body.path ? { path: body.path } : {}) }
+          : { manifest: body.manifest!, ...(body.file ? { file: body.file } : {}) };
       const result = await registerApplication(deps, principal.workspace, from);
       if (result.changed) {
         await auditRequest(request, { kind: 'application.register', subject: result.application.name, details: { version: result.version, created: result.created, ...('repository' in from ? { repository: result.application.repositoryUrl ?? from.repository } : {}) } });
