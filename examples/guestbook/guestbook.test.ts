@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { applicationManifest, environmentManifest, type ApplicationManifest } from '@slipway/contract';
-import { renderEnvironment, validateManifestFiles } from '@slipway/core';
+import { importCompose, renderEnvironment, validateManifestFiles } from '@slipway/core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const apiDir = path.join(here, 'api');
@@ -193,17 +193,55 @@ describe('manifests', () => {
 
   it('has a Compose equivalent whose api waits for migrate', async () => {
     const compose = parse(await readFile(path.join(here, 'compose.yaml'), 'utf8'), { merge: true }) as {
-      services: Record<string, { build?: { context: string; dockerfile: string }; depends_on?: Record<string, { condition: string }>; volumes?: string[] }>;
+      services: Record<string, { build?: string | { context: string; dockerfile?: string }; depends_on?: Record<string, { condition: string }>; volumes?: string[] }>;
       volumes: Record<string, unknown>;
     };
     expect(Object.keys(compose.services).sort()).toEqual(['api', 'migrate', 'web', 'worker']);
     expect(compose.services.api!.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' } });
     expect(compose.services.worker!.depends_on).toEqual({ api: { condition: 'service_healthy' } });
     for (const name of ['migrate', 'api', 'worker']) expect(compose.services[name]!.volumes).toEqual(['data:/app/data']);
-    for (const service of Object.values(compose.services)) {
-      expect(existsSync(path.join(here, service.build!.context, service.build!.dockerfile))).toBe(true);
-    }
+    // Each image builds from its own folder, so a change to the page rebuilds only web's.
+    const contexts = Object.fromEntries(Object.entries(compose.services).map(([name, { build }]) => [name, typeof build === 'string' ? { context: build } : build!]));
+    expect(Object.fromEntries(Object.entries(contexts).map(([name, build]) => [name, build.context]))).toEqual({ migrate: 'api', api: 'api', worker: 'api', web: 'web' });
+    for (const build of Object.values(contexts)) expect(existsSync(path.join(here, build.context, build.dockerfile ?? 'Dockerfile'))).toBe(true);
     expect(Object.keys(compose.volumes)).toEqual(['data']);
+  });
+});
+
+describe('the docker runtime manifest', () => {
+  const file = path.join(here, '.slipway-docker', 'guestbook.yaml');
+
+  it('loads with no errors or warnings', async () => {
+    expect((await readdir(path.dirname(file))).sort()).toEqual(['guestbook.yaml']);
+    const result = validateManifestFiles([{ file: 'guestbook.yaml', text: await readFile(file, 'utf8') }]);
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('is what importing compose.yaml gives, with hostnames of its own', async () => {
+    const imported = importCompose({ file: 'compose.yaml', text: await readFile(path.join(here, 'compose.yaml'), 'utf8'), name: 'guestbook-docker' });
+    expect(imported.errors).toEqual([]);
+    const committed = parse(await readFile(file, 'utf8')) as { spec: { services: { name: string; hostnames?: string[] }[] } };
+    expect(committed.spec.services.map((s) => [s.name, s.hostnames])).toEqual([
+      ['api', ['guestbook-docker-api-${env_id}.${domain}']],
+      ['worker', undefined],
+      ['web', ['guestbook-docker-${env_id}.${domain}']],
+    ]);
+    for (const service of committed.spec.services) delete service.hostnames;
+    expect(committed).toEqual(imported.value);
+  });
+
+  it('does not share a hostname with the guestbook on the local runtime', async () => {
+    const settings = { domain: 'slipway.localhost', scheme: 'http' as const, defaultRuntime: 'local' as const };
+    const identity = { id: 'pr-1', kind: 'ephemeral' as const, branch: 'x' };
+    const hosts = async (relative: string) => {
+      const manifest = applicationManifest.parse(parse(await readFile(path.join(here, relative), 'utf8')));
+      return renderEnvironment(manifest, identity, settings).value!.routes.map((r) => r.host);
+    };
+    const local = await hosts('.slipway/guestbook.yaml');
+    const docker = await hosts('.slipway-docker/guestbook.yaml');
+    expect(docker.sort()).toEqual(['guestbook-docker-api-pr-1.slipway.localhost', 'guestbook-docker-pr-1.slipway.localhost']);
+    expect(docker.filter((host) => local.includes(host))).toEqual([]);
   });
 });
 

@@ -50,7 +50,7 @@ import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, w
 import { appendLine, argv, spawnGroup, stopGroup } from '../local/process-group.ts';
 import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
-import { buildHash, buildTag, ensureBuilt, ensurePresent, type ImageResult } from './images.ts';
+import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageResult } from './images.ts';
 import { DockerInstanceSupervisor, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
 import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, networkName, parsePorts, volumeName } from './names.ts';
@@ -432,8 +432,10 @@ export class DockerDriver implements RuntimeDriver {
       const checkout = this.checkoutPath(env, commit);
       const hashed = await buildHash(checkout, spec.build);
       if ('error' in hashed) return { ok: false, outcome: 'failed', reason: `${what}: ${hashed.error} at ${commit.slice(0, 7)}` };
-      return ensureBuilt(this.engine, {
-        tag: spec.image ?? buildTag(env.app, spec.name, commit, hashed.hash),
+      // Containers run the image by its commit and build tag: `image` beside `build` only names the
+      // result as well (as in Compose), since that one name moves with every build of any environment.
+      const built = await ensureBuilt(this.engine, {
+        tag: buildTag(env.app, spec.name, commit, hashed.hash),
         hash: hashed.hash,
         contextDir: hashed.contextDir,
         build: spec.build,
@@ -442,6 +444,8 @@ export class DockerDriver implements RuntimeDriver {
         timeoutMs: this.buildTimeoutMs,
         what: `${what} build`,
       });
+      if (built.ok && spec.image) await tagImage(this.engine, built.id, spec.image).catch(() => undefined);
+      return built;
     }
     if (spec.image) return ensurePresent(this.engine, spec.image, what);
     return { ok: false, outcome: 'failed', reason: `${what} has no image or build: the docker runtime runs containers (a run section is for the local runtime)` };
@@ -601,7 +605,10 @@ export class DockerDriver implements RuntimeDriver {
     const missing = [...new Set(envs.flatMap((env) => resolveVariables(env, rt.secrets).missingSecrets))];
     if (missing.length > 0) return problem('errored', `services.${spec.name}: secrets not provided: ${missing.join(', ')}`);
     const repoVolumes = spec.volumes.some((v) => v.type === 'repo');
-    const hash = specHash({ spec: { ...spec, replicas: 0 }, image: image.id, revision: request.revision ?? '', ...(repoVolumes ? { commit: request.commit } : {}) });
+    // The commit's own variables are left out: a patch that leaves a service's image (its build
+    // context) and spec alone leaves its containers running, with the values they started with.
+    const { SLIPWAY_COMMIT_SHA: _sha, SLIPWAY_COMMIT_SHORT: _short, ...env } = spec.env;
+    const hash = specHash({ spec: { ...spec, env, replicas: 0 }, image: image.id, revision: request.revision ?? '', ...(repoVolumes ? { commit: request.commit } : {}) });
     const pinned = request.hostPorts?.[spec.name];
     const currentPort = existing?.supervisors.get(0)?.endpoints[0]?.hostPort;
     if (pinned !== undefined) {

@@ -68,18 +68,29 @@ export async function ensureBuilt(docker: Dockerode, request: BuildRequest): Pro
   if (tagged) return { ok: true, image: request.tag, id: tagged.Id, built: false };
   try {
     const pairs = [`${dockerLabels.buildHash}=${request.hash}`, ...Object.entries(request.labels).map(([k, v]) => `${k}=${v}`)];
-    const same = (await docker.listImages({ filters: { label: [pairs[0]!] } })).filter((image) => hasLabels(image.Labels, pairs));
+    // Only a finished build, which carries a build tag of this service: Podman also puts the build's
+    // labels on the images of a multi-stage build's earlier stages, which are untagged and lack the
+    // final stage's CMD.
+    const [repository] = splitTag(request.tag);
+    const same = (await docker.listImages({ filters: { label: [pairs[0]!] } })).filter(
+      (image) => hasLabels(image.Labels, pairs) && (image.RepoTags ?? []).some((t) => splitTag(t.replace(/^(docker\.io|localhost)\//, ''))[0] === repository),
+    );
     // Any image built from the same inputs will do: the newest.
     const found = same.sort((x, y) => y.Created - x.Created)[0];
     if (found) {
-      const [repo, tag] = splitTag(request.tag);
-      await docker.getImage(found.Id).tag({ repo, tag });
+      await tagImage(docker, found.Id, request.tag);
       return { ok: true, image: request.tag, id: found.Id, built: false };
     }
   } catch {
     // build it instead
   }
   return build(docker, request);
+}
+
+/** Gives an image (by id) another name. */
+export async function tagImage(docker: Dockerode, id: string, reference: string): Promise<void> {
+  const [repo, tag] = splitTag(reference);
+  await docker.getImage(id).tag({ repo, tag });
 }
 
 function splitTag(reference: string): [string, string] {
