@@ -83,9 +83,9 @@ export function addIdentityCommands(program: Command, io: CommandIO, run: Run): 
     .action((name: string, opts: InWorkspace & { role?: BuiltInRole; approver?: string[] }) => run(usersGrant({ name, ...opts }, io)));
   users
     .command('revoke')
-    .description('remove approver roles, or the role the user holds — which removes them from the workspace')
+    .description('remove approver roles, or the role the user holds — which removes them from the workspace and revokes their tokens there')
     .argument('<name>', 'user name')
-    .addOption(roleOption('the role they hold: revoking it removes them from the workspace, approver roles and all'))
+    .addOption(roleOption('the role they hold: revoking it removes them from the workspace, approver roles, tokens and all'))
     .option('--approver <role>', 'an approver role to remove (repeatable)', approverRoles)
     .addOption(workspaceOption())
     .addOption(jsonOutput())

@@ -170,6 +170,8 @@ describe('slipway workspaces, users, tokens and audit against a real server', ()
     const refused = await as(aliceToken, () => slipway('users', 'list'));
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/the API token is not valid or was revoked/);
+    expect((await slipway('users', 'revoke', 'bob', '--role', 'developer')).stdout).toBe('✓ bob removed from workspace default; their tokens there are revoked');
+    expect((await slipway('users', 'get', 'bob')).stderr).toMatch(/bob is not a member of workspace default/);
   });
 });
 

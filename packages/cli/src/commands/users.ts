@@ -64,7 +64,7 @@ export async function usersRevoke(options: RoleChange, io: CommandIO): Promise<n
   return apiCommand(io, async () => {
     const answer = await callApi<RevokeRolesResponse>(connectionIn(options.workspace), 'POST', `/api/v1/users/${segment(options.name)}/revoke`, body);
     if (options.output === 'json') printJson(io, answer);
-    else if (answer.removed) io.out(`${pc.green('✓')} ${pc.bold(answer.name)} removed from workspace ${answer.workspace}: their tokens there no longer work`);
+    else if (answer.removed) io.out(`${pc.green('✓')} ${pc.bold(answer.name)} removed from workspace ${answer.workspace}; their tokens there are revoked`);
     else io.out(`${pc.green('✓')} ${describeUser(answer.user!)}`);
   });
 }

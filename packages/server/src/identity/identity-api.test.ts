@@ -91,9 +91,9 @@ for (const database of testDatabases()) {
       expect((await call(admin, 'POST', '/api/v1/users/alice/revoke', { role: 'developer' })).body.error.message).toMatch(/alice holds viewer in workspace default, not developer/);
       expect((await call(admin, 'POST', '/api/v1/users/alice/revoke', { approverRoles: ['qa'] })).body).toMatchObject({ removed: false, user: { approverRoles: [] } });
       expect((await call(admin, 'POST', '/api/v1/users/alice/revoke', { role: 'viewer' })).body).toEqual({ name: 'alice', workspace: 'default', removed: true });
-      const gone = await call(aliceRm, 'GET', '/api/v1/environments');
-      expect(gone.status).toBe(403);
-      expect(gone.body.error.message).toMatch(/alice holds no role in workspace default any more/);
+      // Removed from the workspace, alice's tokens there are revoked: adding her back brings none back.
+      expect((await call(aliceRm, 'GET', '/api/v1/environments')).status).toBe(401);
+      expect((await listAudit(store.db, { workspace: 'default', kinds: ['role.revoke'] })).items[0]!.details).toMatchObject({ removedFromWorkspace: true, tokensRevoked: 3 });
       expect((await call(admin, 'POST', '/api/v1/users/alice/grant', { approverRoles: ['qa'] })).body.error.message).toMatch(/alice is not a member of workspace default: give them a role too/);
 
       expect((await call(admin, 'POST', '/api/v1/users/admin/grant', { role: 'developer' })).body.error.message).toBe('admin is the last admin of workspace default; make another member admin first');
@@ -102,6 +102,15 @@ for (const database of testDatabases()) {
       const kinds = (await listAudit(store.db, { workspace: 'default' })).items.map((e) => `${e.kind} ${e.subject}`);
       expect(kinds).toEqual(expect.arrayContaining(['user.create alice', 'role.grant alice', 'role.revoke alice']));
       expect((await listAudit(store.db, { workspace: 'default', kinds: ['role.*'] })).items.map((e) => e.kind)).toEqual(['role.revoke', 'role.revoke', 'role.grant', 'role.grant']);
+    });
+
+    it('refuses a token whose user is no longer a member where it acts', async () => {
+      await call(admin, 'POST', '/api/v1/users', { name: 'erin', role: 'developer' });
+      const erin = await tokenFor('erin');
+      await sql`DELETE FROM memberships WHERE user_id = (SELECT id FROM users WHERE name = 'erin')`.execute(store.db);
+      const refused = await call(erin, 'GET', '/api/v1/environments');
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toBe('erin holds no role in workspace default any more; an admin there can grant one (slipway users grant erin --role <role>)');
     });
 
     it('makes tokens no stronger than their user or the token asking, shows the secret once and stores only its hash', async () => {

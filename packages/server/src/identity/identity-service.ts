@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { BuiltInRole } from '@slipway/contract';
 import { ConflictError, didYouMean, InputError, NotAllowedError, NotFoundError } from '@slipway/core';
-import { getApiToken, insertApiToken, listApiTokens, revokeApiToken, type ApiToken, type ListedApiToken } from '../store/api-tokens.ts';
+import { getApiToken, insertApiToken, listApiTokens, revokeApiToken, revokeTokensOf, type ApiToken, type ListedApiToken } from '../store/api-tokens.ts';
 import { recordAudit } from '../store/audit-ledger.ts';
 import type { Database } from '../store/database-schema.ts';
 import {
@@ -108,7 +108,7 @@ export class IdentityService {
 
   /**
    * Revokes approver roles, and/or the user's role itself — which removes them from the actor's
-   * workspace, approver roles and all. Naming a role they do not hold is refused, so a typo never
+   * workspace, approver roles and all, and revokes their tokens acting there. Naming a role they do not hold is refused, so a typo never
    * passes for done.
    */
   async revoke(actor: Actor, name: string, input: { role?: BuiltInRole; approverRoles?: readonly string[] }): Promise<Member | { name: string; workspace: string; removed: true }> {
@@ -120,14 +120,18 @@ export class IdentityService {
       const notHeld = approverRoles.filter((r) => !member.approverRoles.includes(r));
       if (notHeld.length) throw new ConflictError(`${name} does not hold ${notHeld.join(', ')} in workspace ${actor.workspace}; they hold ${member.approverRoles.join(', ') || 'no approver role'}`);
       if (input.role === 'admin') await this.keepAnAdmin(tx, actor.workspace, name);
-      if (input.role) await removeMembership(tx, actor.workspace, member.userId);
-      else await removeApproverRoles(tx, actor.workspace, member.userId, approverRoles);
+      let tokensRevoked = 0;
+      if (input.role) {
+        await removeMembership(tx, actor.workspace, member.userId);
+        // Their tokens here go too, so adding them back later does not bring an old token back to life.
+        tokensRevoked = await revokeTokensOf(tx, member.userId, actor.workspace);
+      } else await removeApproverRoles(tx, actor.workspace, member.userId, approverRoles);
       await recordAudit(tx, {
         workspace: actor.workspace,
         actor: actor.name,
         kind: 'role.revoke',
         subject: name,
-        details: input.role ? { role: input.role, approverRoles: member.approverRoles, removedFromWorkspace: true } : { approverRoles },
+        details: input.role ? { role: input.role, approverRoles: member.approverRoles, removedFromWorkspace: true, tokensRevoked } : { approverRoles },
       });
       if (input.role) return { name, workspace: actor.workspace, removed: true as const };
       return (await getMember(tx, actor.workspace, name))!;

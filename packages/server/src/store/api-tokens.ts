@@ -114,6 +114,12 @@ export async function revokeApiToken(db: Kysely<Database>, id: string, now = new
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Revokes every live token of a user acting in a workspace; returns how many. */
+export async function revokeTokensOf(db: Kysely<Database>, userId: string, workspace: string, now = new Date()): Promise<number> {
+  const result = await db.updateTable('api_tokens').set({ revoked_at: now.toISOString() }).where('user_id', '=', userId).where('workspace', '=', workspace).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Notes that a token was used, at most once a minute per token so reads stay reads. */
 export async function touchApiToken(db: Kysely<Database>, token: { id: string; lastUsedAt?: string }, now = new Date()): Promise<void> {
   if (token.lastUsedAt && now.getTime() - Date.parse(token.lastUsedAt) < 60_000) return;
