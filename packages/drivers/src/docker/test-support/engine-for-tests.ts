@@ -20,6 +20,8 @@ export async function testEngine(): Promise<TestEngine> {
   return { docker: detected.docker, skipReason: undefined, endpoint: detected.endpoint };
 }
 
+const TEST_RUN = `${process.pid}-${Date.now()}`;
+
 /** A fixture service (a run section) as a container: the fixture's Dockerfile on the node base image. */
 export function asImageBuild(service: ResolvedService): ResolvedService {
   if (!service.run) return service;
@@ -30,7 +32,9 @@ export function asImageBuild(service: ResolvedService): ResolvedService {
     ...rest,
     build: {
       context: run.workdir ?? '.',
-      args: { BASE_IMAGE: NODE_IMAGE, BUILD_COMMAND: build, ...(typeof buildFail === 'string' ? { BUILD_FAIL: buildFail } : {}) },
+      // TEST_RUN keeps each test process's images apart: images stay on the engine between runs, and
+      // one made by an earlier run (or an earlier version of the driver) must never stand in for a build.
+      args: { BASE_IMAGE: NODE_IMAGE, BUILD_COMMAND: build, TEST_RUN: TEST_RUN, ...(typeof buildFail === 'string' ? { BUILD_FAIL: buildFail } : {}) },
     },
     command: run.command,
   };
