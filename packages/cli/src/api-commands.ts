@@ -7,6 +7,7 @@ import { instancesExec, instancesList, instancesLogs } from './commands/instance
 import { previewsList } from './commands/previews.ts';
 import { secretsDelete, secretsList, secretsSet } from './commands/secrets.ts';
 import { addIdentityCommands } from './identity-commands.ts';
+import { addReleaseCommands } from './release-commands.ts';
 import type { CommandIO, OutputFormat } from './io.ts';
 
 // The commands that work on a running Slipway through its API: apps, envs, deploys, instances and
@@ -28,6 +29,7 @@ export function addApiCommands(program: Command, io: CommandIO, run: Run): void 
   addSecrets(program, io, run);
   addPreviews(program, io, run);
   addIdentityCommands(program, io, run);
+  addReleaseCommands(program, io, run);
 }
 
 function addPreviews(program: Command, io: CommandIO, run: Run): void {

@@ -1,0 +1,182 @@
+// The release commands end to end: a real server and git repositories, every command run as
+// `slipway …` would run it — tracks and sets registered, a snapshot released, approvals given,
+// the track shown stage by stage, a rollback — and the output people read.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '@slipway/server';
+import { main } from '../main.ts';
+import { captureIO } from '../test-support/capture-io.ts';
+import { git, gitRepository } from '../test-support/git-repository.ts';
+import { pairsOf } from './releases.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'slipway-releases-cli-'));
+const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, SLIPWAY_URL: process.env.SLIPWAY_URL, SLIPWAY_TOKEN: process.env.SLIPWAY_TOKEN, SLIPWAY_WORKSPACE: process.env.SLIPWAY_WORKSPACE };
+let server: RunningServer;
+let appRepo: string;
+const platformRepo = join(dir, 'platform');
+
+const slipway = async (...args: string[]) => {
+  const io = captureIO();
+  const code = await main(['node', 'slipway', ...args], io);
+  return { code, stdout: stripVTControlCharacters(io.stdout()), stderr: stripVTControlCharacters(io.stderr()) };
+};
+const tokens: Record<string, string> = {};
+const as = async <T>(who: string, action: () => Promise<T>): Promise<T> => {
+  process.env.SLIPWAY_TOKEN = tokens[who];
+  try {
+    return await action();
+  } finally {
+    delete process.env.SLIPWAY_TOKEN;
+  }
+};
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+const stateOf = async (n: number) => JSON.parse((await slipway('releases', 'get', String(n), '-o', 'json')).stdout) as { state: string; currentStage?: number; stages: { name: string; state: string }[] };
+
+beforeAll(async () => {
+  process.env.XDG_CONFIG_HOME = join(dir, 'config');
+  for (const name of ['SLIPWAY_URL', 'SLIPWAY_TOKEN', 'SLIPWAY_WORKSPACE']) delete process.env[name];
+  appRepo = gitRepository(join(dir, 'tiny'), {
+    'server.mjs': "import { createServer } from 'node:http';\nimport { readFileSync } from 'node:fs';\ncreateServer((q, s) => s.end(readFileSync('version.txt', 'utf8'))).listen(Number(process.env.PORT));\n",
+    'check.mjs': "console.log('smoke ok');\n",
+    'version.txt': 'v1',
+    '.slipway/app.yaml': `apiVersion: slipway.dev/v1
+kind: Application
+metadata: { name: tiny }
+spec:
+  runtime: local
+  repository: { trackingBranch: main }
+  services:
+    - name: web
+      run: { command: node server.mjs }
+      ports: [{ port: 3000 }]
+  jobs:
+    - { name: smoke, fromService: web, command: node check.mjs }
+  workflows:
+    setup: { steps: [{ tasks: [services.all] }] }
+`,
+  });
+  gitRepository(platformRepo, {
+    '.slipway/track.yaml': `apiVersion: slipway.dev/v1
+kind: ReleaseTrack
+metadata: { name: tiny-track }
+spec:
+  releaseStages:
+    - environments: [staging]
+      gates:
+        tests: [smoke]
+        approvals: { required: [{ role: qa }], expireAfter: 24h }
+    - environments: [production]
+      gates:
+        windows: [{ type: deny, schedule: "0 0 1 1 *", duration: 1h }]
+`,
+    '.slipway/set.yaml': 'apiVersion: slipway.dev/v1\nkind: ApplicationSet\nmetadata: { name: tiny-set }\nspec: { applications: [tiny], releaseTrack: tiny-track }\n',
+  });
+  server = await startServer(
+    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'config', 'slipway', 'config.yaml') },
+    { graceMs: 1_000, docker: false, engine: { tickMs: 200 }, releases: { tickMs: 500, healthRecheckMs: 200 } },
+  );
+  expect((await slipway('users', 'create', 'rita', '--role', 'release-manager')).code).toBe(0);
+  expect((await slipway('users', 'create', 'quinn', '--approver', 'qa')).code).toBe(0);
+  for (const user of ['rita', 'quinn']) tokens[user] = (await slipway('tokens', 'create', 'cli', '--user', user)).stdout;
+  expect((await slipway('apps', 'create', '--repo', appRepo)).code).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  if (server) {
+    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
+    await server.close();
+  }
+  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+  else process.env[k] = v;
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('slipway sets, tracks, snapshots and releases against a real server', () => {
+  it('registers the track and the set from a repository, and lists them', async () => {
+    const track = await slipway('tracks', 'create', '--repo', platformRepo);
+    expect(track.stderr).toBe('');
+    expect(track.stdout).toMatch(/^✓ release track tiny-track for set tiny-set: staging → production \(version [0-9a-f]{16}\)$/);
+    expect((await slipway('sets', 'create', join(platformRepo, '.slipway/set.yaml'))).stdout).toMatch(/^✓ application set tiny-set: tiny, along track tiny-track/);
+    expect((await slipway('tracks', 'list')).stdout).toMatch(/^NAME +SET +RELEASE STAGES +HOTFIX STAGES +PRE-RELEASE STAGES\ntiny-track +tiny-set +staging → production +- +-$/);
+    expect((await slipway('sets', 'get', 'tiny-set')).stdout).toMatch(/applications: tiny\n {2}track: +tiny-track/);
+    expect((await slipway('sets', 'create')).code).toBe(2);
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'apiVersion: slipway.dev/v1\nkind: ReleaseTrack\nmetadata: { name: bad }\nspec:\n  releaseStages:\n    - environments: [x]\n      gates: { windows: [{ type: deny, schedule: "0 0 * * 9", duration: 1h }] }\n');
+    const refused = await slipway('tracks', 'create', broken);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/does not hold valid manifests\n.*broken\.yaml:7:\d+ spec\.releaseStages\[0\]\.gates\.windows\[0\]: "0 0 \* \* 9": day of week 9 is out of range 0-7/);
+  });
+
+  it('snapshots the set, releases it, and shows where it stands until approved', async () => {
+    const snapshot = await slipway('snapshots', 'create', 'tiny-set');
+    expect(snapshot.stdout).toMatch(/^✓ snapshot (\d{4}\.\d\d\.\d\d-1) of tiny-set: tiny@[0-9a-f]{7}\n {2}release it: slipway releases create \1 \[--hotfix\]$/);
+    const alias = /snapshot (\S+)/.exec(snapshot.stdout)![1]!;
+    expect((await slipway('snapshots', 'list')).stdout).toMatch(new RegExp(`^ALIAS +SET +KIND +VERSIONS +BY +CREATED\\n${alias.replace(/\./g, '\\.')} +tiny-set +release +tiny@[0-9a-f]{7} +admin +now$`));
+    expect((await slipway('snapshots', 'get', alias)).stdout).toMatch(/APPLICATION +COMMIT +FROM +IMAGE\ntiny +[0-9a-f]{12} +main +-/);
+    expect((await slipway('snapshots', 'create', 'tiny-set', '--use', 'tiny')).code).toBe(2);
+    expect((await slipway('snapshots', 'create', 'tiny-set', '--app', 'tiny')).stderr).toMatch(/exactly one of --branch <branch> or --pr <number>/);
+
+    const created = await as('rita', () => slipway('releases', 'create', alias));
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toMatch(/^✓ release #1 · release of \S+ \(set tiny-set\) along tiny-track · by rita: staging → production\n/);
+    await until('staging to await approval', async () => (await stateOf(1)).state === 'AwaitingApproval');
+
+    const picture = await slipway('tracks', 'get', 'tiny-track');
+    expect(picture.stdout).toContain('tiny-track (set tiny-set)\n\nRELEASE STAGES\n  1. staging  gates: tests smoke · approvals qa (expire after 24h)\n');
+    expect(picture.stdout).toMatch(/ {5}#1 \S+ +◐ AwaitingApproval +← runs here now\n {8}healthy ✓ +tests ✓ +approvals … missing qa\n {8}missing approvals: qa\n/);
+    expect(picture.stdout).toMatch(/ {2}2\. production +gates: deny "0 0 1 1 \*" for 1h\n {5}no release yet/);
+
+    const details = await slipway('releases', 'get', '1');
+    expect(details.stdout).toMatch(/^release #1 · release of \S+ \(set tiny-set\) along tiny-track · by rita\n {2}state: ◐ AwaitingApproval/);
+    expect(details.stdout).toMatch(/STAGE +STATE +GATES\nstaging +◐ AwaitingApproval +healthy ✓ +tests ✓ +approvals … missing qa\nproduction +not reached/);
+    expect(details.stdout).toMatch(/\nstaging\n {2}waiting: approvals missing: qa\n {2}deploys: tiny@[0-9a-f]{7} → staging succeeded\n {2}tests: smoke in staging succeeded\n {2}missing approvals: qa/);
+    expect(details.stdout).toMatch(/\ntransitions\nAT +STAGE +MOVE +BY +WHY\n\S+ \S+ +release +→ Pending +rita +release of snapshot/);
+
+    const refused = await as('rita', () => slipway('releases', 'approve', '1'));
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/rita is the release's author/);
+    expect((await slipway('releases', 'approve', '1')).stderr).toMatch(/approving this stage needs one of the approver roles qa; admin has admin, developer, release-manager, viewer/);
+    const approved = await as('quinn', () => slipway('releases', 'approve', '1', '--comment', 'looks good'));
+    expect(approved.stdout).toMatch(/^✓ release #1 approved\n {2}(● Deploying|● Verifying|✓ Promoted) in production/);
+    await until('release #1 to be promoted', async () => (await stateOf(1)).state === 'Promoted');
+    expect((await slipway('releases', 'list')).stdout).toMatch(/^# +KIND +SNAPSHOT +TRACK +STATE +STAGE +AUTHOR +CREATED\n1 +release +\S+ +tiny-track +✓ Promoted +production +rita +now$/);
+    expect((await slipway('releases', 'get', '1')).stdout).toMatch(/approved by quinn as qa now: "looks good"/);
+  }, 90_000);
+
+  it('rolls production back and shows the hold', async () => {
+    writeFileSync(join(appRepo, 'version.txt'), 'v2');
+    git(appRepo, 'commit', '-qam', 'v2');
+    const alias = /snapshot (\S+)/.exec((await slipway('snapshots', 'create', 'tiny-set')).stdout)![1]!;
+    await as('rita', () => slipway('releases', 'create', alias));
+    await until('staging to await approval', async () => (await stateOf(2)).state === 'AwaitingApproval');
+    await as('quinn', () => slipway('releases', 'approve', '2'));
+    await until('release #2 to be promoted', async () => (await stateOf(2)).state === 'Promoted');
+
+    const rolled = await as('rita', () => slipway('releases', 'rollback', '2', '--reason', 'broke checkout'));
+    expect(rolled.stderr).toBe('');
+    expect(rolled.stdout).toMatch(/^✓ release #3 · rollback of #2 to \S+-1 \(set tiny-set\) along tiny-track · by rita\n {2}production is held/);
+    await until('the rollback to be promoted', async () => (await stateOf(3)).state === 'Promoted');
+    const picture = (await slipway('tracks', 'get', 'tiny-track')).stdout;
+    expect(picture).toMatch(/2\. production.*\n {5}⏸ held by rita \(rollback #3\) now: releases enter only when promoted deliberately\n {5}#3 \S+-1 \(rollback\) +✓ Promoted +← runs here now/);
+    expect((await slipway('releases', 'reject', '2')).stderr).toMatch(/error: required option '--reason <text>' not specified/);
+    expect((await slipway('releases', 'abort', '2')).code).toBe(4);
+  }, 90_000);
+});
+
+describe('app=value pairs', () => {
+  it('reads them, and names a malformed one', () => {
+    expect(pairsOf(['web=hotfix/login', 'api=main'], 'use')).toEqual({ web: 'hotfix/login', api: 'main' });
+    expect(pairsOf(['web'], 'use')).toBe('--use web: expected <application>=<branch>, such as web=hotfix/login');
+    expect(pairsOf(['web:abc'], 'pin')).toBe('--pin web:abc: expected <application>=<commit>, such as web=0123abc');
+  });
+});
