@@ -19,6 +19,8 @@ export const knownAuditKinds = {
   'environment.create': 'an environment was created',
   'environment.delete': 'an environment was deleted',
   'environment.config-set': "an environment's own variables were changed",
+  'application-set.register': 'an ApplicationSet was registered or replaced',
+  'release-track.register': 'a ReleaseTrack was registered or replaced',
   'snapshot.create': 'a snapshot of an application set was made',
   'release.create': 'a release was created',
   'release.approve': 'a release was approved in a stage',

@@ -64,6 +64,7 @@ export class ReleaseController {
   private holdsLease = false;
   private stopping = false;
   private tickTimer?: NodeJS.Timeout;
+  private leaseTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private readonly logger: EngineLogger;
   private readonly audit: ReleaseAudit;
@@ -77,12 +78,29 @@ export class ReleaseController {
     this.unsubscribe = this.options.engine.onDeploy((event) => this.onDeploy(event));
     await this.tick();
     this.tickTimer = setInterval(() => void this.tick(), this.options.tickMs ?? 5_000);
+    // The lease is renewed on its own clock, however slow the tick.
+    this.leaseTimer = setInterval(() => void this.renewLease(), Math.max(1_000, Math.floor(this.leaseMs / 3)));
+  }
+
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? 30_000;
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.stopping) return;
+    const held = await this.options.leases.acquire(LEASE, this.leaseMs).catch(() => false);
+    if (held && !this.holdsLease) {
+      this.holdsLease = true;
+      for (const id of await this.options.releases.activeReleaseIds().catch(() => [] as string[])) this.kick(id);
+    }
+    this.holdsLease = held;
   }
 
   /** Stops moving releases; test jobs under way are picked up again (by their run id) at the next start. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.tickTimer);
+    clearInterval(this.leaseTimer);
     this.unsubscribe?.();
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
@@ -120,7 +138,7 @@ export class ReleaseController {
   private async tick(): Promise<void> {
     if (this.stopping) return;
     try {
-      this.holdsLease = await this.options.leases.acquire(LEASE, this.options.leaseMs ?? 30_000);
+      this.holdsLease = await this.options.leases.acquire(LEASE, this.leaseMs);
       if (!this.holdsLease) return;
       for (const id of await this.options.releases.activeReleaseIds()) this.kick(id);
     } catch (error) {
@@ -245,7 +263,8 @@ export class ReleaseController {
         }
         const moved = await releases.moveStage(release.id, record.index, record.state, 'Promoted', ACTOR, `every gate holds (${summary})`, { finishedAt: new Date().toISOString(), reason: undefined });
         if (!moved) return true;
-        await this.audit({ workspace: release.workspace, actor: ACTOR, kind: 'release.promote', subject: `release #${release.number}`, details: { stage: record.name, gates: step.gates } });
+        const into = step.next !== undefined ? stageName(release.stages[step.next]!) : undefined;
+        await this.audit({ workspace: release.workspace, actor: ACTOR, kind: 'release.promote', subject: `release #${release.number}`, details: { from: record.name, ...(into ? { into } : { done: true }), gates: step.gates } });
         if (step.next === undefined) {
           await releases.endRelease(release.id, 'Promoted', ACTOR, `promoted through every stage; ${record.name} is the last`);
           await releases.updateRelease(release.id, { currentStage: record.index, reason: undefined });

@@ -361,4 +361,45 @@ describe('the release flow', () => {
     const list = await ok('viewer', 'GET', '/api/v1/releases');
     expect(list.items.map((r: Json) => `${r.number} ${r.kind} ${r.state}`)).toEqual(['6 release Aborted', '5 hotfix Promoted', '4 rollback Promoted', '3 release Promoted', '2 release Failed', '1 release Promoted']);
   }, 60_000);
+
+  it('runs one promotion at a time per environment: a second release waits for staging until the first leaves it', async () => {
+    setVersion(shopRepo, 'shop v3');
+    const first: SnapshotResponse = await ok('dev', 'POST', '/api/v1/snapshots', { set: 'shop' });
+    await ok('rita', 'POST', '/api/v1/releases', { snapshot: first.alias });
+    await releaseIn(7, 'AwaitingApproval', 'staging');
+    setVersion(shopRepo, 'shop v4');
+    const second: SnapshotResponse = await ok('dev', 'POST', '/api/v1/snapshots', { set: 'shop' });
+    await ok('rita', 'POST', '/api/v1/releases', { snapshot: second.alias });
+    const queued = await releaseIn(8, 'Pending', 'staging');
+    expect(queued.stages.map((s) => s.state)).toEqual(['Promoted', 'Pending', 'Pending']);
+    expect(queued.stages[1]!.waitingFor).toBe('queued: release #7 is AwaitingApproval in staging');
+    await serves('web-shop-staging.slipway.localhost', 'shop v3');
+    // An approval for a stage not entered yet is refused, saying why.
+    expect((await api('quinn', 'POST', '/api/v1/releases/8/approve', {})).json.error.message).toMatch(/release #8 is waiting to enter staging \(queued: release #7/);
+
+    const rejected: ReleaseResponse = await ok('sam', 'POST', '/api/v1/releases/7/reject', { reason: 'the new checkout leaks card numbers to the log' });
+    expect(rejected).toMatchObject({ state: 'Rejected', reason: 'staging: rejected by sam: the new checkout leaks card numbers to the log' });
+    expect(rejected.transitions!.at(-1)).toMatchObject({ to: 'Rejected', actor: 'sam' });
+    await releaseIn(8, 'AwaitingApproval', 'staging');
+    await serves('web-shop-staging.slipway.localhost', 'shop v4');
+    await ok('rita', 'POST', '/api/v1/releases/8/abort', {});
+  }, 120_000);
+
+  it('takes a pre-release of one branch of one application into development only, next to the set’s other application', async () => {
+    git(shopRepo, 'checkout', '-q', '-b', 'feature/cart');
+    setVersion(shopRepo, 'shop cart', 'feature/cart');
+    git(shopRepo, 'checkout', '-q', 'main');
+    const ledgerDeploys = await deploysOf('ledger-development');
+    const snapshot: SnapshotResponse = await ok('dev', 'POST', '/api/v1/snapshots', { set: 'shop', kind: 'pre-release', app: 'shop', branch: 'feature/cart' });
+    expect(snapshot).toMatchObject({ kind: 'pre-release', components: [{ app: 'shop', branch: 'feature/cart' }] });
+    expect((await api('rita', 'POST', '/api/v1/releases', { snapshot: snapshot.alias, hotfix: true })).status).toBe(400);
+    const created: ReleaseResponse = await ok('rita', 'POST', '/api/v1/releases', { snapshot: snapshot.alias });
+    expect(created).toMatchObject({ number: 9, kind: 'pre-release' });
+    const done = await releaseIn(9, 'Promoted');
+    expect(done.stages).toHaveLength(1);
+    expect(done.stages[0]!.targets.map((t) => t.envId)).toEqual(['shop-development']);
+    expect(done.stages[0]!.tests.map((t) => `${t.envId} ${t.state}`).sort()).toEqual(['ledger-development succeeded', 'shop-development succeeded']);
+    await serves('web-shop-development.slipway.localhost', 'shop cart');
+    expect(await deploysOf('ledger-development')).toBe(ledgerDeploys);
+  }, 120_000);
 });
