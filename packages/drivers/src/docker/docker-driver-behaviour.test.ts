@@ -119,8 +119,15 @@ describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engi
     const prepared = await driver.prepareSource({ env: newEnv(), repository, commit, services: [broken] });
     expect(prepared.outcome).toBe('failed');
     if (prepared.outcome === 'succeeded') return;
-    expect(prepared.reason).toMatch(/services\.web build of slipway\/fixture-web:\w+-\w+ failed/);
-    expect(prepared.logTail).toContain('Missing.Dockerfile');
+    expect(prepared.reason).toMatch(/^services\.web: at \w{7}, the build context "app" has no Missing\.Dockerfile/);
+    // A base image the engine has not got, and cannot pull (no registry here, nor such an image).
+    const base = `slipway-test/not-here:${process.pid}`;
+    const unpullable = { ...web(), build: { ...web().build!, args: { ...web().build!.args, BASE_IMAGE: base } } };
+    const pulled = await driver.prepareSource({ env: newEnv(), repository, commit, services: [unpullable] });
+    expect(pulled.outcome).toBe('failed');
+    if (pulled.outcome === 'succeeded') return;
+    expect(pulled.reason).toContain(`services.web build: the base image ${base} (FROM in Dockerfile in the build context "app") is not on the engine and could not be pulled: `);
+    expect(pulled.logTail).toContain(base);
     const outside = { ...web(), build: { context: '../elsewhere' } };
     const refused = await driver.prepareSource({ env: newEnv(), repository, commit, services: [outside] });
     expect(refused).toMatchObject({ outcome: 'failed' });

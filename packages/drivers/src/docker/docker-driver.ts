@@ -431,7 +431,7 @@ export class DockerDriver implements RuntimeDriver {
     if (spec.build) {
       const checkout = this.checkoutPath(env, commit);
       const hashed = await buildHash(checkout, spec.build);
-      if ('error' in hashed) return { ok: false, outcome: 'failed', reason: `${what}: ${hashed.error} at ${commit.slice(0, 7)}` };
+      if ('error' in hashed) return { ok: false, outcome: 'failed', reason: `${what}: at ${commit.slice(0, 7)}, ${hashed.error}` };
       // Containers run the image by its commit and build tag: `image` beside `build` only names the
       // result as well (as in Compose), since that one name moves with every build of any environment.
       const built = await ensureBuilt(this.engine, {

@@ -7,8 +7,8 @@
 // built for another commit from the same tree and settings (a patch that did not touch this
 // service) is only tagged again. The build's output is kept in a log file for the failure's tail.
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import type { BuildSpec } from '@slipway/contract';
@@ -25,6 +25,9 @@ export type ImageResult = { ok: true; image: string; id: string; built: boolean 
 export async function buildHash(checkout: string, build: BuildSpec): Promise<{ hash: string; contextDir: string } | { error: string }> {
   const contextDir = folderIn(checkout, build.context);
   if (!contextDir || !existsSync(contextDir)) return { error: `the build context "${build.context}" is not a folder of the repository` };
+  const dockerfile = build.dockerfile ?? 'Dockerfile';
+  const dockerfilePath = folderIn(contextDir, dockerfile);
+  if (!dockerfilePath || !isFile(dockerfilePath)) return { error: `the build context "${build.context}" has no ${dockerfile} (the dockerfile is a path in the context)` };
   const path = relative(checkout, contextDir);
   let tree: string;
   try {
@@ -34,6 +37,14 @@ export async function buildHash(checkout: string, build: BuildSpec): Promise<{ h
   }
   const settings = { dockerfile: build.dockerfile ?? 'Dockerfile', args: build.args ?? {}, target: build.target ?? '' };
   return { hash: hashText(`${tree}\n${stableStringify(settings)}`).slice(0, 12), contextDir };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export function buildTag(app: string, service: string, commit: string, hash: string): string {
@@ -144,8 +155,74 @@ async function build(docker: Dockerode, request: BuildRequest): Promise<ImageRes
   }
   const built = failure ? undefined : await inspectImage(docker, request.tag);
   const tail = lastLines(readFileSync(request.logPath, 'utf8'));
-  if (!built) return { ok: false, outcome: 'failed', reason: `${request.what} of ${request.tag} failed: ${firstLine(failure ?? 'the engine reported no image')}`, logTail: tail };
+  if (!built) return { ok: false, outcome: 'failed', reason: await buildFailure(docker, request, failure ?? 'the engine reported no image'), logTail: tail };
   return { ok: true, image: request.tag, id: built.Id, built: true };
+}
+
+/**
+ * Why a build failed, in the user's terms where the engine's are obscure: a base image that is not
+ * on the engine (and that the engine could not pull: no registry, no such image, no access) is
+ * named as such; a Dockerfile the engine did not get (left out by .dockerignore) too.
+ */
+async function buildFailure(docker: Dockerode, request: BuildRequest, failure: string): Promise<string> {
+  const dockerfile = request.build.dockerfile ?? 'Dockerfile';
+  const engineSays = firstLine(failure);
+  const where = `${dockerfile} in the build context "${request.build.context}"`;
+  let text: string | undefined;
+  try {
+    text = readFileSync(join(request.contextDir, dockerfile), 'utf8');
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined) {
+    for (const image of baseImages(text, request.build.args ?? {})) {
+      if (!failure.includes(repositoryOf(image)) || (await inspectImage(docker, image))) continue;
+      return `${request.what}: the base image ${image} (FROM in ${where}) is not on the engine and could not be pulled: ${engineSays}`;
+    }
+  }
+  if (/no such file|cannot locate specified dockerfile|failed to read dockerfile/i.test(failure) && failure.includes(dockerfile.split('/').pop()!)) {
+    return `${request.what}: the engine did not get ${where}: check that .dockerignore does not leave it out (${engineSays})`;
+  }
+  return `${request.what} of ${request.tag} failed: ${engineSays}`;
+}
+
+/** An image reference without its tag or digest: what an engine's pull error names. */
+function repositoryOf(image: string): string {
+  const at = image.indexOf('@');
+  return splitTag(at >= 0 ? image.slice(0, at) : image)[0];
+}
+
+/**
+ * The images a Dockerfile's stages start FROM (not `scratch`, not earlier stages), with the ARGs
+ * declared before the first FROM substituted (build args win over their defaults).
+ */
+export function baseImages(dockerfile: string, args: Record<string, string | number | boolean>): string[] {
+  const lines = dockerfile.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
+  const values: Record<string, string> = {};
+  const stages = new Set<string>();
+  const images: string[] = [];
+  let seenFrom = false;
+  const substitute = (text: string) =>
+    text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, braced: string | undefined, fallback: string | undefined, bare: string | undefined) => {
+      const value = values[(braced ?? bare)!];
+      return value !== undefined && value !== '' ? value : (fallback ?? '');
+    });
+  for (const line of lines) {
+    const arg = /^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?/i.exec(line);
+    if (arg && !seenFrom) {
+      const given = args[arg[1]!];
+      values[arg[1]!] = given !== undefined ? String(given) : (arg[2] ?? '').replace(/^["']|["']$/g, '');
+      continue;
+    }
+    const from = /^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (!from) continue;
+    seenFrom = true;
+    const image = substitute(from[1]!);
+    const known = image.toLowerCase() === 'scratch' || stages.has(image.toLowerCase()) || images.includes(image);
+    if (from[2]) stages.add(from[2].toLowerCase());
+    if (!known) images.push(image);
+  }
+  return images;
 }
 
 function firstLine(text: string): string {
