@@ -16,5 +16,5 @@ const server = await startServer(
   { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 }, engineLogger: { info: (m) => console.error(m), error: (m) => console.error(m) } },
 );
 const token = process.env.TEST_TOKEN_WANTED ? (await createApiToken(server.store.db, { name: `test-${process.pid}`, workspace: 'default', role: 'admin' })).secret : undefined;
-console.log(JSON.stringify({ apiUrl: server.apiUrl, routerPort: server.routerPort, token }));
+console.log(JSON.stringify({ apiUrl: server.apiUrl, routerPort: server.routerPort, token, runtimes: Object.keys(server.drivers), dockerEngine: server.dockerEngine }));
 process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
