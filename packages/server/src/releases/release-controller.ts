@@ -159,7 +159,11 @@ export class ReleaseController {
     for (let round = 0; round < 25; round++) {
       if (this.stopping) return;
       const release = await this.options.releases.getRelease(releaseId);
-      if (!release || isEnded(release.state)) return;
+      if (!release || isEnded(release.state)) {
+        // Test jobs that ended after their release did have nothing left to tell.
+        for (const [runId, ended] of this.endedTests) if (ended.releaseId === releaseId) this.endedTests.delete(runId);
+        return;
+      }
       let records = await this.options.releases.stages(releaseId);
       records = await this.applyEndedTests(release, records);
       const decisions = await this.options.releases.decisions(releaseId);
