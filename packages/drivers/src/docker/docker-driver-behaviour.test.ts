@@ -133,6 +133,18 @@ describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engi
     expect(refused).toMatchObject({ outcome: 'failed' });
   }, 60_000);
 
+  it('probes a starting instance every 50 ms until it is first ready, whatever its period', async () => {
+    const driver = newDriver();
+    const env = newEnv();
+    // Listens 700 ms after it starts: the first probes fail; with a 10 s period the next would come 10 s later.
+    const late = web({ readiness: { http: { path: '/ready' }, initialDelay: '0s', period: '10s', timeout: '1s', failureThreshold: 3, successThreshold: 1 } });
+    const slow = { ...late, command: [process.execPath, '-e', "setTimeout(() => import('/app/server.mjs'), 700)"] };
+    const started = Date.now();
+    await up(driver, env, [slow]);
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect((await driver.instances(env)).map((i) => i.state)).toEqual(['ready']);
+  }, 60_000);
+
   it('keeps a persistent volume across applies and removes it with the environment', async () => {
     const driver = newDriver();
     const env = newEnv();

@@ -51,7 +51,7 @@ import { appendLine, argv, spawnGroup, stopGroup } from '../local/process-group.
 import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
 import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageResult } from './images.ts';
-import { DockerInstanceSupervisor, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
+import { DockerInstanceSupervisor, STARTUP_PROBE_MS, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
 import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, networkName, parsePorts, volumeName } from './names.ts';
 
@@ -723,7 +723,8 @@ export class DockerDriver implements RuntimeDriver {
         const troubled = waiting.find((i) => i.logTail);
         return problem('failed', `not ready within ${timeoutMs} ms: ${notReadyReasons(waiting)}`, troubled?.logTail);
       }
-      await sleep(100);
+      // As often as a starting instance is probed: a service task ends as soon as it is ready.
+      await sleep(STARTUP_PROBE_MS);
     }
   }
 

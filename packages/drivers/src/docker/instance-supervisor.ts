@@ -18,6 +18,9 @@ import { httpProbe, tcpProbe, type ProbeOutcome } from '../shared/network-probes
 import { containerLogText, lastLines } from './log-lines.ts';
 import { dockerLabels, hasLabels, parseExit } from './names.ts';
 
+/** How often a starting instance's readiness is probed until it is first ready (as the local runtime's). */
+export const STARTUP_PROBE_MS = 50;
+
 export interface SupervisorSettings {
   backoff: BackoffSettings;
   /** Seconds between SIGTERM and SIGKILL when stopping, as the engine counts them. */
@@ -407,6 +410,12 @@ export class DockerInstanceSupervisor {
     const timings = probeTimings(probe);
     let failures = 0;
     let successes = 0;
+    // Until it is first ready (or called unhealthy), an instance is probed every STARTUP_PROBE_MS (at
+    // most its period), as the local runtime does, so it turns ready as soon as it answers rather
+    // than up to a whole period later; failures still count once per period, so it is called
+    // unhealthy no sooner than the manifest says.
+    let startingUp = kind === 'readiness';
+    let lastCountedFailure = Number.NEGATIVE_INFINITY;
     await sleep(timings.initialDelayMs, signal);
     while (!signal.aborted) {
       const outcome = await this.runProbe(probe, containerId, timings.timeoutMs);
@@ -419,14 +428,23 @@ export class DockerInstanceSupervisor {
           this.message = undefined;
           this.crashedSinceReady = false;
           this.failureLog = undefined;
+          startingUp = false;
         }
       } else {
         successes = 0;
+        const now = Date.now();
+        if (startingUp && now - lastCountedFailure < timings.periodMs) {
+          await sleep(Math.min(STARTUP_PROBE_MS, timings.periodMs), signal);
+          continue;
+        }
+        lastCountedFailure = now;
         failures += 1;
         if (failures >= timings.failureThreshold) {
           if (kind === 'readiness') {
             this.state = 'unhealthy';
             this.message = `readiness probe failed ${failures} times: ${outcome.message}`;
+            // Called unhealthy: probed once per period from now on (an exec probe is a process in the container).
+            startingUp = false;
           } else {
             this.livenessKill = `liveness probe failed ${failures} times: ${outcome.message}`;
             await this.docker.getContainer(containerId).stop({ t: Math.ceil(this.host.settings.graceMs / 1000) }).catch(() => undefined);
@@ -434,7 +452,7 @@ export class DockerInstanceSupervisor {
           }
         }
       }
-      await sleep(timings.periodMs, signal);
+      await sleep(startingUp && !outcome.ok ? Math.min(STARTUP_PROBE_MS, timings.periodMs) : timings.periodMs, signal);
     }
   }
 
