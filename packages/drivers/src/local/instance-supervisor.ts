@@ -4,7 +4,7 @@
 import type { EnvMap, Probe } from '@slipway/contract';
 import { probeTimings, restartDelayMs, type BackoffSettings, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
 import { DEFAULT_ROTATION, logTail, rotateIfLarge, type RotationSettings } from './log-files.ts';
-import { appendLine, argv, isSameProcess, spawnGroup, stopGroup, watchAdopted, type Running } from './process-group.ts';
+import { appendLine, argv, commandArgv, isSameProcess, spawnGroup, stopGroup, watchAdopted, type Running } from './process-group.ts';
 import { runProbe, type ProbeTarget } from './probes.ts';
 import type { Endpoint, InstanceRecord, ServiceRecord } from './state-files.ts';
 
@@ -134,7 +134,9 @@ export class InstanceSupervisor {
         }
         const run = this.service.spec.run!;
         this.note(`starting ${typeof run.command === 'string' ? run.command : run.command.join(' ')}`);
-        running = spawnGroup(argv(run.command), { cwd: this.host.workdir(this.service), env: environment.values, logPath: this.logPath });
+        const cwd = this.host.workdir(this.service);
+        const spawned = commandArgv(run.command, cwd, environment.values);
+        running = spawnGroup(spawned.argv, { cwd, env: spawned.env, logPath: this.logPath });
         this.record.main = { pid: running.pid, startTime: running.startTime, startedAt: new Date().toISOString() };
         this.host.persist();
       }

@@ -47,7 +47,7 @@ import {
 import { InstanceSupervisor, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log-files.ts';
 import { allocatePort, portIsFree } from '../shared/ports.ts';
-import { appendLine, argv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
+import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
 import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from '../shared/git-source.ts';
 import { listJson, readJson, remove, writeJson, type EnvironmentRecord, type InstanceRecord, type JobRecord, type ServiceRecord, type Endpoint } from './state-files.ts';
 
@@ -297,7 +297,8 @@ export class LocalDriver implements RuntimeDriver {
         remove(logPath);
         appendLine(logPath, `[slipway] services.${service.name} ${kind}.${step}: ${commandText(command)}`);
         const env = { ...this.baseEnv, ...values, ...this.labelVariables(this.runtimeOf(request.env)), SLIPWAY_SERVICE: service.name };
-        const running = spawnGroup(argv(command), { cwd: workdir, env, logPath });
+        const spawned = commandArgv(command, workdir, env);
+        const running = spawnGroup(spawned.argv, { cwd: workdir, env: spawned.env, logPath });
         const exit = await this.waitWithTimeout(running, this.buildTimeoutMs);
         if (exit === 'timeout') {
           return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, logTail(logPath));
@@ -645,7 +646,9 @@ export class LocalDriver implements RuntimeDriver {
       remove(exitFile);
       appendLine(logPath, `[slipway] jobs.${job.name} run ${request.runId}: ${commandText(job.command)}`);
       // The shell records the exit code in a file, so a driver that restarts while the job runs still learns it.
-      const wrapper = ['/bin/sh', '-c', '"$@"; c=$?; echo "$c" > "$0.tmp" && mv "$0.tmp" "$0"; exit "$c"', exitFile, ...argv(job.command)];
+      // Plain words run straight from that shell (it exports PWD itself), without a second shell.
+      const command = commandArgv(job.command, cwd, env).argv;
+      const wrapper = ['/bin/sh', '-c', '"$@"; c=$?; echo "$c" > "$0.tmp" && mv "$0.tmp" "$0"; exit "$c"', exitFile, ...command];
       const running = spawnGroup(wrapper, { cwd, env, logPath });
       startedAt = new Date().toISOString();
       const deadline = Date.now() + job.timeoutMs;

@@ -3,8 +3,8 @@
 // killed server), and is identified by pid plus kernel start time, so a reused pid is never
 // mistaken for our process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from '@slipway/contract';
 import type { ExitInfo } from '@slipway/core';
 
@@ -119,6 +119,45 @@ export function watchAdopted(id: ProcessIdentity, pollMs = 250): Promise<ExitInf
 
 export function argv(command: Command, args: string[] = []): string[] {
   return typeof command === 'string' ? ['/bin/sh', '-c', [command, ...args].join(' ')] : [...command, ...args];
+}
+
+// Words the shell gives no meaning beyond themselves: no quotes, variables, globs, tildes,
+// comments, redirections, pipes or separators, split on plain spaces.
+const PLAIN_WORDS = /^ *[A-Za-z0-9_./:=@%+,-]+( +[A-Za-z0-9_./:=@%+,-]+)* *$/;
+// dash's builtins and keywords: these run inside the shell, not as the program of that name.
+const SHELL_WORDS = new Set(
+  '. : [ alias bg break cd chdir command continue echo eval exec exit export false fc fg getopts hash jobs kill local printf pwd read readonly return set shift test times trap true type ulimit umask unalias unset wait ! case do done elif else esac fi for if in then until while'.split(' '),
+);
+
+function isProgram(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What to spawn for a command run in `cwd` with `env`, as argv does, except that a string command
+ * made only of plain words whose program is found runs without `/bin/sh -c` in between: the same
+ * words the shell would have run, with the PWD it would have exported, and one process fewer.
+ * Anything else (shell syntax, a builtin, an assignment, a program not on PATH, a PWD of its own)
+ * still goes through the shell, so its meaning and its errors stay the shell's.
+ */
+export function commandArgv(command: Command, cwd: string, env: Record<string, string>): { argv: string[]; env: Record<string, string> } {
+  const words = typeof command === 'string' && PLAIN_WORDS.test(command) ? command.trim().split(/ +/) : undefined;
+  const program = words?.[0];
+  if (!words || !program || program.includes('=') || SHELL_WORDS.has(program) || env.PWD !== undefined || env.PATH === undefined) return { argv: argv(command), env };
+  const found = program.includes('/') ? isProgram(resolve(cwd, program)) : env.PATH.split(':').some((dir) => isProgram(resolve(cwd, dir || '.', program)));
+  if (!found) return { argv: argv(command), env };
+  let pwd: string;
+  try {
+    pwd = realpathSync(cwd);
+  } catch {
+    return { argv: argv(command), env };
+  }
+  return { argv: words, env: { ...env, PWD: pwd } };
 }
 
 export interface SpawnOptions {

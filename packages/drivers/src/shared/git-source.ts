@@ -72,8 +72,15 @@ export async function mirrorWithCommit(reposDir: string, repository: string, com
 export async function ensureWorktree(mirror: string, path: string, sha: string): Promise<void> {
   if (existsSync(join(path, '.git'))) return;
   rmSync(path, { recursive: true, force: true });
-  await git(['worktree', 'prune'], mirror);
-  await git(['worktree', 'add', '--detach', '--force', path, sha], mirror);
+  const add = () => git(['worktree', 'add', '--detach', '--force', path, sha], mirror);
+  try {
+    await add();
+  } catch {
+    // A stale registration (a worktree folder removed without git knowing) is pruned, then tried again.
+    rmSync(path, { recursive: true, force: true });
+    await git(['worktree', 'prune'], mirror);
+    await add();
+  }
 }
 
 export async function pruneWorktrees(reposDir: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,15 +80,36 @@ export class Repositories {
 
   /** Files of the `.slipway/` folder (or another folder of manifests) at a commit: name and text. */
   async slipwayFolder(repository: string, sha: string, folder = '.slipway'): Promise<{ file: string; text: string }[]> {
-    const mirror = await this.mirrorWith(repository, sha);
-    const listing = await git(['ls-tree', '--name-only', `${sha}:${folder}`], mirror).catch(() => '');
-    const files = listing.split('\n').filter((f) => /\.ya?ml$/.test(f)).sort();
-    const result: { file: string; text: string }[] = [];
-    for (const file of files) result.push({ file: `${folder}/${file}`, text: await git(['show', `${sha}:${folder}/${file}`], mirror) });
-    return result;
+    if (/[\r\n]/.test(sha) || /[\r\n]/.test(folder)) throw new InputError('a commit or folder name cannot hold a line break');
+    const mirror = await this.mirror(repository);
+    // One `git cat-file --batch` answers everything: the commit (fetched when the mirror lacks it),
+    // the folder's tree, then every manifest in it.
+    let reader = new ObjectReader(mirror);
+    try {
+      const [commit, atCommit] = await Promise.all([reader.read(`${sha}^{commit}`), reader.read(`${sha}:${folder}`)]);
+      let tree = atCommit;
+      if (!commit) {
+        reader.close();
+        await git(['fetch', '--quiet', '--prune', 'origin', '+refs/*:refs/*'], mirror);
+        reader = new ObjectReader(mirror);
+        tree = await reader.read(`${sha}:${folder}`);
+      }
+      if (tree?.type !== 'tree') return [];
+      const files = treeEntries(tree.content, tree.oid.length / 2)
+        .filter((e) => e.blob && /\.ya?ml$/.test(e.name))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const blobs = await Promise.all(files.map((e) => reader.read(e.oid)));
+      return files.map((e, i) => {
+        const blob = blobs[i];
+        if (blob?.type !== 'blob') throw new InputError(`cannot read ${folder}/${e.name} at ${sha}`);
+        return { file: `${folder}/${e.name}`, text: blob.content.toString('utf8') };
+      });
+    } finally {
+      reader.close();
+    }
   }
 
-  private async mirrorWith(repository: string, sha: string): Promise<string> {
+  private async mirror(repository: string): Promise<string> {
     const url = normalizeRepository(repository);
     const mirror = join(this.mirrorsDir, `${hashText(url)}.git`);
     if (!existsSync(mirror)) {
@@ -102,8 +123,89 @@ export class Repositories {
         throw error;
       }
     }
-    const has = await git(['cat-file', '-e', `${sha}^{commit}`], mirror).then(() => true, () => false);
-    if (!has) await git(['fetch', '--quiet', '--prune', 'origin', '+refs/*:refs/*'], mirror);
     return mirror;
+  }
+}
+
+/** The entries of a raw git tree object (`<mode> <name>\0<hash>` each); `blob` for files and symlinks. */
+function treeEntries(raw: Buffer, hashBytes: number): { name: string; oid: string; blob: boolean }[] {
+  const entries: { name: string; oid: string; blob: boolean }[] = [];
+  let at = 0;
+  while (at < raw.length) {
+    const space = raw.indexOf(0x20, at);
+    const nul = raw.indexOf(0, space);
+    if (space < 0 || nul < 0 || nul + 1 + hashBytes > raw.length) throw new Error('git returned a tree it could not have written');
+    const mode = raw.toString('latin1', at, space);
+    entries.push({ name: raw.toString('utf8', space + 1, nul), oid: raw.toString('hex', nul + 1, nul + 1 + hashBytes), blob: mode.startsWith('100') || mode === '120000' });
+    at = nul + 1 + hashBytes;
+  }
+  return entries;
+}
+
+/** A `git cat-file --batch` process: objects asked by name, answered in order. */
+class ObjectReader {
+  private readonly child;
+  private buffer: Buffer = Buffer.alloc(0);
+  private failure?: Error;
+  private ended = false;
+  private stderr = '';
+  private wake?: () => void;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(cwd: string) {
+    this.child = spawn('git', ['cat-file', '--batch'], { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.timer = setTimeout(() => this.child.kill('SIGKILL'), GIT_TIMEOUT_MS);
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+      this.wake?.();
+    });
+    this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
+    this.child.stdin.on('error', () => undefined);
+    this.child.once('error', (error: NodeJS.ErrnoException) => {
+      this.failure = error.code === 'ENOENT' ? new Error('git is not installed or not on PATH') : error;
+      this.wake?.();
+    });
+    this.child.once('close', () => {
+      this.ended = true;
+      clearTimeout(this.timer);
+      this.wake?.();
+    });
+  }
+
+  /** The object, or undefined when the repository has none of that name. */
+  read(name: string): Promise<{ oid: string; type: string; content: Buffer } | undefined> {
+    this.child.stdin.write(`${name}\n`);
+    const answer = this.queue.then(async () => {
+      const header = (await this.take((b) => (b.indexOf(0x0a) < 0 ? -1 : b.indexOf(0x0a) + 1))).toString('utf8').trimEnd();
+      const found = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+      if (!found) return undefined; // "<name> missing" or "<name> ambiguous"
+      const size = Number(found[3]);
+      const content = await this.take((b) => (b.length >= size + 1 ? size + 1 : -1));
+      return { oid: found[1]!, type: found[2]!, content: content.subarray(0, size) };
+    });
+    this.queue = answer.catch(() => undefined);
+    return answer;
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    if (!this.ended) this.child.stdin.end();
+  }
+
+  /** The next bytes of output, as many as `length` says once enough has come (-1: not yet). */
+  private async take(length: (buffer: Buffer) => number): Promise<Buffer> {
+    for (;;) {
+      const n = length(this.buffer);
+      if (n >= 0) {
+        const taken = this.buffer.subarray(0, n);
+        this.buffer = this.buffer.subarray(n);
+        return taken;
+      }
+      if (this.failure) throw this.failure;
+      if (this.ended) throw new InputError((this.stderr.trim() || 'git cat-file ended early').split('\n').slice(-3).join(' '));
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
   }
 }
