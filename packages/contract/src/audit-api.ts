@@ -21,6 +21,8 @@ export const knownAuditKinds = {
   'environment.config-set': "an environment's own variables were changed",
   'application-set.register': 'an ApplicationSet was registered or replaced',
   'release-track.register': 'a ReleaseTrack was registered or replaced',
+  'release-plan.register': 'a ReleasePlan was registered or replaced',
+  'release-plan-admission.register': 'a ReleasePlanAdmission was registered or replaced',
   'snapshot.create': 'a snapshot of an application set was made',
   'release.create': 'a release was created',
   'release.approve': 'a release was approved in a stage',

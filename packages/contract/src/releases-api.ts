@@ -258,3 +258,74 @@ export const trackViewResponse = z.object({
   lanes: z.array(z.object({ kind: z.enum(['pre-release', 'release', 'hotfix']), stages: z.array(trackViewStageResponse) })),
 });
 export type TrackViewResponse = z.infer<typeof trackViewResponse>;
+
+// ---------------------------------------------------------------------------------------------
+// Releasing into a managed workspace: ReleasePlan (development side), ReleasePlanAdmission
+// (managed side), managed releases
+
+export const releasePlanResponse = z.object({
+  name: z.string(),
+  application: z.string().optional(),
+  applicationSet: z.string().optional(),
+  target: z.string().describe('the managed workspace'),
+  autoRelease: z.boolean(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  version: z.string(),
+  source: z.string(),
+  updatedAt: z.string(),
+});
+export type ReleasePlanResponse = z.infer<typeof releasePlanResponse>;
+export const releasePlanListResponse = z.object({ items: z.array(releasePlanResponse) });
+
+export const releasePlanAdmissionResponse = z.object({
+  name: z.string(),
+  origins: z.array(z.object({ workspace: z.string(), applications: z.array(z.string()) })),
+  steps: z.array(z.object({ name: z.string(), image: z.string().optional(), timeout: z.string() })),
+  secrets: z.array(z.string()).describe('names of the secrets its workflow may read'),
+  policy: z.object({ requirePassedStages: z.boolean(), allowedRegistries: z.array(z.string()), requiredLabels: z.array(z.string()) }),
+  block: z.boolean(),
+  version: z.string(),
+  source: z.string(),
+  updatedAt: z.string(),
+});
+export type ReleasePlanAdmissionResponse = z.infer<typeof releasePlanAdmissionResponse>;
+export const releasePlanAdmissionListResponse = z.object({ items: z.array(releasePlanAdmissionResponse) });
+
+/** `POST /api/v1/managed-releases` */
+export const createManagedReleaseRequest = z.strictObject({
+  plan: dnsLabel.describe('the ReleasePlan of this workspace'),
+  snapshot: z.string().min(1).max(100).describe('snapshot alias or id'),
+  data: z.record(z.string(), z.unknown()).optional().describe("data for the managed workflow; the plan's and then the admission's win over it"),
+});
+export type CreateManagedReleaseRequest = z.input<typeof createManagedReleaseRequest>;
+
+export const managedReleaseResponse = z.object({
+  id: z.string(),
+  number: z.number().int().describe('managed release #n of the origin workspace'),
+  plan: z.string(),
+  origin: z.string().describe('the development workspace'),
+  target: z.string().describe('the managed workspace'),
+  admission: z.string(),
+  snapshot: z.object({ id: z.string(), alias: z.string() }),
+  author: z.string().describe('who released it; fixed when it was made'),
+  state: releaseState,
+  reason: z.string().optional(),
+  data: z.record(z.string(), z.unknown()).describe('merged: admission over plan over release'),
+  policy: z.array(z.object({ rule: z.string(), passed: z.boolean(), message: z.string() })),
+  steps: z.array(
+    z.object({
+      name: z.string(),
+      state: z.enum(['pending', 'running', 'succeeded', 'failed', 'errored', 'skipped']),
+      reason: z.string().optional(),
+      logTail: z.string().optional(),
+      startedAt: z.string().optional(),
+      finishedAt: z.string().optional(),
+    }),
+  ),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  transitions: z.array(z.object({ at: z.string(), from: releaseState.optional(), to: releaseState, actor: z.string(), reason: z.string() })).optional(),
+});
+export type ManagedReleaseResponse = z.infer<typeof managedReleaseResponse>;
+export const managedReleaseListResponse = z.object({ items: z.array(managedReleaseResponse) });

@@ -138,7 +138,17 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     cleanups.push(() => previews.stop());
     // Releases move along their tracks from here on; every decision lands in the audit ledger.
     const releases = await startReleases(
-      { db: store.db, environments, service, engine, drivers, repositories, ...(options.engineLogger ? { logger: options.engineLogger } : {}) },
+      {
+        db: store.db,
+        environments,
+        service,
+        engine,
+        drivers,
+        repositories,
+        revealSecret: (workspace, name) => secrets.reveal(workspace, name),
+        workDir: join(config.home, 'managed'),
+        ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+      },
       { audit: async (entry) => void (await recordAudit(store.db, entry)), ...options.releases },
     );
     cleanups.push(() => releases.stop());

@@ -5,3 +5,4 @@ export * from './promotion-windows.ts';
 export * from './release-states.ts';
 export * from './snapshots.ts';
 export * from './stage-gates.ts';
+export * from './managed-releases.ts';

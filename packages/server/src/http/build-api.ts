@@ -13,6 +13,7 @@ import { listApplicationsRoute } from './routes/list-applications.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { GITHUB_WEBHOOK_PATH, githubWebhookRoute } from './routes/github-webhook.ts';
 import { previewRoutes } from './routes/previews.ts';
+import { managedReleaseRoutes } from './routes/managed-releases.ts';
 import { releaseManifestRoutes } from './routes/release-manifests.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { snapshotRoutes } from './routes/snapshots.ts';
@@ -81,6 +82,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
     releaseManifestRoutes(app, deps.releases);
     snapshotRoutes(app, deps.releases);
     releaseRoutes(app, deps.releases);
+    managedReleaseRoutes(app, deps.releases);
   }
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));

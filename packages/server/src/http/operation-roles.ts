@@ -85,6 +85,14 @@ export const operationRoles: Record<string, MinimumRole> = {
   'POST /api/v1/releases/{ref}/promote': 'release-manager',
   'POST /api/v1/releases/{ref}/abort': 'release-manager',
   'POST /api/v1/releases/{ref}/rollback': 'release-manager',
+  // managed workspaces: plans in the development workspace, admissions in the managed one
+  'GET /api/v1/release-plans': 'viewer',
+  'POST /api/v1/release-plans': 'release-manager',
+  'GET /api/v1/release-plan-admissions': 'viewer',
+  'POST /api/v1/release-plan-admissions': 'admin',
+  'GET /api/v1/managed-releases': 'viewer',
+  'GET /api/v1/managed-releases/{ref}': 'viewer',
+  'POST /api/v1/managed-releases': 'release-manager',
 
   // webhooks: signed by the sender instead of a bearer token
   'POST /api/v1/webhooks/github': 'no-token',

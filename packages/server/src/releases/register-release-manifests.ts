@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { ApplicationSetManifest, Diagnostic, Manifest, RegisterReleaseManifestsRequest, ReleaseTrackManifest } from '@slipway/contract';
+import type { ApplicationSetManifest, Diagnostic, Manifest, RegisterReleaseManifestsRequest, ReleasePlanAdmissionManifest, ReleasePlanManifest, ReleaseTrackManifest } from '@slipway/contract';
 import { applicationSetMembers, InputError, parentOf, validateManifestFiles, type ManifestFile } from '@slipway/core';
 import { normalizeRepository, type Repositories } from '../git/repositories.ts';
+import type { ManagedReleaseStore, StoredAdmission, StoredReleasePlan } from '../store/managed-releases.ts';
 import type { ReleaseCatalog, StoredApplicationSet, StoredReleaseTrack } from '../store/release-catalog.ts';
 
 // Registers the ApplicationSets or ReleaseTracks of some manifests — files sent to the API, or a git
@@ -83,6 +84,39 @@ export async function registerReleaseTracks(deps: { catalog: ReleaseCatalog; rep
     stored.push(result.track);
   }
   return { tracks: stored, created };
+}
+
+/** ReleasePlans of the development workspace: what it releases and into which managed workspace. */
+export async function registerReleasePlans(deps: { managed: ManagedReleaseStore; repositories?: Repositories }, workspace: string, source: Source): Promise<{ items: StoredReleasePlan[]; created: boolean }> {
+  const { files, origin, where } = await filesOf(source, deps.repositories);
+  const manifests = load(files, where);
+  const plans = manifests.filter((m): m is ReleasePlanManifest => m.kind === 'ReleasePlan');
+  if (plans.length === 0) throw new InputError(`${where} holds no ReleasePlan (it holds ${describeKinds(manifests)})`);
+  const items: StoredReleasePlan[] = [];
+  let created = false;
+  for (const plan of plans) {
+    if (plan.spec.target === workspace) throw new InputError(`ReleasePlan ${plan.metadata.name} targets workspace ${workspace} itself; a plan releases into another (managed) workspace`);
+    const result = await deps.managed.putPlan({ workspace, name: plan.metadata.name, spec: plan.spec, version: versionOf(plan), source: origin });
+    created ||= result.created;
+    items.push(result.item);
+  }
+  return { items, created };
+}
+
+/** ReleasePlanAdmissions of the managed workspace: which origins it accepts, and what runs for them. */
+export async function registerAdmissions(deps: { managed: ManagedReleaseStore; repositories?: Repositories }, workspace: string, source: Source): Promise<{ items: StoredAdmission[]; created: boolean }> {
+  const { files, origin, where } = await filesOf(source, deps.repositories);
+  const manifests = load(files, where);
+  const admissions = manifests.filter((m): m is ReleasePlanAdmissionManifest => m.kind === 'ReleasePlanAdmission');
+  if (admissions.length === 0) throw new InputError(`${where} holds no ReleasePlanAdmission (it holds ${describeKinds(manifests)})`);
+  const items: StoredAdmission[] = [];
+  let created = false;
+  for (const admission of admissions) {
+    const result = await deps.managed.putAdmission({ workspace, name: admission.metadata.name, spec: admission.spec, version: versionOf(admission), source: origin });
+    created ||= result.created;
+    items.push(result.item);
+  }
+  return { items, created };
 }
 
 function describeKinds(manifests: Manifest[]): string {

@@ -68,6 +68,7 @@ export class ReleaseController {
   private unsubscribe?: () => void;
   private readonly logger: EngineLogger;
   private readonly audit: ReleaseAudit;
+  private readonly completed = new Set<(release: StoredRelease) => void | Promise<void>>();
 
   constructor(private readonly options: ReleaseControllerOptions) {
     this.logger = options.logger ?? { info: () => undefined, error: () => undefined };
@@ -106,6 +107,12 @@ export class ReleaseController {
     this.timers.clear();
     await Promise.allSettled([...this.driving.values()]);
     if (this.holdsLease) await this.options.leases.release(LEASE).catch(() => undefined);
+  }
+
+  /** Calls the listener when a release went through every stage of its track (automatic managed releases). */
+  onCompleted(listener: (release: StoredRelease) => void | Promise<void>): () => void {
+    this.completed.add(listener);
+    return () => this.completed.delete(listener);
   }
 
   /** Makes the release take its next step now (after an approval, an abort, a deploy ending). */
@@ -272,6 +279,12 @@ export class ReleaseController {
         if (step.next === undefined) {
           await releases.endRelease(release.id, 'Promoted', ACTOR, `promoted through every stage; ${record.name} is the last`);
           await releases.updateRelease(release.id, { currentStage: record.index, reason: undefined });
+          const done = (await releases.getRelease(release.id))!;
+          for (const listener of this.completed) {
+            Promise.resolve()
+              .then(() => listener(done))
+              .catch((error: Error) => this.logger.error(`release #${release.number}: ${error.message}`));
+          }
         }
         await this.kickWaiting(release.workspace, release.set);
         return true;

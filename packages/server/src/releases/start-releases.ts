@@ -5,10 +5,12 @@ import type { Repositories } from '../git/repositories.ts';
 import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import { Leases } from '../store/leases.ts';
+import { ManagedReleaseStore } from '../store/managed-releases.ts';
 import { ReleaseCatalog } from '../store/release-catalog.ts';
 import { ReleaseStore } from '../store/releases.ts';
 import type { EngineLogger, WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { approverFromPrincipal, type ApproverIdentity } from './approver-identity.ts';
+import { ManagedReleases } from './managed-releases.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
 import { ReleaseController } from './release-controller.ts';
 import { ReleaseService } from './release-service.ts';
@@ -27,6 +29,9 @@ export interface Releases {
   identity: ApproverIdentity;
   audit: ReleaseAudit;
   repositories: Repositories;
+  /** Releases into managed workspaces: plans, admissions and their runs. */
+  managed: ManagedReleases;
+  managedStore: ManagedReleaseStore;
   stop(): Promise<void>;
 }
 
@@ -40,7 +45,19 @@ export interface ReleaseSettings {
 }
 
 export async function startReleases(
-  deps: { db: Kysely<Database>; environments: EnvironmentStore; service: EnvironmentService; engine: WorkflowEngine; drivers: Readonly<Record<string, RuntimeDriver>>; repositories: Repositories; logger?: EngineLogger },
+  deps: {
+    db: Kysely<Database>;
+    environments: EnvironmentStore;
+    service: EnvironmentService;
+    engine: WorkflowEngine;
+    drivers: Readonly<Record<string, RuntimeDriver>>;
+    repositories: Repositories;
+    /** Clear value of a workspace's secret: managed workflows get the managed workspace's. */
+    revealSecret(workspace: string, name: string): Promise<string | undefined>;
+    /** Where managed workflow steps run (a folder per release). */
+    workDir: string;
+    logger?: EngineLogger;
+  },
   settings: ReleaseSettings = {},
 ): Promise<Releases> {
   const catalog = new ReleaseCatalog(deps.db);
@@ -61,7 +78,23 @@ export async function startReleases(
     ...(settings.healthRecheckMs !== undefined ? { healthRecheckMs: settings.healthRecheckMs } : {}),
   });
   const service = new ReleaseService({ releases: store, catalog, snapshots, controller, audit });
+  const managedStore = new ManagedReleaseStore(deps.db);
+  const managed = new ManagedReleases({
+    db: deps.db,
+    store: managedStore,
+    catalog,
+    releases: store,
+    snapshots,
+    revealSecret: deps.revealSecret,
+    workDir: deps.workDir,
+    leases: new Leases(deps.db),
+    audit,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(settings.tickMs !== undefined ? { tickMs: settings.tickMs } : {}),
+  });
+  controller.onCompleted((release) => managed.autoRelease(release));
   await controller.start();
+  await managed.start();
   return {
     catalog,
     store,
@@ -71,6 +104,11 @@ export async function startReleases(
     identity: settings.identity ?? approverFromPrincipal,
     audit,
     repositories: deps.repositories,
-    stop: () => controller.stop(),
+    managed,
+    managedStore,
+    stop: async () => {
+      await managed.stop();
+      await controller.stop();
+    },
   };
 }

@@ -30,6 +30,10 @@ export interface Database {
   release_decisions: ReleaseDecisionsTable;
   release_transitions: ReleaseTransitionsTable;
   release_holds: ReleaseHoldsTable;
+  release_plans: ReleasePlansTable;
+  release_plan_admissions: ReleasePlanAdmissionsTable;
+  managed_releases: ManagedReleasesTable;
+  managed_release_transitions: ManagedReleaseTransitionsTable;
 }
 
 export interface ApiTokensTable {
@@ -368,4 +372,64 @@ export interface ReleaseHoldsTable {
   actor: string;
   reason: string;
   created_at: string;
+}
+
+// Managed releases (migration 0008-managed-releases; docs/releases.md#managed-workspaces).
+
+/** A ReleasePlan of a development workspace: what it releases, into which managed workspace. */
+export interface ReleasePlansTable {
+  workspace: string;
+  name: string;
+  spec_json: string;
+  version: string;
+  source: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A ReleasePlanAdmission of a managed workspace: the origins it accepts, its workflow, secrets and policy. */
+export interface ReleasePlanAdmissionsTable {
+  workspace: string;
+  name: string;
+  spec_json: string;
+  version: string;
+  source: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ManagedReleasesTable {
+  id: string;
+  origin_workspace: string;
+  /** Managed release #n of the origin workspace. */
+  number: number;
+  plan: string;
+  target_workspace: string;
+  admission: string;
+  /** The admission's spec as matched: later edits of it do not change a release under way. */
+  admission_json: string;
+  snapshot_id: string;
+  /** Who released it; never changed. */
+  author: string;
+  state: string;
+  reason: string | null;
+  /** Admission over plan over release (JSON). */
+  data_json: string;
+  /** [{ rule, passed, message }] */
+  policy_json: string;
+  /** [{ name, state, reason, logTail, startedAt, finishedAt }] */
+  steps_json: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface ManagedReleaseTransitionsTable {
+  seq: Generated<number>;
+  managed_release_id: string;
+  from_state: string | null;
+  to_state: string;
+  actor: string;
+  reason: string;
+  at: string;
 }

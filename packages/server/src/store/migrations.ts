@@ -320,6 +320,61 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       }
     },
   },
+  '0008-managed-releases': {
+    async up(db: Kysely<unknown>) {
+      // ReleasePlans (development workspace) and ReleasePlanAdmissions (managed workspace) as registered.
+      for (const table of ['release_plans', 'release_plan_admissions']) {
+        await db.schema
+          .createTable(table)
+          .addColumn('workspace', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('spec_json', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${table}_pk`, ['workspace', 'name'])
+          .execute();
+      }
+      // A release of a snapshot into a managed workspace: the admission it matched, the merged data,
+      // the policy verdicts and each workflow step, as the runner writes them before and after acting.
+      await db.schema
+        .createTable('managed_releases')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('origin_workspace', 'text', (c) => c.notNull())
+        .addColumn('number', 'integer', (c) => c.notNull())
+        .addColumn('plan', 'text', (c) => c.notNull())
+        .addColumn('target_workspace', 'text', (c) => c.notNull())
+        .addColumn('admission', 'text', (c) => c.notNull())
+        .addColumn('admission_json', 'text', (c) => c.notNull())
+        .addColumn('snapshot_id', 'text', (c) => c.notNull().references('snapshots.id'))
+        .addColumn('author', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('data_json', 'text', (c) => c.notNull())
+        .addColumn('policy_json', 'text', (c) => c.notNull())
+        .addColumn('steps_json', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addUniqueConstraint('managed_releases_origin_number', ['origin_workspace', 'number'])
+        .execute();
+      await db.schema.createIndex('managed_releases_target').on('managed_releases').columns(['target_workspace']).execute();
+      await db.schema
+        .createTable('managed_release_transitions')
+        .addColumn('seq', 'integer', (c) => (dialect === 'postgres' ? c.generatedAlwaysAsIdentity().primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('managed_release_id', 'text', (c) => c.notNull().references('managed_releases.id').onDelete('cascade'))
+        .addColumn('from_state', 'text')
+        .addColumn('to_state', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['managed_release_transitions', 'managed_releases', 'release_plan_admissions', 'release_plans']) await db.schema.dropTable(table).ifExists().execute();
+    },
+  },
   '0005-identity-and-audit': {
     async up(db: Kysely<unknown>) {
       const now = new Date().toISOString();

@@ -1,0 +1,169 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  createManagedReleaseRequest,
+  errorResponse,
+  managedReleaseListResponse,
+  managedReleaseResponse,
+  registerReleaseManifestsRequest,
+  releasePlanAdmissionListResponse,
+  releasePlanListResponse,
+  type ManagedReleaseResponse,
+  type ReleasePlanAdmissionResponse,
+  type ReleasePlanResponse,
+} from '@slipway/contract';
+import type { ReleaseCatalog } from '../../store/release-catalog.ts';
+import type { ManagedTransition, StoredAdmission, StoredManagedRelease, StoredReleasePlan } from '../../store/managed-releases.ts';
+import { registerAdmissions, registerReleasePlans } from '../../releases/register-release-manifests.ts';
+import type { Releases } from '../../releases/start-releases.ts';
+import { requireRole } from '../authorize.ts';
+import { jsonSchema } from '../json-schema.ts';
+import { parseBody } from '../parse-body.ts';
+
+const refParams = { type: 'object', properties: { ref: { type: 'string', description: 'managed release number (of the workspace that made it) or id' } }, required: ['ref'] } as const;
+const errors = { 400: jsonSchema(errorResponse), 403: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) };
+
+function planResponseOf(plan: StoredReleasePlan): ReleasePlanResponse {
+  return {
+    name: plan.name,
+    ...(plan.spec.application ? { application: plan.spec.application } : {}),
+    ...(plan.spec.applicationSet ? { applicationSet: plan.spec.applicationSet } : {}),
+    target: plan.spec.target,
+    autoRelease: plan.spec.autoRelease,
+    ...(plan.spec.data ? { data: plan.spec.data } : {}),
+    version: plan.version,
+    source: plan.source,
+    updatedAt: plan.updatedAt,
+  };
+}
+
+function admissionResponseOf(admission: StoredAdmission): ReleasePlanAdmissionResponse {
+  return {
+    name: admission.name,
+    origins: admission.spec.origins,
+    steps: admission.spec.workflow.steps.map((s) => ({ name: s.name, ...(s.image ? { image: s.image } : {}), timeout: s.timeout })),
+    secrets: admission.spec.secrets,
+    policy: admission.spec.policy,
+    block: admission.spec.block,
+    version: admission.version,
+    source: admission.source,
+    updatedAt: admission.updatedAt,
+  };
+}
+
+async function managedResponseOf(catalog: ReleaseCatalog, release: StoredManagedRelease, transitions?: ManagedTransition[]): Promise<ManagedReleaseResponse> {
+  const snapshot = await catalog.getSnapshot(release.snapshotId);
+  return {
+    id: release.id,
+    number: release.number,
+    plan: release.plan,
+    origin: release.origin,
+    target: release.target,
+    admission: release.admission,
+    snapshot: { id: release.snapshotId, alias: snapshot?.alias ?? release.snapshotId.slice(0, 12) },
+    author: release.author,
+    state: release.state,
+    ...(release.reason ? { reason: release.reason } : {}),
+    data: release.data,
+    policy: release.policy,
+    steps: release.steps,
+    createdAt: release.createdAt,
+    updatedAt: release.updatedAt,
+    ...(release.finishedAt ? { finishedAt: release.finishedAt } : {}),
+    ...(transitions ? { transitions } : {}),
+  };
+}
+
+/**
+ * Releasing into managed workspaces: ReleasePlans (development workspace), ReleasePlanAdmissions
+ * (managed workspace), and the managed releases made under them.
+ */
+export function managedReleaseRoutes(app: FastifyInstance, releases: Releases): void {
+  const { managed, managedStore, catalog } = releases;
+
+  app.post(
+    '/api/v1/release-plans',
+    {
+      schema: {
+        summary: 'Register ReleasePlans of this (development) workspace from manifest files or a git repository’s .slipway/',
+        tags: ['managed releases'],
+        body: jsonSchema(registerReleaseManifestsRequest),
+        response: { 200: jsonSchema(releasePlanListResponse), 201: jsonSchema(releasePlanListResponse), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'release-manager');
+      const body = parseBody(registerReleaseManifestsRequest, request.body);
+      const { items, created } = await registerReleasePlans({ managed: managedStore, repositories: releases.repositories }, principal.workspace, body);
+      for (const plan of items) await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'release-plan.register', subject: plan.name, details: { target: plan.spec.target, version: plan.version } });
+      return reply.code(created ? 201 : 200).send({ items: items.map(planResponseOf) });
+    },
+  );
+
+  app.get('/api/v1/release-plans', { schema: { summary: 'ReleasePlans of this workspace', tags: ['managed releases'], response: { 200: jsonSchema(releasePlanListResponse) } } }, async (request) => {
+    const principal = requireRole(request, 'viewer');
+    return { items: (await managedStore.plans(principal.workspace)).map(planResponseOf) };
+  });
+
+  app.post(
+    '/api/v1/release-plan-admissions',
+    {
+      schema: {
+        summary: 'Register ReleasePlanAdmissions of this (managed) workspace: the origins it accepts, its workflow, secrets and policy',
+        tags: ['managed releases'],
+        body: jsonSchema(registerReleaseManifestsRequest),
+        response: { 200: jsonSchema(releasePlanAdmissionListResponse), 201: jsonSchema(releasePlanAdmissionListResponse), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'admin');
+      const body = parseBody(registerReleaseManifestsRequest, request.body);
+      const { items, created } = await registerAdmissions({ managed: managedStore, repositories: releases.repositories }, principal.workspace, body);
+      for (const admission of items) {
+        await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'release-plan-admission.register', subject: admission.name, details: { origins: admission.spec.origins, secrets: admission.spec.secrets, block: admission.spec.block, version: admission.version } });
+      }
+      return reply.code(created ? 201 : 200).send({ items: items.map(admissionResponseOf) });
+    },
+  );
+
+  app.get('/api/v1/release-plan-admissions', { schema: { summary: 'ReleasePlanAdmissions of this workspace', tags: ['managed releases'], response: { 200: jsonSchema(releasePlanAdmissionListResponse) } } }, async (request) => {
+    const principal = requireRole(request, 'viewer');
+    return { items: (await managedStore.admissions(principal.workspace)).map(admissionResponseOf) };
+  });
+
+  app.post(
+    '/api/v1/managed-releases',
+    {
+      schema: {
+        summary: 'Release a snapshot into a managed workspace under a ReleasePlan: it must match exactly one admission there',
+        tags: ['managed releases'],
+        body: jsonSchema(createManagedReleaseRequest),
+        response: { 201: jsonSchema(managedReleaseResponse), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'release-manager');
+      const body = parseBody(createManagedReleaseRequest, request.body);
+      const release = await managed.create(principal.workspace, body, principal.name);
+      return reply.code(201).send(await managedResponseOf(catalog, release, await managedStore.transitions(release.id)));
+    },
+  );
+
+  app.get(
+    '/api/v1/managed-releases',
+    { schema: { summary: 'Managed releases this workspace made or received, newest first', tags: ['managed releases'], response: { 200: jsonSchema(managedReleaseListResponse) } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return { items: await Promise.all((await managedStore.list(principal.workspace)).map((r) => managedResponseOf(catalog, r))) };
+    },
+  );
+
+  app.get<{ Params: { ref: string } }>(
+    '/api/v1/managed-releases/:ref',
+    { schema: { summary: 'A managed release: its admission, policy verdicts, steps and transitions', tags: ['managed releases'], params: refParams, response: { 200: jsonSchema(managedReleaseResponse), ...errors } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      const release = await managed.get(principal.workspace, request.params.ref);
+      return managedResponseOf(catalog, release, await managedStore.transitions(release.id));
+    },
+  );
+}

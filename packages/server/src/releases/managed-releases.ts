@@ -1,0 +1,325 @@
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { createManagedReleaseRequest, durationToMs, type CreateManagedReleaseRequest, type EnvValue, type ReleasePlanAdmissionManifest } from '@slipway/contract';
+import {
+  didYouMean,
+  InputError,
+  isEnded,
+  matchAdmission,
+  mergeReleaseData,
+  NotFoundError,
+  planSubject,
+  policyViolations,
+  type PolicyFacts,
+} from '@slipway/core';
+import { getApplication, getTemplateVersion } from '../store/applications.ts';
+import type { Database } from '../store/database-schema.ts';
+import type { Leases } from '../store/leases.ts';
+import type { ManagedReleaseStore, ManagedStep, PolicyCheck, StoredManagedRelease } from '../store/managed-releases.ts';
+import type { ReleaseCatalog, StoredSnapshot } from '../store/release-catalog.ts';
+import type { ReleaseStore, StoredRelease } from '../store/releases.ts';
+import type { EngineLogger } from '../workflows/workflow-engine.ts';
+import { runStep } from './managed-step-runner.ts';
+import { noAudit, type ReleaseAudit } from './release-audit.ts';
+import type { SnapshotService } from './snapshot-service.ts';
+
+// Releases into a managed workspace. Made in the development workspace from a ReleasePlan and a
+// snapshot, matched to exactly one ReleasePlanAdmission of the managed workspace (none or several is
+// refused, naming them), checked against the admission's policy, then its workflow runs step by step
+// with the managed workspace's secrets — which the development team's tokens cannot read. Durable as
+// the release controller: every state and step is written before and after it acts, and a restarted
+// server runs a step that was under way again.
+
+export interface ManagedReleasesOptions {
+  db: Kysely<Database>;
+  store: ManagedReleaseStore;
+  catalog: ReleaseCatalog;
+  releases: ReleaseStore;
+  snapshots: SnapshotService;
+  /** Clear value of a workspace's secret, for injection only. */
+  revealSecret(workspace: string, name: string): Promise<string | undefined>;
+  /** Where steps run: a folder per managed release under it. */
+  workDir: string;
+  leases: Leases;
+  audit?: ReleaseAudit;
+  logger?: EngineLogger;
+  tickMs?: number;
+}
+
+const ACTOR = 'slipway';
+const LEASE = 'releases:managed';
+
+export class ManagedReleases {
+  private readonly driving = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private holdsLease = false;
+  private stopping = false;
+  private timer?: NodeJS.Timeout;
+  private readonly audit: ReleaseAudit;
+  private readonly logger: EngineLogger;
+
+  constructor(private readonly options: ManagedReleasesOptions) {
+    this.audit = options.audit ?? noAudit;
+    this.logger = options.logger ?? { info: () => undefined, error: () => undefined };
+  }
+
+  async start(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 5_000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    // A step under way is left running; the next start runs it again.
+    if (this.holdsLease) await this.options.leases.release(LEASE).catch(() => undefined);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      this.holdsLease = await this.options.leases.acquire(LEASE, 30_000);
+      if (this.holdsLease) for (const id of await this.options.store.activeIds()) this.kick(id);
+    } catch (error) {
+      this.logger.error(`managed releases: ${(error as Error).message}`);
+    }
+  }
+
+  kick(id: string): void {
+    if (this.stopping || !this.holdsLease) return;
+    if (this.driving.has(id)) {
+      this.again.add(id);
+      return;
+    }
+    const run = this.advance(id)
+      .catch((error: Error) => this.logger.error(`managed release ${id}: ${error.stack ?? error.message}`))
+      .finally(() => {
+        this.driving.delete(id);
+        if (this.again.delete(id)) this.kick(id);
+      });
+    this.driving.set(id, run);
+  }
+
+  /** Resolves once the managed release has ended or waits on nothing this process does (tests). */
+  async settle(id: string): Promise<void> {
+    this.kick(id);
+    while (this.driving.has(id)) await this.driving.get(id);
+  }
+
+  /**
+   * Makes a managed release of a snapshot under a plan: the plan and the snapshot must belong to the
+   * workspace and to each other, and exactly one admission of the target must accept it.
+   */
+  async create(workspace: string, request: CreateManagedReleaseRequest, author: string, actor = author): Promise<StoredManagedRelease> {
+    const body = createManagedReleaseRequest.parse(request);
+    const plans = await this.options.store.plans(workspace);
+    const plan = plans.find((p) => p.name === body.plan);
+    if (!plan) throw new NotFoundError(`no ReleasePlan "${body.plan}" in workspace ${workspace}${didYouMean(body.plan, plans.map((p) => p.name))}; register one with \`slipway plans create\``);
+    const snapshot = await this.options.snapshots.get(workspace, body.snapshot);
+    const subject = planSubject(plan);
+    if (subject.kind === 'application set' ? snapshot.set !== subject.name : !snapshot.components.some((c) => c.app === subject.name)) {
+      throw new InputError(`ReleasePlan ${plan.name} releases ${subject.kind} ${subject.name}; snapshot ${snapshot.alias} is of set ${snapshot.set} (${snapshot.components.map((c) => c.app).join(', ')})`);
+    }
+    if (snapshot.kind === 'pre-release') throw new InputError(`snapshot ${snapshot.alias} is a pre-release of one branch; a managed release takes a release snapshot`);
+    const admissions = await this.options.store.admissions(plan.spec.target);
+    const matched = matchAdmission(workspace, plan, admissions);
+    if ('error' in matched) throw new InputError(matched.error);
+    const { admission } = matched;
+    const data = mergeReleaseData(body.data, plan.spec.data, admission.spec.data);
+    const release = await this.options.store.create(
+      {
+        origin: workspace,
+        plan: plan.name,
+        target: plan.spec.target,
+        admission: admission.name,
+        admissionSpec: admission.spec,
+        snapshotId: snapshot.id,
+        author,
+        data,
+        policy: [],
+        steps: admission.spec.workflow.steps.map((s) => ({ name: s.name, state: 'pending' })),
+      },
+      actor,
+      `snapshot ${snapshot.alias} released into workspace ${plan.spec.target} under plan ${plan.name} by ${author}; admitted by ${admission.name}`,
+    );
+    const details = { plan: plan.name, target: plan.spec.target, admission: admission.name, snapshot: snapshot.alias, author };
+    await this.audit({ workspace, actor, kind: 'release.create', subject: `managed release #${release.number}`, details });
+    await this.audit({ workspace: plan.spec.target, actor, kind: 'release.create', subject: `managed release ${release.id} from ${workspace}`, details });
+    await this.settle(release.id);
+    return (await this.options.store.get(release.id))!;
+  }
+
+  async get(workspace: string, ref: string): Promise<StoredManagedRelease> {
+    const found = await this.options.store.find(workspace, ref);
+    if (found) return found;
+    throw new NotFoundError(`no managed release "${ref}" made or received by workspace ${workspace}`);
+  }
+
+  /**
+   * After a release reached the end of its track: a managed release under every plan of its
+   * workspace that releases its set automatically (`autoRelease: true`).
+   */
+  async autoRelease(release: StoredRelease): Promise<void> {
+    if (release.kind !== 'release' && release.kind !== 'hotfix') return;
+    const snapshot = await this.options.catalog.getSnapshot(release.snapshotId);
+    if (!snapshot) return;
+    for (const plan of await this.options.store.plans(release.workspace)) {
+      if (!plan.spec.autoRelease) continue;
+      const subject = planSubject(plan);
+      const releases = subject.kind === 'application set' ? subject.name === snapshot.set : snapshot.components.some((c) => c.app === subject.name);
+      if (!releases) continue;
+      try {
+        await this.create(release.workspace, { plan: plan.name, snapshot: snapshot.id }, release.author, ACTOR);
+      } catch (error) {
+        this.logger.error(`release #${release.number}: the automatic release under plan ${plan.name} was refused: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async advance(id: string): Promise<void> {
+    const { store } = this.options;
+    for (let round = 0; round < 10; round++) {
+      if (this.stopping) return;
+      const release = await store.get(id);
+      if (!release || isEnded(release.state)) return;
+      const snapshot = await this.options.catalog.getSnapshot(release.snapshotId);
+      if (!snapshot) {
+        await store.move(id, release.state, 'Errored', ACTOR, `snapshot ${release.snapshotId} is missing from the store`);
+        return;
+      }
+      if (release.state === 'Pending') {
+        await store.move(id, 'Pending', 'Verifying', ACTOR, `checking the policy of admission ${release.admission}`);
+        continue;
+      }
+      if (release.state === 'Verifying') {
+        const policy = await this.checkPolicy(release, snapshot);
+        const failed = policy.filter((p) => !p.passed);
+        if (failed.length) {
+          const reason = `refused by the policy of admission ${release.admission}: ${failed.map((f) => `${f.rule}: ${f.message}`).join('; ')}`;
+          await store.move(id, 'Verifying', 'Failed', ACTOR, reason, { policy });
+          await this.audit({ workspace: release.target, actor: ACTOR, kind: 'release.reject', subject: `managed release ${release.id} from ${release.origin}`, details: { rules: failed.map((f) => f.rule) } });
+          return;
+        }
+        await store.move(id, 'Verifying', 'Deploying', ACTOR, `policy holds; running the workflow of admission ${release.admission}`, { policy });
+        continue;
+      }
+      if (release.state === 'Deploying') {
+        await this.runWorkflow(release, snapshot);
+        continue;
+      }
+      return;
+    }
+  }
+
+  private async checkPolicy(release: StoredManagedRelease, snapshot: StoredSnapshot): Promise<PolicyCheck[]> {
+    const facts = await this.policyFacts(release, snapshot);
+    const violations = policyViolations(release.admissionSpec.policy, facts);
+    const checks: PolicyCheck[] = [];
+    const { policy } = release.admissionSpec;
+    const verdict = (rule: PolicyCheck['rule'], enabled: boolean, ok: string) => {
+      if (!enabled) return;
+      const broken = violations.find((v) => v.rule === rule);
+      checks.push(broken ? { rule, passed: false, message: broken.message } : { rule, passed: true, message: ok });
+    };
+    verdict('requirePassedStages', policy.requirePassedStages, facts.passedStages.detail);
+    verdict('allowedRegistries', policy.allowedRegistries.length > 0, `every image comes from ${policy.allowedRegistries.join(', ')}`);
+    verdict('requiredLabels', policy.requiredLabels.length > 0, `carries ${policy.requiredLabels.join(', ')}`);
+    return checks;
+  }
+
+  private async policyFacts(release: StoredManagedRelease, snapshot: StoredSnapshot): Promise<PolicyFacts> {
+    const { db, catalog } = this.options;
+    const ofSnapshot = (await this.options.releases.listReleases(release.origin, { set: snapshot.set, limit: 500 })).filter((r) => r.snapshotId === snapshot.id && (r.kind === 'release' || r.kind === 'hotfix'));
+    const through = ofSnapshot.find((r) => r.state === 'Promoted');
+    const latest = ofSnapshot[0];
+    const passedStages = through
+      ? { passed: true, detail: `release #${through.number} took ${snapshot.alias} through every stage of ${through.track}` }
+      : { passed: false, detail: `no release of ${snapshot.alias} went through every stage of its track${latest ? ` (release #${latest.number} is ${latest.state})` : ' (it was never released)'}` };
+    const images: PolicyFacts['images'] = [];
+    let labels: Record<string, string> = {};
+    for (const component of snapshot.components) {
+      const app = await getApplication(db, release.origin, component.app);
+      const manifest = app ? await getTemplateVersion(db, app.id, component.templateVersion ?? app.currentVersion) : undefined;
+      for (const service of manifest?.spec.services ?? []) if (service.image) images.push({ app: component.app, service: service.name, image: service.image });
+    }
+    const plan = (await this.options.store.plans(release.origin)).find((p) => p.name === release.plan);
+    if (plan?.spec.applicationSet) {
+      const set = await catalog.getSet(release.origin, plan.spec.applicationSet);
+      labels = { ...((set?.manifest as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {}) };
+    } else if (plan?.spec.application) {
+      const app = await getApplication(db, release.origin, plan.spec.application);
+      const component = snapshot.components.find((c) => c.app === plan.spec.application);
+      const manifest = app ? await getTemplateVersion(db, app.id, component?.templateVersion ?? app.currentVersion) : undefined;
+      labels = { ...(manifest?.metadata.labels ?? {}) };
+    }
+    return { passedStages, images, labels };
+  }
+
+  /** Runs the admission's steps in order (again, for one a stopped server left running); the first failure ends it. */
+  private async runWorkflow(release: StoredManagedRelease, snapshot: StoredSnapshot): Promise<void> {
+    const { store } = this.options;
+    const steps: ManagedStep[] = release.steps.map((s) => ({ ...s }));
+    const specs = release.admissionSpec.workflow.steps;
+    for (let i = 0; i < specs.length; i++) {
+      if (this.stopping) return;
+      const step = steps[i]!;
+      if (step.state === 'succeeded' || step.state === 'skipped') continue;
+      if (step.state === 'failed' || step.state === 'errored') break;
+      step.state = 'running';
+      step.startedAt = new Date().toISOString();
+      delete step.reason;
+      await store.updateSteps(release.id, steps);
+      const result = await this.runOne(release, snapshot, specs[i]!);
+      if (this.stopping) return;
+      Object.assign(step, { state: result.outcome, finishedAt: new Date().toISOString(), ...(result.reason ? { reason: result.reason } : {}), ...(result.logTail ? { logTail: result.logTail } : {}) });
+      if (result.outcome !== 'succeeded') for (const later of steps.slice(i + 1)) later.state = 'skipped';
+      await store.updateSteps(release.id, steps);
+      if (result.outcome !== 'succeeded') break;
+    }
+    const failed = steps.find((s) => s.state === 'failed' || s.state === 'errored');
+    if (failed) {
+      await store.move(release.id, 'Deploying', failed.state === 'failed' ? 'Failed' : 'Errored', ACTOR, `step ${failed.name} ${failed.state}${failed.reason ? `: ${failed.reason}` : ''}`);
+      return;
+    }
+    await store.move(release.id, 'Deploying', 'Promoted', ACTOR, `the workflow of admission ${release.admission} succeeded: ${steps.map((s) => s.name).join(', ')}`);
+    await this.audit({ workspace: release.target, actor: ACTOR, kind: 'release.promote', subject: `managed release ${release.id} from ${release.origin}`, details: { snapshot: snapshot.alias, admission: release.admission } });
+  }
+
+  private async runOne(release: StoredManagedRelease, snapshot: StoredSnapshot, spec: ReleasePlanAdmissionManifest['spec']['workflow']['steps'][number]): Promise<{ outcome: 'succeeded' | 'failed' | 'errored'; reason?: string; logTail?: string }> {
+    const env: Record<string, string> = {
+      SLIPWAY_RELEASE_ID: release.id,
+      SLIPWAY_RELEASE_AUTHOR: release.author,
+      SLIPWAY_ORIGIN_WORKSPACE: release.origin,
+      SLIPWAY_TARGET_WORKSPACE: release.target,
+      SLIPWAY_RELEASE_DATA: JSON.stringify(release.data),
+      SLIPWAY_SNAPSHOT: JSON.stringify({ id: snapshot.id, alias: snapshot.alias, set: snapshot.set, components: snapshot.components }),
+    };
+    const allowed = new Set(release.admissionSpec.secrets);
+    for (const [name, value] of Object.entries(spec.env ?? {}) as [string, EnvValue][]) {
+      if (typeof value !== 'object') {
+        env[name] = String(value);
+        continue;
+      }
+      if (!allowed.has(value.secret)) return { outcome: 'failed', reason: `${name} names secret ${value.secret}, which is not among the secrets admission ${release.admission} may read (spec.secrets: ${[...allowed].join(', ') || 'none'})` };
+      const clear = await this.options.revealSecret(release.target, value.secret);
+      if (clear === undefined) return { outcome: 'failed', reason: `secret ${value.secret} is not set in workspace ${release.target}` };
+      if (!value.key) env[name] = clear;
+      else {
+        let field: unknown;
+        try {
+          field = (JSON.parse(clear) as Record<string, unknown>)[value.key];
+        } catch {
+          field = undefined;
+        }
+        if (typeof field !== 'string') return { outcome: 'failed', reason: `secret ${value.secret} has no key ${value.key} (it must be a JSON object with that key)` };
+        env[name] = field;
+      }
+    }
+    const result = await runStep({ command: spec.command, env, cwd: join(this.options.workDir, release.id, spec.name), timeoutMs: durationToMs(spec.timeout) });
+    // Secret values never reach the stored log.
+    let logTail = result.logTail;
+    for (const [name, value] of Object.entries(env)) if (value.length >= 4 && spec.env?.[name] && typeof spec.env[name] === 'object') logTail = logTail.split(value).join('***');
+    return { outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}), ...(logTail ? { logTail } : {}) };
+  }
+}
+
