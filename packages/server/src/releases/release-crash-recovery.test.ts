@@ -13,6 +13,8 @@ import { commitAll, git } from '../test-support/example-repository.ts';
 const runServer = resolve(fileURLToPath(import.meta.url), '../../test-support/run-server.ts');
 const dir = mkdtempSync(join(tmpdir(), 'slipway-release-crash-'));
 const children: ChildProcess[] = [];
+/** Everything the servers wrote to stderr, shown when a wait times out. */
+let serverLog = '';
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
@@ -32,7 +34,10 @@ function start(withToken: boolean): Promise<Started> {
   });
   children.push(child);
   let log = '';
-  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => {
+    log += c.toString();
+    serverLog += c.toString();
+  });
   return new Promise((resolvePromise, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolvePromise({ child, ...(JSON.parse(line) as Omit<Started, 'child'>) }));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${log}`)));
@@ -53,10 +58,14 @@ async function api(server: Started, token: string, method: string, path: string,
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((error: Error) => {
+      last = error.message;
+      return undefined;
+    });
     if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${String(last)})\nserver log:\n${serverLog.slice(-6000)}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }
@@ -122,7 +131,8 @@ describe('release crash recovery', () => {
     const awaiting = await until('staging to await approval', async () => {
       const r = await api(second, admin, 'GET', '/api/v1/releases/1');
       if (['Failed', 'Errored'].includes(r.state)) throw new Error(JSON.stringify(r));
-      return r.stages[0].state === 'AwaitingApproval' ? r : undefined;
+      if (r.stages[0].state !== 'AwaitingApproval') throw new Error(JSON.stringify(r.stages[0]));
+      return r;
     });
     expect(awaiting.stages[0].tests).toMatchObject([{ job: 'e2e', envId: 'staging', state: 'succeeded' }]);
     expect(readFileSync(countFile, 'utf8')).toBe('run\n');
