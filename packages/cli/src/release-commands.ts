@@ -15,6 +15,7 @@ import {
   tracksGet,
   tracksList,
 } from './commands/releases.ts';
+import { admissionsCreate, admissionsList, managedReleasesCreate, managedReleasesGet, managedReleasesList, plansCreate, plansList } from './commands/managed-releases.ts';
 import type { CommandIO, OutputFormat } from './io.ts';
 
 // The commands of the release flow (docs/releases.md): application sets and release tracks,
@@ -33,7 +34,7 @@ function pullRequest(value: string): number {
   return n;
 }
 
-function registration(parent: Command, kind: 'ApplicationSet' | 'ReleaseTrack', run: Run, io: CommandIO, action: typeof setsCreate): void {
+function registration(parent: Command, kind: 'ApplicationSet' | 'ReleaseTrack' | 'ReleasePlan' | 'ReleasePlanAdmission', run: Run, io: CommandIO, action: typeof setsCreate): void {
   parent
     .command('create')
     .description(`register the ${kind}s of manifest files (a file, or a folder's .slipway/) or of a git repository's .slipway/ (again: replaced)`)
@@ -165,4 +166,35 @@ export function addReleaseCommands(program: Command, io: CommandIO, run: Run): v
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway releases rollback 12 --stage production --reason "checkout errors"'))
     .action((ref: string, opts: Output & { stage?: string; reason?: string }) => run(releasesAct({ ref, action: 'rollback', ...opts }, io)));
+
+  addManagedReleaseCommands(program, io, run);
+}
+
+/** Releasing into a managed workspace: plans (development side), admissions (managed side), managed releases. */
+function addManagedReleaseCommands(program: Command, io: CommandIO, run: Run): void {
+  const plans = program.command('plans').description('release plans: "release this set or application into that managed workspace"');
+  registration(plans, 'ReleasePlan', run, io, plansCreate);
+  plans.command('list').description("list this workspace's release plans").addOption(jsonOutput()).action((opts: Output) => run(plansList(opts, io)));
+
+  const admissions = program.command('admissions').description('release plan admissions of a managed workspace: the origins it accepts, its workflow, secrets and policy');
+  registration(admissions, 'ReleasePlanAdmission', run, io, admissionsCreate);
+  admissions.command('list').description("list this workspace's admissions").addOption(jsonOutput()).action((opts: Output) => run(admissionsList(opts, io)));
+
+  const managed = program.command('managed-releases').description('release snapshots into managed workspaces and follow them');
+  managed
+    .command('create')
+    .description('release a snapshot into the managed workspace of a plan: it must match exactly one admission there, pass its policy, then its workflow runs')
+    .argument('<snapshot>', 'snapshot alias or id')
+    .requiredOption('--plan <plan>', 'the release plan', dnsLabel)
+    .option('--data <key=value>', "data for the managed workflow (repeatable); the plan's and the admission's win over it", collect)
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway managed-releases create 2026.11.23-1 --plan shop-to-production --data version=1.4.2'))
+    .action((snapshot: string, opts: Output & { plan: string; data?: string[] }) => run(managedReleasesCreate({ snapshot, ...opts }, io)));
+  managed.command('list').description('managed releases this workspace made or received').addOption(jsonOutput()).action((opts: Output) => run(managedReleasesList(opts, io)));
+  managed
+    .command('get')
+    .description('show a managed release: its admission, policy verdicts, steps and transitions')
+    .argument('<release>', 'managed release number (or id)')
+    .addOption(jsonOutput())
+    .action((ref: string, opts: Output) => run(managedReleasesGet({ ref, ...opts }, io)));
 }

@@ -173,6 +173,41 @@ describe('slipway sets, tracks, snapshots and releases against a real server', (
   }, 90_000);
 });
 
+describe('slipway plans, admissions and managed-releases against a real server', () => {
+  it('releases a snapshot that went through its track into a managed workspace', async () => {
+    const admission = join(dir, 'admission.yaml');
+    writeFileSync(
+      admission,
+      'apiVersion: slipway.dev/v1\nkind: ReleasePlanAdmission\nmetadata: { name: tiny-admission }\nspec:\n  origins: [{ workspace: default, applications: [tiny-set] }]\n  secrets: [deploy-token]\n  workflow:\n    steps:\n      - { name: publish, command: "test -n \\"$TOKEN\\" && echo published $VERSION", env: { TOKEN: { secret: deploy-token }, VERSION: "1" } }\n',
+    );
+    const plan = join(dir, 'plan.yaml');
+    writeFileSync(plan, 'apiVersion: slipway.dev/v1\nkind: ReleasePlan\nmetadata: { name: tiny-to-ops }\nspec: { applicationSet: tiny-set, target: ops }\n');
+    expect((await slipway('workspaces', 'create', 'ops')).code).toBe(0);
+    process.env.SLIPWAY_WORKSPACE = 'ops';
+    try {
+      const admitted = await slipway('admissions', 'create', admission);
+      expect(admitted.stdout).toBe('✓ admission tiny-admission: accepts tiny-set from default; runs publish');
+      expect((await slipway('secrets', 'set', 'deploy-token', '--value', 'hunter2')).code).toBe(0);
+      expect((await slipway('admissions', 'list')).stdout).toMatch(/^NAME +ACCEPTS +STEPS +SECRETS +BLOCKED\ntiny-admission +tiny-set from default +publish +deploy-token +no$/);
+    } finally {
+      delete process.env.SLIPWAY_WORKSPACE;
+    }
+    expect((await as('rita', () => slipway('plans', 'create', plan))).stdout).toBe('✓ release plan tiny-to-ops: set tiny-set into workspace ops');
+    const alias = JSON.parse((await slipway('releases', 'get', '1', '-o', 'json')).stdout).snapshot.alias as string;
+    const created = await as('rita', () => slipway('managed-releases', 'create', alias, '--plan', 'tiny-to-ops', '--data', 'version=9'));
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toMatch(new RegExp(`^✓ managed release #1 · ${alias.replace(/\./g, '\\.')} from default into ops under plan tiny-to-ops, admitted by tiny-admission · by rita\n`));
+    await until('the managed release to end', async () => JSON.parse((await slipway('managed-releases', 'get', '1', '-o', 'json')).stdout).state === 'Promoted');
+    const details = (await slipway('managed-releases', 'get', '1')).stdout;
+    expect(details).toMatch(/state: ✓ Promoted — the workflow of admission tiny-admission succeeded: publish/);
+    expect(details).toMatch(/policy\n {2}✓ requirePassedStages: release #1 took \S+ through every stage of tiny-track/);
+    expect(details).toMatch(/STEP +STATE +TOOK +WHY\npublish +succeeded +\d+\.\ds/);
+    expect(details).toContain('data: {"version":"9"}');
+    expect((await slipway('managed-releases', 'list')).stdout).toMatch(/^# +FROM +INTO +PLAN +SNAPSHOT +STATE +AUTHOR +CREATED\n1 +default +ops +tiny-to-ops +\S+ +✓ Promoted +rita +now$/);
+    expect((await slipway('managed-releases', 'create', alias, '--plan', 'tiny-to-ops', '--data', 'oops')).code).toBe(2);
+  }, 60_000);
+});
+
 describe('app=value pairs', () => {
   it('reads them, and names a malformed one', () => {
     expect(pairsOf(['web=hotfix/login', 'api=main'], 'use')).toEqual({ web: 'hotfix/login', api: 'main' });

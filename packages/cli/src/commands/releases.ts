@@ -15,9 +15,10 @@ type Output = { output: OutputFormat };
 // ---------------------------------------------------------------------------------------------
 // Sets and tracks
 
-type ManifestSource = Output & { path?: string; repo?: string; branch?: string };
+export type ManifestSource = Output & { path?: string; repo?: string; branch?: string };
 
-async function sourceBody(options: ManifestSource, io: CommandIO): Promise<Record<string, unknown> | number> {
+/** The body registering manifests: files read from a path, or a repository the server reads. */
+export async function manifestSourceBody(options: ManifestSource, io: CommandIO): Promise<Record<string, unknown> | number> {
   if (options.repo !== undefined) {
     const repository = repositoryOf(options.repo);
     if (!repository.value) return usageError(io, repository.error!);
@@ -31,7 +32,7 @@ async function sourceBody(options: ManifestSource, io: CommandIO): Promise<Recor
 
 /** `slipway sets create`: registers the ApplicationSets of manifest files or a repository's .slipway/. */
 export async function setsCreate(options: ManifestSource, io: CommandIO): Promise<number> {
-  const body = await sourceBody(options, io);
+  const body = await manifestSourceBody(options, io);
   if (typeof body === 'number') return body;
   return apiCommand(io, async () => {
     const answer = await callApi<{ items: ApplicationSetResponse[] }>(resolveConnection(), 'POST', '/api/v1/sets', body);
@@ -59,7 +60,7 @@ export async function setsGet(options: Output & { name: string }, io: CommandIO)
 
 /** `slipway tracks create`: registers the ReleaseTracks of manifest files or a repository's .slipway/. */
 export async function tracksCreate(options: ManifestSource, io: CommandIO): Promise<number> {
-  const body = await sourceBody(options, io);
+  const body = await manifestSourceBody(options, io);
   if (typeof body === 'number') return body;
   return apiCommand(io, async () => {
     const answer = await callApi<{ items: ReleaseTrackResponse[] }>(resolveConnection(), 'POST', '/api/v1/tracks', body);

@@ -145,8 +145,9 @@ export class ManagedReleases {
     const details = { plan: plan.name, target: plan.spec.target, admission: admission.name, snapshot: snapshot.alias, author };
     await this.audit({ workspace, actor, kind: 'release.create', subject: `managed release #${release.number}`, details });
     await this.audit({ workspace: plan.spec.target, actor, kind: 'release.create', subject: `managed release ${release.id} from ${workspace}`, details });
-    await this.settle(release.id);
-    return (await this.options.store.get(release.id))!;
+    // The workflow may run for long: the answer does not wait for it.
+    this.kick(release.id);
+    return release;
   }
 
   async get(workspace: string, ref: string): Promise<StoredManagedRelease> {
