@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { collect, commitSha, dnsLabel, duration, lineCount } from './argument-parsers.ts';
 import { appsCreate, appsCreateFromRepository, appsGet, appsList } from './commands/apps.ts';
-import { deploysCreate, deploysGet, deploysList } from './commands/deploys.ts';
+import { deploysCreate, deploysGet, deploysList, deploysLogs } from './commands/deploys.ts';
 import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsGet, envsList, envsVarsGet } from './commands/envs.ts';
 import { instancesExec, instancesList, instancesLogs } from './commands/instances.ts';
 import { previewsList } from './commands/previews.ts';
@@ -168,9 +168,10 @@ function addDeploys(program: Command, io: CommandIO, run: Run): void {
     .argument('<env>', 'environment id')
     .option('--commit <sha>', 'the commit to deploy', commitSha)
     .option('--wait', 'follow the deploy until it ends')
+    .option('--logs', "with --wait, stream the deploy's log (build and job output) instead of the task timeline")
     .addOption(jsonOutput())
-    .addHelpText('after', `${waitHelp}\n${examples('slipway deploys create pr-42 --wait', 'slipway deploys create staging --commit 0123abc')}`)
-    .action((env: string, opts: Output & { commit?: string; wait?: boolean }) => run(deploysCreate({ env, ...opts }, io)));
+    .addHelpText('after', `${waitHelp}\n${examples('slipway deploys create pr-42 --wait', 'slipway deploys create pr-42 --wait --logs', 'slipway deploys create staging --commit 0123abc')}`)
+    .action((env: string, opts: Output & { commit?: string; wait?: boolean; logs?: boolean }) => run(deploysCreate({ env, ...opts }, io)));
   deploys
     .command('list')
     .description("list an environment's deploys, newest first")
@@ -183,9 +184,32 @@ function addDeploys(program: Command, io: CommandIO, run: Run): void {
     .description('show a deploy and the state of each of its tasks; --wait follows it live')
     .argument('<deploy-id>', 'deploy id, as printed when it was queued or by `deploys list`')
     .option('--wait', 'follow the deploy until it ends')
+    .option('--logs', "with --wait, stream the deploy's log (build and job output) instead of the task timeline")
     .addOption(jsonOutput())
-    .addHelpText('after', `${waitHelp}\n${examples('slipway deploys get 6f1c…e2 --wait')}`)
-    .action((id: string, opts: Output & { wait?: boolean }) => run(deploysGet({ id, ...opts }, io)));
+    .addHelpText('after', `${waitHelp}\n${examples('slipway deploys get 6f1c…e2 --wait', 'slipway deploys get 6f1c…e2 --wait --logs')}`)
+    .action((id: string, opts: Output & { wait?: boolean; logs?: boolean }) => run(deploysGet({ id, ...opts }, io)));
+  deploys
+    .command('logs')
+    .description("print a deploy's log: a line as each task starts and ends, and the build and job output; -f follows it until the deploy ends")
+    .argument('<deploy-id>', 'deploy id, as printed when it was queued or by `deploys list`')
+    .option('-f, --follow', 'stream new lines until the deploy ends (Ctrl-C stops)')
+    .addHelpText('after', examples('slipway deploys logs 6f1c…e2', 'slipway deploys logs 6f1c…e2 -f'))
+    .action((id: string, opts: { follow?: boolean }) => {
+      const stop = new AbortController();
+      const onSigint = () => stop.abort();
+      const onStdoutError = (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+        stop.abort();
+      };
+      process.once('SIGINT', onSigint);
+      process.stdout.on('error', onStdoutError);
+      return run(
+        deploysLogs({ id, ...opts }, io, stop.signal).finally(() => {
+          process.off('SIGINT', onSigint);
+          process.stdout.off('error', onStdoutError);
+        }),
+      );
+    });
 }
 
 function addInstances(program: Command, io: CommandIO, run: Run): void {

@@ -8,6 +8,7 @@ import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
 import { ActivityRecorder } from './environments/activity-recorder.ts';
+import { DeployLogs } from './environments/deploy-log.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { Repositories } from './git/repositories.ts';
 import { buildApi } from './http/build-api.ts';
@@ -116,7 +117,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       defaultRuntime: 'local',
     };
     const secrets = new SecretStore(store.db, secretBox);
+    const deployLogs = new DeployLogs(join(config.home, 'deploys'));
     const engine = new WorkflowEngine({
+      deployLogs,
       db: store.db,
       store: environments,
       leases: new Leases(store.db),
@@ -153,7 +156,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     );
     cleanups.push(() => releases.stop());
 
-    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
+    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers, deployLogs }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
     cleanups.push(() => api.close());
     let address: string;
     try {

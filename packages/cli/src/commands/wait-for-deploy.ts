@@ -1,5 +1,5 @@
 import type { CliConfig, DeployResponse, DeployTaskResponse, EnvironmentResponse } from '@slipway/contract';
-import { ApiError, callApi } from '../api-client.ts';
+import { ApiError, callApi, streamApi } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { segment } from './api-command.ts';
 import { deploySummary, isFinished, progressLines, type Colors } from './deploy-progress.ts';
@@ -55,6 +55,36 @@ export async function pollDeploy(deployId: string, poller: DeployPoller): Promis
   }
 }
 
+/**
+ * Copies a deploy's log (GET /api/v1/deploys/{id}/log) line by line to `print`; with `follow`, until
+ * the deploy ends (the server then closes the stream) or `signal` aborts. A stream that breaks off
+ * throws ApiError 'unreachable'.
+ */
+export async function streamDeployLog(connection: CliConfig, deployId: string, options: { follow: boolean; print: (line: string) => void; signal?: AbortSignal }): Promise<void> {
+  const abort = new AbortController();
+  const onStop = () => abort.abort();
+  options.signal?.addEventListener('abort', onStop, { once: true });
+  let pending = '';
+  try {
+    const response = await streamApi(connection, `/api/v1/deploys/${segment(deployId)}/log?follow=${String(options.follow)}`, abort.signal);
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body ?? []) {
+      const parts = (pending + decoder.decode(chunk as Uint8Array, { stream: true })).split('\n');
+      pending = parts.pop()!;
+      for (const line of parts) options.print(line);
+    }
+    pending += decoder.decode();
+  } catch (e) {
+    if (!abort.signal.aborted) {
+      if (e instanceof ApiError) throw e;
+      throw new ApiError(`the log stream of deploy ${deployId} broke off: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, 'unreachable');
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onStop);
+  }
+  if (pending) options.print(pending);
+}
+
 export interface WaitResult {
   deploy: DeployResponse;
   /** The environment after the deploy, when it still exists (not after a teardown). */
@@ -64,11 +94,22 @@ export interface WaitResult {
 
 /**
  * `--wait`: follows a deploy to its end, then prints the summary (with the environment's URLs).
- * The timeline goes to stdout for people, to stderr when stdout is JSON for a script.
+ * The timeline goes to stdout for people, to stderr when stdout is JSON for a script. With `logs`
+ * (--wait --logs), the deploy's log is streamed instead of the timeline: task lines and the build
+ * and job output; should the stream break off (a server restart), the timeline takes over.
  */
-export async function waitForDeploy(connection: CliConfig, deployId: string, io: CommandIO, output: OutputFormat): Promise<WaitResult> {
+export async function waitForDeploy(connection: CliConfig, deployId: string, io: CommandIO, output: OutputFormat, options: { logs?: boolean } = {}): Promise<WaitResult> {
   const print = output === 'json' ? (line: string) => io.err(line) : (line: string) => io.out(line);
-  const deploy = await pollDeploy(deployId, { getDeploy: (id) => callApi<DeployResponse>(connection, 'GET', `/api/v1/deploys/${segment(id)}`), print });
+  const getDeploy = (id: string) => callApi<DeployResponse>(connection, 'GET', `/api/v1/deploys/${segment(id)}`);
+  if (options.logs) {
+    try {
+      await streamDeployLog(connection, deployId, { follow: true, print });
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.kind !== 'unreachable') throw e;
+      print(`  … ${e.message}; following the timeline instead`);
+    }
+  }
+  const deploy = await pollDeploy(deployId, { getDeploy, print: options.logs ? () => undefined : print });
   let environment: EnvironmentResponse | undefined;
   if (deploy.workflow !== 'teardown') {
     try {

@@ -53,6 +53,12 @@ export interface PrepareSourceRequest {
   /** Services whose install and build commands run on the checkout (run.* and static.*). */
   services: ResolvedService[];
   secrets?: SecretValues;
+  /**
+   * Called with each line of install and build output (and an image build's output) as it is
+   * produced, with the service it belongs to; for a deploy's log. Never given a secret value: a
+   * line that holds one has it masked.
+   */
+  onOutput?: (line: string, service: string) => void;
 }
 
 export interface PreparedSource {
@@ -150,6 +156,11 @@ export interface JobRunRequest {
   /** The service named by `job.fromService`: the job runs in its checkout folder or image. */
   service?: ResolvedService;
   secrets?: SecretValues;
+  /**
+   * Called with each line of the job's output as it is produced (a runtime that can only read the
+   * output once the job ended gives it then); never with a secret value, which is masked.
+   */
+  onOutput?: (line: string) => void;
 }
 
 export interface JobRun {

@@ -50,6 +50,7 @@ import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, w
 import { appendLine, argv, spawnGroup, stopGroup } from '../local/process-group.ts';
 import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
+import { followFileLines, lineSplitter, secretMasker } from '../shared/output-lines.ts';
 import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageResult } from './images.ts';
 import { DockerInstanceSupervisor, STARTUP_PROBE_MS, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
@@ -426,7 +427,7 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   /** The image of a service (or of a job from a service): built for build, present for image. */
-  private async serviceImage(env: EnvironmentRef, spec: ResolvedService, commit: string): Promise<ImageResult> {
+  private async serviceImage(env: EnvironmentRef, spec: ResolvedService, commit: string, onOutput?: (line: string) => void): Promise<ImageResult> {
     const what = `services.${spec.name}`;
     if (spec.build) {
       const checkout = this.checkoutPath(env, commit);
@@ -443,6 +444,7 @@ export class DockerDriver implements RuntimeDriver {
         labels: { [labelKeys.app]: env.app, [labelKeys.service]: spec.name },
         timeoutMs: this.buildTimeoutMs,
         what: `${what} build`,
+        ...(onOutput ? { onOutput } : {}),
       });
       if (built.ok && spec.image) await tagImage(this.engine, built.id, spec.image).catch(() => undefined);
       return built;
@@ -467,6 +469,7 @@ export class DockerDriver implements RuntimeDriver {
         return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
       }
       const staticRoots: Record<string, string> = {};
+      const mask = secretMasker(request.secrets);
       for (const service of request.services) {
         if (service.static) {
           const built = await this.buildStatic(request, sha, service);
@@ -477,7 +480,9 @@ export class DockerDriver implements RuntimeDriver {
           continue;
         }
         if (!service.build && !service.image) continue;
-        const image = await this.locked(`image:${service.name}:${sha}`, () => this.serviceImage(request.env, service, sha));
+        const onOutput = request.onOutput;
+        const output = onOutput ? (line: string) => onOutput(mask(line), service.name) : undefined;
+        const image = await this.locked(`image:${service.name}:${sha}`, () => this.serviceImage(request.env, service, sha, output));
         if (!image.ok) return problem(image.outcome, image.reason, image.logTail);
         for (const other of [...service.initContainers, ...service.sidecars]) {
           if (!other.image) continue;
@@ -510,13 +515,17 @@ export class DockerDriver implements RuntimeDriver {
       remove(logPath);
       appendLine(logPath, `[slipway] services.${service.name} static.${step}: ${commandText(command)}`);
       const path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+      const onOutput = request.onOutput;
+      const mask = secretMasker(request.secrets);
+      const output = onOutput ? followFileLines(logPath, (line) => onOutput(mask(line), service.name)) : undefined;
       const running = spawnGroup(argv(command), { cwd: workdir, env: { PATH: path, HOME: process.env.HOME ?? '/', ...values, SLIPWAY_SERVICE: service.name }, logPath });
       let timer: NodeJS.Timeout | undefined;
       const exit = await Promise.race([running.exited, new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), this.buildTimeoutMs)))]);
       clearTimeout(timer);
+      if (exit === 'timeout') await stopGroup(running, 5_000);
+      output?.stop();
       const tail = () => lastLines(readFileSync(logPath, 'utf8'), 20);
       if (exit === 'timeout') {
-        await stopGroup(running, 5_000);
         return problem('failed', `services.${service.name} static.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, tail());
       }
       if (exit.code !== 0) {
@@ -896,6 +905,20 @@ export class DockerDriver implements RuntimeDriver {
     const logPath = this.dir('logs', environmentKey(request.env), 'jobs', `${request.runId}.log`);
     mkdirSync(join(logPath, '..'), { recursive: true });
     writeFileSync(logPath, `[slipway] jobs.${job.name} run ${request.runId}: ${commandText(job.command)}\n${log}`);
+    if (request.onOutput) {
+      // The engine's log of the container is read once it ended: its lines are handed on then.
+      const mask = secretMasker(request.secrets);
+      const onOutput = request.onOutput;
+      const splitter = lineSplitter((line) => {
+        try {
+          onOutput(mask(line));
+        } catch {
+          // the caller's problem, never the job's
+        }
+      });
+      splitter.push(log);
+      splitter.flush();
+    }
     const code = timedOut ? null : (info?.State.ExitCode ?? null);
     const run = { exitCode: code, logTail: lastLines(log), timedOut, startedAt, finishedAt, recorded: false };
     const result: JobResult =

@@ -14,6 +14,7 @@ import type Dockerode from 'dockerode';
 import type { BuildSpec } from '@slipway/contract';
 import { hashText, stableStringify } from '@slipway/core';
 import { folderIn } from '../shared/git-source.ts';
+import { lineSplitter } from '../shared/output-lines.ts';
 import { lastLines } from './log-lines.ts';
 import { dockerLabels, hasLabels } from './names.ts';
 
@@ -71,6 +72,8 @@ export interface BuildRequest {
   timeoutMs?: number;
   /** What the failure reason calls the build, e.g. services.api build. */
   what: string;
+  /** Each line of the build's output as the engine reports it (the caller masks secrets). */
+  onOutput?: (line: string) => void;
 }
 
 /** The image for a build: reused when tagged, retagged when built from the same inputs, else built. */
@@ -112,7 +115,20 @@ function splitTag(reference: string): [string, string] {
 async function build(docker: Dockerode, request: BuildRequest): Promise<ImageResult> {
   mkdirSync(dirname(request.logPath), { recursive: true });
   writeFileSync(request.logPath, `[slipway] ${request.what}: building ${request.tag} from ${request.build.context}\n`);
-  const log = (text: string) => appendFileSync(request.logPath, text);
+  const onOutput = request.onOutput;
+  const lines = onOutput
+    ? lineSplitter((line) => {
+        try {
+          onOutput(line);
+        } catch {
+          // the caller's problem, never the build's
+        }
+      })
+    : undefined;
+  const log = (text: string) => {
+    appendFileSync(request.logPath, text);
+    lines?.push(text);
+  };
   const buildargs = Object.fromEntries(Object.entries(request.build.args ?? {}).map(([k, v]) => [k, String(v)]));
   // The worktree's .git file links it to the mirror: never part of a context.
   const src = readdirSync(request.contextDir).filter((entry) => entry !== '.git');
@@ -152,6 +168,7 @@ async function build(docker: Dockerode, request: BuildRequest): Promise<ImageRes
     log(`${message}\n`);
   } finally {
     clearTimeout(timer);
+    lines?.flush();
   }
   const built = failure ? undefined : await inspectImage(docker, request.tag);
   const tail = lastLines(readFileSync(request.logPath, 'utf8'));

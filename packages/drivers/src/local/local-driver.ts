@@ -9,7 +9,7 @@
 // Processes carry SLIPWAY_OWNER=<driver tag>:<env key> in their environment — the local runtime's
 // label — so sweep finds them through /proc even when the driver died before recording them.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command, EnvMap, ResolvedService } from '@slipway/contract';
 import {
@@ -46,6 +46,7 @@ import {
 } from '@slipway/core';
 import { InstanceSupervisor, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log-files.ts';
+import { followFileLines, secretMasker } from '../shared/output-lines.ts';
 import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
 import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from '../shared/git-source.ts';
@@ -280,6 +281,7 @@ export class LocalDriver implements RuntimeDriver {
       return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
     }
     const staticRoots: Record<string, string> = {};
+    const mask = secretMasker(request.secrets);
     for (const service of request.services) {
       const source = service.run ?? service.static;
       if (!source) continue;
@@ -298,8 +300,10 @@ export class LocalDriver implements RuntimeDriver {
         appendLine(logPath, `[slipway] services.${service.name} ${kind}.${step}: ${commandText(command)}`);
         const env = { ...this.baseEnv, ...values, ...this.labelVariables(this.runtimeOf(request.env)), SLIPWAY_SERVICE: service.name };
         const spawned = commandArgv(command, workdir, env);
+        const onOutput = request.onOutput;
+        const output = onOutput ? followFileLines(logPath, (line) => onOutput(mask(line), service.name)) : undefined;
         const running = spawnGroup(spawned.argv, { cwd: workdir, env: spawned.env, logPath });
-        const exit = await this.waitWithTimeout(running, this.buildTimeoutMs);
+        const exit = await this.waitWithTimeout(running, this.buildTimeoutMs).finally(() => output?.stop());
         if (exit === 'timeout') {
           return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, logTail(logPath));
         }
@@ -649,11 +653,14 @@ export class LocalDriver implements RuntimeDriver {
       // Plain words run straight from that shell (it exports PWD itself), without a second shell.
       const command = commandArgv(job.command, cwd, env).argv;
       const wrapper = ['/bin/sh', '-c', '"$@"; c=$?; echo "$c" > "$0.tmp" && mv "$0.tmp" "$0"; exit "$c"', exitFile, ...command];
+      const onOutput = request.onOutput;
+      const mask = secretMasker(request.secrets);
+      const output = onOutput ? followFileLines(logPath, (line) => onOutput(mask(line)), { offset: statSync(logPath).size }) : undefined;
       const running = spawnGroup(wrapper, { cwd, env, logPath });
       startedAt = new Date().toISOString();
       const deadline = Date.now() + job.timeoutMs;
       writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, status: 'running', process: { pid: running.pid, startTime: running.startTime, startedAt }, deadline } satisfies JobRecord);
-      const result = await this.waitWithTimeout(running, deadline - Date.now());
+      const result = await this.waitWithTimeout(running, deadline - Date.now()).finally(() => output?.stop());
       exit = result === 'timeout' ? { code: null, timedOut: true } : { code: result.code, timedOut: false };
     }
     const finishedAt = new Date().toISOString();

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { RuntimeDriver } from '@slipway/core';
+import type { DeployLogs } from '../environments/deploy-log.ts';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { Repositories } from '../git/repositories.ts';
 import type { GithubWebhooks } from '../sources/github/github-webhooks.ts';
@@ -32,6 +33,8 @@ export interface EnvironmentRuntime {
   service: EnvironmentService;
   store: EnvironmentStore;
   drivers: Readonly<Record<string, RuntimeDriver>>;
+  /** Deploys' logs (GET /api/v1/deploys/{deployId}/log); the route answers 404 without them. */
+  deployLogs?: DeployLogs;
 }
 
 declare module 'fastify' {

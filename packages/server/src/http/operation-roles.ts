@@ -44,6 +44,7 @@ export const operationRoles: Record<string, MinimumRole> = {
   'GET /api/v1/environments/{id}/vars': 'viewer',
   'GET /api/v1/environments/{id}/deploys': 'viewer',
   'GET /api/v1/deploys/{deployId}': 'viewer',
+  'GET /api/v1/deploys/{deployId}/log': 'viewer',
   'POST /api/v1/environments': 'developer',
   'DELETE /api/v1/environments/{id}': 'developer',
   'POST /api/v1/environments/{id}/extend': 'developer',

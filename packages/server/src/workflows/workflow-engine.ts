@@ -9,6 +9,7 @@ import {
   type TaskState,
 } from '@slipway/core';
 import type { Kysely } from 'kysely';
+import type { DeployLogs } from '../environments/deploy-log.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
 import { environmentRoutes } from '../routing/environment-routes.ts';
 import type { Database } from '../store/database-schema.ts';
@@ -45,6 +46,8 @@ export interface WorkflowEngineOptions {
   /** How often runtime leftovers of deleted environments are swept (default 5 minutes; also at start). */
   sweepMs?: number;
   logger?: EngineLogger;
+  /** Where each deploy's log is written (task lines, build and job output); none without it. */
+  deployLogs?: DeployLogs;
 }
 
 const quiet: EngineLogger = { info: () => undefined, error: () => undefined };
@@ -165,6 +168,30 @@ export class WorkflowEngine {
     this.emit({ type: 'ended', environment, deploy });
   }
 
+  /** Writes one of the engine's lines to the deploy's log; a log that cannot be written never holds a deploy up. */
+  private logTask(deployId: string, line: string): void {
+    try {
+      this.options.deployLogs?.task(deployId, line);
+    } catch (error) {
+      this.logger.error(`deploy ${deployId} log: ${(error as Error).message}`);
+    }
+  }
+
+  /** A sink for build or job output lines of the deploy, each prefixed with `who` (service or job). */
+  private outputTo(deployId: string): ((line: string, who: string) => void) | undefined {
+    const logs = this.options.deployLogs;
+    if (!logs) return undefined;
+    let failed = false;
+    return (line, who) => {
+      try {
+        logs.output(deployId, `${who} | ${line}`);
+      } catch (error) {
+        if (!failed) this.logger.error(`deploy ${deployId} log: ${(error as Error).message}`);
+        failed = true;
+      }
+    };
+  }
+
   private emit(event: DeployEvent): void {
     for (const listener of this.deployListeners) {
       Promise.resolve()
@@ -210,6 +237,7 @@ export class WorkflowEngine {
     const ref = refOf(env);
     const rendered = deploy.rendered;
     const now = () => new Date().toISOString();
+    this.logTask(deploy.id, `▸ ${deploy.workflow} deploy #${deploy.seq} of ${env.app}/${env.envId} ${deploy.state === 'queued' ? 'started' : 'resumed'} (${rendered.runtime} runtime)`);
     if (deploy.state === 'queued') {
       await store.updateDeploy(deploy.id, { state: 'running', startedAt: now() });
       this.logger.info(`${env.app}/${env.envId}: ${deploy.workflow} deploy #${deploy.seq} started`);
@@ -218,6 +246,9 @@ export class WorkflowEngine {
 
     const finish = async (outcome: 'succeeded' | 'failed' | 'errored', reason?: string) => {
       if (this.stopping) return;
+      // Written before the end is stored: whoever follows the log reads this line before it closes.
+      this.logTask(deploy.id, `${outcome === 'succeeded' ? '✓' : '✗'} ${deploy.workflow} deploy #${deploy.seq} ${outcome}${reason ? `: ${reason}` : ''}`);
+      this.options.deployLogs?.close(deploy.id);
       await store.updateDeploy(deploy.id, { state: outcome, outcome, reason, finishedAt: now() });
       this.logger.info(`${env.app}/${env.envId}: ${deploy.workflow} deploy #${deploy.seq} ${outcome}${reason ? `: ${reason}` : ''}`);
     };
@@ -250,6 +281,7 @@ export class WorkflowEngine {
       try {
         secrets = await this.secretsFor(env.workspace, rendered);
       } catch (error) {
+        this.logTask(deploy.id, `✗ source failed: ${(error as Error).message}`);
         await store.setTask(deploy.id, { key: 'source', step: -1, state: 'failed', reason: (error as Error).message });
         await finish('failed', (error as Error).message);
         await store.updateEnvironment(env.id, { status: 'failed', reason: (error as Error).message });
@@ -270,8 +302,12 @@ export class WorkflowEngine {
           return;
         }
         await store.setTask(deploy.id, { key: 'source', step: -1, state: 'running' });
-        const prepared = await driver.prepareSource({ env: ref, repository, commit: deploy.commit ?? env.branch, services: rendered.services, secrets });
+        const wanted = deploy.commit ?? env.branch;
+        this.logTask(deploy.id, `▸ source · checking out ${/^[0-9a-f]{40}$/.test(wanted) ? wanted.slice(0, 12) : wanted} and building`);
+        const output = this.outputTo(deploy.id);
+        const prepared = await driver.prepareSource({ env: ref, repository, commit: wanted, services: rendered.services, secrets, ...(output ? { onOutput: output } : {}) });
         if (this.stopping) return;
+        this.logTask(deploy.id, prepared.outcome === 'succeeded' ? `✓ source succeeded: ${prepared.commit.slice(0, 12)}` : `✗ source ${prepared.outcome}: ${prepared.reason}`);
         if (prepared.outcome !== 'succeeded') {
           const reason = `checking out and building the source ${prepared.outcome}: ${prepared.reason}`;
           await store.setTask(deploy.id, { key: 'source', step: -1, state: prepared.outcome, reason: prepared.reason, ...(prepared.logTail ? { logTail: prepared.logTail } : {}) });
@@ -325,11 +361,17 @@ export class WorkflowEngine {
     const dependenciesOf = (task: ResolvedTask) =>
       task.kind === 'service' ? (rendered.services.find((s) => s.name === task.name)?.dependsOn ?? []) : task.kind === 'job' ? (rendered.jobs.find((j) => j.name === task.name)?.dependsOn ?? []) : [];
 
-    const launch = (key: string, step: number, task: ResolvedTask) => {
+    const label = (step: number, task: ResolvedTask) => {
+      const names = (steps[step]?.tasks ?? []).map((t) => (t.kind === 'remove-environment' ? 'environment.remove' : t.name));
+      return `step ${step + 1} ${names.join(', ')} · ${task.kind === 'remove-environment' ? 'environment.remove' : `${task.kind} ${task.name}`}`;
+    };
+    const launch = (key: string, step: number, task: ResolvedTask, resumed = false) => {
+      this.logTask(deploy.id, `▸ ${label(step, task)} ${resumed ? 'resumed' : 'started'}`);
       const run = this.runTask(ref, deploy, driver, secrets, commit, key, task)
         .catch((error: Error): { state: TaskState; reason?: string; logTail?: string } => ({ state: 'errored', reason: `platform error: ${error.message}` }))
         .then(async (result) => {
           if (this.stopping) return;
+          this.logTask(deploy.id, `${result.state === 'succeeded' ? '✓' : '✗'} ${label(step, task)} ${result.state}${result.reason ? `: ${result.reason}` : ''}`);
           await store.setTask(deploy.id, { key, step, ...result });
         })
         .finally(() => inFlight.delete(key));
@@ -341,7 +383,7 @@ export class WorkflowEngine {
     steps.forEach((step, s) =>
       step.tasks.forEach((task) => {
         const key = taskKey(s, task);
-        if (before.get(key)?.state === 'running') launch(key, s, task);
+        if (before.get(key)?.state === 'running') launch(key, s, task, true);
       }),
     );
 
@@ -350,6 +392,9 @@ export class WorkflowEngine {
       const progress = await store.progress(deploy.id);
       const plan = planWorkflow(steps, progress, dependenciesOf);
       for (const skipped of plan.skip) {
+        const step = Number(skipped.key.split(':')[0]);
+        const task = steps[step]?.tasks.find((t) => taskKey(step, t) === skipped.key);
+        this.logTask(deploy.id, `– ${task ? label(step, task) : skipped.key} skipped${skipped.reason ? `: ${skipped.reason}` : ''}`);
         await store.setTask(deploy.id, { key: skipped.key, step: Number(skipped.key.split(':')[0]), state: 'skipped', reason: skipped.reason });
       }
       for (const next of plan.start) {
@@ -394,7 +439,9 @@ export class WorkflowEngine {
     const job = rendered.jobs.find((j) => j.name === task.name);
     if (!job) return { state: 'errored', reason: `the workflow names job ${task.name}, which the application does not define` };
     const service = job.fromService ? rendered.services.find((s) => s.name === job.fromService) : undefined;
-    const result = await driver.runJob({ env, runId: `${deploy.id}.${key.replace(/:/g, ".")}`, commit, job, ...(service ? { service } : {}), secrets });
+    const output = this.outputTo(deploy.id);
+    const onOutput = output ? (line: string) => output(line, job.name) : undefined;
+    const result = await driver.runJob({ env, runId: `${deploy.id}.${key.replace(/:/g, ".")}`, commit, job, ...(service ? { service } : {}), secrets, ...(onOutput ? { onOutput } : {}) });
     if (result.outcome === 'succeeded') return { state: 'succeeded', ...(result.logTail ? { logTail: result.logTail } : {}) };
     return { state: result.outcome, reason: result.reason, ...(result.logTail ? { logTail: result.logTail } : {}) };
   }

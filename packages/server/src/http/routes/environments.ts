@@ -14,6 +14,7 @@ import {
 } from '@slipway/contract';
 import { NotFoundError } from '@slipway/core';
 import { z } from 'zod';
+import { readDeployLog } from '../../environments/deploy-log.ts';
 import { refOf } from '../../workflows/workflow-engine.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
 import { auditRequest, variableChanges } from '../audit-trail.ts';
@@ -172,6 +173,46 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       const env = deploy ? await store.getById(deploy.environmentId) : undefined;
       if (!deploy || !env || env.workspace !== principal.workspace) throw new NotFoundError(`no deploy "${request.params.deployId}"; list an environment's deploys with slipway deploys list <env>`);
       return deployResponseOf(env, deploy, await store.tasks(deploy.id));
+    },
+  );
+
+  app.get<{ Params: { deployId: string }; Querystring: { follow?: string } }>(
+    '/api/v1/deploys/:deployId/log',
+    {
+      schema: {
+        summary: "A deploy's log as text: a line as each task starts and ends, and the build and job output; with follow=true it streams new lines until the deploy ends",
+        tags: ['deploys'],
+        params: { type: 'object', properties: { deployId: { type: 'string' } }, required: ['deployId'] },
+        querystring: { type: 'object', properties: { follow: { type: 'string', enum: ['true', 'false'] } } },
+        response: { 404: jsonSchema(errorResponse) },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'viewer');
+      const deploy = /^[0-9a-f-]{36}$/.test(request.params.deployId) ? await store.getDeploy(request.params.deployId) : undefined;
+      const env = deploy ? await store.getById(deploy.environmentId) : undefined;
+      if (!deploy || !env || env.workspace !== principal.workspace || !runtime.deployLogs) {
+        throw new NotFoundError(`no deploy "${request.params.deployId}"; list an environment's deploys with slipway deploys list <env>`);
+      }
+      const path = runtime.deployLogs.path(deploy.id);
+      const ended = async () => {
+        const now = await store.getDeploy(deploy.id);
+        return !now || (now.state !== 'queued' && now.state !== 'running');
+      };
+      const abort = new AbortController();
+      request.raw.on('close', () => abort.abort());
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      try {
+        for await (const line of readDeployLog(path, { follow: request.query.follow === 'true', ended, signal: abort.signal })) {
+          if (!res.write(`${line}\n`)) await new Promise((resolve) => res.once('drain', resolve));
+          if (abort.signal.aborted) break;
+        }
+      } catch (error) {
+        if (!abort.signal.aborted) res.write(`\n[slipway: the log ended: ${(error as Error).message}]\n`);
+      }
+      res.end();
     },
   );
 }
