@@ -8,7 +8,7 @@
 //   builds/<env key>/<sha>/        markers of static sites' install and build steps that succeeded
 //   jobs/<env key>/<run id>.json   results of finished job runs (never secrets)
 //   logs/<env key>/…               build output, job output, a replica's previous container output
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Command, EnvMap, ResolvedService, VolumeSpec } from '@slipway/contract';
@@ -52,9 +52,10 @@ import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
 import { followFileLines, lineSplitter, secretMasker } from '../shared/output-lines.ts';
 import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageResult } from './images.ts';
-import { DockerInstanceSupervisor, STARTUP_PROBE_MS, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
+import { DockerInstanceSupervisor, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
 import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, networkName, parsePorts, volumeName } from './names.ts';
+import { listDir, STARTUP_PROBE_MS } from '../shared/supervision.ts';
 
 export interface DockerDriverOptions extends DriverFactoryOptions {
   /** A client of the engine to use; found with detectDockerEngine (DOCKER_HOST, then the usual sockets) when absent. */
@@ -697,7 +698,7 @@ export class DockerDriver implements RuntimeDriver {
   /** Removes checkouts of commits no service of the environment runs from any more (a patch replaced them). */
   private async pruneCheckouts(rt: EnvRuntime, current: string): Promise<void> {
     const inUse = new Set([current, ...[...rt.services.values()].map((s) => s.commit)]);
-    const stale = this.listDir(this.dir('checkouts', rt.key)).filter((sha) => !inUse.has(sha));
+    const stale = listDir(this.dir('checkouts', rt.key)).filter((sha) => !inUse.has(sha));
     if (stale.length === 0) return;
     for (const sha of stale) {
       remove(this.dir('checkouts', rt.key, sha));
@@ -999,27 +1000,19 @@ export class DockerDriver implements RuntimeDriver {
       const env = ownerFromLabels(v.Labels ?? {});
       if (env) owned.push({ env, kind: 'volume', id: v.Name, labels: v.Labels ?? {} });
     }
-    for (const key of this.listDir(this.dir('checkouts'))) {
+    for (const key of listDir(this.dir('checkouts'))) {
       const env = parseEnvironmentKey(key);
       if (!env) continue;
-      for (const sha of this.listDir(this.dir('checkouts', key))) owned.push({ env, kind: 'checkout', id: this.dir('checkouts', key, sha), labels: ownerLabels(env) });
+      for (const sha of listDir(this.dir('checkouts', key))) owned.push({ env, kind: 'checkout', id: this.dir('checkouts', key, sha), labels: ownerLabels(env) });
     }
-    for (const key of this.listDir(this.dir('jobs'))) {
+    for (const key of listDir(this.dir('jobs'))) {
       const env = parseEnvironmentKey(key);
       if (!env) continue;
-      for (const file of this.listDir(this.dir('jobs', key)).filter((f) => f.endsWith('.json'))) {
+      for (const file of listDir(this.dir('jobs', key)).filter((f) => f.endsWith('.json'))) {
         owned.push({ env, kind: 'job-run', id: file.slice(0, -'.json'.length), labels: ownerLabels(env) });
       }
     }
     return owned;
-  }
-
-  private listDir(dir: string): string[] {
-    try {
-      return readdirSync(dir);
-    } catch {
-      return [];
-    }
   }
 
   async sweep(live: EnvironmentRef[]): Promise<SweepReport> {
@@ -1027,7 +1020,7 @@ export class DockerDriver implements RuntimeDriver {
     const owned = await this.listOwned();
     const removed = owned.filter((r) => !liveKeys.has(environmentKey(r.env)));
     const keys = new Set([...removed.map((r) => environmentKey(r.env)), ...[...this.envs.keys()].filter((k) => !liveKeys.has(k))]);
-    for (const key of [...keys, ...this.listDir(this.dir('logs')).filter((k) => !liveKeys.has(k))]) {
+    for (const key of [...keys, ...listDir(this.dir('logs')).filter((k) => !liveKeys.has(k))]) {
       const env = parseEnvironmentKey(key);
       if (env) await this.destroy({ env });
     }

@@ -17,9 +17,9 @@ import { labelKeys, probeTimings, restartDelayMs, type BackoffSettings, type Env
 import { httpProbe, tcpProbe, type ProbeOutcome } from '../shared/network-probes.ts';
 import { containerLogText, lastLines } from './log-lines.ts';
 import { dockerLabels, hasLabels, parseExit } from './names.ts';
+import { sleep, STARTUP_PROBE_MS } from '../shared/supervision.ts';
 
 /** How often a starting instance's readiness is probed until it is first ready (as the local runtime's). */
-export const STARTUP_PROBE_MS = 50;
 
 export interface SupervisorSettings {
   backoff: BackoffSettings;
@@ -57,18 +57,6 @@ export interface FoundContainers {
   sidecars: Dockerode.ContainerInfo[];
   inits: Dockerode.ContainerInfo[];
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 function describeExit(exit: ExitInfo): string {
   if (exit.code !== null) return `exited with code ${exit.code}`;

@@ -7,9 +7,8 @@ import { DEFAULT_ROTATION, logTail, rotateIfLarge, type RotationSettings } from 
 import { appendLine, argv, commandArgv, isSameProcess, spawnGroup, stopGroup, watchAdopted, type Running } from './process-group.ts';
 import { runProbe, type ProbeTarget } from './probes.ts';
 import type { Endpoint, InstanceRecord, ServiceRecord } from './state-files.ts';
+import { sleep, STARTUP_PROBE_MS } from '../shared/supervision.ts';
 
-/** How often a starting instance's readiness is probed until it is first ready. */
-export const STARTUP_PROBE_MS = 50;
 
 export interface SupervisorSettings {
   backoff: BackoffSettings;
@@ -30,18 +29,6 @@ export interface InstanceHost {
   /** The instance's state changed (ready, unhealthy, crashed, stopped): readiness waits wake on it. */
   stateChanged?(): void;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 function describeExit(exit: ExitInfo): string {
   if (exit.code !== null) return `exited with code ${exit.code}`;

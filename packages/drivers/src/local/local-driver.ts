@@ -9,7 +9,7 @@
 // Processes carry SLIPWAY_OWNER=<driver tag>:<env key> in their environment — the local runtime's
 // label — so sweep finds them through /proc even when the driver died before recording them.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command, EnvMap, ResolvedService } from '@slipway/contract';
 import {
@@ -51,6 +51,7 @@ import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
 import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from '../shared/git-source.ts';
 import { listJson, readJson, remove, writeJson, type EnvironmentRecord, type InstanceRecord, type JobRecord, type ServiceRecord, type Endpoint } from './state-files.ts';
+import { listDir } from '../shared/supervision.ts';
 
 export interface LocalDriverOptions extends DriverFactoryOptions {
   /** Restart backoff; 1 s doubling to 30 s by default. */
@@ -424,7 +425,7 @@ export class LocalDriver implements RuntimeDriver {
   /** Removes checkouts of commits no service of the environment runs from any more (a patch replaced them). */
   private async pruneCheckouts(rt: EnvRuntime, current: string): Promise<void> {
     const inUse = new Set([current, ...Object.values(rt.record.services).map((s) => s.commit)]);
-    const stale = this.listDir(this.dir('checkouts', rt.key)).filter((sha) => !inUse.has(sha));
+    const stale = listDir(this.dir('checkouts', rt.key)).filter((sha) => !inUse.has(sha));
     if (stale.length === 0) return;
     for (const sha of stale) {
       remove(this.dir('checkouts', rt.key, sha));
@@ -758,12 +759,12 @@ export class LocalDriver implements RuntimeDriver {
       if (!env || seen.has(p.pid)) continue;
       owned.push({ env, kind: 'process', id: String(p.pid), labels: ownerLabels(env) });
     }
-    for (const key of this.listDir(this.dir('checkouts'))) {
+    for (const key of listDir(this.dir('checkouts'))) {
       const env = parseEnvironmentKey(key);
       if (!env) continue;
-      for (const sha of this.listDir(this.dir('checkouts', key))) owned.push({ env, kind: 'checkout', id: this.dir('checkouts', key, sha), labels: ownerLabels(env) });
+      for (const sha of listDir(this.dir('checkouts', key))) owned.push({ env, kind: 'checkout', id: this.dir('checkouts', key, sha), labels: ownerLabels(env) });
     }
-    for (const key of this.listDir(this.dir('jobs'))) {
+    for (const key of listDir(this.dir('jobs'))) {
       const env = parseEnvironmentKey(key);
       if (!env) continue;
       for (const file of listJson(this.dir('jobs', key))) {
@@ -773,20 +774,12 @@ export class LocalDriver implements RuntimeDriver {
     return owned;
   }
 
-  private listDir(dir: string): string[] {
-    try {
-      return readdirSync(dir);
-    } catch {
-      return [];
-    }
-  }
-
   async sweep(live: EnvironmentRef[]): Promise<SweepReport> {
     const liveKeys = new Set(live.map(environmentKey));
     const owned = await this.listOwned();
     const removed = owned.filter((r) => !liveKeys.has(environmentKey(r.env)));
     const keys = new Set([...removed.map((r) => environmentKey(r.env)), ...[...this.envs.keys()].filter((k) => !liveKeys.has(k))]);
-    for (const key of [...keys, ...this.listDir(this.dir('logs')).filter((k) => !liveKeys.has(k))]) {
+    for (const key of [...keys, ...listDir(this.dir('logs')).filter((k) => !liveKeys.has(k))]) {
       const env = parseEnvironmentKey(key);
       if (env) await this.destroy({ env });
     }
