@@ -262,10 +262,8 @@ export class EnvironmentService {
 
   async delete(workspace: string, envId: string, requestedBy: string): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
     const env = await this.live(workspace, envId);
-    const active = (await this.options.store.listDeploys(env.id, 5)).find((d) => d.workflow === 'teardown' && (d.state === 'queued' || d.state === 'running'));
-    if (active) return { environment: env, deploy: active };
-    const last = (await this.options.store.listDeploys(env.id, 1))[0]!;
-    const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'teardown', rendered: last.rendered, ...(env.commit ? { commit: env.commit } : {}), requestedBy });
+    const { deploy, queued } = (await this.options.store.queueTeardown(env, requestedBy))!;
+    if (!queued) return { environment: env, deploy };
     await this.options.store.updateEnvironment(env.id, { status: 'deleting' });
     this.options.engine.kick(env.id);
     return { environment: (await this.options.store.getById(env.id))!, deploy };

@@ -185,6 +185,26 @@ export class EnvironmentStore {
     });
   }
 
+  /**
+   * The environment's teardown: the one already queued or running, else a new one acting on the
+   * spec of its last deploy (`queued` says which). Undefined when it never had a deploy.
+   */
+  async queueTeardown(env: Pick<StoredEnvironment, 'id' | 'commit'>, requestedBy: string): Promise<{ deploy: StoredDeploy; queued: boolean } | undefined> {
+    const active = await this.db
+      .selectFrom('deploys')
+      .selectAll()
+      .where('environment_id', '=', env.id)
+      .where('workflow', '=', 'teardown')
+      .where('state', 'in', [...ACTIVE_DEPLOY_STATES])
+      .orderBy('seq')
+      .executeTakeFirst();
+    if (active) return { deploy: toDeploy(active), queued: false };
+    const last = (await this.listDeploys(env.id, 1))[0];
+    if (!last) return undefined;
+    const deploy = await this.queueDeploy({ environmentId: env.id, workflow: 'teardown', rendered: last.rendered, ...(env.commit ? { commit: env.commit } : {}), requestedBy });
+    return { deploy, queued: true };
+  }
+
   async getDeploy(id: string): Promise<StoredDeploy | undefined> {
     const row = await this.db.selectFrom('deploys').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toDeploy(row) : undefined;

@@ -565,10 +565,7 @@ export class WorkflowEngine {
 
   /** Queues the environment's teardown unless one is queued already. */
   private async tearDownFor(env: StoredEnvironment, requestedBy: string, why: string): Promise<void> {
-    if (await this.options.store.hasActiveDeploy(env.id, 'teardown')) return;
-    const last = (await this.options.store.listDeploys(env.id, 1))[0];
-    if (!last) return;
-    await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'teardown', rendered: last.rendered, ...(env.commit ? { commit: env.commit } : {}), requestedBy });
+    if (!(await this.options.store.queueTeardown(env, requestedBy))?.queued) return;
     this.logger.info(`${env.app}/${env.envId}: ${why}; tearing it down`);
     this.kick(env.id);
   }
