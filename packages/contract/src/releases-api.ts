@@ -217,6 +217,19 @@ export const releaseResponse = z.object({
   number: z.number().int().describe('release #n of the workspace'),
   kind: releaseKind,
   track: z.string(),
+export const releaseCommitStatus = z.object({
+  state: z.enum(['pending', 'success', 'failure', 'error']),
+  description: z.string(),
+  context: z.string().describe('slipway/<app>/pre-release'),
+  sha: z.string().describe('the commit of the pull request or branch'),
+  targetUrl: z.string().optional(),
+  repository: z.string().optional().describe('the provider\'s name of the repository (GitHub: owner/name)'),
+  reportedTo: z.enum(['github', 'git']).optional().describe('the source provider it was sent to; absent: recorded in the release only'),
+  note: z.string().optional().describe('why it was not sent, or what the provider answered when sending failed'),
+  at: z.string(),
+});
+export type ReleaseCommitStatus = z.infer<typeof releaseCommitStatus>;
+
   set: z.string(),
   snapshot: z.object({ id: z.string(), alias: z.string() }),
   author: z.string(),
@@ -232,6 +245,7 @@ export const releaseResponse = z.object({
 });
 export type ReleaseResponse = z.infer<typeof releaseResponse>;
 export const releaseListResponse = z.object({ items: z.array(releaseResponse) });
+  commitStatus: releaseCommitStatus.optional().describe('a pre-release: its result as the pull request\'s (or branch\'s) commit status'),
 
 // ---------------------------------------------------------------------------------------------
 // A track, stage by stage

@@ -62,7 +62,13 @@ export function releaseTable(releases: ReleaseResponse[], now: Date): string {
 
 /** `releases get`: every stage with its state and gates, what it waits for, its deploys, tests and approvals, and the transitions. */
 export function releaseDetails(release: ReleaseResponse, now: Date): string {
-  const lines: string[] = [releaseTitle(release), `  state: ${stateMark(release.state)}${release.reason ? ` — ${release.reason}` : ''}`, ''];
+  const lines: string[] = [releaseTitle(release), `  state: ${stateMark(release.state)}${release.reason ? ` — ${release.reason}` : ''}`];
+  const status = release.commitStatus;
+  if (status) {
+    const where = status.reportedTo ? `sent to ${status.reportedTo} (${status.repository}@${status.sha.slice(0, 7)})` : `recorded here (${status.sha.slice(0, 7)})`;
+    lines.push(`  commit status ${status.context}: ${status.state} — ${status.description}; ${where}${status.note ? pc.dim(` — ${status.note}`) : ''}`);
+  }
+  lines.push('');
   lines.push(
     table(
       ['stage', 'state', 'gates'],

@@ -45,6 +45,8 @@ export interface ReleaseControllerOptions {
   /** How soon instances that are not ready yet are looked at again (default 1 s). */
   healthRecheckMs?: number;
   leaseMs?: number;
+  /** Keeps a pre-release's commit status in step with it (pre-release-status.ts). */
+  statuses?: { sync(releaseId: string): void };
 }
 
 const ACTOR = 'slipway';
@@ -66,6 +68,7 @@ export class ReleaseController {
   private tickTimer?: NodeJS.Timeout;
   private leaseTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
+  private unsubscribeEnded?: () => void;
   private readonly logger: EngineLogger;
   private readonly audit: ReleaseAudit;
   private readonly completed = new Set<(release: StoredRelease) => void | Promise<void>>();
@@ -77,6 +80,8 @@ export class ReleaseController {
 
   async start(): Promise<void> {
     this.unsubscribe = this.options.engine.onDeploy((event) => this.onDeploy(event));
+    // A release ended elsewhere (rejected, aborted) takes one more step here: its commit status says how it ended.
+    this.unsubscribeEnded = this.options.releases.onEnded((id) => this.kick(id));
     await this.tick();
     this.tickTimer = setInterval(() => void this.tick(), this.options.tickMs ?? 5_000);
     // The lease is renewed on its own clock, however slow the tick.
@@ -103,6 +108,7 @@ export class ReleaseController {
     clearInterval(this.tickTimer);
     clearInterval(this.leaseTimer);
     this.unsubscribe?.();
+    this.unsubscribeEnded?.();
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.driving.values()]);
@@ -161,15 +167,23 @@ export class ReleaseController {
       .catch((error: Error) => this.logger.error(`release controller: ${error.message}`));
   }
 
-  /** Takes steps until the release waits for something outside it (a deploy, a test, a person, the clock). */
+  /** Takes the release's steps, then reports where a pre-release stands as its commit status. */
   private async advance(releaseId: string): Promise<void> {
+    const kind = await this.steps(releaseId);
+    if (kind === 'pre-release') this.options.statuses?.sync(releaseId);
+  }
+
+  /** Takes steps until the release waits for something outside it (a deploy, a test, a person, the clock). */
+  private async steps(releaseId: string): Promise<StoredRelease['kind'] | undefined> {
+    let kind: StoredRelease['kind'] | undefined;
     for (let round = 0; round < 25; round++) {
-      if (this.stopping) return;
+      if (this.stopping) return kind;
       const release = await this.options.releases.getRelease(releaseId);
+      kind = release?.kind;
       if (!release || isEnded(release.state)) {
         // Test jobs that ended after their release did have nothing left to tell.
         for (const [runId, ended] of this.endedTests) if (ended.releaseId === releaseId) this.endedTests.delete(runId);
-        return;
+        return kind;
       }
       let records = await this.options.releases.stages(releaseId);
       records = await this.applyEndedTests(release, records);
@@ -177,9 +191,10 @@ export class ReleaseController {
       const progress = await this.progressOf(release, records, decisions);
       const step = nextStep({ stages: release.stages, records: progress, author: release.author }, new Date());
       const changed = await this.act(release, records, step);
-      if (!changed) return;
+      if (!changed) return kind;
     }
     this.logger.error(`release ${releaseId}: took 25 steps without waiting; trying again at the next tick`);
+    return kind;
   }
 
   /** What core needs to know of each stage reached: deploys (refreshed from the store), health, tests, decisions. */

@@ -156,6 +156,7 @@ export function releaseResponseOf(records: ReleaseRecords, now = new Date()): Re
 const envKey = (environments: string[]) => [...environments].sort().join('+');
 
 /**
+    ...(release.commitStatus ? { commitStatus: release.commitStatus } : {}),
  * The track stage by stage, for each of its lanes: which releases are in each stage now (queued,
  * deploying, verifying, awaiting approval), which one the stage runs (the last one that entered
  * it), and whether automatic promotion into it is held after a rollback.

@@ -10,7 +10,9 @@ import { ReleaseCatalog } from '../store/release-catalog.ts';
 import { ReleaseStore } from '../store/releases.ts';
 import type { EngineLogger, WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { approverFromPrincipal, type ApproverIdentity } from './approver-identity.ts';
+import type { ProviderName, SourceReporter } from '../sources/source-provider.ts';
 import { ManagedReleases } from './managed-releases.ts';
+import { PreReleaseStatus } from './pre-release-status.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
 import { ReleaseController } from './release-controller.ts';
 import { ReleaseService } from './release-service.ts';
@@ -32,6 +34,8 @@ export interface Releases {
   /** Releases into managed workspaces: plans, admissions and their runs. */
   managed: ManagedReleases;
   managedStore: ManagedReleaseStore;
+  /** Pre-releases' commit statuses. */
+  statuses: PreReleaseStatus;
   stop(): Promise<void>;
 }
 
@@ -56,6 +60,8 @@ export async function startReleases(
     revealSecret(workspace: string, name: string): Promise<string | undefined>;
     /** Where managed workflow steps run (a folder per release). */
     workDir: string;
+    /** Source providers that show commit statuses (previews'): a pre-release's result goes there. */
+    reporters?: Partial<Record<ProviderName, SourceReporter>>;
     logger?: EngineLogger;
   },
   settings: ReleaseSettings = {},
@@ -64,7 +70,9 @@ export async function startReleases(
   const store = new ReleaseStore(deps.db);
   const audit = settings.audit ?? noAudit;
   const snapshots = new SnapshotService({ db: deps.db, catalog, repositories: deps.repositories });
+  const statuses = new PreReleaseStatus({ db: deps.db, releases: store, catalog, environments: deps.environments, reporters: deps.reporters ?? {}, ...(deps.logger ? { logger: deps.logger } : {}) });
   const controller = new ReleaseController({
+    statuses,
     releases: store,
     catalog,
     environments: deps.environments,
@@ -95,6 +103,7 @@ export async function startReleases(
   controller.onCompleted((release) => managed.autoRelease(release));
   await controller.start();
   await managed.start();
+  await statuses.resume().catch((error: Error) => deps.logger?.error(`pre-release commit statuses: ${error.message}`));
   return {
     catalog,
     store,
@@ -106,9 +115,11 @@ export async function startReleases(
     repositories: deps.repositories,
     managed,
     managedStore,
+    statuses,
     stop: async () => {
       await managed.stop();
       await controller.stop();
+      await statuses.idle();
     },
   };
 }

@@ -16,7 +16,7 @@ import { GithubReporter } from './github/github-reporter.ts';
 import { GithubWebhooks } from './github/github-webhooks.ts';
 import { PreviewCoordinator, type PreviewLogger } from './preview-coordinator.ts';
 import { PreviewNotifier } from './preview-notifier.ts';
-import type { SourceReporter } from './source-provider.ts';
+import type { ProviderName, SourceReporter } from './source-provider.ts';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 export const DEFAULT_POLL_INTERVAL_MS = 30_000;
@@ -32,6 +32,8 @@ export interface Previews {
   store: PreviewStore;
   coordinator: PreviewCoordinator;
   notifier: PreviewNotifier;
+  /** The providers that show commit statuses (GitHub when SLIPWAY_GITHUB_TOKEN is set): releases report pre-releases there. */
+  reporters: Partial<Record<ProviderName, SourceReporter>>;
   /** Present when SLIPWAY_GITHUB_WEBHOOK_SECRET is set. */
   github?: GithubWebhooks;
   poller: GitPoller;
@@ -72,6 +74,7 @@ export function startPreviews(
     store,
     coordinator,
     notifier,
+    reporters,
     ...(github ? { github } : {}),
     poller,
     async idle() {

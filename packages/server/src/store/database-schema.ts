@@ -313,6 +313,8 @@ export interface ReleasesTable {
   stages_json: string;
   /** A rollback: the release it rolled back. */
   rollback_of: string | null;
+  /** A pre-release: the commit status last reported for it, or recorded when no provider applies (JSON; migration 0009). */
+  commit_status_json: string | null;
   created_at: string;
   updated_at: string;
   finished_at: string | null;

@@ -464,6 +464,15 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       await db.schema.alterTable('environments').dropColumn('parent_id').execute();
     },
   },
+  '0009-release-commit-status': {
+    async up(db: Kysely<unknown>) {
+      // A pre-release's result as a commit status: what was sent to the source provider, or why nothing was.
+      await db.schema.alterTable('releases').addColumn('commit_status_json', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('releases').dropColumn('commit_status_json').execute();
+    },
+  },
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { ReleaseKind, ReleaseStage, ReleaseState } from '@slipway/contract';
+import type { ReleaseCommitStatus, ReleaseKind, ReleaseStage, ReleaseState } from '@slipway/contract';
 import type { WorkState } from '@slipway/core';
 import type { Database, ReleaseDecisionsTable, ReleaseHoldsTable, ReleasesTable, ReleaseStagesTable, ReleaseTransitionsTable } from './database-schema.ts';
 
@@ -53,6 +53,8 @@ export interface StoredRelease {
   currentStage?: number;
   stages: ReleaseStage[];
   rollbackOf?: string;
+  /** A pre-release: its result as a commit status, as last reported (or recorded). */
+  commitStatus?: ReleaseCommitStatus;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -117,7 +119,15 @@ const ENDED: ReleaseState[] = ['Promoted', 'Rejected', 'Failed', 'Errored', 'Abo
 export type StageChange = Partial<Pick<StoredStage, 'reason' | 'enteredAt' | 'deployedAt' | 'finishedAt' | 'targets' | 'tests'>>;
 
 export class ReleaseStore {
+  private readonly endedListeners = new Set<(releaseId: string) => void>();
+
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** Calls the listener after a release ended through this store (by the controller, a rejection, an abort). */
+  onEnded(listener: (releaseId: string) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
 
   /** Creates release #n+1 of the workspace, Pending, with its first transition. */
   async createRelease(
@@ -199,16 +209,35 @@ export class ReleaseStore {
     await this.db.updateTable('releases').set(set).where('id', '=', id).execute();
   }
 
+  /** Pre-releases that ended without their final commit status recorded (the server stopped in between). */
+  async preReleasesToReport(since: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('releases')
+      .select(['id', 'commit_status_json'])
+      .where('kind', '=', 'pre-release')
+      .where('state', 'in', ENDED)
+      .where('finished_at', '>=', since)
+      .execute();
+    return rows.filter((r) => !r.commit_status_json || (JSON.parse(r.commit_status_json) as ReleaseCommitStatus).state === 'pending').map((r) => r.id);
+  }
+
+  /** Records the commit status of a pre-release (what was reported, or why nothing was). */
+  async setCommitStatus(id: string, status: ReleaseCommitStatus): Promise<void> {
+    await this.db.updateTable('releases').set({ commit_status_json: JSON.stringify(status) }).where('id', '=', id).execute();
+  }
+
   /** Moves the release as a whole (its ending), with a transition row, unless it already ended. */
   async endRelease(id: string, to: ReleaseState, actor: string, reason: string, now = new Date()): Promise<boolean> {
     const at = now.toISOString();
-    return this.db.transaction().execute(async (tx) => {
+    const ended = await this.db.transaction().execute(async (tx) => {
       const row = await tx.selectFrom('releases').select('state').where('id', '=', id).executeTakeFirst();
       if (!row || ENDED.includes(row.state as ReleaseState)) return false;
       await tx.updateTable('releases').set({ state: to, reason, finished_at: at, updated_at: at }).where('id', '=', id).where('state', '=', row.state).execute();
       await insertTransition(tx, { releaseId: id, from: row.state as ReleaseState, to, actor, reason, at });
       return true;
     });
+    if (ended) for (const listener of this.endedListeners) listener(id);
+    return ended;
   }
 
   async stages(releaseId: string): Promise<StoredStage[]> {
@@ -398,6 +427,7 @@ function toRelease(row: Selectable<ReleasesTable>): StoredRelease {
     ...(row.current_stage !== null ? { currentStage: Number(row.current_stage) } : {}),
     stages: JSON.parse(row.stages_json) as ReleaseStage[],
     ...(row.rollback_of ? { rollbackOf: row.rollback_of } : {}),
+    ...(row.commit_status_json ? { commitStatus: JSON.parse(row.commit_status_json) as ReleaseCommitStatus } : {}),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.finished_at ? { finishedAt: row.finished_at } : {}),

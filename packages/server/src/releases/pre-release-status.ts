@@ -1,0 +1,143 @@
+// A pre-release's result as the pull request's commit status. While the pre-release is under way
+// its commit shows `pending`; when it ends, `success` (Promoted), `failure` (Failed, Rejected — the
+// description names the failing gate or test job) or `error` (Errored, Aborted), linking to the
+// application's environment in the stage. It goes through the source provider of previews
+// (GitHub, when SLIPWAY_GITHUB_TOKEN is set and the application names a GitHub repository);
+// whatever was sent — or why nothing could be — is recorded in the release, so `releases get`
+// shows it either way. Reports for one release go one at a time, and only when the state or the
+// description changed, so a release stepping through its stage sends pending once.
+
+import type { Kysely } from 'kysely';
+import type { ReleaseCommitStatus } from '@slipway/contract';
+import { isEnded } from '@slipway/core';
+import type { ApplicationManifest } from '@slipway/contract';
+import { githubRepositoryOf } from '../sources/github/github-events.ts';
+import { KeyedQueue } from '../sources/keyed-queue.ts';
+import { boundDescription, type CommitState, type ProviderName, type SourceReporter } from '../sources/source-provider.ts';
+import { getApplication, getTemplateVersion } from '../store/applications.ts';
+import type { Database } from '../store/database-schema.ts';
+import type { EnvironmentStore } from '../store/environments.ts';
+import type { ReleaseCatalog } from '../store/release-catalog.ts';
+import type { ReleaseStore, StoredRelease, StoredStage } from '../store/releases.ts';
+import type { EngineLogger } from '../workflows/workflow-engine.ts';
+
+export interface PreReleaseStatusOptions {
+  db: Kysely<Database>;
+  releases: ReleaseStore;
+  catalog: ReleaseCatalog;
+  environments: EnvironmentStore;
+  /** The source providers that can show commit statuses (previews' reporters). */
+  reporters: Partial<Record<ProviderName, SourceReporter>>;
+  logger?: EngineLogger;
+}
+
+type Desired = Pick<ReleaseCommitStatus, 'state' | 'description' | 'context' | 'sha' | 'targetUrl'>;
+
+export class PreReleaseStatus {
+  private readonly queue = new KeyedQueue();
+
+  constructor(private readonly options: PreReleaseStatusOptions) {}
+
+  /** Brings the pre-release's commit status in line with where it stands (queued; returns at once). */
+  sync(releaseId: string): void {
+    void this.queue.run(releaseId, () => this.report(releaseId)).catch((error: Error) => this.options.logger?.error(`commit status of release ${releaseId}: ${error.message}`));
+  }
+
+  /** Reports the endings a stopped server did not report (pre-releases that ended in the last day). */
+  async resume(): Promise<void> {
+    const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+    for (const id of await this.options.releases.preReleasesToReport(since)) this.sync(id);
+  }
+
+  /** Resolves once every report queued so far was sent (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private async report(releaseId: string): Promise<void> {
+    const { releases } = this.options;
+    const release = await releases.getRelease(releaseId);
+    if (!release || release.kind !== 'pre-release') return;
+    const desired = await this.desired(release);
+    if (!desired) return;
+    const last = release.commitStatus;
+    const same = last && last.state === desired.state && last.description === desired.description && last.sha === desired.sha && last.targetUrl === desired.targetUrl;
+    // Sent already, or recorded with nowhere to send it: nothing to do. A send that failed is tried again.
+    if (same && (last.reportedTo || !last.repository)) return;
+    const app = desired.context.split('/')[1]!;
+    const where = await this.whereTo(release.workspace, app);
+    const at = new Date().toISOString();
+    if ('note' in where) {
+      await releases.setCommitStatus(release.id, { ...desired, note: where.note, at });
+      return;
+    }
+    try {
+      await where.reporter.setCommitStatus({ repository: where.repository, ...desired });
+      await releases.setCommitStatus(release.id, { ...desired, repository: where.repository, reportedTo: where.reporter.provider, at });
+    } catch (error) {
+      const note = `sending to ${where.reporter.provider} failed: ${(error as Error).message}`;
+      this.options.logger?.error(`release #${release.number}: commit status ${desired.state} on ${where.repository}@${desired.sha.slice(0, 12)}: ${note}`);
+      await releases.setCommitStatus(release.id, { ...desired, repository: where.repository, note, at });
+    }
+  }
+
+  /** What the commit should show now. */
+  private async desired(release: StoredRelease): Promise<Desired | undefined> {
+    const snapshot = await this.options.catalog.getSnapshot(release.snapshotId);
+    const component = snapshot?.components[0];
+    if (!component) return undefined;
+    const records = await this.options.releases.stages(release.id);
+    const record = records.find((r) => r.index === release.currentStage) ?? records.at(-1);
+    const stageLabel = record?.name ?? release.stages[0]?.environments.join(', ') ?? 'its stage';
+    const targetUrl = await this.urlOf(record, component.app);
+    const what = `pre-release #${release.number}`;
+    let state: CommitState;
+    let description: string;
+    if (!isEnded(release.state)) {
+      state = 'pending';
+      const tests = release.stages[record?.index ?? 0]?.gates?.tests ?? [];
+      description = `${what}: deploying into ${stageLabel}${tests.length ? ` and running ${tests.join(', ')}` : ''}`;
+    } else if (release.state === 'Promoted') {
+      state = 'success';
+      const passed = (record?.tests ?? []).filter((t) => t.state === 'succeeded').map((t) => `${t.job} in ${t.envId ?? stageLabel}`);
+      description = `${what} passed ${stageLabel}${passed.length ? `: ${passed.join(', ')} succeeded` : ''}`;
+    } else {
+      state = release.state === 'Failed' || release.state === 'Rejected' ? 'failure' : 'error';
+      description = `${what} ${release.state.toLowerCase()} in ${stageLabel}: ${failingGate(record) ?? stripStage(release.reason, stageLabel) ?? release.state}`;
+    }
+    return { state, description: boundDescription(description, 140), context: `slipway/${component.app}/pre-release`, sha: component.commit, ...(targetUrl ? { targetUrl } : {}) };
+  }
+
+  /** The first URL of the application's environment in the stage. */
+  private async urlOf(record: StoredStage | undefined, app: string): Promise<string | undefined> {
+    const target = record?.targets.find((t) => t.app === app && t.environmentId);
+    const env = target?.environmentId ? await this.options.environments.getById(target.environmentId) : undefined;
+    return env ? Object.values(env.urls)[0] : undefined;
+  }
+
+  /** The provider and repository the application's commits are reported to, or why there is none. */
+  private async whereTo(workspace: string, appName: string): Promise<{ reporter: SourceReporter; repository: string } | { note: string }> {
+    const app = await getApplication(this.options.db, workspace, appName);
+    if (!app?.repositoryUrl) return { note: `application ${appName} has no repository` };
+    const manifest = (await getTemplateVersion(this.options.db, app.id, app.currentVersion)) as ApplicationManifest | undefined;
+    const repository = githubRepositoryOf({ repositoryUrl: app.repositoryUrl, ...(manifest ? { manifest } : {}) });
+    if (!repository) return { note: `recorded here only: application ${appName} names no GitHub repository (spec.repository.github)` };
+    const reporter = this.options.reporters.github;
+    if (!reporter) return { note: `recorded here only: the server has no GitHub token (SLIPWAY_GITHUB_TOKEN) to report to ${repository}` };
+    return { reporter, repository };
+  }
+}
+
+/** The gate that failed the stage: a test job (with its environment and reason), or a deploy. */
+function failingGate(record: StoredStage | undefined): string | undefined {
+  if (!record) return undefined;
+  const test = record.tests.find((t) => t.state === 'failed' || t.state === 'errored');
+  if (test) return `test job ${test.job}${test.envId ? ` in ${test.envId}` : ''} ${test.state}${test.reason ? ` (${test.reason})` : ''}`;
+  const deploy = record.targets.find((t) => t.state === 'failed' || t.state === 'errored');
+  if (deploy) return `deploy ${deploy.state}: ${deploy.reason ?? `${deploy.app} in ${deploy.envId}`}`;
+  return record.reason;
+}
+
+function stripStage(reason: string | undefined, stage: string): string | undefined {
+  return reason?.startsWith(`${stage}: `) ? reason.slice(stage.length + 2) : reason;
+}
