@@ -12,7 +12,6 @@ import { DeployLogs } from './environments/deploy-log.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { Repositories } from './git/repositories.ts';
 import { buildApi } from './http/build-api.ts';
-import { ensurePortalBuild, type PortalBuild } from './portal/portal-build.ts';
 import { RouteHub } from './routing/route-hub.ts';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.ts';
 import { EnvironmentStore } from './store/environments.ts';
@@ -44,8 +43,6 @@ export interface RunningServer {
   previews: Previews;
   /** Application sets, tracks, snapshots and the release controller (docs/releases.md). */
   releases: Releases;
-  /** The portal served at apiUrl/ (built on this start when its sources changed), or none when options.portal is false. */
-  portal?: PortalBuild;
   /** Whether this start created the first admin token (and wrote the CLI config). */
   createdAdminToken: boolean;
   /** Stops the API, router and engine; workloads keep running and are adopted at the next start. */
@@ -64,8 +61,6 @@ export interface StartServerOptions {
   engine?: { tickMs?: number; refreshRoutesMs?: number; readinessTimeoutMs?: number; activityFlushMs?: number; sweepMs?: number };
   /** Release controller timings (tests shorten them). */
   releases?: Pick<ReleaseSettings, 'tickMs' | 'healthRecheckMs'>;
-  /** Serve the web portal at / (default true); tests that do not use it skip its build. */
-  portal?: boolean;
 }
 
 /**
@@ -77,9 +72,6 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const { key } = loadSecretKey({ secretKey: config.secretKey, keyFile: join(config.home, 'secret.key') });
   const secretBox = new SecretBox(key);
-  // The portal builds (when its sources changed) while the rest starts.
-  const portalBuild = options.portal === false ? undefined : ensurePortalBuild();
-  portalBuild?.catch(() => undefined);
   const store = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: join(config.home, 'slipway.db') });
   const cleanups: (() => Promise<unknown>)[] = [() => store.close()];
   const cleanup = async () => {
@@ -165,8 +157,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     );
     cleanups.push(() => releases.stop());
 
-    const portal = await portalBuild;
-    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
+    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers, deployLogs }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
     cleanups.push(() => api.close());
     let address: string;
     try {
@@ -193,7 +184,6 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       dockerEngine,
       previews,
       releases,
-      ...(portal ? { portal } : {}),
       createdAdminToken: created,
       close: cleanup,
     };
