@@ -182,6 +182,7 @@ export const releaseApprovalResponse = z.object({
   comment: z.string().optional(),
   countsAs: z.string().optional().describe('the required role this approval fills'),
   ignored: z.string().optional().describe('why it does not count (expired, spare)'),
+  expiresAt: z.string().optional().describe('when this approval stops counting (the stage has expireAfter)'),
 });
 
 export const releaseStageResponse = z.object({
@@ -200,6 +201,10 @@ export const releaseStageResponse = z.object({
   gates: z.array(gateResult),
   approvals: z.array(releaseApprovalResponse),
   missingApprovals: z.array(z.object({ role: z.string(), count: z.number().int() })),
+  approvalPolicy: z
+    .object({ required: z.array(z.object({ role: z.string(), count: z.number().int() })), expireAfter: z.string().optional(), allowAuthor: z.boolean() })
+    .optional()
+    .describe("the stage's approval gate as the release follows it: roles, how many of each, expiry"),
 });
 export type ReleaseStageResponse = z.infer<typeof releaseStageResponse>;
 
@@ -212,11 +217,6 @@ export const releaseTransitionResponse = z.object({
   reason: z.string(),
 });
 
-export const releaseResponse = z.object({
-  id: z.string(),
-  number: z.number().int().describe('release #n of the workspace'),
-  kind: releaseKind,
-  track: z.string(),
 export const releaseCommitStatus = z.object({
   state: z.enum(['pending', 'success', 'failure', 'error']),
   description: z.string(),
@@ -230,6 +230,11 @@ export const releaseCommitStatus = z.object({
 });
 export type ReleaseCommitStatus = z.infer<typeof releaseCommitStatus>;
 
+export const releaseResponse = z.object({
+  id: z.string(),
+  number: z.number().int().describe('release #n of the workspace'),
+  kind: releaseKind,
+  track: z.string(),
   set: z.string(),
   snapshot: z.object({ id: z.string(), alias: z.string() }),
   author: z.string(),
@@ -240,12 +245,40 @@ export type ReleaseCommitStatus = z.infer<typeof releaseCommitStatus>;
   createdAt: z.string(),
   updatedAt: z.string(),
   finishedAt: z.string().optional(),
+  commitStatus: releaseCommitStatus.optional().describe('a pre-release: its result as the pull request\'s (or branch\'s) commit status'),
   stages: z.array(releaseStageResponse),
   transitions: z.array(releaseTransitionResponse).optional(),
 });
 export type ReleaseResponse = z.infer<typeof releaseResponse>;
 export const releaseListResponse = z.object({ items: z.array(releaseResponse) });
-  commitStatus: releaseCommitStatus.optional().describe('a pre-release: its result as the pull request\'s (or branch\'s) commit status'),
+
+/** Whether the caller may take one action on a release now; when not, the answer the action itself would give. */
+export const releaseActionResponse = z.object({
+  allowed: z.boolean(),
+  reason: z.string().optional().describe('why not: the error message the action answers with'),
+  status: z.number().int().optional().describe('the HTTP status the action answers with when not allowed (403, 409)'),
+});
+export type ReleaseActionResponse = z.infer<typeof releaseActionResponse>;
+
+export const releaseActionsResponse = z.object({
+  release: z.number().int(),
+  user: z.string().describe('the caller'),
+  role: z.string().describe("the caller's role in the workspace"),
+  approverRoles: z.array(z.string()).describe('the approver roles the caller holds (built-in roles at or below their own included)'),
+  stage: z
+    .object({ index: z.number().int(), name: z.string(), state: releaseState })
+    .optional()
+    .describe('the stage the release stands in (or waits for) now'),
+  approve: releaseActionResponse,
+  reject: releaseActionResponse,
+  promote: releaseActionResponse.describe('by role and state only: promoting still answers 409 when a gate of the stage does not hold'),
+  abort: releaseActionResponse,
+  myApproval: z
+    .object({ at: z.string(), countsAs: z.string().optional(), ignored: z.string().optional(), expiresAt: z.string().optional() })
+    .optional()
+    .describe("the caller's latest approval of the current stage: approving again renews it"),
+});
+export type ReleaseActionsResponse = z.infer<typeof releaseActionsResponse>;
 
 // ---------------------------------------------------------------------------------------------
 // A track, stage by stage

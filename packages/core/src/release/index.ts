@@ -1,4 +1,5 @@
 export * from './approvals.ts';
+export * from './decisions.ts';
 export { parseCron, nextCronTime, isValidTimeZone, type CronSchedule } from './cron-schedule.ts';
 export * from './next-step.ts';
 export * from './promotion-windows.ts';

@@ -39,12 +39,17 @@ export function hasRole(principal: Principal, minimum: BuiltInRole): boolean {
   return roleAtLeast(principal.role, minimum);
 }
 
+/** Why the principal may not do what needs `role`, or undefined when it may: the message of requireRole's 403. */
+export function roleRefusal(principal: Principal, role: BuiltInRole): string | undefined {
+  if (hasRole(principal, role)) return undefined;
+  return `this needs the ${role} role in workspace ${principal.workspace}; ${principal.name} acts with ${principal.role} (token "${principal.token.name}")`;
+}
+
 /** The caller, when its role is at least `role`; otherwise a 403 that says what is needed. */
 export function requireRole(request: FastifyRequest, role: BuiltInRole): Principal {
   const principal = request.principal!;
-  if (!hasRole(principal, role)) {
-    throw new NotAllowedError(`this needs the ${role} role in workspace ${principal.workspace}; ${principal.name} acts with ${principal.role} (token "${principal.token.name}")`);
-  }
+  const refusal = roleRefusal(principal, role);
+  if (refusal) throw new NotAllowedError(refusal);
   return principal;
 }
 

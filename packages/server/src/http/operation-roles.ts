@@ -80,6 +80,7 @@ export const operationRoles: Record<string, MinimumRole> = {
   'POST /api/v1/snapshots': 'developer',
   'GET /api/v1/releases': 'viewer',
   'GET /api/v1/releases/{ref}': 'viewer',
+  'GET /api/v1/releases/{ref}/actions': 'viewer',
   'POST /api/v1/releases': 'release-manager',
   'POST /api/v1/releases/{ref}/approve': 'developer',
   'POST /api/v1/releases/{ref}/reject': 'developer',

@@ -5,15 +5,15 @@
 // approve; a failing test job stops a release in staging; a hotfix skips development; a rollback
 // restores the previous version and holds the stage until someone promotes deliberately; and a
 // restarted server carries a release on from where it was.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseResponse, SnapshotResponse, TrackViewResponse } from '@slipway/contract';
-import { startServer, type RunningServer } from '../start-server.ts';
-import { createApiToken } from '../store/api-tokens.ts';
-import { commitAll, git } from '../test-support/example-repository.ts';
+import type { RunningServer } from '../start-server.ts';
+import { git } from '../test-support/example-repository.ts';
+import { apiAs, appRepository, createSeedPeople, seedTrackRepository, setVersion, startReleaseServer, until, type Json } from '../test-support/seed-release-track.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-release-flow-'));
 const home = join(dir, 'home');
@@ -22,52 +22,7 @@ const tokens: Record<string, string> = {};
 let shopRepo: string;
 let ledgerRepo: string;
 let configRepo: string;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-async function api(who: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const response = await fetch(new URL(path, server.apiUrl), {
-    method,
-    headers: { authorization: `Bearer ${tokens[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
-
-async function ok(who: string, method: string, path: string, body?: unknown): Promise<Json> {
-  const { status, json } = await api(who, method, path, body);
-  if (status >= 300) throw new Error(`${method} ${path} as ${who}: ${status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    last = await probe().catch((e: Error) => e.message);
-    if (last !== undefined && !(typeof last === 'string' && last.startsWith('!'))) return last as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
-const release = (n: number): Promise<ReleaseResponse> => ok('viewer', 'GET', `/api/v1/releases/${n}`);
-
-/** Waits for release n to reach `state` (in stage `stage`, when given); fails at once if it ends otherwise. */
-async function releaseIn(n: number, state: string, stage?: string): Promise<ReleaseResponse> {
-  return until(`release #${n} ${state}${stage ? ` in ${stage}` : ''}`, async () => {
-    const r = await release(n);
-    const current = r.currentStage !== undefined ? r.stages[r.currentStage] : undefined;
-    const here = stage === undefined || current?.name === stage;
-    if (r.state === state && here) return r;
-    if (['Promoted', 'Failed', 'Errored', 'Rejected', 'Aborted'].includes(r.state) && r.state !== state) {
-      throw new Error(`release #${n} ended ${r.state}: ${r.reason} ${JSON.stringify(r.stages.map((s) => [s.name, s.state, s.reason, s.targets, s.tests]))}`);
-    }
-    return undefined;
-  }, 90_000);
-}
+const { api, ok, releaseIn } = apiAs(() => server.apiUrl, tokens);
 
 /** What an environment's web service answers through the router. */
 function viaRouter(host: string): Promise<string> {
@@ -86,97 +41,8 @@ async function serves(host: string, text: string): Promise<void> {
   await until(`${host} to serve ${text}`, async () => ((await viaRouter(host)) === `200 ${text}` ? true : undefined), 30_000);
 }
 
-function appRepository(name: string, version: string): string {
-  const repository = join(dir, name);
-  mkdirSync(join(repository, '.slipway'), { recursive: true });
-  writeFileSync(join(repository, 'server.mjs'), "import { createServer } from 'node:http';\nimport { readFileSync } from 'node:fs';\ncreateServer((req, res) => res.end(readFileSync('version.txt', 'utf8').trim())).listen(Number(process.env.PORT));\n");
-  // The test job passes unless the version says it is broken.
-  writeFileSync(join(repository, 'e2e.mjs'), "import { readFileSync } from 'node:fs';\nconst v = readFileSync('version.txt', 'utf8');\nif (v.includes('broken')) { console.error('checkout flow broken in ' + v.trim()); process.exit(1); }\nconsole.log('e2e passed for ' + v.trim());\n");
-  writeFileSync(join(repository, 'version.txt'), `${version}\n`);
-  writeFileSync(
-    join(repository, '.slipway/app.yaml'),
-    `apiVersion: slipway.dev/v1
-kind: Application
-metadata:
-  name: ${name}
-spec:
-  runtime: local
-  repository: { trackingBranch: main }
-  services:
-    - name: web
-      run: { command: node server.mjs }
-      ports: [{ port: 3000 }]
-      readiness: { http: { path: / }, period: 1s }
-  jobs:
-    - name: e2e
-      fromService: web
-      command: node e2e.mjs
-      timeout: 1m
-  workflows:
-    setup:
-      steps:
-        - tasks: [services.all]
-`,
-  );
-  git(repository, 'init', '-q', '-b', 'main');
-  commitAll(repository, `${name} ${version}`);
-  return repository;
-}
-
-function setVersion(repository: string, version: string, branch = 'main'): string {
-  git(repository, 'checkout', '-q', branch);
-  writeFileSync(join(repository, 'version.txt'), `${version}\n`);
-  return commitAll(repository, version);
-}
-
-/** The platform team's repository: the seed's track (in its lowops format) with gates, and the set. */
-function configRepository(): string {
-  const repository = join(dir, 'release-config');
-  mkdirSync(join(repository, '.slipway'), { recursive: true });
-  writeFileSync(
-    join(repository, '.slipway/release.yaml'),
-    `apiVersion: lowops.manifests.v1
-kind: ReleaseTrack
-metadata:
-  name: shop-track
-spec:
-  preReleaseStages:
-    - environments: [development]
-      gates: { tests: [e2e] }
-  releaseStages:
-    - environments: [development]
-    - environments: [staging]
-      gates:
-        tests: [e2e]
-        approvals:
-          required: [{ role: qa }, { role: product }, { role: security }]
-    - environments: [production]
-  hotfixStages:
-    - environments: [staging]
-      gates:
-        approvals:
-          required: [{ role: sre }]
-    - environments: [production]
----
-apiVersion: lowops.manifests.v1
-kind: ApplicationSet
-metadata:
-  name: shop
-  parent: shop-track
-spec:
-  applications: [shop, ledger]
-`,
-  );
-  git(repository, 'init', '-q', '-b', 'main');
-  commitAll(repository, 'release config');
-  return repository;
-}
-
 async function start(): Promise<void> {
-  server = await startServer(
-    { home, apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
-    { graceMs: 1_000, docker: false, engine: { tickMs: 200, refreshRoutesMs: 300 }, releases: { tickMs: 500, healthRecheckMs: 200 } },
-  );
+  server = await startReleaseServer(home, join(dir, 'cli.yaml'));
 }
 
 async function deploysOf(envId: string): Promise<number> {
@@ -185,21 +51,11 @@ async function deploysOf(envId: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  shopRepo = appRepository('shop', 'shop v1');
-  ledgerRepo = appRepository('ledger', 'ledger v1');
-  configRepo = configRepository();
+  shopRepo = appRepository(dir, 'shop', 'shop v1');
+  ledgerRepo = appRepository(dir, 'ledger', 'ledger v1');
+  configRepo = seedTrackRepository(dir);
   await start();
-  const people: [string, string, string[]][] = [
-    ['admin', 'admin', []],
-    ['viewer', 'viewer', []],
-    ['dev', 'developer', []],
-    ['rita', 'release-manager', ['qa']], // the release manager, who is also in QA
-    ['quinn', 'developer', ['qa']],
-    ['pat', 'developer', ['product']],
-    ['sam', 'developer', ['security']],
-    ['olga', 'developer', ['sre']],
-  ];
-  for (const [user, role, approverRoles] of people) tokens[user] = (await createApiToken(server.store.db, { name: `${user}'s token`, workspace: 'default', role, user, approverRoles })).secret;
+  Object.assign(tokens, await createSeedPeople(server));
   await ok('admin', 'POST', '/api/v1/applications', { repository: shopRepo });
   await ok('admin', 'POST', '/api/v1/applications', { repository: ledgerRepo });
 }, 60_000);

@@ -1,8 +1,8 @@
 import type { CreateReleaseRequest, ReleaseStage, TrackViewResponse } from '@slipway/contract';
 import { createReleaseRequest } from '@slipway/contract';
 import {
-  approvalRefusal,
   ConflictError,
+  decisionRefusal,
   didYouMean,
   InputError,
   isActiveStage,
@@ -11,10 +11,14 @@ import {
   NotFoundError,
   stageName,
   stagesFor,
+  type ApprovalPolicy,
   type Approver,
+  type DecisionRefusal,
+  type DecisionSubject,
+  type ReleaseDecision,
 } from '@slipway/core';
 import type { ReleaseCatalog, StoredReleaseTrack } from '../store/release-catalog.ts';
-import type { ReleaseStore, StoredRelease, StoredStage } from '../store/releases.ts';
+import type { ReleaseStore, StoredDecision, StoredRelease, StoredStage } from '../store/releases.ts';
 import type { ReleaseAudit } from './release-audit.ts';
 import type { ReleaseController } from './release-controller.ts';
 import { trackViewOf, type ReleaseRecords } from './release-views.ts';
@@ -30,6 +34,21 @@ export interface ReleaseServiceOptions {
   snapshots: SnapshotService;
   controller: ReleaseController;
   audit: ReleaseAudit;
+}
+
+/** Whether a person may approve or reject a release now (undefined: they may), for the portal. */
+export interface ReleaseDecisions {
+  release: StoredRelease;
+  stage?: { index: number; name: string; state: StoredStage['state']; policy?: ApprovalPolicy };
+  approve?: DecisionRefusal;
+  reject?: DecisionRefusal;
+  /** Their latest approval of the current stage. */
+  myApproval?: StoredDecision;
+}
+
+/** Why a release can no longer be promoted or aborted (409), or undefined while it is under way. */
+export function endedRefusal(release: Pick<StoredRelease, 'number' | 'state'>): string | undefined {
+  return isEnded(release.state) ? `release #${release.number} has already ended (${release.state})` : undefined;
 }
 
 const ACTIVE = ['Deploying', 'Verifying', 'AwaitingApproval'] as const;
@@ -74,11 +93,8 @@ export class ReleaseService {
 
   /** Records an approval of the release's current stage and lets the release move on at once. */
   async approve(workspace: string, ref: string, approver: Approver, comment?: string): Promise<ReleaseRecords> {
-    const { release, record, stage } = await this.currentStage(workspace, ref, 'approve');
-    const policy = stage.gates?.approvals;
-    if (!policy) throw new ConflictError(`stage ${record.name} of release #${release.number} needs no approval`);
-    const refusal = approvalRefusal(policy, approver, release.author);
-    if (refusal) throw new NotAllowedError(refusal);
+    const { release, record, stage } = await this.decidable(workspace, ref, 'approve', approver);
+    const policy = stage.gates!.approvals!;
     const required = new Set(policy.required.map((r) => r.role));
     const roles = approver.roles.filter((r) => required.has(r));
     await this.options.releases.addDecision({ releaseId: release.id, stage: record.index, user: approver.user, decision: 'approve', roles, ...(comment ? { comment } : {}) });
@@ -89,11 +105,7 @@ export class ReleaseService {
 
   /** Rejects the release in its current stage: it ends Rejected. Approvers of the stage and release managers may. */
   async reject(workspace: string, ref: string, approver: Approver, reason: string): Promise<ReleaseRecords> {
-    const { release, record, stage } = await this.currentStage(workspace, ref, 'reject');
-    const policy = stage.gates?.approvals;
-    const manager = approver.roles.includes('release-manager');
-    const refusal = policy ? approvalRefusal(policy, approver, release.author) : `stage ${record.name} has no approvers; only a release manager can reject it`;
-    if (refusal && !manager) throw new NotAllowedError(refusal);
+    const { release, record } = await this.decidable(workspace, ref, 'reject', approver);
     const { releases } = this.options;
     await releases.addDecision({ releaseId: release.id, stage: record.index, user: approver.user, decision: 'reject', roles: approver.roles, comment: reason });
     const why = `rejected by ${approver.user}: ${reason}`;
@@ -106,10 +118,29 @@ export class ReleaseService {
     return this.records(release.id);
   }
 
+  /**
+   * Whether `approver` may approve or reject the release now, and why not: the same answer approve
+   * and reject give (both ask `decisionRefusal`), plus their own latest approval of the stage.
+   */
+  async decisions(workspace: string, ref: string, approver: Approver): Promise<ReleaseDecisions> {
+    const release = await this.find(workspace, ref);
+    const subject = await this.decisionSubject(release);
+    const { records, stage } = subject;
+    const mine = records ? (await this.options.releases.decisions(release.id)).filter((d) => d.stage === records.index && d.user === approver.user && d.decision === 'approve').at(-1) : undefined;
+    return {
+      release,
+      ...(records ? { stage: { index: records.index, name: records.name, state: records.state, ...(stage?.gates?.approvals ? { policy: stage.gates.approvals } : {}) } } : {}),
+      approve: decisionRefusal('approve', subject.subject, approver),
+      reject: decisionRefusal('reject', subject.subject, approver),
+      ...(mine ? { myApproval: mine } : {}),
+    };
+  }
+
   /** Stops the release where it is: deploys already under way finish, nothing more is started. */
   async abort(workspace: string, ref: string, actor: string, reason?: string): Promise<ReleaseRecords> {
     const release = await this.find(workspace, ref);
-    if (isEnded(release.state)) throw new ConflictError(`release #${release.number} has already ended (${release.state})`);
+    const ended = endedRefusal(release);
+    if (ended) throw new ConflictError(ended);
     await this.stop(release, actor, `aborted by ${actor}${reason ? `: ${reason}` : ''}`);
     await this.options.audit({ workspace, actor, kind: 'release.abort', subject: `release #${release.number}`, details: { ...(reason ? { reason } : {}) } });
     await this.options.controller.kickWaiting(workspace, release.set);
@@ -123,7 +154,8 @@ export class ReleaseService {
   async promote(workspace: string, ref: string, actor: string, reason?: string): Promise<ReleaseRecords> {
     const { releases, controller } = this.options;
     const release = await this.find(workspace, ref);
-    if (isEnded(release.state)) throw new ConflictError(`release #${release.number} has already ended (${release.state})`);
+    const ended = endedRefusal(release);
+    if (ended) throw new ConflictError(ended);
     await controller.settle(release.id);
     const record = (await releases.stages(release.id)).at(-1);
     if (record?.state === 'Pending') {
@@ -244,15 +276,29 @@ export class ReleaseService {
     throw new NotFoundError(`no release "${ref}" in workspace ${workspace}${recent.length ? `; the latest are ${recent.join(', ')}` : ''}`);
   }
 
-  /** The stage the release is in now, which must be entered and not ended (to approve or reject it). */
-  private async currentStage(workspace: string, ref: string, what: string): Promise<{ release: StoredRelease; record: StoredStage; stage: ReleaseStage }> {
+  /** The release with the stage it stands in now, as the decision rule reads it. */
+  private async decisionSubject(release: StoredRelease): Promise<{ subject: DecisionSubject; records?: StoredStage; stage?: ReleaseStage }> {
+    const records = (await this.options.releases.stages(release.id)).at(-1);
+    const stage = records ? release.stages[records.index] : undefined;
+    const policy = stage?.gates?.approvals;
+    const subject: DecisionSubject = {
+      number: release.number,
+      state: release.state,
+      author: release.author,
+      ...(records ? { current: { name: records.name, state: records.state, ...(records.reason ? { reason: records.reason } : {}) } } : {}),
+      firstStage: stageName(release.stages[0]!),
+      ...(policy ? { policy } : {}),
+    };
+    return { subject, ...(records ? { records } : {}), ...(stage ? { stage } : {}) };
+  }
+
+  /** The release and its current stage, when `approver` may approve or reject it now; otherwise the refusal, as a 409 or 403. */
+  private async decidable(workspace: string, ref: string, decision: ReleaseDecision, approver: Approver): Promise<{ release: StoredRelease; record: StoredStage; stage: ReleaseStage }> {
     const release = await this.find(workspace, ref);
-    if (isEnded(release.state)) throw new ConflictError(`release #${release.number} has ended (${release.state}); there is nothing to ${what}`);
-    const record = (await this.options.releases.stages(release.id)).at(-1);
-    if (!record || !isActiveStage(record.state)) {
-      throw new ConflictError(`release #${release.number} is waiting to enter ${record?.name ?? stageName(release.stages[0]!)}${record?.reason ? ` (${record.reason})` : ''}; ${what} it once it is deployed there`);
-    }
-    return { release, record, stage: release.stages[record.index]! };
+    const { subject, records, stage } = await this.decisionSubject(release);
+    const refusal = decisionRefusal(decision, subject, approver);
+    if (refusal) throw refusal.kind === 'conflict' ? new ConflictError(refusal.message) : new NotAllowedError(refusal.message);
+    return { release, record: records!, stage: stage! };
   }
 
   /** Ends a release Aborted, with its current stage. */

@@ -9,7 +9,8 @@ import type {
   TrackStageResponse,
   TrackViewResponse,
 } from '@slipway/contract';
-import { evaluateApprovals, evaluateStageGates, gatesOf, isActiveStage, stageName } from '@slipway/core';
+import { durationToMs } from '@slipway/contract';
+import { evaluateApprovals, evaluateStageGates, gatesOf, isActiveStage, stageName, type ApprovalPolicy } from '@slipway/core';
 import type { StoredApplicationSet, StoredReleaseTrack, StoredSnapshot } from '../store/release-catalog.ts';
 import type { StoredDecision, StoredHold, StoredRelease, StoredStage, StoredTransition } from '../store/releases.ts';
 import { progressOfRecord } from './stage-progress.ts';
@@ -75,8 +76,17 @@ export interface ReleaseRecords {
   rollbackOf?: number;
 }
 
+/** When an approval given at `at` stops counting under the stage's expireAfter, if it has one. */
+export function approvalExpiry(policy: ApprovalPolicy | undefined, at: string): string | undefined {
+  return policy?.expireAfter ? new Date(Date.parse(at) + durationToMs(policy.expireAfter)).toISOString() : undefined;
+}
+
 function stageResponse(release: StoredRelease, stage: ReleaseStage, index: number, record: StoredStage | undefined, decisions: StoredDecision[], now: Date): ReleaseStageResponse {
-  const base = { index, name: stageName(stage), environments: stage.environments };
+  const gatePolicy = stage.gates?.approvals;
+  const approvalPolicy = gatePolicy
+    ? { approvalPolicy: { required: gatePolicy.required.map((r) => ({ role: r.role, count: r.count ?? 1 })), ...(gatePolicy.expireAfter ? { expireAfter: gatePolicy.expireAfter } : {}), allowAuthor: gatePolicy.allowAuthor ?? false } }
+    : {};
+  const base = { index, name: stageName(stage), environments: stage.environments, ...approvalPolicy };
   if (!record) {
     return { ...base, state: 'Pending', targets: [], tests: [], gates: [], approvals: [], missingApprovals: (stage.gates?.approvals?.required ?? []).map((r) => ({ role: r.role, count: r.count ?? 1 })) };
   }
@@ -89,6 +99,7 @@ function stageResponse(release: StoredRelease, stage: ReleaseStage, index: numbe
     .map((d) => {
       const counted = status?.counted.find((c) => c.user === d.user && c.at === d.at);
       const ignored = d.decision === 'approve' && !counted ? (status?.ignored.find((i) => i.user === d.user)?.reason ?? 'superseded by a later approval') : undefined;
+      const expiresAt = counted ? approvalExpiry(policy, d.at) : undefined;
       return {
         user: d.user,
         decision: d.decision,
@@ -97,6 +108,7 @@ function stageResponse(release: StoredRelease, stage: ReleaseStage, index: numbe
         ...(d.comment ? { comment: d.comment } : {}),
         ...(counted ? { countsAs: counted.role } : {}),
         ...(ignored ? { ignored } : {}),
+        ...(expiresAt ? { expiresAt } : {}),
       };
     });
   const ended = !isActiveStage(record.state) && record.state !== 'Pending';
@@ -144,6 +156,7 @@ export function releaseResponseOf(records: ReleaseRecords, now = new Date()): Re
     createdAt: release.createdAt,
     updatedAt: release.updatedAt,
     ...(release.finishedAt ? { finishedAt: release.finishedAt } : {}),
+    ...(release.commitStatus ? { commitStatus: release.commitStatus } : {}),
     stages: release.stages.map((stage, index) => stageResponse(release, stage, index, byIndex.get(index), decisions, now)),
     ...(records.transitions
       ? {
@@ -156,7 +169,6 @@ export function releaseResponseOf(records: ReleaseRecords, now = new Date()): Re
 const envKey = (environments: string[]) => [...environments].sort().join('+');
 
 /**
-    ...(release.commitStatus ? { commitStatus: release.commitStatus } : {}),
  * The track stage by stage, for each of its lanes: which releases are in each stage now (queued,
  * deploying, verifying, awaiting approval), which one the stage runs (the last one that entered
  * it), and whether automatic promotion into it is held after a rollback.

@@ -15,6 +15,7 @@ import type { Releases } from '../../releases/start-releases.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { releaseActionRoles, releaseActionRoutes } from './release-actions.ts';
 
 const refParams = { type: 'object', properties: { ref: { type: 'string', description: 'release number (12) or id' } }, required: ['ref'] } as const;
 const errors = { 400: jsonSchema(errorResponse), 403: jsonSchema(errorResponse), 404: jsonSchema(errorResponse), 409: jsonSchema(errorResponse) };
@@ -25,6 +26,7 @@ const errors = { 400: jsonSchema(errorResponse), 403: jsonSchema(errorResponse),
  */
 export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
   const { service } = releases;
+  releaseActionRoutes(app, releases);
 
   app.post(
     '/api/v1/releases',
@@ -82,7 +84,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'developer');
+      const principal = requireRole(request, releaseActionRoles.approve);
       const body = parseBody(approveReleaseRequest, request.body ?? {});
       return releaseResponseOf(await service.approve(principal.workspace, request.params.ref, releases.identity(principal), body.comment));
     },
@@ -100,7 +102,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'developer');
+      const principal = requireRole(request, releaseActionRoles.reject);
       const body = parseBody(rejectReleaseRequest, request.body);
       return releaseResponseOf(await service.reject(principal.workspace, request.params.ref, releases.identity(principal), body.reason));
     },
@@ -118,7 +120,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'release-manager');
+      const principal = requireRole(request, releaseActionRoles.promote);
       const body = parseBody(promoteReleaseRequest, request.body ?? {});
       return releaseResponseOf(await service.promote(principal.workspace, request.params.ref, principal.name, body.reason));
     },
@@ -128,7 +130,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
     '/api/v1/releases/:ref/abort',
     { schema: { summary: 'Abort the release where it stands', tags: ['releases'], params: refParams, body: jsonSchema(abortReleaseRequest), response: { 200: jsonSchema(releaseResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'release-manager');
+      const principal = requireRole(request, releaseActionRoles.abort);
       const body = parseBody(abortReleaseRequest, request.body ?? {});
       return releaseResponseOf(await service.abort(principal.workspace, request.params.ref, principal.name, body.reason));
     },
