@@ -51,6 +51,7 @@ export const deployResponse = z.object({
   outcome: z.enum(['succeeded', 'failed', 'errored']).optional(),
   reason: z.string().optional(),
   commit: z.string().optional(),
+  images: z.record(z.string(), z.string()).optional().describe('docker runtime: the image id (sha256:…) built for each service with a build'),
   requestedBy: z.string().optional(),
   createdAt: z.string(),
   startedAt: z.string().optional(),

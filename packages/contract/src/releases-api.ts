@@ -108,7 +108,8 @@ export const snapshotComponent = z.object({
   branch: z.string().optional().describe('the branch it was read from'),
   pullRequest: z.number().int().optional(),
   templateVersion: z.string().optional().describe("the application's registered template version when the snapshot was made"),
-  imageDigest: z.string().optional().describe('digest of the image built for it, where one was built'),
+  imageDigest: z.string().optional().describe('digest of the image built for it, where one was built: the image id when one service has a build, else a sha256 over the service=id lines of `images`'),
+  images: z.record(z.string(), z.string()).optional().describe('the image id (sha256:…) built for each service with a build, from the last succeeded deploy of this commit on the docker runtime'),
 });
 export type SnapshotComponent = z.infer<typeof snapshotComponent>;
 

@@ -66,6 +66,11 @@ export interface PreparedSource {
   commit: string;
   /** Output folder of each static service, absolute, for the router to serve. */
   staticRoots: Record<string, string>;
+  /**
+   * The image each service with a `build` runs, by service: its content-addressed id on the engine
+   * (`sha256:…`). Runtimes that build no images leave it out; snapshots record it.
+   */
+  images?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------

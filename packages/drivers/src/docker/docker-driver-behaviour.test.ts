@@ -110,6 +110,11 @@ describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engi
     expect(newTag).toBeDefined();
     // Same build hash, and no build ran: an image made from the same inputs was tagged again.
     expect(newTag![0].split('-').at(-1)).toBe(oldTag![0].split('-').at(-1));
+    // Each result names the image the service runs, by its id on the engine: the same one all three times.
+    const ids = [first, again, patched].map((p) => (p.outcome === 'succeeded' ? p.images : undefined));
+    expect(ids[0]).toEqual({ web: oldTag![1] });
+    expect(ids[1]).toEqual(ids[0]);
+    expect(ids[2]).toEqual({ web: newTag![1] });
     expect(existsSync(join(stateDir, 'logs', `behaviour.fixture.${env.envId}`, 'builds', `${next.slice(0, 12)}-web.log`))).toBe(false);
   }, 60_000);
 

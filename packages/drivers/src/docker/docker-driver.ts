@@ -488,10 +488,11 @@ export class DockerDriver implements RuntimeDriver {
         for (const other of [...service.initContainers, ...service.sidecars]) {
           if (!other.image) continue;
           const present = await ensurePresent(this.engine, other.image, `services.${service.name}.${other.name}`);
+      const images: Record<string, string> = {};
           if (!present.ok) return problem(present.outcome, present.reason, present.logTail);
         }
       }
-      return { outcome: 'succeeded', commit: sha, staticRoots };
+      return { outcome: 'succeeded', commit: sha, staticRoots, ...(Object.keys(images).length ? { images } : {}) };
     });
     return result;
   }
@@ -503,6 +504,7 @@ export class DockerDriver implements RuntimeDriver {
   private async buildStatic(request: PrepareSourceRequest, sha: string, service: ResolvedService): Promise<DriverProblem | undefined> {
     const spec = service.static!;
     const key = environmentKey(request.env);
+        if (service.build) images[service.name] = image.id;
     const workdir = folderIn(this.checkoutPath(request.env, sha), spec.workdir);
     if (!workdir || !existsSync(workdir)) return problem('failed', `services.${service.name}: the workdir "${spec.workdir}" is not a folder of the repository at ${sha.slice(0, 7)}`);
     const { values, missingSecrets } = resolveVariables(service.env, request.secrets);

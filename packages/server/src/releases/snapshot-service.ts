@@ -7,6 +7,7 @@ import type { Repositories } from '../git/repositories.ts';
 import { getApplication, getTemplateVersion, listApplications, type StoredApplication } from '../store/applications.ts';
 import type { Database } from '../store/database-schema.ts';
 import type { ReleaseCatalog, StoredApplicationSet, StoredSnapshot } from '../store/release-catalog.ts';
+import { imageFields, imagesOfCommit } from './snapshot-images.ts';
 
 // Snapshots: the exact version of each application of a set, fixed once. A release snapshot reads
 // every member at the head of its tracking branch (or a branch or commit given for it); a
@@ -46,6 +47,7 @@ export class SnapshotService {
           ...(body.branch ? { branch: body.branch } : {}),
           ...(body.pullRequest !== undefined ? { pullRequest: body.pullRequest } : {}),
           templateVersion: app.currentVersion,
+          ...imageFields(await imagesOfCommit(this.options.db, workspace, app.id, commit)),
         },
       ];
     } else {
@@ -64,7 +66,7 @@ export class SnapshotService {
           commit = heads.branches.get(branch!);
           if (!commit) throw new InputError(`branch "${branch}" does not exist in ${repository} (application ${app.name})${didYouMean(branch!, [...heads.branches.keys()])}`);
         }
-        components.push({ app: app.name, commit, ...(branch ? { branch } : {}), templateVersion: app.currentVersion });
+        components.push({ app: app.name, commit, ...(branch ? { branch } : {}), templateVersion: app.currentVersion, ...imageFields(await imagesOfCommit(this.options.db, workspace, app.id, commit)) });
       }
     }
 

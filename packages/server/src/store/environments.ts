@@ -47,7 +47,8 @@ export interface StoredDeploy {
   reason?: string;
   commit?: string;
   rendered: RenderedEnvironment;
-  source?: { commit: string; staticRoots: Record<string, string> };
+  /** What prepareSource returned: the commit, static roots, and the image built for each service (docker). */
+  source?: { commit: string; staticRoots: Record<string, string>; images?: Record<string, string> };
   requestedBy?: string;
   createdAt: string;
   startedAt?: string;

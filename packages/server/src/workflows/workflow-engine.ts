@@ -316,7 +316,7 @@ export class WorkflowEngine {
           await this.refreshRoutes(env, rendered).catch(() => undefined);
           return;
         }
-        source = { commit: prepared.commit, staticRoots: prepared.staticRoots };
+        source = { commit: prepared.commit, staticRoots: prepared.staticRoots, ...(prepared.images ? { images: prepared.images } : {}) };
         await store.updateDeploy(deploy.id, { source, commit: prepared.commit });
         await store.setTask(deploy.id, { key: 'source', step: -1, state: 'succeeded' });
       }
