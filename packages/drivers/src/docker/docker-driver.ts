@@ -470,6 +470,7 @@ export class DockerDriver implements RuntimeDriver {
         return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
       }
       const staticRoots: Record<string, string> = {};
+      const images: Record<string, string> = {};
       const mask = secretMasker(request.secrets);
       for (const service of request.services) {
         if (service.static) {
@@ -485,10 +486,10 @@ export class DockerDriver implements RuntimeDriver {
         const output = onOutput ? (line: string) => onOutput(mask(line), service.name) : undefined;
         const image = await this.locked(`image:${service.name}:${sha}`, () => this.serviceImage(request.env, service, sha, output));
         if (!image.ok) return problem(image.outcome, image.reason, image.logTail);
+        if (service.build) images[service.name] = image.id;
         for (const other of [...service.initContainers, ...service.sidecars]) {
           if (!other.image) continue;
           const present = await ensurePresent(this.engine, other.image, `services.${service.name}.${other.name}`);
-      const images: Record<string, string> = {};
           if (!present.ok) return problem(present.outcome, present.reason, present.logTail);
         }
       }
@@ -504,7 +505,6 @@ export class DockerDriver implements RuntimeDriver {
   private async buildStatic(request: PrepareSourceRequest, sha: string, service: ResolvedService): Promise<DriverProblem | undefined> {
     const spec = service.static!;
     const key = environmentKey(request.env);
-        if (service.build) images[service.name] = image.id;
     const workdir = folderIn(this.checkoutPath(request.env, sha), spec.workdir);
     if (!workdir || !existsSync(workdir)) return problem('failed', `services.${service.name}: the workdir "${spec.workdir}" is not a folder of the repository at ${sha.slice(0, 7)}`);
     const { values, missingSecrets } = resolveVariables(service.env, request.secrets);
