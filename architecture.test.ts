@@ -65,7 +65,8 @@ function sourceFiles(root: string): SourceFile[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name !== 'node_modules' && entry.name !== 'dist') walk(pkg, full);
+        // test-support/ holds test code (e.g. the portal's end-to-end harness starts a real server): like *.test.ts, it is not the package's code.
+        if (entry.name !== 'node_modules' && entry.name !== 'dist' && entry.name !== 'test-support') walk(pkg, full);
       } else if (/\.(ts|tsx|js|mjs)$/.test(entry.name) && !/\.test\.(ts|tsx)$/.test(entry.name)) {
         files.push({ pkg, path: full, text: readFileSync(full, 'utf8') });
       }

@@ -12,6 +12,7 @@ import { DeployLogs } from './environments/deploy-log.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { Repositories } from './git/repositories.ts';
 import { buildApi } from './http/build-api.ts';
+import { ensurePortalBuild, type PortalBuild } from './portal/portal-build.ts';
 import { RouteHub } from './routing/route-hub.ts';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.ts';
 import { EnvironmentStore } from './store/environments.ts';
@@ -43,6 +44,8 @@ export interface RunningServer {
   previews: Previews;
   /** Application sets, tracks, snapshots and the release controller (docs/releases.md). */
   releases: Releases;
+  /** The portal served at apiUrl/ (built on this start when its sources changed), or none unless options.portal. */
+  portal?: PortalBuild;
   /** Whether this start created the first admin token (and wrote the CLI config). */
   createdAdminToken: boolean;
   /** Stops the API, router and engine; workloads keep running and are adopted at the next start. */
@@ -61,6 +64,8 @@ export interface StartServerOptions {
   engine?: { tickMs?: number; refreshRoutesMs?: number; readinessTimeoutMs?: number; activityFlushMs?: number; sweepMs?: number };
   /** Release controller timings (tests shorten them). */
   releases?: Pick<ReleaseSettings, 'tickMs' | 'healthRecheckMs'>;
+  /** Build and serve the web portal at / (`slipway server` turns it on; off by default so tests that do not use it skip the build). */
+  portal?: boolean;
 }
 
 /**
@@ -72,6 +77,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const { key } = loadSecretKey({ secretKey: config.secretKey, keyFile: join(config.home, 'secret.key') });
   const secretBox = new SecretBox(key);
+  // The portal builds (when its sources changed) while the rest starts.
+  const portalBuild = options.portal ? ensurePortalBuild() : undefined;
+  portalBuild?.catch(() => undefined);
   const store = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: join(config.home, 'slipway.db') });
   const cleanups: (() => Promise<unknown>)[] = [() => store.close()];
   const cleanup = async () => {
@@ -157,7 +165,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     );
     cleanups.push(() => releases.stop());
 
-    const api = await buildApi({ db: store.db, environments: { service, store: environments, drivers, deployLogs }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
+    const portal = await portalBuild;
+    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
     cleanups.push(() => api.close());
     let address: string;
     try {
@@ -184,6 +193,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       dockerEngine,
       previews,
       releases,
+      ...(portal ? { portal } : {}),
       createdAdminToken: created,
       close: cleanup,
     };

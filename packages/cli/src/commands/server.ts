@@ -17,6 +17,7 @@ export async function server(flags: ServerFlags & { example?: string }, io: Comm
   try {
     running = await startServer(config, {
       logger: process.env.SLIPWAY_LOG === 'debug',
+      portal: true,
       engineLogger: { info: (m) => io.out(`${pc.dim(new Date().toISOString().slice(11, 19))} ${m}`), error: (m) => io.err(`${pc.red('error')}   ${m}`) },
     });
   } catch (e) {
@@ -24,6 +25,9 @@ export async function server(flags: ServerFlags & { example?: string }, io: Comm
     return ExitCode.failed;
   }
   io.out(`Slipway API at ${pc.cyan(running.apiUrl)} (data in ${config.home}, ${config.databaseUrl ? 'PostgreSQL' : 'SQLite'})`);
+  if (running.portal) {
+    io.out(`Portal at ${pc.cyan(`${running.apiUrl}/`)}: sign in with the token in ${config.cliConfigPath}${running.portal.built ? ` (built in ${(running.portal.ms / 1000).toFixed(1)} s)` : ''}`);
+  }
   io.out(`Router at ${pc.cyan(running.routerUrl)}: environments answer at http://<service>-<env id>.${config.domain}:${running.routerPort}`);
   io.out(`Runtimes: ${Object.keys(running.drivers).join(', ')}${running.drivers.docker ? ` (docker: ${running.dockerEngine})` : `; docker runtime off: ${running.dockerEngine.split('\n')[0]}`}`);
   io.out(`OpenAPI document: ${running.apiUrl}/api/openapi.json`);

@@ -26,6 +26,8 @@ export interface ApiDependencies {
   previews?: PreviewStore;
   /** Application sets, tracks, snapshots and releases (docs/releases.md). */
   releases?: Releases;
+  /** Folder of the portal's built files, served at / (see portal/portal-build.ts); no portal without it. */
+  portalDir?: string;
 }
 
 /** The parts behind the environments, deploys and instances endpoints. */

@@ -37,7 +37,7 @@ beforeAll(async () => {
   // Every optional endpoint on: the GitHub webhook exists only with its secret.
   const { config, problems } = loadServerConfig({ SLIPWAY_HOME: join(dir, 'home'), SLIPWAY_GITHUB_WEBHOOK_SECRET: 'authorization-test', XDG_CONFIG_HOME: join(dir, 'config') });
   if (!config) throw new Error(problems.join('\n'));
-  server = await startServer({ ...config, apiPort: 0, routerPort: 0 }, { graceMs: 1_000 });
+  server = await startServer({ ...config, apiPort: 0, routerPort: 0 }, { graceMs: 1_000, portal: true });
   for (const role of builtInRoles) tokens[role] = (await createApiToken(server.store.db, { name: `${role} token`, workspace: 'default', role, user: `${role}-user` })).secret;
   operations = operationsOf(server.api.swagger() as { paths: Record<string, Record<string, unknown>> });
 }, 60_000);

@@ -6,6 +6,7 @@ import type { ApiDependencies } from './api-context.ts';
 import { provideAuditTrail } from './audit-trail.ts';
 import { authenticate, requestedWorkspace } from './authenticate.ts';
 import { toHttpError } from './error-mapping.ts';
+import { portalFallback, portalRoutes } from './portal-routes.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { createApplicationRoute } from './routes/create-application.ts';
 import { getApplicationRoute } from './routes/get-application.ts';
@@ -59,7 +60,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     return reply.code(status).send(body);
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+  app.setNotFoundHandler((request, reply) => (deps.portalDir ? portalFallback(request, reply) : undefined) ?? reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
 
   provideAuditTrail(app, deps.db);
   const identity = new IdentityService(deps.db);
@@ -84,6 +85,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
     releaseRoutes(app, deps.releases);
     managedReleaseRoutes(app, deps.releases);
   }
+  if (deps.portalDir) await portalRoutes(app, deps.portalDir);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
   return app;

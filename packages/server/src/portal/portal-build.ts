@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** packages/web: the portal's sources. The server reads them as files; it imports none of their code. */
+export const webPackageDir = fileURLToPath(new URL('../../../web/', import.meta.url));
+const contractSourceDir = fileURLToPath(new URL('../../../contract/src/', import.meta.url));
+
+export interface PortalBuild {
+  /** Folder holding index.html and assets/. */
+  dir: string;
+  /** Whether this call built it (false: an earlier build of the same sources was there). */
+  built: boolean;
+  ms: number;
+}
+
+/**
+ * The portal's built files for the current sources. Builds live in packages/web/dist/<hash of the
+ * sources>, so a fresh clone builds on its first start, an edit builds again, and every other start
+ * (and every test server) reuses the build. A build goes to a temporary folder first and is renamed
+ * into place, so servers starting side by side never see half a build.
+ */
+export async function ensurePortalBuild(options: { webDir?: string } = {}): Promise<PortalBuild> {
+  const webDir = options.webDir ?? webPackageDir;
+  const started = Date.now();
+  const hash = sourceHash(webDir);
+  const distDir = join(webDir, 'dist');
+  const dir = join(distDir, hash);
+  if (existsSync(join(dir, 'index.html'))) return { dir, built: false, ms: Date.now() - started };
+  let pending = inProcess.get(dir);
+  if (!pending) {
+    pending = buildInto(webDir, distDir, dir);
+    inProcess.set(dir, pending);
+  }
+  try {
+    await pending;
+  } finally {
+    inProcess.delete(dir);
+  }
+  return { dir, built: true, ms: Date.now() - started };
+}
+
+const inProcess = new Map<string, Promise<void>>();
+
+async function buildInto(webDir: string, distDir: string, dir: string): Promise<void> {
+  mkdirSync(distDir, { recursive: true });
+  const temporary = join(distDir, `.building-${process.pid}-${Date.now()}`);
+  // Loaded on demand: only a start that must build pays for loading Vite.
+  const { build } = await import('vite');
+  try {
+    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn', build: { outDir: temporary, emptyOutDir: true } });
+    try {
+      renameSync(temporary, dir);
+    } catch (error) {
+      // Another server finished the same build first: theirs is identical.
+      if (!existsSync(join(dir, 'index.html'))) throw error;
+    }
+  } catch (error) {
+    throw new Error(`cannot build the portal from ${webDir}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    rmSync(temporary, { recursive: true, force: true });
+  }
+  pruneOldBuilds(distDir, dir);
+}
+
+/** Removes builds of earlier sources, once they are an hour old (a server started before may still serve one). */
+function pruneOldBuilds(distDir: string, keep: string): void {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const entry of readdirSync(distDir, { withFileTypes: true })) {
+    const path = join(distDir, entry.name);
+    if (path === keep || !entry.isDirectory()) continue;
+    if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/** A hash of everything that goes into the bundle: the web package's sources and config, and the contract it imports. */
+export function sourceHash(webDir: string): string {
+  const hash = createHash('sha256');
+  const add = (root: string, path: string) => {
+    hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
+  };
+  for (const name of ['index.html', 'vite.config.ts', 'package.json']) add(webDir, join(webDir, name));
+  const walk = (root: string, dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      // Test code is not part of the bundle; a change to it needs no new build.
+      if (entry.isDirectory()) {
+        if (entry.name !== 'test-support' && entry.name !== 'e2e') walk(root, path);
+      }
+      else if (!/\.test\.tsx?$/.test(entry.name)) add(root, path);
+    }
+  };
+  walk(webDir, join(webDir, 'src'));
+  walk(contractSourceDir, contractSourceDir);
+  return hash.digest('hex').slice(0, 16);
+}

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserMissing, collectConsoleErrors, launchBrowser, screenshot, viewports, type TestBrowser } from '../test-support/browser.ts';
+import { signIn, startPortalServer, type PortalServer } from '../test-support/portal-server.ts';
+
+describe.skipIf(browserMissing)(`portal: sign in and out${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, () => {
+  let slipway: PortalServer;
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    [slipway, browser] = await Promise.all([startPortalServer('portal-sign-in'), launchBrowser()]);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await slipway?.close();
+  });
+
+  it('serves the portal at / and deep links, public, while the API still wants a token', async () => {
+    const root = await fetch(`${slipway.url}/`);
+    expect(root.status).toBe(200);
+    expect(await root.text()).toContain('<div id="root">');
+    const deep = await fetch(`${slipway.url}/applications/guestbook`, { headers: { accept: 'text/html' } });
+    expect(deep.status).toBe(200);
+    expect(deep.headers.get('content-type')).toContain('text/html');
+    const api = await fetch(`${slipway.url}/api/v1/applications`, { headers: { accept: 'text/html' } });
+    expect(api.status).toBe(401);
+    const missingAsset = await fetch(`${slipway.url}/assets/nothing.js`);
+    expect(missingAsset.status).toBe(404);
+    const openapi = (await (await fetch(`${slipway.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths).filter((path) => !path.startsWith('/api/'))).toEqual([]);
+  });
+
+  it('refuses a wrong token, signs in with a good one, keeps it across a reload, and signs out', async () => {
+    const page = await browser.newPage(viewports.laptop);
+    const errors = collectConsoleErrors(page);
+    await page.goto(slipway.url);
+    await page.getByLabel('API token').fill('slw_not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('does not accept this token');
+    await screenshot(page, 'sign-in-laptop');
+
+    await signIn(page, slipway.url, slipway.adminToken);
+    await page.getByRole('heading', { name: 'Applications' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Applications' }).waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    // The refused token answers 401 in the network panel, which Chromium reports as a console error; nothing else may.
+    expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
+  });
+
+  it('shows the sign-in page at phone width', async () => {
+    const page = await browser.newPage(viewports.phone);
+    const errors = collectConsoleErrors(page);
+    await page.goto(slipway.url);
+    await page.getByLabel('API token').waitFor();
+    await screenshot(page, 'sign-in-phone');
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,71 @@
+// Browser test harness for the portal's end-to-end tests: Debian's Chromium driven by playwright-core
+// (never `npx playwright install`: it downloads a browser, which fails offline).
+//
+//   import { browserMissing, launchBrowser, viewports } from '../test-support/browser.ts';
+//   describe.skipIf(browserMissing)(`… ${browserMissing ? `(skipped: ${browserMissing})` : ''}`, () => {
+//     const browser = await launchBrowser();          // in beforeAll; await browser.close() in afterAll
+//     const page = await browser.newPage(viewports.phone);
+//     const errors = collectConsoleErrors(page);     // expect(errors).toEqual([]) at the end
+//     await screenshot(page, 'releases-phone');      // writes test-output/portal/releases-phone.png
+//   });
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Why the browser tests cannot run here (undefined when they can): use it with describe.skipIf and in the suite's name. */
+export const browserMissing: string | undefined = existsSync(CHROMIUM_PATH) ? undefined : `${CHROMIUM_PATH} is missing: apt-get install chromium (.ci/run installs it)`;
+
+/** The widths the portal must work at. */
+export const viewports = {
+  laptop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const;
+export type Viewport = { width: number; height: number };
+
+/** The repository's gitignored test-output/ folder; screenshots go to test-output/portal/. */
+export const testOutputDir = fileURLToPath(new URL('../../../../test-output/portal/', import.meta.url));
+
+export interface TestBrowser {
+  /** A page in a fresh context (own cookies and sessionStorage) of the given size. */
+  newPage(viewport?: Viewport): Promise<Page>;
+  /** Closes the browser (and every page). */
+  close(): Promise<void>;
+}
+
+/** Starts headless Chromium; Playwright gives it a fresh profile in a temporary folder and removes it on close. */
+export async function launchBrowser(): Promise<TestBrowser> {
+  if (browserMissing) throw new Error(browserMissing);
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return {
+    async newPage(viewport = viewports.laptop) {
+      const context = await browser.newContext({ viewport });
+      return context.newPage();
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** Collects console errors and uncaught page errors from now on; expect the array to be empty at the end. */
+export function collectConsoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console.error at ${page.url()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught at ${page.url()}: ${error.message}`));
+  return errors;
+}
+
+/** Saves a full-page screenshot as test-output/portal/<name>.png; returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(testOutputDir, { recursive: true });
+  const path = join(testOutputDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
