@@ -52,3 +52,11 @@ export const errorResponse = z.object({
   }),
 });
 export type ErrorResponse = z.infer<typeof errorResponse>;
+
+/** `GET /api/v1/applications/:name/branches` — the branches of the application's repository, to pick one for a new environment. */
+export const applicationBranchesResponse = z.object({
+  items: z.array(z.object({ name: z.string(), commit: z.string() })),
+  defaultBranch: z.string().optional().describe("the repository's default branch, when it says"),
+  trackingBranch: z.string().optional().describe('the branch the application was registered from'),
+});
+export type ApplicationBranchesResponse = z.infer<typeof applicationBranchesResponse>;

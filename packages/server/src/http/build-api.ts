@@ -7,7 +7,9 @@ import { provideAuditTrail } from './audit-trail.ts';
 import { authenticate, requestedWorkspace } from './authenticate.ts';
 import { toHttpError } from './error-mapping.ts';
 import { portalFallback, portalRoutes } from './portal-routes.ts';
+import { applicationBranchesRoute } from './routes/application-branches.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { deployEventsRoute } from './routes/deploy-events.ts';
 import { createApplicationRoute } from './routes/create-application.ts';
 import { getApplicationRoute } from './routes/get-application.ts';
 import { listApplicationsRoute } from './routes/list-applications.ts';
@@ -71,9 +73,11 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   createApplicationRoute(app, deps);
   listApplicationsRoute(app, deps);
   getApplicationRoute(app, deps);
+  if (deps.repositories) applicationBranchesRoute(app, { ...deps, repositories: deps.repositories });
   if (deps.environments) {
     environmentRoutes(app, deps.environments);
     instanceRoutes(app, deps.environments);
+    deployEventsRoute(app, deps.environments);
   }
   if (deps.secrets) secretRoutes(app, deps.secrets);
   if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub });

@@ -35,6 +35,7 @@ export const operationRoles: Record<string, MinimumRole> = {
   // applications
   'GET /api/v1/applications': 'viewer',
   'GET /api/v1/applications/{name}': 'viewer',
+  'GET /api/v1/applications/{name}/branches': 'viewer',
   'POST /api/v1/applications': 'developer',
 
   // environments and deploys
@@ -45,6 +46,7 @@ export const operationRoles: Record<string, MinimumRole> = {
   'GET /api/v1/environments/{id}/deploys': 'viewer',
   'GET /api/v1/deploys/{deployId}': 'viewer',
   'GET /api/v1/deploys/{deployId}/log': 'viewer',
+  'GET /api/v1/deploys/{deployId}/events': 'viewer',
   'POST /api/v1/environments': 'developer',
   'DELETE /api/v1/environments/{id}': 'developer',
   'POST /api/v1/environments/{id}/extend': 'developer',
