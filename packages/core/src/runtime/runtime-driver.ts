@@ -218,6 +218,38 @@ export interface DestroyRequest {
   services?: string[];
 }
 
+// ---------------------------------------------------------------------------------------------
+// App Imports
+
+/** An environment taking part in a link, with the names of its services. */
+export interface LinkMember {
+  env: EnvironmentRef;
+  services: string[];
+}
+
+export interface LinkRequest {
+  /** The importing environment: the link is its own, and goes with it. */
+  env: EnvironmentRef;
+  /** Its services' names (they need not run yet: services started later join too). */
+  services: string[];
+  /**
+   * The environments it imports, on the same runtime: exactly these are linked to it afterwards (a
+   * peer linked before and left out now is detached). Their running services keep running.
+   */
+  peers: LinkMember[];
+}
+
+/** Where the importing environment's services reach a peer's service (its first port). */
+export interface PeerAddress {
+  env: EnvironmentRef;
+  service: string;
+  /** A name or address that resolves for the importing environment's services: `api`, `api.backend`, `127.0.0.1`. */
+  host: string;
+  port: number;
+}
+
+export type LinkResult = DriverResult<{ addresses: PeerAddress[] }>;
+
 /** A runtime. Implementations: `local`, `docker`, `kubernetes` in @slipway/drivers. */
 export interface RuntimeDriver {
   readonly name: string;
@@ -233,6 +265,15 @@ export interface RuntimeDriver {
   logs(instance: InstanceRef, options?: LogOptions): AsyncIterable<string>;
   /** Runs a command in the instance's working directory and environment. */
   exec(instance: InstanceRef, command: Command, options?: { timeoutMs?: number }): Promise<ExecResult>;
+  /**
+   * App Imports: lets the importing environment's services and its peers' reach each other directly
+   * (one network where service names resolve, on runtimes that have networks), and says at which
+   * address each peer service is reached from the importer. Idempotent; services started or
+   * restarted later are linked too. `destroy` of the importer undoes its links and leaves the peers
+   * running; `destroy` of a peer takes it out of every link. Optional: without it, services reach
+   * imported ones through the router only.
+   */
+  link?(request: LinkRequest): Promise<LinkResult>;
   /** Stops and removes services or the whole environment; removing what does not exist succeeds. */
   destroy(request: DestroyRequest): Promise<void>;
   /** Everything this driver created, with its owner. */

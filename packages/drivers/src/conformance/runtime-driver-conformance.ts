@@ -32,6 +32,7 @@ export const conformanceCases = [
   'a host port in use is refused with a clear error',
   'logs can be followed',
   'exec runs in the instance working directory and environment',
+  'link gives an importer the addresses of its imports, and destroying the importer leaves them running',
   'destroy removes everything and destroying a missing thing succeeds',
   'a new driver instance adopts running processes',
   'sweep removes what no live environment owns',
@@ -519,6 +520,33 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       expect(result.output.trim()).toBe(`${whoami.cwd} exec-check ${portInside(instance)}`);
       expect((await driver.exec({ env, service: 'web', replica: 0 }, 'exit 7')).exitCode).toBe(7);
     });
+
+    test('link gives an importer the addresses of its imports, and destroying the importer leaves them running', async () => {
+      const { driver } = newDriver();
+      if (!driver.link) throw new Error(`the ${driverName} driver has no link: skip this case with the reason`);
+      const importer = newEnv();
+      const imported = { ...newEnv(), app: 'fixture-backend' };
+      await upReady(driver, imported, [fixtureService('api', { env: { VERSION: 'imported' } })]);
+      const request = { env: importer, services: ['web'], peers: [{ env: imported, services: ['api', 'absent'] }] };
+      const linked = await driver.link(request);
+      if (linked.outcome !== 'succeeded') throw new Error(`link ${linked.outcome}: ${linked.reason}`);
+      expect(linked.addresses.map((a) => [a.env, a.service])).toEqual([[imported, 'api']]);
+      const [address] = linked.addresses;
+      // Linked before the importer's services start, as a deploy does: they reach the import at the address.
+      await upReady(driver, importer, [fixtureService('web')]);
+      const call = `fetch('http://${address!.host}:${address!.port}/whoami').then((r) => r.json()).then((b) => console.log(b.version), (e) => { console.error(String(e.cause ?? e)); process.exit(1); })`;
+      const answer = await driver.exec({ env: importer, service: 'web', replica: 0 }, [process.execPath, '-e', call], { timeoutMs: 10_000 * scale });
+      expect(answer.output.trim()).toBe('imported');
+      expect(answer.exitCode).toBe(0);
+      const again = await driver.link(request);
+      expect(again).toEqual(linked);
+      const [before] = await instancesOf(driver, imported);
+      await driver.destroy({ env: importer });
+      const [after] = await instancesOf(driver, imported);
+      expect(after).toMatchObject({ state: 'ready', runtimeId: before!.runtimeId });
+      expect(JSON.parse((await httpGet(hostPort(after), '/whoami')).body)).toMatchObject({ version: 'imported' });
+      expect((await driver.listOwned()).filter((r) => r.env.envId === importer.envId)).toEqual([]);
+    }, 45_000);
 
     test('destroy removes everything and destroying a missing thing succeeds', async () => {
       const { driver } = newDriver();

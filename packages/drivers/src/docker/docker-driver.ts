@@ -8,6 +8,7 @@
 //   builds/<env key>/<sha>/        markers of static sites' install and build steps that succeeded
 //   jobs/<env key>/<run id>.json   results of finished job runs (never secrets)
 //   logs/<env key>/…               build output, job output, a replica's previous container output
+//   links/<env key>.json           App Imports: the network an importer shares with its imports, who is on it, their names
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
@@ -22,6 +23,7 @@ import {
   ownerLabels,
   parseEnvironmentKey,
   resolveVariables,
+  sameEnvironment,
   serviceReadiness,
   specHash,
   type ApplyRequest,
@@ -37,6 +39,9 @@ import {
   type InstanceStatus,
   type JobResult,
   type JobRunRequest,
+  type LinkRequest,
+  type LinkResult,
+  type PeerAddress,
   type LogOptions,
   type OwnedResource,
   type PreparedSource,
@@ -54,7 +59,7 @@ import { followFileLines, lineSplitter, secretMasker } from '../shared/output-li
 import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageResult } from './images.ts';
 import { DockerInstanceSupervisor, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
-import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, networkName, parsePorts, volumeName } from './names.ts';
+import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, linkAliases, linkNetworkName, networkName, parsePorts, volumeName } from './names.ts';
 import { listDir, STARTUP_PROBE_MS } from '../shared/supervision.ts';
 
 export interface DockerDriverOptions extends DriverFactoryOptions {
@@ -91,6 +96,13 @@ interface EnvRuntime {
   services: Map<string, ServiceRuntime>;
   /** Latest secrets given by apply: memory only. */
   secrets: SecretValues;
+}
+
+/** An importing environment's link network, and the names each member's services answer to on it. */
+interface LinkRecord {
+  owner: EnvironmentRef;
+  network: string;
+  members: { env: EnvironmentRef; aliases: Record<string, string[]> }[];
 }
 
 interface JobRecord {
@@ -143,6 +155,8 @@ export class DockerDriver implements RuntimeDriver {
   private readonly jobsInFlight = new Map<string, Promise<JobResult>>();
   private readonly reservedPorts = new Set<number>();
   private closed = false;
+  /** App Imports' link networks by the importing environment's key; kept under links/. */
+  private readonly links = new Map<string, LinkRecord>();
 
   constructor(options: DockerDriverOptions) {
     this.options = options;
@@ -183,6 +197,10 @@ export class DockerDriver implements RuntimeDriver {
     if (this.closed) return Promise.reject(new Error('the docker driver is closed'));
     this.loaded ??= (async () => {
       if (!this.docker) this.docker = (await connectDockerEngine(this.options.host ? { host: this.options.host } : {})).docker;
+      for (const file of listDir(this.dir('links')).filter((f) => f.endsWith('.json'))) {
+        const record = readJson<LinkRecord>(this.dir('links', file));
+        if (record) this.links.set(environmentKey(record.owner), record);
+      }
       await this.adopt();
     })();
     this.loaded.catch(() => (this.loaded = undefined));
@@ -279,6 +297,7 @@ export class DockerDriver implements RuntimeDriver {
       settings: this.settings,
       createOptions: (role, name, labels, inheritEnv) => this.createOptions(rt, service, replica, endpoints, role, name, labels, inheritEnv),
       previousLogPath: () => this.dir('logs', rt.key, `${service.spec.name}-${replica}.previous.log`),
+      joinLinks: (id) => this.joinLinks(rt.env, service.spec.name, id),
     };
     const supervisor = new DockerInstanceSupervisor(host, rt.env, service.spec, service.specHash, replica, endpoints, found);
     service.supervisors.set(replica, supervisor);
@@ -400,13 +419,12 @@ export class DockerDriver implements RuntimeDriver {
     };
   }
 
-  private async ensureNetwork(env: EnvironmentRef): Promise<string> {
-    const name = networkName(this.tag, env);
+  private async ensureNetwork(env: EnvironmentRef, name = networkName(this.tag, env), labels = envLabels(this.tag, env)): Promise<string> {
     try {
       await this.engine.getNetwork(name).inspect();
     } catch {
       try {
-        await this.engine.createNetwork({ Name: name, Driver: 'bridge', Labels: envLabels(this.tag, env), CheckDuplicate: true });
+        await this.engine.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
       } catch (error) {
         // Made meanwhile by a concurrent call: fine.
         if ((error as { statusCode?: number }).statusCode !== 409) throw error;
@@ -898,6 +916,7 @@ export class DockerDriver implements RuntimeDriver {
         if ((error as { statusCode?: number }).statusCode === 409) return this.runJobOnce(request); // another driver made it first
         throw error;
       }
+      await this.joinLinks(request.env, undefined, container.id);
       await container.start();
       startedAt = new Date().toISOString();
     }
@@ -958,6 +977,103 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // App Imports
+
+  /**
+   * One network, `<importer's network>.imports`, holds the main containers (and jobs) of the
+   * importer and of every environment it imports, each answering to the names linkAliases gives.
+   * Containers made later (restarts, patches, jobs) join as they are created (joinLinks).
+   */
+  async link(request: LinkRequest): Promise<LinkResult> {
+    const key = environmentKey(request.env);
+    return this.engineProblem(`linking ${request.env.envId} with its App Imports`, () =>
+      this.locked(`link:${key}`, async (): Promise<LinkResult> => {
+        const members = [{ env: request.env, services: request.services }, ...request.peers];
+        const aliases = linkAliases(members);
+        const network = await this.ensureNetwork(request.env, linkNetworkName(this.tag, request.env), { ...envLabels(this.tag, request.env), [dockerLabels.network]: 'imports' });
+        const before = this.links.get(key);
+        const record: LinkRecord = { owner: request.env, network, members: members.map((m, i) => ({ env: m.env, aliases: aliases[i]! })) };
+        // Written first: a container created from now on reads it and joins by itself.
+        this.links.set(key, record);
+        writeJson(this.dir('links', `${key}.json`), record);
+        for (const old of before?.members ?? []) {
+          if (record.members.some((m) => sameEnvironment(m.env, old.env))) continue;
+          for (const c of await this.containersOf(old.env)) await this.disconnect(network, c.Id);
+        }
+        for (const member of record.members) {
+          for (const c of await this.containersOf(member.env)) {
+            const role = c.Labels[dockerLabels.role];
+            if (role === 'main' || role === 'job') await this.connect(network, c.Id, member.aliases[c.Labels[labelKeys.service] ?? ''] ?? []);
+          }
+        }
+        const addresses: PeerAddress[] = [];
+        for (const [index, peer] of request.peers.entries()) {
+          for (const service of peer.services) {
+            const port = this.envs.get(environmentKey(peer.env))?.services.get(service)?.spec.ports[0]?.port;
+            const host = record.members[index + 1]!.aliases[service]?.[0];
+            if (port !== undefined && host) addresses.push({ env: peer.env, service, host, port });
+          }
+        }
+        return { outcome: 'succeeded', addresses };
+      }),
+    );
+  }
+
+  /** Joins a container of the environment (a service's, or a job's when `service` is absent) to every link network it is a member of. */
+  private async joinLinks(env: EnvironmentRef, service: string | undefined, containerId: string): Promise<void> {
+    for (const record of this.links.values()) {
+      const member = record.members.find((m) => sameEnvironment(m.env, env));
+      if (member) await this.connect(record.network, containerId, service ? (member.aliases[service] ?? []) : []);
+    }
+  }
+
+  /** Connects a container to a network with these aliases; one connected already with other aliases is connected again. */
+  private async connect(network: string, containerId: string, aliases: string[]): Promise<void> {
+    const info = await this.engine.getContainer(containerId).inspect().catch(() => undefined);
+    if (!info) return;
+    const current = info.NetworkSettings.Networks[network] as { Aliases?: string[] | null } | undefined;
+    if (current) {
+      if (aliases.every((a) => current.Aliases?.includes(a))) return;
+      await this.disconnect(network, containerId);
+    }
+    try {
+      await this.engine.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
+    } catch (error) {
+      // Gone meanwhile (a restart replaced it) or connected by a concurrent call: fine.
+      if (isMissingContainer(error) || /already/i.test((error as Error).message)) return;
+      throw error;
+    }
+  }
+
+  private async disconnect(network: string, containerId: string): Promise<void> {
+    await this.engine
+      .getNetwork(network)
+      .disconnect({ Container: containerId, Force: true })
+      .catch(() => undefined);
+  }
+
+  /** Removes a network after detaching whatever is still on it (another environment's containers, on a link network). */
+  private async removeNetwork(id: string): Promise<void> {
+    const network = this.engine.getNetwork(id);
+    const info = (await network.inspect().catch(() => undefined)) as { Name?: string; Containers?: Record<string, unknown> } | undefined;
+    for (const containerId of Object.keys(info?.Containers ?? {})) await this.disconnect(id, containerId);
+    await network.remove().catch(() => undefined);
+  }
+
+  /** Forgets the environment's own link and takes it out of the links it is a member of. */
+  private unlink(env: EnvironmentRef): void {
+    const key = environmentKey(env);
+    this.links.delete(key);
+    remove(this.dir('links', `${key}.json`));
+    for (const [owner, record] of this.links) {
+      if (!record.members.some((m) => sameEnvironment(m.env, env))) continue;
+      const next = { ...record, members: record.members.filter((m) => !sameEnvironment(m.env, env)) };
+      this.links.set(owner, next);
+      writeJson(this.dir('links', `${owner}.json`), next);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Ownership and teardown
 
   async destroy(request: DestroyRequest): Promise<void> {
@@ -973,7 +1089,9 @@ export class DockerDriver implements RuntimeDriver {
       await Promise.all(leftovers.map((c) => stopAndRemove(this.engine, c.Id, Math.min(this.settings.graceMs, 5_000))));
       const pairs = this.envLabelPairs(request.env);
       const networks = (await this.engine.listNetworks({ filters: this.ownedFilter() })).filter((n) => hasLabels(n.Labels, pairs));
-      for (const n of networks) await this.engine.getNetwork(n.Id ?? n.Name).remove().catch(() => undefined);
+      // Its link network (App Imports) holds its imports' containers too: they are detached, never stopped.
+      for (const n of networks) await this.removeNetwork(n.Id ?? n.Name);
+      this.unlink(request.env);
       const { Volumes: volumes } = await this.engine.listVolumes({ filters: this.ownedFilter() });
       for (const v of (volumes ?? []).filter((volume) => hasLabels(volume.Labels, pairs))) await this.engine.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
       this.envs.delete(key);

@@ -49,6 +49,8 @@ export interface InstanceHost {
   createOptions(role: 'main' | 'sidecar' | 'init', name: string | undefined, labels: Record<string, string>, inheritEnv?: string[]): CreateOptions | { missingSecrets: string[] };
   /** Where the previous main container's output is kept. */
   previousLogPath(): string;
+  /** Joins a just-created main container to the link networks of App Imports its environment is in. */
+  joinLinks(containerId: string): Promise<void>;
 }
 
 /** Containers of the replica found on the engine when the supervisor starts (adoption). */
@@ -326,6 +328,7 @@ export class DockerInstanceSupervisor {
     if ('missingSecrets' in options) return { problem: `waiting for an apply with the secrets ${options.missingSecrets.join(', ')}`, waiting: true };
     const container = await this.create(options);
     try {
+      await this.host.joinLinks(container.id);
       await container.start();
     } catch (error) {
       const message = (error as Error).message;

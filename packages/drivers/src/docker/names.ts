@@ -30,6 +30,8 @@ export const dockerLabels = {
   /** Images: hash of what an image was built from (context tree, Dockerfile, args, target). */
   buildHash: `${LABEL_PREFIX}.build-hash`,
   volume: `${LABEL_PREFIX}.volume`,
+  /** Networks: `imports` on the network an importing environment shares with its App Imports. */
+  network: `${LABEL_PREFIX}.network`,
 } as const;
 
 export type ContainerRole = 'main' | 'sidecar' | 'init' | 'job';
@@ -41,6 +43,28 @@ export function envPrefix(tag: string, env: EnvironmentRef): string {
 
 export function networkName(tag: string, env: EnvironmentRef): string {
   return envPrefix(tag, env);
+}
+
+/** The network an importing environment shares with the environments it imports (App Imports). */
+export function linkNetworkName(tag: string, env: EnvironmentRef): string {
+  return `${envPrefix(tag, env)}.imports`;
+}
+
+/**
+ * The names each member's services answer to on a link network: `<service>.<app>` always, and the
+ * bare `<service>` when no other member has a service of that name — a container that resolves a
+ * name two members share must get its own environment's service (from its own network), never
+ * the other's, so a shared name is left to each environment's own network.
+ */
+export function linkAliases(members: { env: EnvironmentRef; services: string[] }[]): Record<string, string[]>[] {
+  return members.map((member) =>
+    Object.fromEntries(
+      member.services.map((service) => {
+        const shared = members.filter((m) => m.services.includes(service)).length > 1;
+        return [service, shared ? [`${service}.${member.env.app}`] : [service, `${service}.${member.env.app}`]];
+      }),
+    ),
+  );
 }
 
 export function volumeName(tag: string, env: EnvironmentRef, volume: string): string {

@@ -33,6 +33,9 @@ import {
   type InstanceStatus,
   type JobResult,
   type JobRunRequest,
+  type LinkRequest,
+  type LinkResult,
+  type PeerAddress,
   type LogOptions,
   type OwnedResource,
   type PreparedSource,
@@ -544,6 +547,24 @@ export class LocalDriver implements RuntimeDriver {
     return Object.keys(rt.record.services)
       .filter((name) => service === undefined || name === service)
       .flatMap((name) => this.statusOf(rt, name));
+  }
+
+  /**
+   * App Imports: processes share the host's loopback, so a peer's service is reached at
+   * 127.0.0.1 on the host port of its first replica's first port. Nothing is kept: the link needs
+   * no state here, and destroy has nothing of it to undo.
+   */
+  async link(request: LinkRequest): Promise<LinkResult> {
+    await this.load();
+    const addresses: PeerAddress[] = [];
+    for (const peer of request.peers) {
+      for (const service of peer.services) {
+        const [first] = (await this.instances(peer.env, service)).filter((i) => i.replica === 0);
+        const endpoint = first?.endpoints[0];
+        if (endpoint) addresses.push({ env: peer.env, service, host: '127.0.0.1', port: endpoint.hostPort });
+      }
+    }
+    return { outcome: 'succeeded', addresses };
   }
 
   private instanceOf(ref: InstanceRef): { rt: EnvRuntime; service: ServiceRecord; instance: InstanceRecord } {
