@@ -1,5 +1,7 @@
 import type { ReactNode } from 'react';
 import { ApplicationsPages } from '../applications/ApplicationsPages.tsx';
+import { AuditPage } from '../audit/AuditPage.tsx';
+import { ReleasesPage } from '../releases/ReleasesPage.tsx';
 
 /**
  * The portal's top-level pages: each entry is a navigation link and a route. `path` is matched below
@@ -17,4 +19,6 @@ export interface PortalPage {
 
 export const pages: PortalPage[] = [
   { path: 'applications/*', link: '/applications', label: 'Applications', element: <ApplicationsPages /> },
+  { path: 'releases/*', link: '/releases', label: 'Releases', element: <ReleasesPage /> },
+  { path: 'audit', link: '/audit', label: 'Audit', element: <AuditPage /> },
 ];

@@ -1,0 +1,113 @@
+// The release pages in real headless Chromium against a whole server on the seed's track (local
+// runtime): a developer sees the pending approvals but no Approve button, and the reason the server
+// gives; an approver approves in the browser and watches production start; the track's pipeline
+// and the release's history, at laptop and phone widths, with no console errors.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReleaseActionsResponse } from '@slipway/contract';
+import { setUpSeedReleaseTrack, type SeedReleaseTrack } from '../../../server/src/test-support/seed-release-track.ts';
+import { browserMissing, collectConsoleErrors, launchBrowser, screenshot, viewports, type TestBrowser } from '../test-support/browser.ts';
+import { signIn } from '../test-support/portal-server.ts';
+
+describe.skipIf(browserMissing)(`portal: releases and approvals${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, () => {
+  let track: SeedReleaseTrack;
+  let browser: TestBrowser;
+  let url: string;
+
+  /** Opens the pages as `who` at `viewport` in a fresh browser context, collecting console errors. */
+  async function open(who: string, viewport: (typeof viewports)[keyof typeof viewports]): Promise<{ page: Page; errors: string[] }> {
+    const page = await browser.newPage(viewport);
+    const errors = collectConsoleErrors(page);
+    await signIn(page, url, track.tokens[who]!);
+    return { page, errors };
+  }
+
+  beforeAll(async () => {
+    [track, browser] = await Promise.all([setUpSeedReleaseTrack('portal-releases', { portal: true }), launchBrowser()]);
+    url = track.server.apiUrl.replace('localhost', '127.0.0.1');
+    const snapshot = await track.ok('dev', 'POST', '/api/v1/snapshots', { set: 'shop' });
+    await track.ok('rita', 'POST', '/api/v1/releases', { snapshot: snapshot.alias });
+    await track.releaseIn(1, 'AwaitingApproval', 'staging');
+    // qa and product have signed off through the API; security (sam) will give the last approval in the browser.
+    await track.ok('quinn', 'POST', '/api/v1/releases/1/approve', { comment: 'regression suite green' });
+    await track.ok('pat', 'POST', '/api/v1/releases/1/approve', {});
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await track?.close();
+  }, 60_000);
+
+  it('draws the track as a pipeline showing where the release stands, at laptop and phone widths', async () => {
+    for (const [name, viewport] of Object.entries(viewports)) {
+      const { page, errors } = await open('viewer', viewport);
+      await page.getByRole('link', { name: 'Releases', exact: true }).click();
+      await page.getByRole('heading', { name: 'Track shop-track' }).waitFor();
+      const releaseLane = page.getByRole('region', { name: 'Release stages' });
+      const staging = releaseLane.getByRole('listitem').filter({ has: page.getByRole('heading', { name: '2. staging' }) });
+      await expect(staging.getByRole('link', { name: /Release #1/ }).count()).resolves.toBe(1);
+      const stagingText = await staging.textContent();
+      expect(stagingText).toContain('Awaiting approval');
+      expect(stagingText).toMatch(/Tests\s*passed/);
+      expect(stagingText).toContain('Missing approvals: security');
+      expect(await releaseLane.getByRole('listitem').filter({ has: page.getByRole('heading', { name: '3. production' }) }).textContent()).toContain('No release here.');
+      await expect(page.getByRole('region', { name: 'Pending approvals' }).textContent()).resolves.toContain('Review release #1 in staging: missing security');
+      // Nothing wider than the window: the pipeline folds into a column on a phone.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
+      await screenshot(page, `releases-track-${name}`);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    }
+  });
+
+  it('shows a developer the pending approvals without an Approve button, and the reason the server gives', async () => {
+    const { page, errors } = await open('dev', viewports.phone);
+    await page.goto(`${url}/releases/1`);
+    await page.getByRole('heading', { name: /Release #1/ }).waitFor();
+    await page.getByRole('heading', { name: 'Pending approvals in staging' }).waitFor();
+    const shown: ReleaseActionsResponse = await track.ok('dev', 'GET', '/api/v1/releases/1/actions');
+    const refused = await track.api('dev', 'POST', '/api/v1/releases/1/approve', {});
+    expect(shown.approve.reason).toBe(refused.json.error.message);
+    await expect(page.getByRole('note').filter({ hasText: 'You cannot approve' }).textContent()).resolves.toBe(`You cannot approve: ${refused.json.error.message}`);
+    await expect(page.getByRole('button', { name: /approve/i }).count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: /reject/i }).count()).resolves.toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewports.phone.width);
+    await screenshot(page, 'release-developer-phone');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('lets an approver approve in the browser and shows the next stage starting', async () => {
+    const { page, errors } = await open('sam', viewports.laptop);
+    await page.goto(`${url}/releases/1`);
+    await page.getByRole('heading', { name: 'Pending approvals in staging' }).waitFor();
+    await screenshot(page, 'release-approver-laptop');
+    const production = page.locator('#release-stage-2');
+    expect(await production.textContent()).toContain('Pending');
+    const clicked = Date.now();
+    await page.getByLabel('Comment (optional)').fill('pen test clean');
+    await page.getByRole('button', { name: 'Approve release #1' }).click();
+    await production.filter({ hasText: /Deploying|Verifying|Promoted/ }).waitFor({ timeout: 30_000 });
+    const seenMs = Date.now() - clicked;
+    await expect(page.locator('#release-stage-1').textContent()).resolves.toMatch(/Promoted/);
+    // The stage it left needs no more approvals; the history names who approved and the promotion.
+    await expect(page.getByRole('heading', { name: /Pending approvals/ }).count()).resolves.toBe(0);
+    await expect(page.getByRole('list', { name: 'Decisions in staging' }).textContent()).resolves.toMatch(/Approved by sam.*counts as security.*pen test clean/s);
+    await page.locator('#release-stage-2').filter({ hasText: 'Promoted' }).waitFor({ timeout: 60_000 });
+    const history = await page.getByRole('region', { name: 'History' }).textContent();
+    expect(history).toMatch(/staging: AwaitingApproval → Promoted by slipway/);
+    expect(history).toMatch(/production: .*Deploying by slipway/);
+    await screenshot(page, 'release-promoted-laptop');
+    console.log(`approve clicked → production shown deploying in the browser: ${seenMs} ms`);
+    expect(errors).toEqual([]);
+    await page.context().close();
+
+    const phone = await open('sam', viewports.phone);
+    await phone.page.goto(`${url}/releases/1`);
+    await phone.page.getByRole('region', { name: 'History' }).waitFor();
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewports.phone.width);
+    await screenshot(phone.page, 'release-promoted-phone');
+    expect(phone.errors).toEqual([]);
+    await phone.page.context().close();
+  }, 120_000);
+});
