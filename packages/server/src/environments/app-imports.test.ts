@@ -1,6 +1,7 @@
 // App Imports: an environment of a frontend that imports a backend brings up the backend for it —
 // on the same branch when the backend has it, else on the backend's tracking branch — gives the
-// frontend the backend's URLs, honours excludeServices, and takes down only what it made.
+// frontend the backend's direct loopback addresses (the local runtime), which its process calls,
+// honours excludeServices, and takes down only what it made.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,19 @@ let test: TestServer;
 let server: RunningServer;
 let dir: string;
 
-const server_mjs = "import { createServer } from 'node:http';\ncreateServer((req, res) => res.end(process.env.SLIPWAY_APP + ' ' + process.env.SLIPWAY_BRANCH)).listen(Number(process.env.PORT));\n";
+// GET /call calls the imported api at $API_URL and answers with what it said.
+const server_mjs = `import { createServer } from 'node:http';
+createServer(async (req, res) => {
+  if (req.url !== '/call') return res.end(process.env.SLIPWAY_APP + ' ' + process.env.SLIPWAY_BRANCH);
+  try {
+    const answer = await fetch(process.env.API_URL);
+    res.end('api said: ' + (await answer.text()));
+  } catch (error) {
+    res.statusCode = 502;
+    res.end('calling ' + process.env.API_URL + ' failed: ' + String(error.cause ?? error));
+  }
+}).listen(Number(process.env.PORT));
+`;
 
 function repository(name: string, manifest: string): string {
   const repo = join(dir, name);
@@ -32,8 +45,8 @@ const service = (name: string) => `    - name: ${name}
         - port: 3000
 `;
 
-const viaRouter = async (host: string) => {
-  const answer = await httpRequest(server.routerPort, 'GET', '/', { host });
+const viaRouter = async (host: string, path = '/') => {
+  const answer = await httpRequest(server.routerPort, 'GET', path, { host });
   return `${answer.status} ${answer.text}`;
 };
 const settled = (envId: string) => settledIn(server, envId);
@@ -77,7 +90,7 @@ ${service('web')}  appImports:
 afterAll(() => test?.close(), 60_000);
 
 describe('App Imports', () => {
-  it('brings up the backend on the same branch, gives the frontend its URLs and leaves out excluded services', async () => {
+  it('brings up the backend on the same branch, gives the frontend its loopback address, which the frontend calls, and leaves out excluded services', async () => {
     const { environment } = await server.service.create('default', { app: 'frontend', branch: 'feature' }, 'test');
     expect(await settled('feature')).toBe('ready');
     expect(await settled('feature-backend')).toBe('ready');
@@ -86,10 +99,13 @@ describe('App Imports', () => {
     expect(Object.keys(child.urls)).toEqual(['api']);
     expect((await server.drivers.local!.instances({ workspace: 'default', app: 'backend', envId: 'feature-backend' })).map((i) => i.name)).toEqual(['api-0']);
     expect(await viaRouter('api-feature-backend.slipway.localhost')).toBe('200 backend feature');
+    // Node cannot resolve *.localhost: the frontend gets the api's direct loopback address instead of the router's URL.
+    const [api] = await server.drivers.local!.instances({ workspace: 'default', app: 'backend', envId: 'feature-backend' });
+    const port = api!.endpoints[0]!.hostPort;
     const web = (await server.service.currentSpec(environment)).services.find((s) => s.name === 'web')!;
-    expect(web.env.API_URL).toBe(child.urls.api);
-    expect(web.env.API_HOST).toBe('api-feature-backend.slipway.localhost');
+    expect(web.env).toMatchObject({ API_URL: `http://127.0.0.1:${port}`, API_HOST: '127.0.0.1', API_PORT: String(port) });
     expect(web.env.ADMIN_URL).toBeUndefined();
+    expect(await viaRouter('web-feature.slipway.localhost', '/call')).toBe('200 api said: backend feature');
   }, 60_000);
 
   it("falls back to the backend's tracking branch, and deleting the frontend removes what was made for it", async () => {
@@ -108,10 +124,18 @@ describe('App Imports', () => {
     await server.service.create('default', { app: 'frontend', branch: 'main', id: 'pre' }, 'test');
     expect(await settled('pre')).toBe('ready');
     expect((await server.environments.getLive('default', 'pre-backend'))!.ownedByParent).toBe(false);
+    expect(await viaRouter('web-pre.slipway.localhost', '/call')).toBe('200 api said: backend main');
+    // A patch of the frontend renders again and still gets the direct address.
+    await server.service.patch('default', 'pre', undefined, 'test');
+    expect(await settled('pre')).toBe('ready');
+    const pre = (await server.environments.getLive('default', 'pre'))!;
+    expect((await server.service.currentSpec(pre)).services[0]!.env.API_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await viaRouter('web-pre.slipway.localhost', '/call')).toBe('200 api said: backend main');
     await server.service.delete('default', 'pre', 'test');
     expect(await settled('pre')).toBe('gone');
     await new Promise((r) => setTimeout(r, 500));
     expect(await settled('pre-backend')).toBe('ready');
+    expect(await viaRouter('api-pre-backend.slipway.localhost')).toBe('200 backend main');
   }, 60_000);
 
   it('refuses an import of an unknown application, creating nothing', async () => {

@@ -223,7 +223,7 @@ export class EnvironmentService {
     try {
       // The manifests travel with the code: a new commit brings its own .slipway/.
       const atCommit = await this.manifestAtCommit(app, target);
-      const rendered = this.render(atCommit.manifest, identity, env.variables);
+      const rendered = this.render(atCommit.manifest, identity, env.variables, await this.importedOf(env));
       this.checkRuntime(rendered);
       const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, requestedBy });
       if (atCommit.version !== env.templateVersion) await this.options.store.updateEnvironment(env.id, { templateVersion: atCommit.version });
@@ -244,7 +244,7 @@ export class EnvironmentService {
     const app = await this.applicationById(env);
     const manifest = await this.manifestOf(app, env.templateVersion);
     const commit = env.commit ?? (await this.options.repositories.resolveBranch(app.repositoryUrl!, env.branch));
-    const rendered = this.render(manifest, { id: env.envId, kind: env.kind, branch: env.branch, commit, ...(env.template ? { template: env.template } : {}) }, variables);
+    const rendered = this.render(manifest, { id: env.envId, kind: env.kind, branch: env.branch, commit, ...(env.template ? { template: env.template } : {}) }, variables, await this.importedOf(env));
     await this.options.store.updateEnvironment(env.id, { variables });
     const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'setup', commit, rendered, requestedBy });
     this.options.engine.kick(env.id);
@@ -353,6 +353,15 @@ export class EnvironmentService {
     const manifest = await getTemplateVersion(this.options.db, app.id, version);
     if (!manifest) throw new Error(`template version ${version} of ${app.name} is missing from the store`);
     return manifest;
+  }
+
+  /** The URLs of the services of the environments it imports (App Imports), for a patch or a change of variables. */
+  private async importedOf(env: StoredEnvironment): Promise<Record<string, { url: string; host: string }> | undefined> {
+    const imported: Record<string, { url: string; host: string }> = {};
+    for (const child of await this.options.store.children(env.id)) {
+      for (const [service, url] of Object.entries(child.urls)) imported[service] ??= { url, host: new URL(url).hostname };
+    }
+    return Object.keys(imported).length ? imported : undefined;
   }
 
   private render(

@@ -244,9 +244,10 @@ export class EnvironmentStore {
 
   async updateDeploy(
     id: string,
-    change: Partial<Pick<StoredDeploy, 'state' | 'outcome' | 'reason' | 'commit' | 'source' | 'startedAt' | 'finishedAt'>>,
+    change: Partial<Pick<StoredDeploy, 'state' | 'outcome' | 'reason' | 'commit' | 'source' | 'startedAt' | 'finishedAt' | 'rendered'>>,
   ): Promise<void> {
     const set: Partial<DeploysTable> = {};
+    if (change.rendered) set.rendered_json = JSON.stringify(change.rendered);
     if ('state' in change) set.state = change.state!;
     if ('outcome' in change) set.outcome = change.outcome ?? null;
     if ('reason' in change) set.reason = change.reason ?? null;

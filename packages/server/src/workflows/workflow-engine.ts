@@ -3,7 +3,10 @@ import {
   planWorkflow,
   secretKey,
   taskKey,
+  withImportAddresses,
   type EnvironmentRef,
+  type ImportedService,
+  type LinkMember,
   type RuntimeDriver,
   type SecretValues,
   type TaskState,
@@ -321,11 +324,23 @@ export class WorkflowEngine {
         await store.setTask(deploy.id, { key: 'source', step: -1, state: 'succeeded' });
       }
 
-      const outcome = await this.runSteps(env, deploy, driver, secrets, source.commit);
+      // App Imports: once they are ready, their services' direct addresses go to this one's.
+      const linked = await this.linkImports(env, deploy, driver);
+      if (linked === 'stopped') return;
+      if ('reason' in linked) {
+        await finish(linked.outcome, linked.reason);
+        await store.updateEnvironment(env.id, { status: linked.outcome, reason: linked.reason });
+        await this.refreshRoutes(env, rendered).catch(() => undefined);
+        return;
+      }
+      if (linked.rendered !== rendered) await store.updateDeploy(deploy.id, { rendered: linked.rendered });
+      const active = { ...deploy, rendered: linked.rendered };
+
+      const outcome = await this.runSteps(env, active, driver, secrets, source.commit);
       if (outcome === 'stopped') return;
       if (outcome.outcome === 'succeeded') {
         // Converge the whole environment: removes services the new spec no longer has.
-        const converged = await driver.apply({ env: ref, commit: source.commit, services: rendered.services, secrets, waitFor: 'started' });
+        const converged = await driver.apply({ env: ref, commit: source.commit, services: active.rendered.services, secrets, waitFor: 'started' });
         if (converged.outcome !== 'succeeded') {
           await finish(converged.outcome, converged.reason);
           await store.updateEnvironment(env.id, { status: converged.outcome, reason: converged.reason });
@@ -343,6 +358,62 @@ export class WorkflowEngine {
       await finish('errored', reason);
       await store.updateEnvironment(env.id, { status: deploy.workflow === 'teardown' ? 'errored' : 'errored', reason });
     }
+  }
+
+  /**
+   * App Imports: waits until every environment this one imports is ready, links them through the
+   * runtime (one network on docker, the loopback on local) and gives this environment's services
+   * and jobs the imported services' direct addresses (withImportAddresses). An import that failed
+   * fails this deploy, naming it; imports on another runtime, or a runtime without links, keep the
+   * router URLs rendering gave.
+   */
+  private async linkImports(
+    env: StoredEnvironment,
+    deploy: StoredDeploy,
+    driver: RuntimeDriver,
+  ): Promise<{ rendered: RenderedEnvironment } | { outcome: 'failed' | 'errored'; reason: string } | 'stopped'> {
+    const { store } = this.options;
+    const rendered = deploy.rendered;
+    const live = async () => (await store.children(env.id)).filter((c) => c.status !== 'deleting' && c.status !== 'deleted');
+    let children = await live();
+    if (children.length === 0) return { rendered };
+    const names = (list: StoredEnvironment[]) => list.map((c) => `${c.app}/${c.envId}${c.status === 'ready' ? '' : ` (${c.status})`}`).join(', ');
+    const timeoutMs = this.options.readinessTimeoutMs ?? 180_000;
+    const deadline = Date.now() + timeoutMs;
+    this.logTask(deploy.id, `▸ App Imports · waiting for ${names(children)} to be ready`);
+    for (;;) {
+      if (this.stopping) return 'stopped';
+      const broken = children.find((c) => c.status === 'failed' || c.status === 'errored');
+      if (broken) return { outcome: 'failed', reason: `its App Import ${broken.app}/${broken.envId} is ${broken.status}${broken.reason ? `: ${broken.reason}` : ''}` };
+      if (children.every((c) => c.status === 'ready')) break;
+      if (Date.now() > deadline) return { outcome: 'failed', reason: `its App Imports were not ready within ${Math.round(timeoutMs / 1000)} s: ${names(children.filter((c) => c.status !== 'ready'))}` };
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, 250)), this.stopSignal]);
+      children = await live();
+    }
+    const imported: (ImportedService & { ref: EnvironmentRef; http: boolean })[] = [];
+    const peers: LinkMember[] = [];
+    for (const child of children) {
+      const spec = (await store.listDeploys(child.id, 20)).find((d) => d.workflow !== 'teardown' && d.source)?.rendered;
+      if (!spec) continue;
+      const services = spec.services.filter((s) => !s.static && s.ports.length > 0);
+      for (const s of services) imported.push({ ref: refOf(child), service: s.name, http: s.ports[0]?.protocol === 'http', ...(spec.urls[s.name] ? { routerUrl: spec.urls[s.name] } : {}) });
+      if (spec.runtime === rendered.runtime && services.length > 0) peers.push({ env: refOf(child), services: services.map((s) => s.name) });
+    }
+    if (!driver.link || peers.length === 0) {
+      this.logTask(deploy.id, `✓ App Imports · ready; reached through the router (the ${rendered.runtime} runtime ${driver.link ? 'runs none of them' : 'cannot link environments'})`);
+      return { rendered };
+    }
+    const linked = await driver.link({ env: refOf(env), services: rendered.services.map((s) => s.name), peers });
+    if (linked.outcome !== 'succeeded') return { outcome: linked.outcome, reason: `linking it with its App Imports ${linked.outcome}: ${linked.reason}` };
+    const found: string[] = [];
+    for (const item of imported) {
+      const address = linked.addresses.find((a) => a.service === item.service && a.env.envId === item.ref.envId && a.env.app === item.ref.app);
+      if (!address) continue;
+      item.direct = { host: address.host, port: address.port, http: item.http };
+      found.push(`${item.service} at ${address.host}:${address.port}`);
+    }
+    this.logTask(deploy.id, `✓ App Imports · linked: ${found.join(', ') || 'no service with a port'}`);
+    return { rendered: withImportAddresses(rendered, imported) };
   }
 
   /** Runs the deploy's workflow to its end, resuming tasks the store says were under way. */
