@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpSeedReleaseTrack, type SeedReleaseTrack } from '../../../server/src/test-support/seed-release-track.ts';
 import { browserMissing, collectConsoleErrors, launchBrowser, screenshot, viewports, type TestBrowser } from '../test-support/browser.ts';
+import { unnamedControls } from '../test-support/accessible-names.ts';
 import { signIn } from '../test-support/portal-server.ts';
 
 describe.skipIf(browserMissing)(`portal: audit log${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, () => {
@@ -37,6 +38,7 @@ describe.skipIf(browserMissing)(`portal: audit log${browserMissing ? ` (skipped:
       const all = await entries(page).count();
       expect(all).toBeGreaterThanOrEqual(5);
       await screenshot(page, `audit-${name}`);
+      expect(await unnamedControls(page)).toEqual([]);
 
       await page.getByLabel('Actor', { exact: true }).fill('dev');
       await page.getByRole('button', { name: 'Apply filter' }).click();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseActionsResponse } from '@slipway/contract';
 import { setUpSeedReleaseTrack, type SeedReleaseTrack } from '../../../server/src/test-support/seed-release-track.ts';
 import { browserMissing, collectConsoleErrors, launchBrowser, screenshot, viewports, type TestBrowser } from '../test-support/browser.ts';
+import { unnamedControls } from '../test-support/accessible-names.ts';
 import { signIn } from '../test-support/portal-server.ts';
 
 describe.skipIf(browserMissing)(`portal: releases and approvals${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, () => {
@@ -38,6 +39,13 @@ describe.skipIf(browserMissing)(`portal: releases and approvals${browserMissing 
     await track?.close();
   }, 60_000);
 
+  it('checks accessible names: an icon button without a label is caught, a labelled input is not', async () => {
+    const page = await browser.newPage(viewports.phone);
+    await page.setContent('<button><svg width="8" height="8"></svg></button><label>Comment <input></label><a href="#x" aria-label="Next">→</a>');
+    expect(await unnamedControls(page)).toEqual([expect.stringMatching(/^<button>/)]);
+    await page.context().close();
+  });
+
   it('draws the track as a pipeline showing where the release stands, at laptop and phone widths', async () => {
     for (const [name, viewport] of Object.entries(viewports)) {
       const { page, errors } = await open('viewer', viewport);
@@ -55,6 +63,7 @@ describe.skipIf(browserMissing)(`portal: releases and approvals${browserMissing 
       // Nothing wider than the window: the pipeline folds into a column on a phone.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
       await screenshot(page, `releases-track-${name}`);
+      expect(await unnamedControls(page)).toEqual([]);
       expect(errors).toEqual([]);
       await page.context().close();
     }
@@ -73,7 +82,19 @@ describe.skipIf(browserMissing)(`portal: releases and approvals${browserMissing 
     await expect(page.getByRole('button', { name: /reject/i }).count()).resolves.toBe(0);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewports.phone.width);
     await screenshot(page, 'release-developer-phone');
+    expect(await unnamedControls(page)).toEqual([]);
     expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('says so when a release or a track does not exist', async () => {
+    const { page, errors } = await open('viewer', viewports.laptop);
+    await page.goto(`${url}/releases/99`);
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^Not found: no release "99" in workspace default; the latest are #1/);
+    await page.goto(`${url}/releases/tracks/nope`);
+    await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/^Not found: no release track "nope"/);
+    // The 404 answers show in the network panel, which Chromium reports as console errors; nothing else may.
+    expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
     await page.context().close();
   });
 
@@ -82,6 +103,7 @@ describe.skipIf(browserMissing)(`portal: releases and approvals${browserMissing 
     await page.goto(`${url}/releases/1`);
     await page.getByRole('heading', { name: 'Pending approvals in staging' }).waitFor();
     await screenshot(page, 'release-approver-laptop');
+    expect(await unnamedControls(page)).toEqual([]);
     const production = page.locator('#release-stage-2');
     expect(await production.textContent()).toContain('Pending');
     const clicked = Date.now();
