@@ -159,6 +159,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         revealSecret: (workspace, name) => secrets.reveal(workspace, name),
         workDir: join(config.home, 'managed'),
         reporters: previews.reporters,
+        ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
         ...(options.engineLogger ? { logger: options.engineLogger } : {}),
       },
       { audit: async (entry) => void (await recordAudit(store.db, entry)), ...options.releases },

@@ -20,6 +20,7 @@ import type { ReleaseCatalog } from '../store/release-catalog.ts';
 import type { ReleaseStore, ReleaseTarget, ReleaseTestRun, StoredDecision, StoredRelease, StoredStage } from '../store/releases.ts';
 import { refOf, type DeployEvent, type EngineLogger, type WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
+import type { ReleaseSignals } from './release-signals.ts';
 import { resolveStageEnvironment } from './stage-environments.ts';
 import { progressOfRecord } from './stage-progress.ts';
 
@@ -47,6 +48,11 @@ export interface ReleaseControllerOptions {
   leaseMs?: number;
   /** Keeps a pre-release's commit status in step with it (pre-release-status.ts). */
   statuses?: { sync(releaseId: string): void };
+  /**
+   * Wake-ups between servers on one PostgreSQL (release-signals.ts): a kick on a server that does
+   * not hold the lease is sent to the one that does.
+   */
+  signals?: ReleaseSignals;
 }
 
 const ACTOR = 'slipway';
@@ -82,6 +88,11 @@ export class ReleaseController {
     this.unsubscribe = this.options.engine.onDeploy((event) => this.onDeploy(event));
     // A release ended elsewhere (rejected, aborted) takes one more step here: its commit status says how it ended.
     this.unsubscribeEnded = this.options.releases.onEnded((id) => this.kick(id));
+    // Another server's approval, promotion or abort: the lease holder moves the release now.
+    await this.options.signals?.listen(
+      (id) => this.drive(id),
+      () => void this.tick(),
+    );
     await this.tick();
     this.tickTimer = setInterval(() => void this.tick(), this.options.tickMs ?? 5_000);
     // The lease is renewed on its own clock, however slow the tick.
@@ -109,6 +120,7 @@ export class ReleaseController {
     clearInterval(this.leaseTimer);
     this.unsubscribe?.();
     this.unsubscribeEnded?.();
+    await this.options.signals?.close();
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.driving.values()]);
@@ -121,8 +133,21 @@ export class ReleaseController {
     return () => this.completed.delete(listener);
   }
 
-  /** Makes the release take its next step now (after an approval, an abort, a deploy ending). */
+  /**
+   * Makes the release take its next step now (after an approval, an abort, a deploy ending): here
+   * when this server holds the lease, else by telling the server that does (PostgreSQL).
+   */
   kick(releaseId: string): void {
+    if (this.stopping) return;
+    if (!this.holdsLease) {
+      this.options.signals?.notify(releaseId).catch((error: Error) => this.logger.error(`release ${releaseId}: notifying the lease holder: ${error.message}`));
+      return;
+    }
+    this.drive(releaseId);
+  }
+
+  /** Takes the release's next steps in this process, when it holds the lease. */
+  private drive(releaseId: string): void {
     if (this.stopping || !this.holdsLease) return;
     if (this.driving.has(releaseId)) {
       this.again.add(releaseId);
@@ -132,7 +157,7 @@ export class ReleaseController {
       .catch((error: Error) => this.logger.error(`release ${releaseId}: ${error.stack ?? error.message}`))
       .finally(() => {
         this.driving.delete(releaseId);
-        if (this.again.delete(releaseId)) this.kick(releaseId);
+        if (this.again.delete(releaseId)) this.drive(releaseId);
       });
     this.driving.set(releaseId, run);
   }

@@ -15,6 +15,7 @@ import { ManagedReleases } from './managed-releases.ts';
 import { PreReleaseStatus } from './pre-release-status.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
 import { ReleaseController } from './release-controller.ts';
+import { PostgresReleaseSignals } from './release-signals.ts';
 import { ReleaseService } from './release-service.ts';
 import { SnapshotService } from './snapshot-service.ts';
 
@@ -60,6 +61,8 @@ export async function startReleases(
     revealSecret(workspace: string, name: string): Promise<string | undefined>;
     /** Where managed workflow steps run (a folder per release). */
     workDir: string;
+    /** The store's PostgreSQL, when it is one: servers sharing it wake the release lease holder with NOTIFY. */
+    databaseUrl?: string;
     /** Source providers that show commit statuses (previews'): a pre-release's result goes there. */
     reporters?: Partial<Record<ProviderName, SourceReporter>>;
     logger?: EngineLogger;
@@ -73,6 +76,7 @@ export async function startReleases(
   const statuses = new PreReleaseStatus({ db: deps.db, releases: store, catalog, environments: deps.environments, reporters: deps.reporters ?? {}, ...(deps.logger ? { logger: deps.logger } : {}) });
   const controller = new ReleaseController({
     statuses,
+    ...(deps.databaseUrl ? { signals: new PostgresReleaseSignals({ db: deps.db, databaseUrl: deps.databaseUrl, ...(deps.logger ? { logger: deps.logger } : {}) }) } : {}),
     releases: store,
     catalog,
     environments: deps.environments,
