@@ -418,10 +418,14 @@ export class LocalDriver implements RuntimeDriver {
       const changed = await this.scale(rt, existing, spec.replicas);
       return { service: spec.name, action: changed ? 'updated' : 'unchanged', specHash: hash, instances: [] };
     }
+    // A replaced service keeps its first host port when it can: whoever was given the address
+    // (an App Import's importer, through <SERVICE>_PORT) still reaches it after a patch.
+    const previous = existing?.instances[0]?.endpoints[0]?.hostPort;
     if (existing) await this.removeService(rt, spec.name);
+    const kept = pinned === undefined && previous !== undefined && spec.ports.length > 0 && !this.takenPorts().has(previous) && (await portIsFree(previous)) ? previous : undefined;
     const record: ServiceRecord = { spec, commit: request.commit, specHash: hash, instances: [] };
     rt.record.services[spec.name] = record;
-    await this.scale(rt, record, spec.replicas, pinned);
+    await this.scale(rt, record, spec.replicas, pinned ?? kept);
     return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [] };
   }
 

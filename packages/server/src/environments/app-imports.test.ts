@@ -106,6 +106,17 @@ describe('App Imports', () => {
     expect(web.env).toMatchObject({ API_URL: `http://127.0.0.1:${port}`, API_HOST: '127.0.0.1', API_PORT: String(port) });
     expect(web.env.ADMIN_URL).toBeUndefined();
     expect(await viaRouter('web-feature.slipway.localhost', '/call')).toBe('200 api said: backend feature');
+    // A push to the backend replaces its api; it keeps its port, so the frontend's address still works.
+    const backend = join(dir, 'backend');
+    git(backend, 'checkout', '-q', 'feature');
+    commitAll(backend, 'another push to the backend');
+    git(backend, 'checkout', '-q', 'main');
+    await server.service.patch('default', 'feature-backend', undefined, 'test');
+    expect(await settled('feature-backend')).toBe('ready');
+    const [replaced] = await server.drivers.local!.instances({ workspace: 'default', app: 'backend', envId: 'feature-backend' });
+    expect(replaced!.runtimeId).not.toBe(api!.runtimeId);
+    expect(replaced!.endpoints[0]!.hostPort).toBe(port);
+    expect(await viaRouter('web-feature.slipway.localhost', '/call')).toBe('200 api said: backend feature');
   }, 60_000);
 
   it("falls back to the backend's tracking branch, and deleting the frontend removes what was made for it", async () => {
