@@ -82,11 +82,11 @@ function TrackPage() {
         {(v) => (
           <>
             {v.applicationSet ? <p className="meta">Releases of application set {v.applicationSet}</p> : null}
+            {releases.data ? <PendingApprovals releases={releases.data} /> : null}
             <TrackPipeline view={v} />
           </>
         )}
       </QueryView>
-      {releases.data ? <PendingApprovals releases={releases.data} /> : null}
       <section aria-labelledby="track-releases">
         <h2 id="track-releases">Releases</h2>
         <QueryView query={releases} what="releases">

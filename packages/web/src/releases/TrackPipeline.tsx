@@ -48,9 +48,15 @@ function StageCard({ stage, lane }: { stage: Stage; lane: Lane['kind'] }) {
                 {r.kind !== 'release' ? <span className="kind"> ({r.kind})</span> : null} <StateBadge state={r.state} />
                 {r.current ? <span className="runs-here"> runs here now</span> : null}
               </div>
-              <GateList gates={r.gates} label={`Gates of release #${r.number} in ${stage.name}`} />
-              {r.missingApprovals.length ? <p className="missing">Missing approvals: {describeRoles(r.missingApprovals)}</p> : null}
-              {r.waitingFor && r.missingApprovals.length === 0 ? <p className="waiting">{r.waitingFor}</p> : null}
+              {r.kind === lane || r.kind === 'rollback' ? (
+                <>
+                  <GateList gates={r.gates} label={`Gates of release #${r.number} in ${stage.name}`} />
+                  {r.missingApprovals.length ? <p className="missing">Missing approvals: {describeRoles(r.missingApprovals)}</p> : null}
+                  {r.waitingFor && r.missingApprovals.length === 0 ? <p className="waiting">{r.waitingFor}</p> : null}
+                </>
+              ) : (
+                <p className="meta">here on its way along the {laneTitles[r.kind as Lane['kind']].toLowerCase()}, where its gates are shown</p>
+              )}
             </li>
           ))}
         </ul>
