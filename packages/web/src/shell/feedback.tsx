@@ -11,13 +11,14 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-export function ErrorMessage({ error, retry, what }: { error: unknown; retry?: () => void; what?: string }) {
+/** An error in words; `failed` says what did not work when it was not loading ("Could not delete the environment"). */
+export function ErrorMessage({ error, retry, what, failed }: { error: unknown; retry?: () => void; what?: string; failed?: string }) {
   const message = error instanceof Error ? error.message : String(error);
   const notFound = error instanceof ApiError && error.status === 404;
   return (
     <div className="error" role="alert">
       <p>
-        <strong>{notFound ? 'Not found' : `Could not load ${what ?? 'this'}`}:</strong> {message}
+        <strong>{failed ?? (notFound ? 'Not found' : `Could not load ${what ?? 'this'}`)}:</strong> {message}
       </p>
       {retry && !notFound ? (
         <button type="button" onClick={retry}>

@@ -1,0 +1,121 @@
+// The portal end to end in headless Chromium against a real server: sign in, create an environment of
+// the guestbook, watch its deploy become ready, open its URL, read an instance's log, delete it.
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { git, guestbookRepository } from '../../../server/src/test-support/example-repository.ts';
+import { httpRequest } from '../../../server/src/test-support/test-server.ts';
+import { browserMissing, collectConsoleErrors, launchBrowser, screenshot, viewports, type TestBrowser } from '../test-support/browser.ts';
+import { signIn, startPortalServer, type PortalServer } from '../test-support/portal-server.ts';
+
+describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, () => {
+  let slipway: PortalServer;
+  let browser: TestBrowser;
+  let repository: string;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    repository = guestbookRepository();
+    git(repository, 'branch', 'portal-demo');
+    [slipway, browser] = await Promise.all([startPortalServer('portal-envs'), launchBrowser()]);
+    const registered = await httpRequest(Number(new URL(slipway.url).port), 'POST', '/api/v1/applications', { token: slipway.adminToken, body: { repository } });
+    expect(registered.status, registered.text).toBe(201);
+    page = await browser.newPage(viewports.laptop);
+    errors = collectConsoleErrors(page);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await slipway?.close();
+    if (repository) rmSync(repository, { recursive: true, force: true });
+  }, 60_000);
+
+  it('lists the applications and opens the guestbook', async () => {
+    await signIn(page, slipway.url, slipway.adminToken);
+    await page.getByRole('link', { name: 'guestbook' }).click();
+    await page.getByRole('heading', { name: 'guestbook', level: 1 }).waitFor();
+    await page.getByLabel('Branch').waitFor();
+    expect(await page.getByLabel('Branch').locator('option').allTextContents()).toEqual(['main', 'portal-demo']);
+  });
+
+  it('creates an environment of a branch and follows its deploy until it is ready', async () => {
+    await page.getByLabel('Branch').selectOption('portal-demo');
+    await page.getByRole('button', { name: 'Create environment' }).click();
+    await page.waitForURL(/\/applications\/guestbook\/environments\/portal-demo$/);
+    // The timeline shows the deploy's steps while it runs, then every step succeeded.
+    await page.getByRole('list', { name: /Steps of deploy #1/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('status', { name: 'Environment status: ready' }).waitFor({ timeout: 90_000 });
+    const steps = page.getByRole('list', { name: /Steps of deploy #1/ }).getByRole('listitem');
+    await expect.poll(async () => (await steps.allTextContents()).every((text) => text.includes('succeeded')), { timeout: 10_000 }).toBe(true);
+    expect(await steps.count()).toBeGreaterThan(2);
+    await page.getByRole('cell', { name: 'api-0 service api' }).waitFor({ timeout: 10_000 });
+    await screenshot(page, 'environment-laptop');
+  }, 120_000);
+
+  it("opens the environment's URL, served through the router", async () => {
+    const link = page.getByRole('link', { name: /Open web of portal-demo/ });
+    const url = await link.getAttribute('href');
+    expect(url).toBe(`http://guestbook-portal-demo.slipway.localhost:${slipway.routerPort}`);
+    const [site] = await Promise.all([page.context().waitForEvent('page'), link.click()]);
+    await site.waitForLoadState();
+    await site.getByRole('heading', { name: 'Guestbook', exact: true }).waitFor();
+    await site.close();
+  });
+
+  it("shows an instance's log and searches it", async () => {
+    await page.getByRole('button', { name: 'Show the log of api-0' }).click();
+    const log = page.getByRole('log', { name: 'Log lines of api-0' });
+    // The api logs a line as it starts listening and one per request.
+    await expect.poll(async () => await log.textContent(), { timeout: 15_000 }).toContain('"listening"');
+    await page.getByLabel('Search the log').fill('LISTENING');
+    await expect.poll(async () => await log.locator('mark').count()).toBeGreaterThan(0);
+    await page.getByLabel('Search the log').fill('no such text in any log line 7f3a');
+    await expect.poll(async () => await log.textContent()).toBe('No line matches.');
+    await page.getByLabel('Search the log').fill('');
+    await screenshot(page, 'environment-log-laptop');
+  });
+
+  it('renders every page at phone width, with an accessible name on every control', async () => {
+    const phone = await browser.newPage(viewports.phone);
+    const phoneErrors = collectConsoleErrors(phone);
+    await signIn(phone, slipway.url, slipway.adminToken);
+    await phone.getByRole('link', { name: 'guestbook' }).waitFor();
+    await screenshot(phone, 'applications-phone');
+    await phone.goto(`${slipway.url}/applications/guestbook`);
+    await phone.getByRole('link', { name: 'portal-demo' }).waitFor();
+    await screenshot(phone, 'application-phone');
+    await phone.goto(`${slipway.url}/applications/guestbook/environments/portal-demo`);
+    await phone.getByRole('status', { name: 'Environment status: ready' }).waitFor();
+    await screenshot(phone, 'environment-phone');
+    // Nothing may be wider than the screen.
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewports.phone.width);
+    expect(await unnamedControls(phone)).toEqual([]);
+    expect(phoneErrors).toEqual([]);
+  });
+
+  it('deletes the environment after a confirmation', async () => {
+    await page.goto(`${slipway.url}/applications/guestbook`);
+    await page.getByRole('link', { name: 'portal-demo' }).waitFor();
+    await screenshot(page, 'application-laptop');
+    await page.goto(`${slipway.url}/applications`);
+    await page.getByRole('link', { name: 'guestbook' }).waitFor();
+    await screenshot(page, 'applications-laptop');
+    await page.goto(`${slipway.url}/applications/guestbook/environments/portal-demo`);
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Delete environment' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete portal-demo' }).click();
+    await page.getByText('does not exist (any more)').waitFor({ timeout: 60_000 });
+    const left = await httpRequest(Number(new URL(slipway.url).port), 'GET', '/api/v1/environments', { token: slipway.adminToken });
+    expect(left.json().items).toEqual([]);
+    expect(errors).toEqual([]);
+  }, 90_000);
+});
+
+/** Buttons, links and form fields without an accessible name (by the browser's own accessibility tree). */
+async function unnamedControls(page: Page): Promise<string[]> {
+  const snapshot = await page.locator('body').ariaSnapshot();
+  return snapshot
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^- (button|link|textbox|combobox|checkbox|searchbox)(\s*\[[^\]]*\])?:?$/.test(line));
+}
