@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedService } from '@slipway/contract';
 import type { EnvironmentRef } from '@slipway/core';
 import { commitAll, createFixtureRepository } from '../conformance/fixture-app.ts';
-import { fixtureJob, fixtureService, httpGet } from '../conformance/runtime-driver-conformance.ts';
+import { fixtureJob, fixtureService, httpGet, waitUntil } from '../conformance/runtime-driver-conformance.ts';
 import { createDockerDriver, type DockerDriver } from './docker-driver.ts';
 import { detectDockerEngine, engineCandidates } from './engine.ts';
 import { dockerLabels } from './names.ts';
@@ -85,6 +85,35 @@ describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engi
     expect(answers).toHaveLength(2);
     expect(JSON.parse(answers[0]!)).toMatchObject({ port: 3000, cwd: '/app' });
   }, 60_000);
+
+  it("keeps App Import links across a new driver instance: the import's restarted container and the importer's jobs join the shared network", async () => {
+    const stateDir = tempDir('state');
+    const first = newDriver(stateDir);
+    const importer = newEnv();
+    const imported = { ...newEnv(), app: 'fixture-backend' };
+    await up(first, imported, [asImageBuild(fixtureService('api'))]);
+    const linked = await first.link({ env: importer, services: ['web'], peers: [{ env: imported, services: ['api'] }] });
+    expect(linked).toMatchObject({ outcome: 'succeeded', addresses: [{ env: imported, service: 'api', host: 'api', port: 3000 }] });
+    await first.close();
+    const second = newDriver(stateDir);
+    const [api] = await second.instances(imported);
+    await docker.getContainer(api!.runtimeId!).kill();
+    await waitUntil('the api is restarted in a new container', async () => {
+      const [now] = await second.instances(imported);
+      return now?.state === 'ready' && now.runtimeId !== api!.runtimeId ? now : undefined;
+    }, 30_000);
+    expect((await second.prepareSource({ env: importer, repository, commit, services: [] })).outcome).toBe('succeeded');
+    const client = { ...fixtureJob('client', {}), fromService: undefined, image: BUSYBOX_IMAGE, command: 'wget -q -O- http://api:3000/whoami && echo && wget -q -O- http://api.fixture-backend:3000/whoami' };
+    const result = await second.runJob({ env: importer, runId: 'link-1', commit, job: client });
+    expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+    const answers = ('logTail' in result ? (result.logTail ?? '') : '').split('\n').filter((l) => l.startsWith('{'));
+    expect(answers).toHaveLength(2);
+    await second.destroy({ env: importer });
+    expect((await second.listOwned()).filter((r) => r.env.envId === importer.envId)).toEqual([]);
+    const [still] = await second.instances(imported);
+    expect(still).toMatchObject({ state: 'ready' });
+    expect((await httpGet(still!.endpoints[0]!.hostPort, '/whoami')).status).toBe(200);
+  }, 90_000);
 
   it('reuses the image built for the same commit and context, and retags it for a commit that left the context alone', async () => {
     const stateDir = tempDir('state');
