@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { RenderSettings } from '@slipway/contract';
 import type { RuntimeDriver } from '@slipway/core';
-import { createDockerDriver, createLocalDriver, detectDockerEngine } from '@slipway/drivers';
+import { createDockerDriver, createLocalDriver, detectDockerEngine, runOneOffContainer } from '@slipway/drivers';
 import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
@@ -91,13 +91,21 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
     // The docker runtime is offered when a Docker or Podman engine answers (DOCKER_HOST, else the usual sockets).
     let dockerEngine: string;
-    if (options.docker === false) dockerEngine = 'not looked for';
-    else {
+    // Managed workflow steps that name an image run in containers of the same engine.
+    let containers: NonNullable<Parameters<typeof startReleases>[0]['containers']>;
+    if (options.docker === false) {
+      dockerEngine = 'not looked for';
+      containers = { unavailable: 'the docker runtime is turned off' };
+    } else {
       const detected = await detectDockerEngine();
       if (detected.found) {
         drivers.docker = createDockerDriver({ stateDir: join(config.home, 'runtime', 'docker'), docker: detected.docker, ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) });
         dockerEngine = `${detected.engine} ${detected.version} at ${detected.endpoint}`;
-      } else dockerEngine = detected.message;
+        containers = { run: (request) => runOneOffContainer(detected.docker, request) };
+      } else {
+        dockerEngine = detected.message;
+        containers = { unavailable: detected.message };
+      }
     }
     cleanups.push(async () => {
       for (const driver of Object.values(drivers)) await driver.close();
@@ -158,6 +166,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         repositories,
         revealSecret: (workspace, name) => secrets.reveal(workspace, name),
         workDir: join(config.home, 'managed'),
+        containers,
         reporters: previews.reporters,
         ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
         ...(options.engineLogger ? { logger: options.engineLogger } : {}),

@@ -1,5 +1,7 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
+import type { OneOffContainerRequest, OneOffContainerResult } from '@slipway/drivers';
 import { createManagedReleaseRequest, durationToMs, type CreateManagedReleaseRequest, type EnvValue, type ReleasePlanAdmissionManifest } from '@slipway/contract';
 import {
   didYouMean,
@@ -19,7 +21,7 @@ import type { ManagedReleaseStore, ManagedStep, PolicyCheck, StoredManagedReleas
 import type { ReleaseCatalog, StoredSnapshot } from '../store/release-catalog.ts';
 import type { ReleaseStore, StoredRelease } from '../store/releases.ts';
 import type { EngineLogger } from '../workflows/workflow-engine.ts';
-import { runStep } from './managed-step-runner.ts';
+import { runStep, type StepResult } from './managed-step-runner.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
 import type { SnapshotService } from './snapshot-service.ts';
 
@@ -40,6 +42,11 @@ export interface ManagedReleasesOptions {
   revealSecret(workspace: string, name: string): Promise<string | undefined>;
   /** Where steps run: a folder per managed release under it. */
   workDir: string;
+  /**
+   * Runs a step that names an image in a container (the docker runtime's engine), or says why this
+   * server cannot: such a step then fails with that reason rather than run as a process.
+   */
+  containers?: { run(request: OneOffContainerRequest): Promise<OneOffContainerResult> } | { unavailable: string };
   leases: Leases;
   audit?: ReleaseAudit;
   logger?: EngineLogger;
@@ -316,7 +323,29 @@ export class ManagedReleases {
         env[name] = field;
       }
     }
-    const result = await runStep({ command: spec.command, env, cwd: join(this.options.workDir, release.id, spec.name), timeoutMs: durationToMs(spec.timeout) });
+    const cwd = join(this.options.workDir, release.id, spec.name);
+    const timeoutMs = durationToMs(spec.timeout);
+    let result: StepResult;
+    if (spec.image) {
+      const containers = this.options.containers ?? { unavailable: 'no container engine was looked for' };
+      if (!('run' in containers)) {
+        return {
+          outcome: 'failed',
+          reason: `step ${spec.name} names the image ${spec.image}: such a step runs in a container of the docker runtime, and this server has none (${containers.unavailable}); start the server where a Docker or Podman engine answers, or drop image to run the command as a process`,
+        };
+      }
+      mkdirSync(cwd, { recursive: true });
+      result = await containers.run({
+        name: `slipway-managed-${release.id}-${spec.name}`,
+        image: spec.image,
+        command: spec.command,
+        env,
+        workDir: cwd,
+        timeoutMs,
+        labels: { 'dev.slipway.managed-release': release.id, 'dev.slipway.workspace': release.target, 'dev.slipway.step': spec.name },
+        what: `step ${spec.name}`,
+      });
+    } else result = await runStep({ command: spec.command, env, cwd, timeoutMs });
     // Secret values never reach the stored log.
     let logTail = result.logTail;
     for (const [name, value] of Object.entries(env)) if (value.length >= 4 && spec.env?.[name] && typeof spec.env[name] === 'object') logTail = logTail.split(value).join('***');

@@ -10,6 +10,7 @@ import { ReleaseCatalog } from '../store/release-catalog.ts';
 import { ReleaseStore } from '../store/releases.ts';
 import type { EngineLogger, WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { approverFromPrincipal, type ApproverIdentity } from './approver-identity.ts';
+import type { OneOffContainerRequest, OneOffContainerResult } from '@slipway/drivers';
 import type { ProviderName, SourceReporter } from '../sources/source-provider.ts';
 import { ManagedReleases } from './managed-releases.ts';
 import { PreReleaseStatus } from './pre-release-status.ts';
@@ -61,6 +62,8 @@ export async function startReleases(
     revealSecret(workspace: string, name: string): Promise<string | undefined>;
     /** Where managed workflow steps run (a folder per release). */
     workDir: string;
+    /** Where managed workflow steps that name an image run (the docker runtime's engine), or why nowhere. */
+    containers?: { run(request: OneOffContainerRequest): Promise<OneOffContainerResult> } | { unavailable: string };
     /** The store's PostgreSQL, when it is one: servers sharing it wake the release lease holder with NOTIFY. */
     databaseUrl?: string;
     /** Source providers that show commit statuses (previews'): a pre-release's result goes there. */
@@ -99,6 +102,7 @@ export async function startReleases(
     snapshots,
     revealSecret: deps.revealSecret,
     workDir: deps.workDir,
+    ...(deps.containers ? { containers: deps.containers } : {}),
     leases: new Leases(deps.db),
     audit,
     ...(deps.logger ? { logger: deps.logger } : {}),
