@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseActionsResponse } from '@slipway/contract';
-import { setUpSeedReleaseTrack, type SeedReleaseTrack } from '../../../server/src/test-support/seed-release-track.ts';
+import { setUpSeedReleaseTrack, setVersion, type SeedReleaseTrack } from '../../../server/src/test-support/seed-release-track.ts';
 import { browserMissing, collectConsoleErrors, launchBrowser, screenshot, viewports, type TestBrowser } from '../test-support/browser.ts';
 import { unnamedControls } from '../test-support/accessible-names.ts';
 import { signIn } from '../test-support/portal-server.ts';
@@ -131,5 +131,38 @@ describe.skipIf(browserMissing)(`portal: releases and approvals${browserMissing 
     await screenshot(phone.page, 'release-promoted-phone');
     expect(phone.errors).toEqual([]);
     await phone.page.context().close();
+  }, 120_000);
+
+  it("shows an approver their own approval, and the author the reason they cannot approve but a Reject that ends the release", async () => {
+    // Release #1 holds staging until it moves on (the test before takes it to production); run alone, abort it.
+    const first = await track.ok('viewer', 'GET', '/api/v1/releases/1');
+    if (first.state !== 'Promoted') await track.ok('rita', 'POST', '/api/v1/releases/1/abort', { reason: 'make way' });
+    setVersion(track.repositories.shop, 'shop v2');
+    const snapshot = await track.ok('dev', 'POST', '/api/v1/snapshots', { set: 'shop' });
+    await track.ok('rita', 'POST', '/api/v1/releases', { snapshot: snapshot.alias });
+    await track.releaseIn(2, 'AwaitingApproval', 'staging');
+    await track.ok('quinn', 'POST', '/api/v1/releases/2/approve', {});
+
+    const quinn = await open('quinn', viewports.phone);
+    await quinn.page.goto(`${url}/releases/2`);
+    await expect(quinn.page.getByText(/^You approved/).textContent()).resolves.toMatch(/counting as qa\. Approving again renews it\./);
+    await quinn.page.getByRole('button', { name: 'Approve release #2' }).waitFor();
+    expect(quinn.errors).toEqual([]);
+    await quinn.page.context().close();
+
+    const { page, errors } = await open('rita', viewports.laptop);
+    await page.goto(`${url}/releases/2`);
+    await page.getByRole('heading', { name: 'Pending approvals in staging' }).waitFor();
+    await expect(page.getByRole('note').filter({ hasText: 'You cannot approve' }).textContent()).resolves.toMatch(/^You cannot approve: rita is the release's author/);
+    await expect(page.getByRole('button', { name: /^Approve/ }).count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Reject…' }).click();
+    await page.getByLabel('Reason for rejecting').fill('checkout total is wrong');
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Reject release #2' }).click();
+    await page.getByRole('heading', { name: /^Release #2\s*Rejected$/ }).waitFor();
+    await expect(page.getByRole('region', { name: 'History' }).textContent()).resolves.toMatch(/staging: AwaitingApproval → Rejected by rita.*rejected by rita: checkout total is wrong/s);
+    await screenshot(page, 'release-rejected-laptop');
+    expect(errors).toEqual([]);
+    await page.context().close();
   }, 120_000);
 });
