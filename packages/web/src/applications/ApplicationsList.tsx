@@ -30,7 +30,7 @@ export function ApplicationsList() {
                       {app.repositoryUrl ? <span title="repository">{app.repositoryUrl}</span> : <span>no repository</span>}
                       {app.trackingBranch ? <span> · tracks {app.trackingBranch}</span> : null}
                     </p>
-                    <p>{live === undefined ? '…' : `${live.length} environment${live.length === 1 ? '' : 's'}`}</p>
+                    <p>{environments.isError ? 'environments could not be loaded' : live === undefined ? '…' : `${live.length} environment${live.length === 1 ? '' : 's'}`}</p>
                   </li>
                 );
               })}

@@ -75,6 +75,22 @@ describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserM
     await screenshot(page, 'environment-log-laptop');
   });
 
+  it('deploys the branch again and extends the environment', async () => {
+    await page.getByRole('button', { name: 'Close log' }).click();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByRole('list', { name: /Steps of deploy #2/ }).waitFor({ timeout: 15_000 });
+    await page.getByRole('heading', { name: /Deploy #2 · patch/ }).waitFor();
+    await expect.poll(async () => await page.getByRole('status').filter({ hasText: /^succeeded$/ }).count(), { timeout: 60_000 }).toBe(1);
+
+    await page.getByLabel('Expire in').selectOption('4h');
+    await page.getByRole('button', { name: 'Extend' }).click();
+    await page.getByText('in 4 hours').waitFor();
+    const env = await httpRequest(Number(new URL(slipway.url).port), 'GET', '/api/v1/environments/portal-demo', { token: slipway.adminToken });
+    const left = new Date(env.json().expiresAt as string).getTime() - Date.now();
+    expect(left).toBeGreaterThan(3.9 * 3_600_000);
+    expect(left).toBeLessThanOrEqual(4 * 3_600_000);
+  }, 90_000);
+
   it('renders every page at phone width, with an accessible name on every control', async () => {
     const phone = await browser.newPage(viewports.phone);
     const phoneErrors = collectConsoleErrors(phone);
