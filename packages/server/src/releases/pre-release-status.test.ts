@@ -172,6 +172,22 @@ describe('a pre-release as a commit status', () => {
     expect(done.commitStatus).toMatchObject({ state: 'success', sha, context: 'slipway/shop/pre-release', repository: 'octo/shop', reportedTo: 'github', description: sent[1]!.description });
   }, 120_000);
 
+  it('says a pre-release waiting for its environment is queued, and why, before it deploys', async () => {
+    const first = branch(shopRepo, 'feature/first', 'first');
+    const second = branch(shopRepo, 'feature/second', 'second');
+    const a = await ok('POST', '/api/v1/snapshots', { set: 'shop', kind: 'pre-release', app: 'shop', branch: 'feature/first' });
+    const b = await ok('POST', '/api/v1/snapshots', { set: 'shop', kind: 'pre-release', app: 'shop', branch: 'feature/second' });
+    const ra: ReleaseResponse = await ok('POST', '/api/v1/releases', { snapshot: a.alias });
+    const rb: ReleaseResponse = await ok('POST', '/api/v1/releases', { snapshot: b.alias });
+    expect((await ended(ra.number)).state).toBe('Promoted');
+    expect((await ended(rb.number)).state).toBe('Promoted');
+    expect(preReleaseStatuses(first).map((s) => s.state)).toEqual(['pending', 'success']);
+    const sent = preReleaseStatuses(second);
+    expect(sent.map((s) => s.state)).toEqual(['pending', 'pending', 'success']);
+    expect(sent[0]!.description).toBe(`pre-release #${rb.number}: waiting to enter development behind release #${ra.number}`);
+    expect(sent[1]!.description).toBe(`pre-release #${rb.number}: deploying into development and running e2e`);
+  }, 120_000);
+
   it('records the result in the release when the application names no GitHub repository', async () => {
     const before = github.calls.length;
     const ledgerRepo = join(dir, 'ledger');

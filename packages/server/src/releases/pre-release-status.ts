@@ -96,7 +96,14 @@ export class PreReleaseStatus {
     if (!isEnded(release.state)) {
       state = 'pending';
       const tests = release.stages[record?.index ?? 0]?.gates?.tests ?? [];
-      description = `${what}: deploying into ${stageLabel}${tests.length ? ` and running ${tests.join(', ')}` : ''}`;
+      // Waiting for its environments (another release is in them, or a hold): say so, and behind what —
+      // in words that stay the same while it waits, so the provider is told once.
+      if (!record || record.state === 'Pending') {
+        const held = record?.reason?.startsWith('held');
+        const behind = /release #(\d+)/.exec(record?.reason ?? '')?.[1];
+        description = `${what}: waiting to enter ${stageLabel}${held ? ' (held after a rollback)' : behind ? ` behind release #${behind}` : ''}`;
+      }
+      else description = `${what}: deploying into ${stageLabel}${tests.length ? ` and running ${tests.join(', ')}` : ''}`;
     } else if (release.state === 'Promoted') {
       state = 'success';
       const passed = (record?.tests ?? []).filter((t) => t.state === 'succeeded').map((t) => `${t.job} in ${t.envId ?? stageLabel}`);
