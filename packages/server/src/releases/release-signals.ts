@@ -65,12 +65,7 @@ export class PostgresReleaseSignals implements ReleaseSignals {
       await client.connect();
       await client.query(`LISTEN ${RELEASE_CHANNEL}`);
     } catch (error) {
-      if (!again) {
-        this.client = undefined;
-        client.removeAllListeners();
-        await client.end().catch(() => undefined);
-        throw error;
-      }
+      // Not listening yet: the server starts all the same (its tick is the safety net) and tries again.
       lost(error as Error);
       return;
     }
