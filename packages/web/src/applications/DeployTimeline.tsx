@@ -4,6 +4,7 @@ import { useApi } from '../api/session.tsx';
 import { ErrorMessage, Loading } from '../shell/feedback.tsx';
 import { RelativeTime, StatusBadge, duration } from '../shell/format.tsx';
 import { applicationsApi } from './applications-api.ts';
+import { DeployLog } from './DeployLog.tsx';
 
 type Task = NonNullable<DeployResponse['tasks']>[number];
 
@@ -17,6 +18,7 @@ export function DeployTimeline({ deployId, onEnd }: { deployId: string; onEnd?: 
   const [deploy, setDeploy] = useState<DeployResponse | undefined>();
   const [error, setError] = useState<unknown>();
   const [attempt, setAttempt] = useState(0);
+  const [output, setOutput] = useState(false);
   const ended = useEffectEvent(() => onEnd?.());
 
   useEffect(() => {
@@ -64,6 +66,10 @@ export function DeployTimeline({ deployId, onEnd }: { deployId: string; onEnd?: 
           ))}
         </ol>
       )}
+      <button type="button" className="secondary" aria-expanded={output} onClick={() => setOutput(!output)}>
+        {output ? 'Hide output' : 'Show output'}
+      </button>
+      {output ? <DeployLog deployId={deploy.id} seq={deploy.seq} /> : null}
       {error ? <ErrorMessage error={error} what="further progress" retry={() => (setError(undefined), setAttempt((n) => n + 1))} /> : null}
     </section>
   );

@@ -8,6 +8,7 @@ import { Breadcrumbs } from '../shell/Breadcrumbs.tsx';
 import { ErrorMessage, QueryView } from '../shell/feedback.tsx';
 import { RelativeTime, StatusBadge, shortSha } from '../shell/format.tsx';
 import { applicationsApi, deployActive } from './applications-api.ts';
+import { DeployHistory } from './DeployHistory.tsx';
 import { DeployTimeline } from './DeployTimeline.tsx';
 import { InstanceLogs } from './InstanceLogs.tsx';
 
@@ -33,6 +34,8 @@ export function EnvironmentPage() {
     refetchInterval: (query) => (query.state.data === null ? false : query.state.data && (deployActive(query.state.data.lastDeploy) || query.state.data.status === 'deleting') ? 1_000 : 10_000),
   });
   const [logOf, setLogOf] = useState<string | undefined>();
+  // The deploy whose steps are shown: the latest unless one was chosen in the history.
+  const [chosenDeploy, setChosenDeploy] = useState<string | undefined>();
   const reload = () => void queries.invalidateQueries({ queryKey: ['environment', envId] });
   const crumbs = [{ label: 'Applications', to: '/applications' }, { label: app, to: `/applications/${encodeURIComponent(app)}` }, { label: envId }];
 
@@ -62,10 +65,18 @@ export function EnvironmentPage() {
             </div>
             {env.reason ? <p className="error">{env.reason}</p> : null}
             <Facts env={env} />
-            <Actions env={env} onChanged={reload} onDelete={() => (deleteAsked.current = true)} />
-            {env.lastDeploy ? <DeployTimeline key={env.lastDeploy.id} deployId={env.lastDeploy.id} onEnd={reload} /> : null}
+            <Actions
+              env={env}
+              onChanged={(deployId) => {
+                setChosenDeploy(deployId);
+                reload();
+              }}
+              onDelete={() => (deleteAsked.current = true)}
+            />
+            {env.lastDeploy ? <DeployTimeline key={chosenDeploy ?? env.lastDeploy.id} deployId={chosenDeploy ?? env.lastDeploy.id} onEnd={reload} /> : null}
             <Instances env={env} onLogs={setLogOf} />
             {logOf ? <InstanceLogs key={logOf} envId={env.id} instance={logOf} onClose={() => setLogOf(undefined)} /> : null}
+            {env.status !== 'deleting' ? <DeployHistory envId={env.id} lastDeploy={env.lastDeploy && `${env.lastDeploy.id}:${env.lastDeploy.state}`} shown={chosenDeploy ?? env.lastDeploy?.id} onShow={setChosenDeploy} /> : null}
           </>
           )
         }
@@ -135,25 +146,32 @@ function Facts({ env }: { env: EnvironmentResponse }) {
 
 const TTLS = ['4h', '24h', '72h', '7d'];
 
-function Actions({ env, onChanged, onDelete }: { env: EnvironmentResponse; onChanged: () => void; onDelete: () => void }) {
+/** onChanged gets the deploy an action queued (deploy, delete), whose steps the page then shows. */
+function Actions({ env, onChanged, onDelete }: { env: EnvironmentResponse; onChanged: (deployId?: string) => void; onDelete: () => void }) {
   const api = useApi();
   const queries = useQueryClient();
   const id = useId();
   const [commit, setCommit] = useState('');
   const [ttl, setTtl] = useState('24h');
   const dialog = useRef<HTMLDialogElement>(null);
-  const done = () => {
-    onChanged();
+  const done = (deployId?: string) => {
+    onChanged(deployId);
     void queries.invalidateQueries({ queryKey: ['environments'] });
   };
-  const deploy = useMutation({ mutationFn: () => applicationsApi.deploy(api, env.id, commit.trim() || undefined), onSuccess: () => (setCommit(''), done()) });
-  const extend = useMutation({ mutationFn: () => applicationsApi.extendEnvironment(api, env.id, ttl), onSuccess: done });
+  const deploy = useMutation({
+    mutationFn: () => applicationsApi.deploy(api, env.id, commit.trim() || undefined),
+    onSuccess: (queued) => {
+      setCommit('');
+      done(queued.id);
+    },
+  });
+  const extend = useMutation({ mutationFn: () => applicationsApi.extendEnvironment(api, env.id, ttl), onSuccess: () => done() });
   const remove = useMutation({
     mutationFn: () => {
       onDelete();
       return applicationsApi.deleteEnvironment(api, env.id);
     },
-    onSuccess: done,
+    onSuccess: (answer) => done(answer.deploy.id),
   });
   const deleting = env.status === 'deleting' || env.status === 'deleted';
   const submitDeploy = (event: FormEvent) => {

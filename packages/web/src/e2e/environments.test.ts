@@ -82,6 +82,14 @@ describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserM
     await page.getByRole('heading', { name: /Deploy #2 · patch/ }).waitFor();
     await expect.poll(async () => await page.getByRole('status').filter({ hasText: /^succeeded$/ }).count(), { timeout: 60_000 }).toBe(1);
 
+    // The history lists both deploys; an earlier one's steps and output are one click away.
+    await page.getByRole('button', { name: 'Show the steps of deploy #1' }).click();
+    await page.getByRole('heading', { name: /Deploy #1 · setup/ }).waitFor();
+    await page.getByRole('button', { name: 'Show output' }).click();
+    const output = page.getByRole('log', { name: 'Output of deploy #1' });
+    await expect.poll(async () => await output.textContent(), { timeout: 10_000 }).toMatch(/source/);
+    await screenshot(page, 'environment-deploys-laptop');
+
     await page.getByLabel('Expire in').selectOption('4h');
     await page.getByRole('button', { name: 'Extend' }).click();
     await page.getByText('in 4 hours').waitFor();
