@@ -102,12 +102,19 @@ describe.skipIf(engine.skipReason !== undefined)(`docker runtime behaviour${engi
       const [now] = await second.instances(imported);
       return now?.state === 'ready' && now.runtimeId !== api!.runtimeId ? now : undefined;
     }, 30_000);
+    // A service the import gained since it was linked joins under its own name too.
+    await up(second, imported, [asImageBuild(fixtureService('api')), asImageBuild(fixtureService('extra'))]);
     expect((await second.prepareSource({ env: importer, repository, commit, services: [] })).outcome).toBe('succeeded');
-    const client = { ...fixtureJob('client', {}), fromService: undefined, image: BUSYBOX_IMAGE, command: 'wget -q -O- http://api:3000/whoami && echo && wget -q -O- http://api.fixture-backend:3000/whoami' };
+    const client = {
+      ...fixtureJob('client', {}),
+      fromService: undefined,
+      image: BUSYBOX_IMAGE,
+      command: 'wget -q -O- http://api:3000/whoami && echo && wget -q -O- http://api.fixture-backend:3000/whoami && echo && wget -q -O- http://extra:3000/whoami',
+    };
     const result = await second.runJob({ env: importer, runId: 'link-1', commit, job: client });
     expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
     const answers = ('logTail' in result ? (result.logTail ?? '') : '').split('\n').filter((l) => l.startsWith('{'));
-    expect(answers).toHaveLength(2);
+    expect(answers).toHaveLength(3);
     await second.destroy({ env: importer });
     expect((await second.listOwned()).filter((r) => r.env.envId === importer.envId)).toEqual([]);
     const [still] = await second.instances(imported);

@@ -1023,7 +1023,11 @@ export class DockerDriver implements RuntimeDriver {
   private async joinLinks(env: EnvironmentRef, service: string | undefined, containerId: string): Promise<void> {
     for (const record of this.links.values()) {
       const member = record.members.find((m) => sameEnvironment(m.env, env));
-      if (member) await this.connect(record.network, containerId, service ? (member.aliases[service] ?? []) : []);
+      if (!member) continue;
+      // A service added since the link was made gets the names linkAliases would give it.
+      const shared = (name: string) => record.members.some((m) => m !== member && name in m.aliases);
+      const aliases = service ? (member.aliases[service] ?? (shared(service) ? [`${service}.${env.app}`] : [service, `${service}.${env.app}`])) : [];
+      await this.connect(record.network, containerId, aliases);
     }
   }
 

@@ -108,7 +108,7 @@ describe.skipIf(skipReason !== undefined)(`App Imports on the docker runtime${sk
 
     // A container made later (the api replaced after a crash) joins by itself.
     const [api] = await docker().instances({ workspace: 'default', app: 'backend', envId: 'linked-backend' }, 'api');
-    await detected.docker!.getContainer(api!.runtimeId!).kill();
+    if (detected.found) await detected.docker.getContainer(api!.runtimeId!).kill();
     await expect.poll(async () => (await docker().instances({ workspace: 'default', app: 'backend', envId: 'linked-backend' }, 'api'))[0], { timeout: 30_000, interval: 250 }).toMatchObject({ state: 'ready', restarts: 1 });
     expect(await call('web-linked.slipway.localhost', 'http://api:3000')).toBe('200 backend/api');
 
