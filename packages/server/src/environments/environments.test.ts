@@ -47,8 +47,14 @@ describe('environments of the guestbook on one machine', () => {
   it('creates a permanent environment that serves the site and the API through the router', async () => {
     const created = await api('POST', '/api/v1/environments', { app: 'guestbook', kind: 'permanent', id: 'main', branch: 'main' });
     expect(created.status, created.text).toBe(202);
-    const deploy = await waitForDeploy(created.json().deploy.id);
+    // One long-polling GET answers once the deploy has ended, its routes published.
+    const waited = await api('GET', `/api/v1/deploys/${created.json().deploy.id}?wait=60`);
+    expect(waited.status, waited.text).toBe(200);
+    const deploy = waited.json() as DeployResponse;
     expect(deploy.state, JSON.stringify(deploy)).toBe('succeeded');
+    expect((await viaRouter('guestbook-main.slipway.localhost', '/api/health')).status).toBe(200);
+    expect((await api('GET', `/api/v1/deploys/${deploy.id}?wait=soon`)).status).toBe(400);
+    expect((await api('GET', `/api/v1/deploys/${deploy.id}?wait=61`)).status).toBe(400);
     expect(deploy.tasks!.map((t) => `${t.key}=${t.state}`)).toEqual(expect.arrayContaining(['source=succeeded']));
     expect(deploy.tasks!.every((t) => t.state === 'succeeded')).toBe(true);
 
@@ -131,9 +137,13 @@ describe('environments of the guestbook on one machine', () => {
     const created = await api('POST', '/api/v1/environments', { app: 'guestbook', branch: 'broken' });
     const deploy = await waitForDeploy(created.json().deploy.id);
     expect(deploy.state).toBe('failed');
-    const source = deploy.tasks!.find((t) => t.key === 'source')!;
-    expect(source.state).toBe('failed');
-    expect(source.logTail).toContain('syntax is wrong here');
+    // The static site is built in its own task, beside the migrate job: that task fails, with the build's log tail.
+    expect(deploy.tasks!.find((t) => t.key === 'source')!.state).toBe('succeeded');
+    const web = deploy.tasks!.find((t) => t.key.endsWith(':service:web'))!;
+    expect(web.state).toBe('failed');
+    expect(web.reason).toMatch(/services\.web static\.build "node build\.mjs" exited with code 2/);
+    expect(web.logTail).toContain('syntax is wrong here');
+    expect(deploy.reason).toMatch(/service web failed/);
     const env = (await api('GET', '/api/v1/environments/broken')).json() as EnvironmentResponse;
     expect(env.status).toBe('failed');
     expect(env.reason).toMatch(/failed/);

@@ -18,6 +18,7 @@ import { environmentRoutes } from '../routing/environment-routes.ts';
 import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore, StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { Leases } from '../store/leases.ts';
+import { StaticBuilds, staticBuildsInTasks } from './static-builds.ts';
 
 // The durable workflow engine. It keeps no state of its own that matters: everything it decides
 // comes from the store (deploys and their tasks) and core's pure planner, and every change is
@@ -295,6 +296,8 @@ export class WorkflowEngine {
       }
 
       let source = deploy.source;
+      // Static sites are built in their own tasks, beside the steps' other work (static-builds.ts).
+      const buildsInTasks = staticBuildsInTasks(rendered.services, rendered.workflows[deploy.workflow]);
       if (!source) {
         const repository = await this.repositoryOf(env.applicationId);
         if (!repository) {
@@ -308,7 +311,7 @@ export class WorkflowEngine {
         const wanted = deploy.commit ?? env.branch;
         this.logTask(deploy.id, `▸ source · checking out ${/^[0-9a-f]{40}$/.test(wanted) ? wanted.slice(0, 12) : wanted} and building`);
         const output = this.outputTo(deploy.id);
-        const prepared = await driver.prepareSource({ env: ref, repository, commit: wanted, services: rendered.services, secrets, ...(output ? { onOutput: output } : {}) });
+        const prepared = await driver.prepareSource({ env: ref, repository, commit: wanted, services: rendered.services.filter((s) => !buildsInTasks.has(s.name)), secrets, ...(output ? { onOutput: output } : {}) });
         if (this.stopping) return;
         this.logTask(deploy.id, prepared.outcome === 'succeeded' ? `✓ source succeeded: ${prepared.commit.slice(0, 12)}` : `✗ source ${prepared.outcome}: ${prepared.reason}`);
         if (prepared.outcome !== 'succeeded') {
@@ -336,7 +339,19 @@ export class WorkflowEngine {
       if (linked.rendered !== rendered) await store.updateDeploy(deploy.id, { rendered: linked.rendered });
       const active = { ...deploy, rendered: linked.rendered };
 
-      const outcome = await this.runSteps(env, active, driver, secrets, source.commit);
+      let builds: StaticBuilds | undefined;
+      if (buildsInTasks.size > 0) {
+        const repository = (await this.repositoryOf(env.applicationId)) ?? '';
+        const output = this.outputTo(deploy.id);
+        builds = new StaticBuilds({
+          driver,
+          services: rendered.services,
+          request: { env: ref, repository, secrets, ...(output ? { onOutput: output } : {}) },
+          source,
+          save: (saved) => store.updateDeploy(deploy.id, { source: saved }),
+        });
+      }
+      const outcome = await this.runSteps(env, active, driver, secrets, source.commit, builds);
       if (outcome === 'stopped') return;
       if (outcome.outcome === 'succeeded') {
         // Converge the whole environment: removes services the new spec no longer has.
@@ -423,6 +438,7 @@ export class WorkflowEngine {
     driver: RuntimeDriver,
     secrets: SecretValues,
     commit: string,
+    builds?: StaticBuilds,
   ): Promise<{ outcome: 'succeeded' | 'failed' | 'errored'; reason?: string } | 'stopped'> {
     const { store } = this.options;
     const rendered = deploy.rendered;
@@ -438,7 +454,7 @@ export class WorkflowEngine {
     };
     const launch = (key: string, step: number, task: ResolvedTask, resumed = false) => {
       this.logTask(deploy.id, `▸ ${label(step, task)} ${resumed ? 'resumed' : 'started'}`);
-      const run = this.runTask(ref, deploy, driver, secrets, commit, key, task)
+      const run = this.runTask(ref, deploy, driver, secrets, commit, key, task, builds)
         .catch((error: Error): { state: TaskState; reason?: string; logTail?: string } => ({ state: 'errored', reason: `platform error: ${error.message}` }))
         .then(async (result) => {
           if (this.stopping) return;
@@ -488,6 +504,7 @@ export class WorkflowEngine {
     commit: string,
     key: string,
     task: ResolvedTask,
+    builds?: StaticBuilds,
   ): Promise<{ state: TaskState; reason?: string; logTail?: string }> {
     const rendered = deploy.rendered;
     if (task.kind === 'remove-environment') {
@@ -495,6 +512,8 @@ export class WorkflowEngine {
       return { state: 'succeeded' };
     }
     if (task.kind === 'service') {
+      const built = await builds?.build(task.name);
+      if (built) return built;
       const result = await driver.apply({
         env,
         commit,
