@@ -218,7 +218,7 @@ export interface SlipwayApi {
 export interface SlipwayRound {
   /** POST answered (202). */
   postMs: number;
-  /** POST to the deploy seen `succeeded` by a GET every `pollMs`: the figure compared with the baseline. */
+  /** POST to the deploy seen `succeeded` by a long-polling GET (`?wait=`): the figure compared with the baseline. */
   readyMs: number;
   /** POST to the deploy's own finishedAt (server clock): readyMs without the client's polling. */
   finishedMs: number;
@@ -242,20 +242,23 @@ async function json<T>(answer: Promise<Answer>, expected: number): Promise<T> {
   return JSON.parse(text) as T;
 }
 
-async function waitForDeploy(api: SlipwayApi, id: string, pollMs: number, timeoutMs: number): Promise<{ deploy: DeployResponse; seenAt: number }> {
+/**
+ * Follows a deploy to its end as `slipway deploys get --wait` does: GET /api/v1/deploys/:id?wait=,
+ * which the server answers as soon as the deploy has ended (or after `wait` seconds, then asked again).
+ */
+async function waitForDeploy(api: SlipwayApi, id: string, timeoutMs: number): Promise<{ deploy: DeployResponse; seenAt: number }> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const deploy = await json<DeployResponse>(http(api.apiPort, 'GET', `/api/v1/deploys/${id}`, { token: api.token }), 200);
+    const deploy = await json<DeployResponse>(http(api.apiPort, 'GET', `/api/v1/deploys/${id}?wait=10`, { token: api.token }), 200);
     const seenAt = performance.now();
     if (deploy.state !== 'queued' && deploy.state !== 'running') return { deploy, seenAt };
     if (seenAt > deadline) throw new Error(`deploy ${id} still ${deploy.state} after ${timeoutMs} ms: ${JSON.stringify(deploy.tasks)}`);
-    await sleep(pollMs);
   }
 }
 
 /**
  * One environment from `POST /api/v1/environments` to every service ready, then its teardown. The
- * deploy and the route are polled side by side, each every `pollMs`.
+ * deploy (long-polled with `?wait=`) and the route (every `pollMs`) are followed side by side.
  */
 export async function slipwayRound(api: SlipwayApi, options: { app: string; envId: string; pollMs: number; readyTimeoutMs: number }): Promise<SlipwayRound> {
   const { app, envId, pollMs } = options;
@@ -265,7 +268,7 @@ export async function slipwayRound(api: SlipwayApi, options: { app: string; envI
   const posted = performance.now();
   const routed = pollUntil200(api.routerPort, '/api/health', pollMs, options.readyTimeoutMs, `guestbook-${envId}.slipway.localhost`);
   routed.catch(() => undefined);
-  const { deploy, seenAt } = await waitForDeploy(api, created.deploy.id, pollMs, options.readyTimeoutMs);
+  const { deploy, seenAt } = await waitForDeploy(api, created.deploy.id, options.readyTimeoutMs);
   if (deploy.state !== 'succeeded') throw new Error(`the setup deploy of ${envId} ${deploy.state}: ${deploy.reason ?? ''}\n${JSON.stringify(deploy.tasks, null, 2)}`);
   const routedAt = await routed;
 
@@ -284,7 +287,7 @@ export async function slipwayRound(api: SlipwayApi, options: { app: string; envI
 
   const deleting = performance.now();
   const teardown = await json<{ deploy: DeployResponse }>(http(api.apiPort, 'DELETE', `/api/v1/environments/${envId}`, { token: api.token }), 202);
-  const removed = await waitForDeploy(api, teardown.deploy.id, pollMs, 60_000);
+  const removed = await waitForDeploy(api, teardown.deploy.id, 60_000);
   if (removed.deploy.state !== 'succeeded') throw new Error(`the teardown of ${envId} ${removed.deploy.state}: ${removed.deploy.reason ?? ''}`);
   return { postMs: posted - t0, readyMs: seenAt - t0, finishedMs: at(deploy.finishedAt), routedMs: routedAt - t0, timeline, teardownMs: removed.seenAt - deleting };
 }

@@ -8,9 +8,9 @@
 //             clones the mirror, as the driver's first environment does), `node build.mjs` in web/,
 //             `node migrate.mjs` in api/, `node server.mjs` on a free PORT polled on /api/health
 //             every 50 ms until 200, `node worker.mjs`; then everything stopped and removed;
-//   slipway   POST /api/v1/environments, then GET /api/v1/deploys/:id every 50 ms until succeeded
-//             and, side by side, GET /api/health through the router every 50 ms until 200; then
-//             DELETE and wait for the teardown. A new environment id every round, so every round
+//   slipway   POST /api/v1/environments, then GET /api/v1/deploys/:id?wait= (answered as the deploy
+//             ends) until succeeded and, side by side, GET /api/health through the router every 50 ms
+//             until 200; then DELETE and wait for the teardown. A new environment id every round, so every round
 //             is a cold environment; the git mirror is warm after round 1, hence round 1 is shown
 //             apart from the others on both sides;
 //   slipway with the api's readiness `period: 50ms` instead of the manifest's 2s (the guestbook
@@ -152,7 +152,7 @@ function print(results: Results, rounds: number): void {
   const { rows, ratios } = figures(results);
   console.log(`\nSpin-up of examples/guestbook: \`envs create\` to every service ready, against the same processes started by hand`);
   console.log(`machine: ${facts.cpus} × ${facts.cpuModel}, ${facts.memoryGiB} GiB, ${facts.os}; node ${facts.node}; git ${facts.git}`);
-  console.log(`${rounds} round${rounds === 1 ? '' : 's'}, the three runs of a round in rotating order; every poll every ${POLL_MS} ms; ms from the start\n`);
+  console.log(`${rounds} round${rounds === 1 ? '' : 's'}, the three runs of a round in rotating order; readiness polled every ${POLL_MS} ms on both sides, the deploy long-polled (?wait=); ms from the start\n`);
 
   const warmLabel = rounds > 1 ? `rounds 2–${rounds} (warm mirror)` : 'rounds 2… (none run)';
   console.log(`  ${'ms'.padEnd(52)} ${'round 1 (cold)'.padStart(14)}   ${warmLabel.padStart(28)}`);

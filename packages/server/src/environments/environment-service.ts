@@ -6,9 +6,11 @@ import {
   type RenderedEnvironment,
   type RenderSettings,
 } from '@slipway/contract';
-import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, validateManifestFiles, withoutServices, type RuntimeDriver } from '@slipway/core';
+import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, withoutServices, type RuntimeDriver } from '@slipway/core';
 import type { Kysely } from 'kysely';
 import type { Repositories } from '../git/repositories.ts';
+import { CommitManifests } from './commit-manifests.ts';
+import { deployEnd } from './deploy-end.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
 import { addTemplateVersion, getApplication, getTemplateVersion, listApplications, type StoredApplication } from '../store/applications.ts';
 import type { Database } from '../store/database-schema.ts';
@@ -75,7 +77,17 @@ interface ImportPlan {
 }
 
 export class EnvironmentService {
-  constructor(private readonly options: EnvironmentServiceOptions) {}
+  /** The .slipway/ manifests of commits, read and validated once each. */
+  private readonly manifests: CommitManifests;
+
+  constructor(private readonly options: EnvironmentServiceOptions) {
+    this.manifests = new CommitManifests(options.repositories);
+  }
+
+  /** Resolves once the deploy has ended, or after `ms` at the latest (GET /api/v1/deploys/{id}?wait=). */
+  deployEnd(deployId: string, ms: number): Promise<void> {
+    return deployEnd(this.options.store, this.options.engine, deployId, ms);
+  }
 
   async create(
     workspace: string,
@@ -325,11 +337,10 @@ export class EnvironmentService {
    * application's current version; invalid manifests are an InputError with located diagnostics.
    */
   private async manifestAtCommit(app: StoredApplication, commit: string): Promise<{ manifest: ApplicationManifest; version: string }> {
-    const files = await this.options.repositories.slipwayFolder(app.repositoryUrl!, commit);
-    if (files.length === 0) return { manifest: await this.manifestOf(app, app.currentVersion), version: app.currentVersion };
-    const loaded = validateManifestFiles(files);
-    if (loaded.errors.length) throw new InputError(`the .slipway/ manifests at commit ${commit.slice(0, 12)} are not valid`, loaded.errors);
-    const manifest = (loaded.value ?? []).map((l) => l.manifest).find((m): m is ApplicationManifest => m.kind === 'Application' && m.metadata.name === app.name);
+    const { files, errors, manifests } = await this.manifests.at(app.repositoryUrl!, commit);
+    if (files === 0) return { manifest: await this.manifestOf(app, app.currentVersion), version: app.currentVersion };
+    if (errors.length) throw new InputError(`the .slipway/ manifests at commit ${commit.slice(0, 12)} are not valid`, errors);
+    const manifest = manifests.find((m): m is ApplicationManifest => m.kind === 'Application' && m.metadata.name === app.name);
     if (!manifest) return { manifest: await this.manifestOf(app, app.currentVersion), version: app.currentVersion };
     return { manifest, version: await addTemplateVersion(this.options.db, app.id, manifest, commit) };
   }

@@ -21,10 +21,13 @@ import { auditRequest, variableChanges } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
-import { parseBody } from '../parse-body.ts';
+import { parseBody, parseQuery } from '../parse-body.ts';
 
 const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 const created = z.object({ environment: environmentResponse, deploy: deployResponse });
+/** The longest a GET of a deploy waits for its end (?wait=). */
+const MAX_WAIT_SECONDS = 60;
+const deployQuery = z.object({ wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe('seconds to wait for the deploy to end before answering') });
 const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse), 409: jsonSchema(errorResponse) };
 
 /** Environments: create, list, get, delete, extend, config and variables; deploys of an environment. */
@@ -157,21 +160,28 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     },
   );
 
-  app.get<{ Params: { deployId: string } }>(
+  app.get<{ Params: { deployId: string }; Querystring: unknown }>(
     '/api/v1/deploys/:deployId',
     {
       schema: {
-        summary: 'A deploy with the state of every task',
+        summary: 'A deploy with the state of every task; with wait=<seconds>, answered once the deploy has ended or that many seconds have passed',
         tags: ['deploys'],
         params: { type: 'object', properties: { deployId: { type: 'string' } }, required: ['deployId'] },
+        querystring: jsonSchema(deployQuery),
         response: { 200: jsonSchema(deployResponse), 404: jsonSchema(errorResponse) },
       },
     },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      const deploy = /^[0-9a-f-]{36}$/.test(request.params.deployId) ? await store.getDeploy(request.params.deployId) : undefined;
+      const { wait } = parseQuery(deployQuery, request.query);
+      let deploy = /^[0-9a-f-]{36}$/.test(request.params.deployId) ? await store.getDeploy(request.params.deployId) : undefined;
       const env = deploy ? await store.getById(deploy.environmentId) : undefined;
       if (!deploy || !env || env.workspace !== principal.workspace) throw new NotFoundError(`no deploy "${request.params.deployId}"; list an environment's deploys with slipway deploys list <env>`);
+      if (wait) {
+        // Long-poll: the client learns the end as soon as it is stored, rather than at its next poll.
+        await service.deployEnd(deploy.id, wait * 1000);
+        deploy = (await store.getDeploy(deploy.id)) ?? deploy;
+      }
       return deployResponseOf(env, deploy, await store.tasks(deploy.id));
     },
   );
