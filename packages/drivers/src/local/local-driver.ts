@@ -52,7 +52,7 @@ import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log
 import { followFileLines, secretMasker } from '../shared/output-lines.ts';
 import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
-import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from '../shared/git-source.ts';
+import { ensureWorktree, folderIn, GitError, mirrorPath, mirrorWithCommit, pruneWorktrees, worktreeIfPresent, writeMarker } from '../shared/git-source.ts';
 import { listJson, readJson, remove, writeJson, type EnvironmentRecord, type InstanceRecord, type JobRecord, type ServiceRecord, type Endpoint } from './state-files.ts';
 import { listDir } from '../shared/supervision.ts';
 
@@ -110,6 +110,8 @@ export class LocalDriver implements RuntimeDriver {
   /** Distinguishes this state folder's processes from another driver's on the same machine. */
   private readonly ownerTag: string;
   private readonly envs = new Map<string, EnvRuntime>();
+  /** What each environment's record file holds, as JSON, when this driver wrote it. */
+  private readonly persisted = new Map<string, string>();
   private loaded: Promise<void> | undefined;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly jobsInFlight = new Map<string, Promise<JobResult>>();
@@ -166,7 +168,13 @@ export class LocalDriver implements RuntimeDriver {
 
   private persist(rt: EnvRuntime): void {
     if (this.closed) return;
+    // A record the file holds already is not written again: an apply persists after each step of
+    // its work, often with nothing changed, and every write is a rename that makes the file system
+    // flush.
+    const text = JSON.stringify(rt.record);
+    if (this.persisted.get(rt.key) === text) return;
     writeJson(this.dir('envs', `${rt.key}.json`), rt.record);
+    this.persisted.set(rt.key, text);
   }
 
   /** Runs `task` after every earlier task of the same key: one change at a time per environment. */
@@ -273,13 +281,17 @@ export class LocalDriver implements RuntimeDriver {
   async prepareSource(request: PrepareSourceRequest): Promise<DriverResult<PreparedSource>> {
     await this.load();
     const key = environmentKey(request.env);
-    let sha: string;
-    let checkout: string;
+    let sha = request.commit;
+    let checkout = this.checkoutPath(request.env, sha);
     try {
-      const found = await this.locked(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
-      sha = found.sha;
-      checkout = this.checkoutPath(request.env, sha);
-      await this.locked(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
+      // A full sha the mirror holds (the deploy's commit, resolved by the server) needs no rev-parse.
+      const present = await this.locked(`checkout:${checkout}`, () => worktreeIfPresent(mirrorPath(this.dir('repos'), request.repository), checkout, sha));
+      if (!present) {
+        const found = await this.locked(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
+        sha = found.sha;
+        checkout = this.checkoutPath(request.env, sha);
+        await this.locked(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
+      }
     } catch (error) {
       if (error instanceof GitError) return problem('failed', error.message);
       return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
@@ -676,9 +688,11 @@ export class LocalDriver implements RuntimeDriver {
       remove(exitFile);
       appendLine(logPath, `[slipway] jobs.${job.name} run ${request.runId}: ${commandText(job.command)}`);
       // The shell records the exit code in a file, so a driver that restarts while the job runs still learns it.
-      // Plain words run straight from that shell (it exports PWD itself), without a second shell.
+      // Plain words run straight from that shell (it exports PWD itself), without a second shell. The
+      // code is written by the shell's own echo, no rename: a reader that finds the file empty or
+      // missing looks again once the shell has exited, and by then the write is complete.
       const command = commandArgv(job.command, cwd, env).argv;
-      const wrapper = ['/bin/sh', '-c', '"$@"; c=$?; echo "$c" > "$0.tmp" && mv "$0.tmp" "$0"; exit "$c"', exitFile, ...command];
+      const wrapper = ['/bin/sh', '-c', '"$@"; c=$?; echo "$c" > "$0"; exit "$c"', exitFile, ...command];
       const onOutput = request.onOutput;
       const mask = secretMasker(request.secrets);
       const output = onOutput ? followFileLines(logPath, (line) => onOutput(mask(line)), { offset: statSync(logPath).size }) : undefined;
@@ -746,6 +760,7 @@ export class LocalDriver implements RuntimeDriver {
       this.envs.delete(key);
       for (const folder of ['checkouts', 'builds', 'jobs', 'logs']) remove(this.dir(folder, key));
       remove(this.dir('envs', `${key}.json`));
+      this.persisted.delete(key);
       await pruneWorktrees(this.dir('repos'));
     });
   }

@@ -33,10 +33,35 @@ export function normalizeRepository(repository: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repository) || /^[^/]+@[^/]+:/.test(repository) ? repository : resolve(repository);
 }
 
+/** Where mirrorWithCommit keeps the repository's bare mirror. */
+export function mirrorPath(reposDir: string, repository: string): string {
+  return join(reposDir, `${hashText(normalizeRepository(repository))}.git`);
+}
+
+/**
+ * The worktree of a full sha, added straight from the mirror without asking git first whether the
+ * mirror holds the commit (`worktree add` checks that itself): true once it is there; false when the
+ * mirror or the commit is missing, or the add failed for another reason, for mirrorWithCommit and
+ * ensureWorktree to sort out.
+ */
+export async function worktreeIfPresent(mirror: string, path: string, sha: string): Promise<boolean> {
+  if (!/^[0-9a-f]{40}$/.test(sha)) return false;
+  if (existsSync(join(path, '.git'))) return true;
+  if (!existsSync(mirror)) return false;
+  rmSync(path, { recursive: true, force: true });
+  try {
+    await git(['worktree', 'add', '--detach', '--force', path, sha], mirror);
+    return true;
+  } catch {
+    rmSync(path, { recursive: true, force: true });
+    return false;
+  }
+}
+
 /** A bare mirror of the repository under `reposDir`, fetched when `commit` is not in it yet. */
 export async function mirrorWithCommit(reposDir: string, repository: string, commit: string): Promise<{ mirror: string; sha: string }> {
   const url = normalizeRepository(repository);
-  const mirror = join(reposDir, `${hashText(url)}.git`);
+  const mirror = mirrorPath(reposDir, url);
   if (!existsSync(mirror)) {
     mkdirSync(reposDir, { recursive: true });
     const temporary = `${mirror}.tmp-${process.pid}-${Date.now()}`;
