@@ -103,3 +103,13 @@ export const createdTokenResponse = z.object({
   secret: z.string().describe('the token itself: shown this once, only its hash is stored'),
 });
 export type CreatedTokenResponse = z.infer<typeof createdTokenResponse>;
+
+/** `GET /api/v1/whoami` — who the token acts as: what the portal shows in its header and uses to offer only allowed actions. */
+export const whoamiResponse = z.object({
+  user: z.string(),
+  workspace: z.string().describe('the workspace requests act in'),
+  role: z.enum(builtInRoles).describe('the lower of the user’s role there and the most the token may do'),
+  approverRoles: z.array(z.string()),
+  token: z.object({ id: z.string(), name: z.string() }),
+});
+export type WhoamiResponse = z.infer<typeof whoamiResponse>;

@@ -25,6 +25,7 @@ import { routeStreamRoute } from './routes/route-stream.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
+import { whoamiRoute } from './routes/whoami.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -69,6 +70,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   workspaceRoutes(app, identity);
   userRoutes(app, identity);
   tokenRoutes(app, identity);
+  whoamiRoute(app);
   auditRoutes(app, deps);
   createApplicationRoute(app, deps);
   listApplicationsRoute(app, deps);

@@ -24,6 +24,7 @@ export const operationRoles: Record<string, MinimumRole> = {
   'POST /api/v1/users/{name}/revoke': 'admin',
   // Own tokens; another user's need admin (checked in the handler).
   'GET /api/v1/tokens': 'viewer',
+  'GET /api/v1/whoami': 'viewer',
   'POST /api/v1/tokens': 'developer',
   'DELETE /api/v1/tokens/{id}': 'developer',
 

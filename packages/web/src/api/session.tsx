@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import { ApiClient } from './api-client.ts';
 
@@ -14,14 +15,21 @@ const SessionContext = createContext<Session | undefined>(undefined);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [token, setToken] = useState<string | undefined>(() => sessionStorage.getItem(STORAGE_KEY) ?? undefined);
+  // Whatever one token fetched is not shown to the next.
+  const queries = useQueryClient();
   const signOut = useCallback(() => {
     sessionStorage.removeItem(STORAGE_KEY);
+    queries.clear();
     setToken(undefined);
-  }, []);
-  const signIn = useCallback((value: string) => {
-    sessionStorage.setItem(STORAGE_KEY, value);
-    setToken(value);
-  }, []);
+  }, [queries]);
+  const signIn = useCallback(
+    (value: string) => {
+      sessionStorage.setItem(STORAGE_KEY, value);
+      queries.clear();
+      setToken(value);
+    },
+    [queries],
+  );
   const client = useMemo(() => (token ? new ApiClient(token, signOut) : undefined), [token, signOut]);
   const session = useMemo(() => ({ client, signIn, signOut }), [client, signIn, signOut]);
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;

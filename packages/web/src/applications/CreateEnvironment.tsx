@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { useApi } from '../api/session.tsx';
+import { useRefusal } from '../api/whoami.ts';
 import { ErrorMessage, Loading } from '../shell/feedback.tsx';
 import { applicationsApi } from './applications-api.ts';
 
@@ -23,6 +24,7 @@ export function CreateEnvironment({ app }: { app: string }) {
       void navigate(`/applications/${encodeURIComponent(app)}/environments/${encodeURIComponent(environment.id)}`, { state: { deployId: deploy.id } });
     },
   });
+  const refusal = useRefusal('developer', 'creating an environment');
   const chosen = branch || branches.data?.defaultBranch || branches.data?.items[0]?.name || '';
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -56,11 +58,12 @@ export function CreateEnvironment({ app }: { app: string }) {
               ))}
             </select>
           </div>
-          <button type="submit" disabled={!chosen || create.isPending}>
+          <button type="submit" disabled={!chosen || create.isPending || !!refusal}>
             {create.isPending ? 'Creating…' : 'Create environment'}
           </button>
         </form>
       ) : null}
+      {refusal ? <p className="hint">{refusal}</p> : null}
       {create.isError ? <ErrorMessage error={create.error} failed="Could not create the environment" /> : null}
     </section>
   );

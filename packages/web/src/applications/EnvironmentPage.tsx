@@ -4,6 +4,7 @@ import { useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/api-client.ts';
 import { useApi } from '../api/session.tsx';
+import { useRefusal } from '../api/whoami.ts';
 import { Breadcrumbs } from '../shell/Breadcrumbs.tsx';
 import { ErrorMessage, QueryView } from '../shell/feedback.tsx';
 import { RelativeTime, StatusBadge, shortSha } from '../shell/format.tsx';
@@ -173,7 +174,8 @@ function Actions({ env, onChanged, onDelete }: { env: EnvironmentResponse; onCha
     },
     onSuccess: (answer) => done(answer.deploy.id),
   });
-  const deleting = env.status === 'deleting' || env.status === 'deleted';
+  const refusal = useRefusal('developer', 'deploying, extending or deleting an environment');
+  const locked = env.status === 'deleting' || env.status === 'deleted' || !!refusal;
   const submitDeploy = (event: FormEvent) => {
     event.preventDefault();
     deploy.mutate();
@@ -189,13 +191,14 @@ function Actions({ env, onChanged, onDelete }: { env: EnvironmentResponse; onCha
   return (
     <section className="panel" aria-labelledby={`${id}-heading`}>
       <h2 id={`${id}-heading`}>Actions</h2>
+      {refusal ? <p className="hint">{refusal}</p> : null}
       <div className="actions">
         <form className="actions" onSubmit={submitDeploy}>
           <div className="field">
             <label htmlFor={`${id}-commit`}>Commit to deploy</label>
             <input id={`${id}-commit`} value={commit} onChange={(e) => setCommit(e.target.value)} placeholder={`head of ${env.branch}`} pattern="[0-9a-f]{4,40}" title="a commit sha (hex); empty for the branch's head" size={16} />
           </div>
-          <button type="submit" disabled={deleting || deploy.isPending}>
+          <button type="submit" disabled={locked || deploy.isPending}>
             {deploy.isPending ? 'Deploying…' : 'Deploy'}
           </button>
         </form>
@@ -211,13 +214,13 @@ function Actions({ env, onChanged, onDelete }: { env: EnvironmentResponse; onCha
                 ))}
               </select>
             </div>
-            <button type="submit" className="secondary" disabled={deleting || extend.isPending}>
+            <button type="submit" className="secondary" disabled={locked || extend.isPending}>
               Extend
             </button>
           </form>
         ) : null}
         <span className="spacer" />
-        <button type="button" className="danger" disabled={deleting || remove.isPending} onClick={() => dialog.current?.showModal()}>
+        <button type="button" className="danger" disabled={locked || remove.isPending} onClick={() => dialog.current?.showModal()}>
           Delete environment
         </button>
       </div>

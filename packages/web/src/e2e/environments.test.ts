@@ -117,6 +117,21 @@ describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserM
     expect(phoneErrors).toEqual([]);
   });
 
+  it('offers a viewer no action, saying why', async () => {
+    const viewer = await browser.newPage(viewports.laptop);
+    const viewerErrors = collectConsoleErrors(viewer);
+    await signIn(viewer, slipway.url, await slipway.token('viewer', 'vic'));
+    await viewer.getByText('vic · viewer').waitFor();
+    await viewer.goto(`${slipway.url}/applications/guestbook/environments/portal-demo`);
+    await viewer.getByText('Your role in default is viewer: deploying, extending or deleting an environment needs developer.').waitFor();
+    for (const name of ['Deploy', 'Extend', 'Delete environment']) expect(await viewer.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    await viewer.goto(`${slipway.url}/applications/guestbook`);
+    await viewer.getByText('creating an environment needs developer').waitFor();
+    expect(await viewer.getByRole('button', { name: 'Create environment' }).isDisabled()).toBe(true);
+    expect(viewerErrors).toEqual([]);
+    await viewer.context().close();
+  });
+
   it('deletes the environment after a confirmation', async () => {
     await page.goto(`${slipway.url}/applications/guestbook`);
     await page.getByRole('link', { name: 'portal-demo' }).waitFor();

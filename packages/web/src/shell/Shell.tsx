@@ -1,5 +1,6 @@
 import { Link, NavLink, Navigate, Route, Routes } from 'react-router';
 import { useSession } from '../api/session.tsx';
+import { useWhoami } from '../api/whoami.ts';
 import { pages } from './pages.tsx';
 import { SignIn } from './SignIn.tsx';
 
@@ -22,6 +23,7 @@ export function Shell() {
             ))}
           </ul>
         </nav>
+        <SignedInAs />
         <button type="button" className="secondary" onClick={signOut}>
           Sign out
         </button>
@@ -46,5 +48,16 @@ function NotFound() {
         <strong>Not found:</strong> the portal has no page at {window.location.pathname}.
       </p>
     </div>
+  );
+}
+
+function SignedInAs() {
+  const whoami = useWhoami();
+  if (!whoami.data) return null;
+  const { user, role, workspace } = whoami.data;
+  return (
+    <span className="who" title={`token "${whoami.data.token.name}"`}>
+      {user} · {role} <span className="hide-narrow">in {workspace}</span>
+    </span>
   );
 }

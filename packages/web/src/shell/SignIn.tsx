@@ -19,7 +19,7 @@ export function SignIn() {
     setChecking(true);
     setError(undefined);
     try {
-      await new ApiClient(value).json('GET', '/api/v1/applications');
+      await new ApiClient(value).json('GET', '/api/v1/whoami');
       signIn(value);
     } catch (e) {
       setError(e instanceof ApiError && e.status === 401 ? 'The server does not accept this token.' : (e as Error).message);

@@ -1,5 +1,6 @@
-// The two endpoints the portal needs beyond the CLI's: an application's branches (its branch picker)
-// and a deploy's progress as server-sent events (its step timeline).
+// The endpoints the portal needs beyond the CLI's: who the token acts as (its header, and which
+// actions it offers), an application's branches (its branch picker) and a deploy's progress as
+// server-sent events (its step timeline).
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResponse } from '@slipway/contract';
@@ -41,6 +42,19 @@ afterAll(async () => {
   await test?.close();
   if (repository) rmSync(repository, { recursive: true, force: true });
 }, 60_000);
+
+describe('GET /api/v1/whoami', () => {
+  it("answers the token's user, workspace, role and the token", async () => {
+    const answer = await api('GET', '/api/v1/whoami');
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json()).toEqual({ user: 'vera', workspace: 'default', role: 'viewer', approverRoles: [], token: { id: expect.any(String), name: 'test' } });
+  });
+
+  it('answers 401 without a token', async () => {
+    const answer = await httpRequest(Number(new URL(test.server.apiUrl).port), 'GET', '/api/v1/whoami');
+    expect(answer.status).toBe(401);
+  });
+});
 
 describe('GET /api/v1/applications/{name}/branches', () => {
   it("lists the repository's branches with their commits", async () => {
