@@ -13,16 +13,26 @@
 // /api/v1/environments/production/deploys of the same commit to the engine starting it — what the
 // platform takes to start any deploy, with no release in between. The release controller's own tick
 // is set to 60 s, so a promotion under a second cannot come from polling.
-import { spawnSync } from 'node:child_process';
+//
+// With `--postgres <url>` (a PostgreSQL where it may create and drop a database), it runs two
+// servers instead, each its own process, on one fresh database: the first holds the release
+// controller's lease, and every request goes to the second — so the last approval reaches the
+// holder through NOTIFY. Both controllers tick every 60 s. Times there are from the approval being
+// sent to the production deploy's stored start (the same machine's clock).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release as osRelease, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiToken, startServer, type DeployEvent, type RunningServer } from '@slipway/server';
 
 const TARGET_MS = 1_000;
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, json: { type: 'boolean', default: false }, postgres: { type: 'string' } } });
 const rounds = Number(args.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds: expected a whole number from 1');
 
@@ -188,4 +198,130 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** The same rounds across two server processes on one PostgreSQL: approvals go to the server without the lease. */
+async function mainTwoServers(adminUrl: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-promotion-bench-'));
+  const database = `slipway_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  const children: ChildProcess[] = [];
+  const runServer = resolve(fileURLToPath(import.meta.url), '../../packages/server/src/test-support/run-server.ts');
+  const startProcess = (name: string, token: boolean) =>
+    new Promise<{ apiUrl: string; token?: string; pid: number }>((done, fail) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', runServer], {
+        env: { ...process.env, SLIPWAY_HOME: join(dir, name), SLIPWAY_DATABASE_URL: url.toString(), TEST_RELEASE_TICK_MS: '60000', ...(token ? { TEST_TOKEN_WANTED: '1' } : {}) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let log = '';
+      child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+      createInterface({ input: child.stdout! }).once('line', (line) => done({ ...(JSON.parse(line) as { apiUrl: string; token?: string }), pid: child.pid! }));
+      child.once('exit', (code) => fail(new Error(`server ${name} exited with ${code}: ${log}`)));
+    });
+  const db = new pg.Client({ connectionString: url.toString() });
+  try {
+    const repos = repository(dir);
+    const holder = await startProcess('holder', true);
+    const other = await startProcess('other', false);
+    await db.connect();
+    const lease = await db.query<{ owner: string }>("SELECT owner FROM leases WHERE name = 'releases:controller'");
+    if (!lease.rows[0]?.owner.endsWith(`:${holder.pid}`)) throw new Error(`the first server does not hold the release lease (${lease.rows[0]?.owner ?? 'nobody'} does)`);
+    const call = async (token: string, method: string, path: string, body?: unknown) => {
+      const response = await fetch(new URL(path, other.apiUrl), {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+      return text ? JSON.parse(text) : undefined;
+    };
+    const adminToken = holder.token!;
+    // Approvers, made through the API of the server without the lease.
+    const tokens: Record<string, string> = {};
+    for (const [user, role, approver] of [
+      ['rita', 'release-manager', undefined],
+      ['quinn', 'developer', 'qa'],
+      ['pat', 'developer', 'product'],
+    ] as const) {
+      await call(adminToken, 'POST', '/api/v1/users', { name: user, role, approverRoles: approver ? [approver] : [] });
+      tokens[user] = (await call(adminToken, 'POST', '/api/v1/tokens', { name: `${user} bench`, user })).secret;
+    }
+    const until = async (what: string, probe: () => Promise<boolean>) => {
+      const end = Date.now() + 60_000;
+      while (!(await probe())) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const releaseState = async (n: number) => (await call(adminToken, 'GET', `/api/v1/releases/${n}`)) as { state: string; stages: { state: string }[] };
+    await call(adminToken, 'POST', '/api/v1/applications', { repository: repos.app });
+    await call(adminToken, 'POST', '/api/v1/tracks', { repository: repos.platform });
+    await call(adminToken, 'POST', '/api/v1/sets', { repository: repos.platform });
+    const promotion: number[] = [];
+    const direct: number[] = [];
+    for (let round = 1; round <= rounds + 1; round++) {
+      writeFileSync(join(repos.app, 'version.txt'), `${round}\n`);
+      git(repos.app, 'commit', '-qam', `v${round}`);
+      const snapshot = await call(tokens.rita!, 'POST', '/api/v1/snapshots', { set: 'bench-set' });
+      const n = (await call(tokens.rita!, 'POST', '/api/v1/releases', { snapshot: snapshot.alias })).number as number;
+      await until(`release #${n} to await approval`, async () => (await releaseState(n)).stages[0]!.state === 'AwaitingApproval');
+      await call(tokens.quinn!, 'POST', `/api/v1/releases/${n}/approve`, {});
+      const t0 = Date.now();
+      await call(tokens.pat!, 'POST', `/api/v1/releases/${n}/approve`, {});
+      let started: string | undefined;
+      await until(`release #${n}'s production deploy to start`, async () => {
+        const row = await db.query<{ started_at: string | null }>(
+          "SELECT d.started_at FROM deploys d JOIN environments e ON e.id = d.environment_id WHERE e.env_id = 'production' AND d.requested_by = $1 AND d.started_at IS NOT NULL",
+          [`release #${n} (rita)`],
+        );
+        started = row.rows[0]?.started_at ?? undefined;
+        return started !== undefined;
+      });
+      await until(`release #${n} to be promoted`, async () => (await releaseState(n)).state === 'Promoted');
+      // Baseline: a deploy of the same commit asked for directly, of the same server.
+      const b0 = Date.now();
+      const deploy = await call(adminToken, 'POST', '/api/v1/environments/production/deploys', { commit: snapshot.components[0].commit });
+      let baselineStarted: string | undefined;
+      await until('the direct deploy to start', async () => {
+        baselineStarted = (await db.query<{ started_at: string | null }>('SELECT started_at FROM deploys WHERE id = $1', [deploy.id])).rows[0]?.started_at ?? undefined;
+        return baselineStarted !== undefined;
+      });
+      await until('the direct deploy', async () => ['succeeded', 'failed', 'errored'].includes((await call(adminToken, 'GET', `/api/v1/deploys/${deploy.id}`)).state));
+      if (round === 1) continue;
+      promotion.push(Date.parse(started!) - t0);
+      direct.push(Date.parse(baselineStarted!) - b0);
+    }
+    const summary = summarize(promotion);
+    const baseline = summarize(direct);
+    const report = { target: { ms: TARGET_MS }, rounds, servers: 2, lastApprovalToDeployStart: summary, directDeployStart: baseline, ratio: summary.median / baseline.median, pass: summary.max < TARGET_MS };
+    if (args.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      console.log(`\nPromotion across two servers on one PostgreSQL: the last approval, sent to the server without the lease, to production's deploy starting (target < ${TARGET_MS} ms)`);
+      console.log(`${rounds} round${rounds === 1 ? '' : 's'} (after a first one that creates production); both controllers tick every 60 s\n`);
+      const line = (label: string, x: Summary) => console.log(`  ${label.padEnd(44)} median ${x.median} ms   p90 ${x.p90} ms   min ${x.min} ms   max ${x.max} ms`);
+      line('last approval → production deploy started', summary);
+      line('baseline: direct deploy asked → started', baseline);
+      console.log(`\n  promotion / direct deploy (medians): ${report.ratio.toFixed(2)}× (stored times: whole milliseconds)`);
+      console.log(`  ${report.pass ? 'PASS' : 'FAIL'}: slowest promotion ${summary.max} ms ${report.pass ? '<' : '≥'} ${TARGET_MS} ms`);
+    }
+    if (!report.pass) process.exitCode = 1;
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await db.end().catch(() => undefined);
+    for (let tries = 0; tries < 40; tries++) {
+      const open = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database]);
+      if (open.rows[0]?.n === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await (args.postgres ? mainTwoServers(args.postgres) : main());
