@@ -8,7 +8,8 @@ import { httpRequest } from '../../../server/src/test-support/test-server.ts';
 import { browserMissing, collectConsoleErrors, launchBrowser, screenshot, viewports, type TestBrowser } from '../test-support/browser.ts';
 import { signIn, startPortalServer, type PortalServer } from '../test-support/portal-server.ts';
 
-describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, () => {
+// A busy CI machine runs other tests beside these: give each browser step room.
+describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, { timeout: 60_000 }, () => {
   let slipway: PortalServer;
   let browser: TestBrowser;
   let repository: string;

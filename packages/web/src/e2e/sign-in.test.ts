@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, collectConsoleErrors, launchBrowser, screenshot, viewports, type TestBrowser } from '../test-support/browser.ts';
 import { signIn, startPortalServer, type PortalServer } from '../test-support/portal-server.ts';
 
-describe.skipIf(browserMissing)(`portal: sign in and out${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, () => {
+// A busy CI machine runs other tests beside these: give each browser step room.
+describe.skipIf(browserMissing)(`portal: sign in and out${browserMissing ? ` (skipped: ${browserMissing})` : ''}`, { timeout: 60_000 }, () => {
   let slipway: PortalServer;
   let browser: TestBrowser;
 
