@@ -1,2 +1,3 @@
-// The web package: see ARCHITECTURE.md. It starts empty and grows with the issues that need it.
+// The portal is a browser application (entry: src/main.tsx) that the server builds with Vite and
+// serves at / (docs/portal.md); no package imports it, so this entry point exports nothing.
 export {};

@@ -51,6 +51,20 @@ describe.skipIf(browserMissing)(`portal: sign in and out${browserMissing ? ` (sk
     expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
   });
 
+  it('says so for an address the portal has no page at, and for an application that does not exist', async () => {
+    const page = await browser.newPage(viewports.laptop);
+    const errors = collectConsoleErrors(page);
+    await signIn(page, slipway.url, slipway.adminToken);
+    await page.goto(`${slipway.url}/no/such/page`);
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('the portal has no page at /no/such/page');
+    await page.goto(`${slipway.url}/applications/nope`);
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/Not found:.*no application "nope"/);
+    await screenshot(page, 'not-found-laptop');
+    // The API's 404 for the missing application shows in the network panel, which Chromium reports as a console error.
+    expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
+    expect(errors.length).toBeLessThanOrEqual(1);
+  });
+
   it('shows the sign-in page at phone width', async () => {
     const page = await browser.newPage(viewports.phone);
     const errors = collectConsoleErrors(page);
