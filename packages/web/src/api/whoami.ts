@@ -1,6 +1,13 @@
-import { builtInRoles, type BuiltInRole, type WhoamiResponse } from '@slipway/contract';
+import type { BuiltInRole, WhoamiResponse } from '@slipway/contract';
 import { useQuery } from '@tanstack/react-query';
 import { useApi } from './session.tsx';
+
+// The role order of @slipway/contract's builtInRoles, written out: importing a value from the
+// contract would bundle zod and every schema into the portal (hundreds of kB).
+const roleOrder = ['viewer', 'developer', 'release-manager', 'admin'] as const satisfies readonly BuiltInRole[];
+// Fails to compile when the contract gains a role that is missing above.
+const everyRole: Exclude<BuiltInRole, (typeof roleOrder)[number]> extends never ? true : false = true;
+void everyRole;
 
 /** Who the signed-in token acts as (GET /api/v1/whoami): user, workspace, role, approver roles. */
 export function useWhoami() {
@@ -10,7 +17,7 @@ export function useWhoami() {
 
 /** Whether `role` may do what needs `minimum` (viewer < developer < release-manager < admin). */
 export function roleAtLeast(role: BuiltInRole, minimum: BuiltInRole): boolean {
-  return builtInRoles.indexOf(role) >= builtInRoles.indexOf(minimum);
+  return roleOrder.indexOf(role) >= roleOrder.indexOf(minimum);
 }
 
 /**
