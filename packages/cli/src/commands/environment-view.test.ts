@@ -90,5 +90,21 @@ describe('deployDetails', () => {
     expect(text).toMatch(/requested: 2m ago by admin/);
     expect(text).toMatch(/step 1 migrate · job migrate +failed +- +exit code 1/);
     expect(text).toContain('log of step 1 migrate · job migrate:\n  boom');
+    expect(text).not.toContain('images:');
+  });
+
+  it('names the image each built service runs (the docker runtime)', () => {
+    const deploy: DeployResponse = {
+      id: 'd-2',
+      envId: 'main',
+      app: 'guestbook-docker',
+      seq: 1,
+      workflow: 'setup',
+      state: 'succeeded',
+      commit: 'abcdef0123',
+      images: { api: `sha256:${'a1'.repeat(32)}`, web: `sha256:${'b2'.repeat(32)}` },
+      createdAt: '2026-01-01T11:58:00Z',
+    };
+    expect(deployDetails(deploy, now, plain)).toContain('  images:    api sha256:a1a1a1a1a1a1, web sha256:b2b2b2b2b2b2');
   });
 });

@@ -123,6 +123,9 @@ export function deployDetails(deploy: DeployResponse, now: Date, c: Colors = pc)
     `  requested: ${relativeTime(deploy.createdAt, now)}${deploy.requestedBy ? ` by ${deploy.requestedBy}` : ''}`,
   ];
   if (took) lines.push(`  took:      ${took}`);
+  // The docker runtime: the image each built service runs (what snapshots of this commit record).
+  const images = Object.entries(deploy.images ?? {});
+  if (images.length) lines.push(`  images:    ${images.map(([service, id]) => `${service} ${id.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1')}`).join(', ')}`);
   if (deploy.tasks?.length) {
     lines.push(
       '',
