@@ -188,6 +188,17 @@ describe('a pre-release as a commit status', () => {
     expect(sent[1]!.description).toBe(`pre-release #${rb.number}: deploying into development and running e2e`);
   }, 120_000);
 
+  it('reports a pull request’s pre-release on the pull request’s head commit', async () => {
+    const head = branch(shopRepo, 'feature/pr-7', 'pr seven');
+    // As GitHub keeps it: refs/pull/7/head.
+    git(shopRepo, 'update-ref', 'refs/pull/7/head', head);
+    const snapshot = await ok('POST', '/api/v1/snapshots', { set: 'shop', kind: 'pre-release', app: 'shop', pullRequest: 7 });
+    expect(snapshot.components[0]).toMatchObject({ commit: head, pullRequest: 7 });
+    const created: ReleaseResponse = await ok('POST', '/api/v1/releases', { snapshot: snapshot.alias });
+    expect((await ended(created.number)).commitStatus).toMatchObject({ state: 'success', sha: head, reportedTo: 'github' });
+    expect(preReleaseStatuses(head).map((s) => s.state)).toEqual(['pending', 'success']);
+  }, 120_000);
+
   it('records the result in the release when the application names no GitHub repository', async () => {
     const before = github.calls.length;
     const ledgerRepo = join(dir, 'ledger');
