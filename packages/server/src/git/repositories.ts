@@ -39,11 +39,40 @@ export interface RemoteHeads {
   defaultBranch?: string;
 }
 
+/**
+ * The branches of a repository on this machine, read with one `git for-each-ref` in its git folder
+ * (a checkout's .git or a bare repository): what `git ls-remote` says of it, without the second
+ * process (upload-pack) ls-remote starts. Undefined for a URL, or when git cannot read it so (then
+ * ls-remote answers, with its errors).
+ */
+async function localHeads(url: string): Promise<RemoteHeads | undefined> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]+@[^/]+:/.test(url)) return undefined;
+  const gitDir = existsSync(join(url, '.git')) ? join(url, '.git') : existsSync(join(url, 'HEAD')) && existsSync(join(url, 'objects')) ? url : undefined;
+  if (!gitDir) return undefined;
+  let out: string;
+  try {
+    out = await git([`--git-dir=${gitDir}`, 'for-each-ref', '--format=%(objectname) %(refname) %(HEAD)', 'refs/heads/']);
+  } catch {
+    return undefined;
+  }
+  const branches = new Map<string, string>();
+  let defaultBranch: string | undefined;
+  for (const line of out.split('\n')) {
+    const head = /^([0-9a-f]{40}) refs\/heads\/(\S+) ([* ])$/.exec(line);
+    if (!head) continue;
+    branches.set(head[2]!, head[1]!);
+    if (head[3] === '*') defaultBranch = head[2];
+  }
+  return { branches, ...(defaultBranch ? { defaultBranch } : {}) };
+}
+
 export class Repositories {
   constructor(private readonly mirrorsDir: string) {}
 
   async heads(repository: string): Promise<RemoteHeads> {
     const url = normalizeRepository(repository);
+    const local = await localHeads(url);
+    if (local) return local;
     let out: string;
     try {
       out = await git(['ls-remote', '--symref', url, 'HEAD', 'refs/heads/*']);
