@@ -26,6 +26,7 @@ describe('pollDeploy', () => {
       getDeploy: script([deploy('queued', [web('pending')]), deploy('running', [web('running')]), deploy('running', [web('running')]), deploy('succeeded', [web('succeeded')])]),
       print: (l) => printed.push(l),
       sleep: async (ms) => void sleeps.push(ms),
+      now: () => 0,
       colors: plain,
     });
     expect(final.state).toBe('succeeded');
@@ -35,6 +36,24 @@ describe('pollDeploy', () => {
       '  ✓ step 1 start · service web ready',
     ]);
     expect(sleeps).toEqual([500, 500, 500]);
+  });
+
+  it('asks again at once after an answer the server held (?wait=), and pauses only for what is left of the interval', async () => {
+    let clock = 0;
+    const sleeps: number[] = [];
+    const answers = script([deploy('running', [web('running')]), deploy('running', [web('running')]), deploy('succeeded', [web('succeeded')])]);
+    const held = [500, 200, 10];
+    const final = await pollDeploy('d-1', {
+      getDeploy: async () => {
+        clock += held.shift() ?? 0;
+        return answers();
+      },
+      print: () => {},
+      sleep: async (ms) => void sleeps.push(ms),
+      now: () => clock,
+    });
+    expect(final.state).toBe('succeeded');
+    expect(sleeps).toEqual([0, 300]);
   });
 
   it('waits out a short outage of the API, and gives up after its patience', async () => {

@@ -29,6 +29,7 @@ export async function pollDeploy(deployId: string, poller: DeployPoller): Promis
   let unreachableSince: number | undefined;
   for (;;) {
     let deploy: DeployResponse;
+    const asked = now();
     try {
       deploy = await poller.getDeploy(deployId);
     } catch (e) {
@@ -51,7 +52,8 @@ export async function pollDeploy(deployId: string, poller: DeployPoller): Promis
     for (const line of progressLines(previous, deploy, colors)) poller.print(line);
     previous = deploy.tasks ?? [];
     if (isFinished(deploy)) return deploy;
-    await sleep(intervalMs);
+    // A server that held the question until the deploy changed or ended (?wait=) needs no pause.
+    await sleep(Math.max(0, intervalMs - (now() - asked)));
   }
 }
 
@@ -100,7 +102,8 @@ export interface WaitResult {
  */
 export async function waitForDeploy(connection: CliConfig, deployId: string, io: CommandIO, output: OutputFormat, options: { logs?: boolean } = {}): Promise<WaitResult> {
   const print = output === 'json' ? (line: string) => io.err(line) : (line: string) => io.out(line);
-  const getDeploy = (id: string) => callApi<DeployResponse>(connection, 'GET', `/api/v1/deploys/${segment(id)}`);
+  // Long-polled: the server answers as the deploy ends, or after half a second for the timeline.
+  const getDeploy = (id: string) => callApi<DeployResponse>(connection, 'GET', `/api/v1/deploys/${segment(id)}?wait=0.5`);
   if (options.logs) {
     try {
       await streamDeployLog(connection, deployId, { follow: true, print });

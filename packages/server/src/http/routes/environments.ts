@@ -27,7 +27,7 @@ const idParams = { type: 'object', properties: { id: { type: 'string' } }, requi
 const created = z.object({ environment: environmentResponse, deploy: deployResponse });
 /** The longest a GET of a deploy waits for its end (?wait=). */
 const MAX_WAIT_SECONDS = 60;
-const deployQuery = z.object({ wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().describe('seconds to wait for the deploy to end before answering') });
+const deployQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).optional().describe('seconds (fractions allowed) to wait for the deploy to end before answering') });
 const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse), 409: jsonSchema(errorResponse) };
 
 /** Environments: create, list, get, delete, extend, config and variables; deploys of an environment. */
