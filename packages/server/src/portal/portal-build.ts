@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 /** packages/web: the portal's sources. The server reads them as files; it imports none of their code. */
 export const webPackageDir = fileURLToPath(new URL('../../../web/', import.meta.url));
@@ -46,10 +49,8 @@ const inProcess = new Map<string, Promise<void>>();
 async function buildInto(webDir: string, distDir: string, dir: string): Promise<void> {
   mkdirSync(distDir, { recursive: true });
   const temporary = join(distDir, `.building-${process.pid}-${Date.now()}`);
-  // Loaded on demand: only a start that must build pays for loading Vite.
-  const { build } = await import('vite');
   try {
-    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn', build: { outDir: temporary, emptyOutDir: true } });
+    await viteBuild(webDir, temporary);
     try {
       renameSync(temporary, dir);
     } catch (error) {
@@ -57,11 +58,28 @@ async function buildInto(webDir: string, distDir: string, dir: string): Promise<
       if (!existsSync(join(dir, 'index.html'))) throw error;
     }
   } catch (error) {
-    throw new Error(`cannot build the portal from ${webDir}: ${(error as Error).message}`, { cause: error });
+    const output = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`cannot build the portal from ${webDir}: ${output || (error as Error).message}`, { cause: error });
   } finally {
     rmSync(temporary, { recursive: true, force: true });
   }
   pruneOldBuilds(distDir, dir);
+}
+
+/**
+ * Vite's build in a process of its own, with NODE_ENV=production: in the server's process NODE_ENV may
+ * be "test" (under Vitest), which would make Vite emit React's development build.
+ */
+async function viteBuild(webDir: string, outDir: string): Promise<void> {
+  const require = createRequire(join(webDir, 'package.json'));
+  const vitePackage = require.resolve('vite/package.json');
+  const bin = (JSON.parse(readFileSync(vitePackage, 'utf8')) as { bin: { vite: string } }).bin.vite;
+  await promisify(execFile)(process.execPath, [join(dirname(vitePackage), bin), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: webDir,
+    env: { ...process.env, NODE_ENV: 'production' },
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 5 * 60_000,
+  });
 }
 
 /** Removes builds of earlier sources, once they are an hour old (a server started before may still serve one). */
@@ -77,6 +95,8 @@ function pruneOldBuilds(distDir: string, keep: string): void {
 /** A hash of everything that goes into the bundle: the web package's sources and config, and the contract it imports. */
 export function sourceHash(webDir: string): string {
   const hash = createHash('sha256');
+  // How the build is made: a change here must not reuse builds made the old way.
+  hash.update('vite build, production, own process\0');
   const add = (root: string, path: string) => {
     hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
   };

@@ -24,6 +24,10 @@ describe.skipIf(browserMissing)(`portal: sign in and out${browserMissing ? ` (sk
     expect(deep.headers.get('content-type')).toContain('text/html');
     const api = await fetch(`${slipway.url}/api/v1/applications`, { headers: { accept: 'text/html' } });
     expect(api.status).toBe(401);
+    for (const page of [root, deep]) {
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(page.headers.get('x-frame-options')).toBe('DENY');
+    }
     const missingAsset = await fetch(`${slipway.url}/assets/nothing.js`);
     expect(missingAsset.status).toBe(404);
     const openapi = (await (await fetch(`${slipway.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
