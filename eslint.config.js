@@ -20,11 +20,31 @@ export default tseslint.config(
     files: ['packages/web/src/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },
-    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
+      // A value from the contract's schema modules would bundle zod into the portal (and zod's probe for
+      // eval breaks the portal's Content-Security-Policy): types only, and constants from zod-free modules.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@slipway/contract',
+              allowTypeImports: true,
+              allowImportNames: ['knownAuditKinds'],
+              message: 'the portal imports types from @slipway/contract; a constant it needs goes into a module without zod (like audit-kinds.ts) and into allowImportNames in eslint.config.js',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['packages/web/src/test-support/**', 'packages/web/src/**/*.test.{ts,tsx}'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    // Test code runs in Node, not in the bundle.
+    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
   },
   {
     files: ['examples/**/*.js', 'examples/**/*.mjs'],
