@@ -20,6 +20,8 @@ export function CreateEnvironment({ app }: { app: string }) {
   const create = useMutation({
     mutationFn: (chosen: string) => applicationsApi.createEnvironment(api, { app, branch: chosen, ttl }),
     onSuccess: async ({ environment, deploy }) => {
+      // An environment of the same id may have been deleted before: forget what was known of that one.
+      queries.removeQueries({ queryKey: ['environment', environment.id] });
       await queries.invalidateQueries({ queryKey: ['environments'] });
       void navigate(`/applications/${encodeURIComponent(app)}/environments/${encodeURIComponent(environment.id)}`, { state: { deployId: deploy.id } });
     },

@@ -149,6 +149,15 @@ describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserM
     expect(left.json().items).toEqual([]);
     expect(errors).toEqual([]);
   }, 90_000);
+
+  it('creates an environment of the same branch again, and shows the new one', async () => {
+    await page.getByRole('link', { name: 'Back to guestbook' }).click();
+    await page.getByLabel('Branch').selectOption('portal-demo');
+    await page.getByRole('button', { name: 'Create environment' }).click();
+    await page.getByRole('status', { name: 'Environment status: ready' }).waitFor({ timeout: 90_000 });
+    await page.getByRole('heading', { name: /Deploy #1 · setup/ }).waitFor();
+    expect(errors).toEqual([]);
+  }, 120_000);
 });
 
 /** Buttons, links and form fields without an accessible name (by the browser's own accessibility tree). */
