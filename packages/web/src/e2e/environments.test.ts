@@ -68,6 +68,9 @@ describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserM
     const log = page.getByRole('log', { name: 'Log lines of api-0' });
     // The api logs a line as it starts listening and one per request.
     await expect.poll(async () => await log.textContent(), { timeout: 15_000 }).toContain('"listening"');
+    // Followed: a request made now shows up as a new line.
+    await httpRequest(slipway.routerPort, 'GET', '/api/follow-check-7f3a', { host: 'api-portal-demo.slipway.localhost' });
+    await expect.poll(async () => await log.textContent(), { timeout: 15_000 }).toContain('/api/follow-check-7f3a');
     await page.getByLabel('Search the log').fill('LISTENING');
     await expect.poll(async () => await log.locator('mark').count()).toBeGreaterThan(0);
     await page.getByLabel('Search the log').fill('no such text in any log line 7f3a');
