@@ -115,6 +115,9 @@ describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserM
     await phone.goto(`${slipway.url}/applications/guestbook/environments/portal-demo`);
     await phone.getByRole('status', { name: 'Environment status: ready' }).waitFor();
     await screenshot(phone, 'environment-phone');
+    await phone.getByRole('button', { name: 'Show the log of api-0' }).click();
+    await expect.poll(async () => await phone.getByRole('log', { name: 'Log lines of api-0' }).textContent(), { timeout: 15_000 }).toContain('"listening"');
+    await screenshot(phone, 'environment-log-phone');
     // Nothing may be wider than the screen.
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewports.phone.width);
     expect(await unnamedControls(phone)).toEqual([]);
