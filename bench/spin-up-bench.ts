@@ -161,10 +161,10 @@ function print(results: Results, rounds: number): void {
     console.log(`  ${label.padEnd(52)} ${fmt(row.first).padStart(14)}   ${fmt(row.warm.median).padStart(8)} ${fmt(row.warm.min).padStart(9)} ${fmt(row.warm.max).padStart(9)}`);
   line('by hand: every service ready', rows.handReady);
   line('slipway: deploy seen succeeded', rows.slipwayReady);
-  line('  (its finishedAt, before the client polls)', rows.slipwayFinished);
+  line('  (its finishedAt, as the server stored it)', rows.slipwayFinished);
   line('slipway: api answers via the router', rows.slipwayRouted);
   line('slipway, probe period 50 ms: deploy seen succeeded', rows.fastReady);
-  line('  (its finishedAt, before the client polls)', rows.fastFinished);
+  line('  (its finishedAt, as the server stored it)', rows.fastFinished);
   line('slipway, probe period 50 ms: via the router', rows.fastRouted);
 
   console.log(`\n  ${'slipway / by hand, overhead (target ≤ 10 %)'.padEnd(58)} ${'round 1'.padEnd(24)}   warm medians`);
