@@ -173,8 +173,31 @@ const envKey = (environments: string[]) => [...environments].sort().join('+');
  * deploying, verifying, awaiting approval), which one the stage runs (the last one that entered
  * it), and whether automatic promotion into it is held after a rollback.
  */
+type LaneKind = TrackViewResponse['lanes'][number]['kind'];
+
+/**
+ * The lane a release follows: its kind's stages (release → releaseStages, hotfix → hotfixStages,
+ * pre-release → preReleaseStages); a rollback follows the lane of the release it rolled back.
+ * Undefined when that release is not among `releases` (then it is shown wherever its stage fits).
+ */
+export function laneOf(records: ReleaseRecords, releases: ReleaseRecords[]): LaneKind | undefined {
+  let current: ReleaseRecords | undefined = records;
+  for (let hops = 0; current && hops <= releases.length; hops++) {
+    if (current.release.kind !== 'rollback') return current.release.kind;
+    const rolledBack: number | undefined = current.rollbackOf;
+    current = rolledBack === undefined ? undefined : releases.find((r) => r.release.number === rolledBack);
+  }
+  return undefined;
+}
+
+/**
+ * A track stage by stage for each lane, with the releases standing in each stage. A release is
+ * listed only in the lane it follows, but which release a stage runs now (`current`) is decided
+ * among every release that deployed to the stage's environments, since the lanes share them.
+ */
 export function trackViewOf(track: StoredReleaseTrack, releases: ReleaseRecords[], holds: StoredHold[], now = new Date()): TrackViewResponse {
   const lanes: TrackViewResponse['lanes'] = [];
+  const laneByRelease = new Map(releases.map((r) => [r, laneOf(r, releases)]));
   for (const [kind, stages] of [
     ['pre-release', track.spec.preReleaseStages],
     ['release', track.spec.releaseStages],
@@ -192,7 +215,8 @@ export function trackViewOf(track: StoredReleaseTrack, releases: ReleaseRecords[
         }
         const entered = entries.filter((e) => e.record.enteredAt).sort((a, b) => a.record.enteredAt!.localeCompare(b.record.enteredAt!));
         const current = entered.at(-1);
-        const shown = entries.filter((e) => e === current || e.record.state === 'Pending' || isActiveStage(e.record.state));
+        const inLane = (e: Entry) => (laneByRelease.get(e.records) ?? kind) === kind;
+        const shown = entries.filter((e) => inLane(e) && (e === current || e.record.state === 'Pending' || isActiveStage(e.record.state)));
         shown.sort((a, b) => a.records.release.number - b.records.release.number);
         const hold = holds.find((h) => stage.environments.includes(h.environment));
         const holder = hold?.releaseId ? releases.find((r) => r.release.id === hold.releaseId) : undefined;
