@@ -32,7 +32,7 @@ export default tseslint.config(
             {
               name: '@slipway/contract',
               allowTypeImports: true,
-              allowImportNames: ['knownAuditKinds'],
+              allowImportNames: ['knownAuditKinds', 'auditReaderRole'],
               message: 'the portal imports types from @slipway/contract; a constant it needs goes into a module without zod (like audit-kinds.ts) and into allowImportNames in eslint.config.js',
             },
           ],

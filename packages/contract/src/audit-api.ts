@@ -3,7 +3,7 @@ import { z } from 'zod';
 // The audit ledger's entries and the answers of its endpoints (docs/security.md#audit-ledger).
 
 // The kinds live in a module without zod, so the portal can show them without bundling zod.
-export { knownAuditKinds, type KnownAuditKind } from './audit-kinds.ts';
+export { auditReaderRole, knownAuditKinds, type KnownAuditKind } from './audit-kinds.ts';
 
 export const auditKind = z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, { message: 'expected a kind such as secret.set or release.approve' });
 

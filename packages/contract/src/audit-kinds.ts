@@ -1,5 +1,12 @@
 // The audit ledger's known kinds, apart from the schemas: the portal imports them, and this module
 // keeps zod out of its bundle (packages/contract is marked free of side effects for that).
+import type { BuiltInRole } from './identity-api.ts';
+
+/**
+ * The least role that may read the audit ledger (list, verify, export): the server's
+ * operation-roles.ts requires it, and the portal shows its Audit page only to such roles.
+ */
+export const auditReaderRole = 'release-manager' as const satisfies BuiltInRole;
 
 /**
  * The kinds the server records. A kind is `<subject kind>.<action>`; new ones follow the pattern

@@ -1,4 +1,4 @@
-import { builtInRoles, type BuiltInRole } from '@slipway/contract';
+import { auditReaderRole, builtInRoles, type BuiltInRole } from '@slipway/contract';
 
 /**
  * The least role each API operation needs, keyed "METHOD /path" as the OpenAPI document writes it
@@ -29,9 +29,9 @@ export const operationRoles: Record<string, MinimumRole> = {
   'DELETE /api/v1/tokens/{id}': 'developer',
 
   // audit ledger
-  'GET /api/v1/audit': 'release-manager',
-  'GET /api/v1/audit/verify': 'release-manager',
-  'GET /api/v1/audit/export': 'release-manager',
+  'GET /api/v1/audit': auditReaderRole,
+  'GET /api/v1/audit/verify': auditReaderRole,
+  'GET /api/v1/audit/export': auditReaderRole,
 
   // applications
   'GET /api/v1/applications': 'viewer',

@@ -20,6 +20,11 @@ export function roleAtLeast(role: BuiltInRole, minimum: BuiltInRole): boolean {
   return roleOrder.indexOf(role) >= roleOrder.indexOf(minimum);
 }
 
+/** The roles that may do what needs `minimum`, least first (release-manager → release-manager, admin). */
+export function rolesFrom(minimum: BuiltInRole): BuiltInRole[] {
+  return roleOrder.slice(roleOrder.indexOf(minimum));
+}
+
 /**
  * Why the signed-in user may not do what needs `minimum`, or undefined when they may (or while it
  * is not known yet: the API decides in the end and says why it refuses).

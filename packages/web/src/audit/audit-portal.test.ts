@@ -1,6 +1,7 @@
 // The audit page in real headless Chromium against a whole server: entries filtered by actor, kind
 // and time, older pages, and the ledger's verification state — intact, then broken after a row is
-// edited in the database, naming the row. At laptop and phone widths, with no console errors.
+// edited in the database, naming the row. At laptop and phone widths, with no console errors. Only
+// release managers and admins get an Audit link; a developer who opens the address is told why not.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpSeedReleaseTrack, type SeedReleaseTrack } from '../../../server/src/test-support/seed-release-track.ts';
@@ -61,6 +62,43 @@ describe.skipIf(browserMissing)(`portal: audit log${browserMissing ? ` (skipped:
       await page.context().close();
     }
   }, 60_000);
+
+  it('links Audit only for roles that may read it, and tells a developer who opens it which role it needs', async () => {
+    for (const [who, linked] of [
+      ['viewer', false],
+      ['dev', false],
+      ['rita', true],
+      ['admin', true],
+    ] as const) {
+      const page = await browser.newPage(viewports.phone);
+      const errors = collectConsoleErrors(page);
+      await signIn(page, url, track.tokens[who]!);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      await page.getByText(`${who} · `).waitFor();
+      await expect(nav.getByRole('link').allTextContents(), who).resolves.toEqual(['Applications', 'Releases', ...(linked ? ['Audit'] : [])]);
+      expect(errors, who).toEqual([]);
+      await page.context().close();
+    }
+
+    // The address still opens, with the reason instead of the API's 403 (and no request to it).
+    const page = await browser.newPage(viewports.phone);
+    const errors = collectConsoleErrors(page);
+    const auditCalls: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/api/v1/audit')) auditCalls.push(request.url());
+    });
+    await signIn(page, url, track.tokens.dev!);
+    await page.goto(`${url}/audit`);
+    await expect(page.getByRole('note').textContent()).resolves.toBe(
+      'Audit needs the role release-manager or admin: reading the audit log is not open to your role in default, developer. An admin can grant it (slipway users grant dev --role release-manager).',
+    );
+    await expect(page.getByRole('heading', { name: 'Audit log' }).count()).resolves.toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewports.phone.width);
+    await screenshot(page, 'audit-developer-phone');
+    expect(auditCalls).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
 
   it('shows the verification failing, naming the row, once an entry is edited in the database', async () => {
     await track.server.store.db.updateTable('audit_entries').set({ subject: 'someone-else' }).where('seq', '=', 2).execute();
