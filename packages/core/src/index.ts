@@ -11,7 +11,7 @@ export { validateManifestFiles, type ManifestFile } from './manifest/validate-ma
 export * from './render/render-environment.ts';
 export { applyEnvironmentTemplate } from './render/apply-template.ts';
 export { withoutServices } from './render/without-services.ts';
-export { withImportAddresses, type ImportedService } from './render/import-addresses.ts';
+export { importedAddresses, type ImportedAddress, type ImportedService } from './render/import-addresses.ts';
 export { parseByteSize } from './render/quantities.ts';
 export * from './importers/compose/index.ts';
 export * from './importers/release/index.ts';

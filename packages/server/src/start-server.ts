@@ -134,7 +134,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
     const secrets = new SecretStore(store.db, secretBox);
     const deployLogs = new DeployLogs(join(config.home, 'deploys'));
-    const engine = new WorkflowEngine({
+    const engine: WorkflowEngine = new WorkflowEngine({
       deployLogs,
       db: store.db,
       store: environments,
@@ -147,9 +147,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engine?.readinessTimeoutMs !== undefined ? { readinessTimeoutMs: options.engine.readinessTimeoutMs } : {}),
       ...(options.engine?.sweepMs !== undefined ? { sweepMs: options.engine.sweepMs } : {}),
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+      // An importer's deploy renders again once its App Imports are linked (the service is made below, before the engine starts).
+      renderWithImports: (env, deploy, imported) => service.renderWithImports(env, deploy, imported),
     });
     const repositories = new Repositories(join(config.home, 'git'));
-    const service = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers });
+    const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers });
     await engine.start();
     cleanups.push(() => engine.stop());
     // Pull request and branch previews from GitHub webhooks and polled repositories (docs/previews.md).

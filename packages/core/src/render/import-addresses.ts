@@ -1,6 +1,3 @@
-import type { RenderedEnvironment, ResolvedEnvValue } from '@slipway/contract';
-import { serviceVariablePrefix } from '../application/builtin-variables.ts';
-
 /** A service of an imported environment: its URL through the router, and where it is reached directly, when it is. */
 export interface ImportedService {
   service: string;
@@ -10,34 +7,30 @@ export interface ImportedService {
   direct?: { host: string; port: number; http: boolean };
 }
 
+/** What rendering gives an importer for one imported service: `<SERVICE>_URL`, `_HOST` and `_PORT`, each when known. */
+export interface ImportedAddress {
+  url?: string;
+  host: string;
+  port?: number;
+}
+
 /**
- * App Imports at deploy time: gives the importing environment's services and jobs the direct
- * address of each imported service — `<SERVICE>_URL` (`http://host:port`, for an HTTP port),
- * `<SERVICE>_HOST` and `<SERVICE>_PORT` — in place of the router URL and host that rendering put
- * there. A service of the importer's own with the same name wins, and so does a value the manifest
- * or the environment's variables set (anything but the router's). Pure.
+ * App Imports at deploy time: the addresses to render the importing environment with (renderEnvironment's
+ * `imported`), once its imports are linked. A service reached directly gives `http://host:port` (for
+ * an HTTP port), its host and its port in place of the router's URL and host; one reached only
+ * through the router keeps them. Rendering puts them beneath everything else, so the importer's own
+ * service of the same name and a value its manifest or environment sets win, and env.mapping reads
+ * them. Pure.
  */
-export function withImportAddresses(rendered: RenderedEnvironment, imported: ImportedService[]): RenderedEnvironment {
-  const own = new Set(rendered.services.map((s) => s.name));
-  const apply = (env: Record<string, ResolvedEnvValue>): Record<string, ResolvedEnvValue> => {
-    const next = { ...env };
-    for (const item of imported) {
-      if (own.has(item.service) || !item.direct) continue;
-      const prefix = serviceVariablePrefix(item.service);
-      const routerHost = item.routerUrl ? new URL(item.routerUrl).hostname : undefined;
-      const replaceable = (key: string, routerValue: string | undefined) => next[key] === undefined || (routerValue !== undefined && next[key] === routerValue);
-      if (!replaceable(`${prefix}_URL`, item.routerUrl) || !replaceable(`${prefix}_HOST`, routerHost)) continue;
-      if (item.direct.http) next[`${prefix}_URL`] = `http://${item.direct.host}:${item.direct.port}`;
-      else delete next[`${prefix}_URL`];
-      next[`${prefix}_HOST`] = item.direct.host;
-      next[`${prefix}_PORT`] = String(item.direct.port);
+export function importedAddresses(imported: ImportedService[]): Record<string, ImportedAddress> {
+  const result: Record<string, ImportedAddress> = {};
+  for (const item of imported) {
+    if (item.direct) {
+      const { host, port, http } = item.direct;
+      result[item.service] = { ...(http ? { url: `http://${host}:${port}` } : {}), host, port };
+    } else if (item.routerUrl && !result[item.service]) {
+      result[item.service] = { url: item.routerUrl, host: new URL(item.routerUrl).hostname };
     }
-    return next;
-  };
-  return {
-    ...rendered,
-    services: rendered.services.map((s) => ({ ...s, env: apply(s.env) })),
-    jobs: rendered.jobs.map((j) => ({ ...j, env: apply(j.env) })),
-    cronJobs: rendered.cronJobs.map((j) => ({ ...j, env: apply(j.env) })),
-  };
+  }
+  return result;
 }

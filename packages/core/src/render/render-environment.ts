@@ -37,11 +37,13 @@ export interface RenderOptions {
   /** Variables of this environment only (an Environment manifest's env, `envs config-set`); they win over the application's. */
   variables?: EnvMap;
   /**
-   * Services of imported applications (App Imports) by name, with their URL and host: each gives
-   * `<SERVICE>_URL` and `<SERVICE>_HOST` to this environment's services, unless one of its own
-   * services has the same name.
+   * Services of imported applications (App Imports) by name, with their URL, host and port (each
+   * when known: the router's before the imports are linked, their direct addresses after —
+   * importedAddresses): they give `<SERVICE>_URL`, `<SERVICE>_HOST` and `<SERVICE>_PORT` to this
+   * environment's services and jobs, beneath every other layer (so env.mapping reads them), unless one
+   * of its own services has the same name.
    */
-  imported?: Record<string, { url: string; host: string }>;
+  imported?: Record<string, { url?: string; host: string; port?: number }>;
 }
 
 /**
@@ -92,9 +94,13 @@ export function renderEnvironment(
     SLIPWAY_COMMIT_SHORT: environment.commit?.slice(0, 7) ?? '',
     SLIPWAY_DOMAIN: settings.domain,
   };
-  for (const [name, { url, host }] of Object.entries(options.imported ?? {})) {
-    injected[`${serviceVariablePrefix(name)}_URL`] = url;
-    injected[`${serviceVariablePrefix(name)}_HOST`] = host;
+  const ownServices = new Set(spec.services.map((s) => s.name));
+  for (const [name, { url, host, port }] of Object.entries(options.imported ?? {})) {
+    if (ownServices.has(name)) continue;
+    const prefix = serviceVariablePrefix(name);
+    if (url !== undefined) injected[`${prefix}_URL`] = url;
+    injected[`${prefix}_HOST`] = host;
+    if (port !== undefined) injected[`${prefix}_PORT`] = String(port);
   }
   for (const service of spec.services) {
     const host = hostnames.get(service.name)?.[0] ?? routes.find((r) => r.service === service.name)?.host;

@@ -1,8 +1,9 @@
 // App Imports: an environment of a frontend that imports a backend brings up the backend for it —
 // on the same branch when the backend has it, else on the backend's tracking branch — gives the
-// frontend the backend's direct loopback addresses (the local runtime), which its process calls,
-// honours excludeServices, and takes down only what it made.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// frontend the backend's direct loopback addresses (the local runtime), which its process calls
+// through an env.mapping, honours excludeServices in every later deploy of the backend, uses a
+// failed backend that still runs, and takes down only what it made.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerApplication } from '../applications/register-application.ts';
@@ -14,16 +15,16 @@ let test: TestServer;
 let server: RunningServer;
 let dir: string;
 
-// GET /call calls the imported api at $API_URL and answers with what it said.
+// GET /call calls the imported api at $API_BASE (the frontend maps it from $API_URL) and answers with what it said.
 const server_mjs = `import { createServer } from 'node:http';
 createServer(async (req, res) => {
   if (req.url !== '/call') return res.end(process.env.SLIPWAY_APP + ' ' + process.env.SLIPWAY_BRANCH);
   try {
-    const answer = await fetch(process.env.API_URL);
+    const answer = await fetch(process.env.API_BASE);
     res.end('api said: ' + (await answer.text()));
   } catch (error) {
     res.statusCode = 502;
-    res.end('calling ' + process.env.API_URL + ' failed: ' + String(error.cause ?? error));
+    res.end('calling ' + process.env.API_BASE + ' failed: ' + String(error.cause ?? error));
   }
 }).listen(Number(process.env.PORT));
 `;
@@ -38,12 +39,22 @@ function repository(name: string, manifest: string): string {
   return repo;
 }
 
-const service = (name: string) => `    - name: ${name}
+const service = (name: string, build?: string) => `    - name: ${name}
       run:
-        command: node server.mjs
+        command: node server.mjs${build ? `\n        build: ${build}` : ''}
       ports:
         - port: 3000
 `;
+const backendManifest = (build?: string) => `apiVersion: slipway.dev/v1
+kind: Application
+metadata:
+  name: backend
+spec:
+  runtime: local
+  repository:
+    trackingBranch: main
+  services:
+${service('api', build)}${service('admin')}`;
 
 const viaRouter = async (host: string, path = '/') => {
   const answer = await httpRequest(server.routerPort, 'GET', path, { host });
@@ -55,18 +66,15 @@ beforeAll(async () => {
   test = await startTestServer('app-imports');
   server = test.server;
   dir = test.dir;
-  const backend = repository('backend', `apiVersion: slipway.dev/v1
-kind: Application
-metadata:
-  name: backend
-spec:
-  runtime: local
-  repository:
-    trackingBranch: main
-  services:
-${service('api')}${service('admin')}`);
+  const backend = repository('backend', backendManifest());
   git(backend, 'checkout', '-q', '-b', 'feature');
   commitAll(backend, 'feature branch of the backend');
+  git(backend, 'checkout', '-q', '-b', 'stale', 'main');
+  commitAll(backend, 'stale branch of the backend');
+  // A backend branch whose build fails from its first commit: it never has an instance.
+  git(backend, 'checkout', '-q', '-b', 'broken', 'main');
+  writeFileSync(join(backend, '.slipway/app.yaml'), backendManifest('exit 3'));
+  commitAll(backend, 'a build that fails');
   git(backend, 'checkout', '-q', 'main');
   const frontend = repository('frontend', `apiVersion: slipway.dev/v1
 kind: Application
@@ -75,12 +83,19 @@ metadata:
 spec:
   runtime: local
   services:
-${service('web')}  appImports:
+${service('web')}  env:
+    mapping:
+      API_BASE: \${API_URL}
+  appImports:
     - app: backend
       excludeServices: [admin]
 `);
   git(frontend, 'checkout', '-q', '-b', 'feature');
   commitAll(frontend, 'feature');
+  for (const branch of ['stale', 'broken']) {
+    git(frontend, 'checkout', '-q', '-b', branch, 'main');
+    commitAll(frontend, branch);
+  }
   git(frontend, 'checkout', '-q', '-b', 'only-front');
   commitAll(frontend, 'only on the frontend');
   git(frontend, 'checkout', '-q', 'main');
@@ -103,7 +118,8 @@ describe('App Imports', () => {
     const [api] = await server.drivers.local!.instances({ workspace: 'default', app: 'backend', envId: 'feature-backend' });
     const port = api!.endpoints[0]!.hostPort;
     const web = (await server.service.currentSpec(environment)).services.find((s) => s.name === 'web')!;
-    expect(web.env).toMatchObject({ API_URL: `http://127.0.0.1:${port}`, API_HOST: '127.0.0.1', API_PORT: String(port) });
+    // env.mapping reads the direct address too: API_BASE, which the frontend calls, is mapped from API_URL.
+    expect(web.env).toMatchObject({ API_URL: `http://127.0.0.1:${port}`, API_HOST: '127.0.0.1', API_PORT: String(port), API_BASE: `http://127.0.0.1:${port}` });
     expect(web.env.ADMIN_URL).toBeUndefined();
     expect(await viaRouter('web-feature.slipway.localhost', '/call')).toBe('200 api said: backend feature');
     // A push to the backend replaces its api; it keeps its port, so the frontend's address still works.
@@ -117,6 +133,40 @@ describe('App Imports', () => {
     expect(replaced!.runtimeId).not.toBe(api!.runtimeId);
     expect(replaced!.endpoints[0]!.hostPort).toBe(port);
     expect(await viaRouter('web-feature.slipway.localhost', '/call')).toBe('200 api said: backend feature');
+    // The import's excludeServices holds for its patch and for a change of its variables: admin stays out.
+    const backendServices = async () => {
+      const env = (await server.environments.getLive('default', 'feature-backend'))!;
+      const running = (await server.drivers.local!.instances({ workspace: 'default', app: 'backend', envId: 'feature-backend' })).map((i) => i.name);
+      return { urls: Object.keys(env.urls), spec: (await server.service.currentSpec(env)).services.map((s) => s.name), running };
+    };
+    expect(await backendServices()).toEqual({ urls: ['api'], spec: ['api'], running: ['api-0'] });
+    await server.service.setConfig('default', 'feature-backend', { GREETING: 'hi' }, 'test');
+    expect(await settled('feature-backend')).toBe('ready');
+    expect(await backendServices()).toEqual({ urls: ['api'], spec: ['api'], running: ['api-0'] });
+  }, 60_000);
+
+  it('uses an import whose last deploy failed while its previous version runs, and fails on one that never ran', async () => {
+    await server.service.create('default', { app: 'frontend', branch: 'stale' }, 'test');
+    expect(await settled('stale')).toBe('ready');
+    // A push to the backend that breaks its build: its patch fails, and its api keeps running.
+    const backend = join(dir, 'backend');
+    git(backend, 'checkout', '-q', 'stale');
+    writeFileSync(join(backend, '.slipway/app.yaml'), backendManifest('exit 3'));
+    commitAll(backend, 'break the build');
+    git(backend, 'checkout', '-q', 'main');
+    await server.service.patch('default', 'stale-backend', undefined, 'test');
+    expect(await settled('stale-backend')).toBe('failed');
+    // The frontend's next deploy uses the backend as it runs, and says so.
+    const deploy = await server.service.patch('default', 'stale', undefined, 'test');
+    expect(await settled('stale')).toBe('ready');
+    expect(await viaRouter('web-stale.slipway.localhost', '/call')).toBe('200 api said: backend stale');
+    expect(readFileSync(join(dir, 'home', 'deploys', `${deploy.id}.log`), 'utf8')).toMatch(/backend\/stale-backend is failed .*its ready instances are used as they run/);
+    // A backend that failed before it ever ran fails the frontend, naming it.
+    const { environment } = await server.service.create('default', { app: 'frontend', branch: 'broken' }, 'test');
+    expect(await settled('broken')).toBe('failed');
+    expect((await server.environments.getById(environment.id))!.reason).toMatch(/its App Import backend\/broken-backend is failed.*with no ready instance/);
+    for (const id of ['stale', 'broken']) await server.service.delete('default', id, 'test');
+    for (const id of ['stale', 'stale-backend', 'broken', 'broken-backend']) expect(await settled(id)).toBe('gone');
   }, 60_000);
 
   it("falls back to the backend's tracking branch, and deleting the frontend removes what was made for it", async () => {

@@ -6,7 +6,7 @@ import {
   type RenderedEnvironment,
   type RenderSettings,
 } from '@slipway/contract';
-import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, withoutServices, type RuntimeDriver } from '@slipway/core';
+import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, withoutServices, type ImportedAddress, type RuntimeDriver } from '@slipway/core';
 import type { Kysely } from 'kysely';
 import type { Repositories } from '../git/repositories.ts';
 import { CommitManifests } from './commit-manifests.ts';
@@ -66,6 +66,8 @@ interface EnvironmentPlan {
   ttlMs?: number;
   /** The commit's manifests are invalid: the environment is recorded failed with these errors. */
   invalid?: InputError;
+  /** Services the App Import that plans it leaves out. */
+  excludedServices?: string[];
   imports: ImportPlan[];
 }
 
@@ -155,7 +157,21 @@ export class EnvironmentService {
     this.checkRuntime(rendered);
     this.checkHosts(rendered);
     const ttlMs = kind === 'ephemeral' ? (request.ttl ? this.ttl(request.ttl) : rendered.ttlMs) : undefined;
-    return { app, kind, branch, commit, envId, variables, templateVersion, rendered, ...(ttlMs !== undefined ? { ttlMs } : {}), ...(request.template ? { template: request.template } : {}), ...(invalid ? { invalid } : {}), imports };
+    return {
+      app,
+      kind,
+      branch,
+      commit,
+      envId,
+      variables,
+      templateVersion,
+      rendered,
+      ...(ttlMs !== undefined ? { ttlMs } : {}),
+      ...(request.template ? { template: request.template } : {}),
+      ...(invalid ? { invalid } : {}),
+      ...(request.excludeServices?.length ? { excludedServices: request.excludeServices } : {}),
+      imports,
+    };
   }
 
   /**
@@ -208,6 +224,7 @@ export class EnvironmentService {
       ...(plan.ttlMs !== undefined ? { ttlMs: plan.ttlMs } : {}),
       ...(plan.rendered.idleTimeoutMs !== undefined ? { idleTimeoutMs: plan.rendered.idleTimeoutMs } : {}),
       ...(parentId ? { parentId } : {}),
+      ...(plan.excludedServices ? { excludedServices: plan.excludedServices } : {}),
       requestedBy,
     });
     if (plan.invalid) return this.failedByManifest(result.environment, result.deploy, plan.invalid);
@@ -235,15 +252,16 @@ export class EnvironmentService {
     try {
       // The manifests travel with the code: a new commit brings its own .slipway/.
       const atCommit = await this.manifestAtCommit(app, target);
-      const rendered = this.render(atCommit.manifest, identity, env.variables, await this.importedOf(env));
+      const rendered = withoutServices(this.render(atCommit.manifest, identity, env.variables, await this.importedOf(env)), env.excludedServices ?? []);
       this.checkRuntime(rendered);
-      const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, requestedBy });
+      const renderInputs = { templateVersion: atCommit.version, variables: env.variables };
+      const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, renderInputs, requestedBy });
       if (atCommit.version !== env.templateVersion) await this.options.store.updateEnvironment(env.id, { templateVersion: atCommit.version });
       this.options.engine.kick(env.id);
       return deploy;
     } catch (error) {
       if (!(error instanceof InputError) || options.invalidManifest !== 'fail-environment') throw error;
-      const rendered = this.render(await this.manifestOf(app, env.templateVersion), identity, env.variables);
+      const rendered = withoutServices(this.render(await this.manifestOf(app, env.templateVersion), identity, env.variables), env.excludedServices ?? []);
       const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, requestedBy });
       return (await this.failedByManifest(env, deploy, error)).deploy;
     }
@@ -256,9 +274,11 @@ export class EnvironmentService {
     const app = await this.applicationById(env);
     const manifest = await this.manifestOf(app, env.templateVersion);
     const commit = env.commit ?? (await this.options.repositories.resolveBranch(app.repositoryUrl!, env.branch));
-    const rendered = this.render(manifest, { id: env.envId, kind: env.kind, branch: env.branch, commit, ...(env.template ? { template: env.template } : {}) }, variables, await this.importedOf(env));
+    const identity = { id: env.envId, kind: env.kind, branch: env.branch, commit, ...(env.template ? { template: env.template } : {}) };
+    const rendered = withoutServices(this.render(manifest, identity, variables, await this.importedOf(env)), env.excludedServices ?? []);
     await this.options.store.updateEnvironment(env.id, { variables });
-    const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'setup', commit, rendered, requestedBy });
+    const renderInputs = { templateVersion: env.templateVersion, variables };
+    const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'setup', commit, rendered, renderInputs, requestedBy });
     this.options.engine.kick(env.id);
     return { environment: (await this.options.store.getById(env.id))!, deploy };
   }
@@ -366,6 +386,20 @@ export class EnvironmentService {
     return manifest;
   }
 
+  /**
+   * A deploy's spec rendered again with its App Imports' addresses once they are linked (direct ones
+   * where the runtime gives them): from the same template version, variables and commit as when it
+   * was queued, so env.mapping reads the direct addresses and every precedence of rendering holds.
+   */
+  async renderWithImports(env: StoredEnvironment, deploy: StoredDeploy, imported: Record<string, ImportedAddress>): Promise<RenderedEnvironment> {
+    const app = await this.applicationById(env);
+    const inputs = deploy.renderInputs ?? { templateVersion: env.templateVersion, variables: env.variables };
+    const manifest = await this.manifestOf(app, inputs.templateVersion);
+    const commit = deploy.rendered.commit ?? deploy.commit ?? env.commit;
+    const identity = { id: env.envId, kind: env.kind, branch: env.branch, ...(commit ? { commit } : {}), ...(env.template ? { template: env.template } : {}) };
+    return withoutServices(this.render(manifest, identity, inputs.variables, imported), env.excludedServices ?? []);
+  }
+
   /** The URLs of the services of the environments it imports (App Imports), for a patch or a change of variables. */
   private async importedOf(env: StoredEnvironment): Promise<Record<string, { url: string; host: string }> | undefined> {
     const imported: Record<string, { url: string; host: string }> = {};
@@ -379,7 +413,7 @@ export class EnvironmentService {
     manifest: ApplicationManifest,
     identity: Parameters<typeof renderEnvironment>[1],
     variables: Record<string, string>,
-    imported?: Record<string, { url: string; host: string }>,
+    imported?: Record<string, ImportedAddress>,
   ): RenderedEnvironment {
     const result = renderEnvironment(manifest, identity, this.options.settings, { variables, ...(imported ? { imported } : {}) });
     if (result.errors.length || !result.value) throw new InputError(`cannot render environment ${identity.id} of ${manifest.metadata.name}`, result.errors);

@@ -117,6 +117,8 @@ export interface EnvironmentsTable {
   parent_id: string | null;
   /** 1 when made for the parent (torn down with it); 0 when it existed before. */
   owned_by_parent: number | null;
+  /** Services left out of it by the App Import that made it (excludeServices), JSON array; null for none. */
+  excluded_services_json: string | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
@@ -136,6 +138,8 @@ export interface DeploysTable {
   rendered_json: string;
   /** What prepareSource returned (resolved commit, static roots), once it ran. */
   source_json: string | null;
+  /** What `rendered_json` was rendered from (template version, variables), JSON; null for deploys before 0010. */
+  render_inputs_json: string | null;
   requested_by: string | null;
   created_at: string;
   started_at: string | null;

@@ -55,6 +55,28 @@ for (const database of testDatabases()) {
       expect((await environments.listLive('default')).map((e) => e.envId)).toEqual(['pr-1']);
     });
 
+    it("keeps an App Import's excluded services with its environment, and what each deploy was rendered from", async () => {
+      const { environment, deploy } = await environments.createEnvironment({
+        workspace: 'default',
+        applicationId,
+        app: 'shop',
+        envId: 'pr-1-shop',
+        kind: 'ephemeral',
+        branch: 'feature',
+        commit: 'a'.repeat(40),
+        templateVersion: 'v1',
+        variables: { A: '1' },
+        rendered,
+        excludedServices: ['admin'],
+      });
+      expect(environment.excludedServices).toEqual(['admin']);
+      expect(deploy.renderInputs).toEqual({ templateVersion: 'v1', variables: { A: '1' } });
+      const patch = await environments.queueDeploy({ environmentId: environment.id, workflow: 'patch', rendered, renderInputs: { templateVersion: 'v2', variables: {} } });
+      expect((await environments.getDeploy(patch.id))!.renderInputs).toEqual({ templateVersion: 'v2', variables: {} });
+      expect((await environments.getLive('default', 'pr-1-shop'))!.excludedServices).toEqual(['admin']);
+      expect((await create('pr-2')).environment.excludedServices).toBeUndefined();
+    });
+
     it('runs deploys in order, and a teardown cancels the ones still queued', async () => {
       const { environment, deploy } = await create();
       const patch = await environments.queueDeploy({ environmentId: environment.id, workflow: 'patch', rendered });

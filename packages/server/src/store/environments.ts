@@ -32,6 +32,8 @@ export interface StoredEnvironment {
   /** Set for an environment brought up by another's App Imports. */
   parentId?: string;
   ownedByParent?: boolean;
+  /** Services its App Import leaves out (excludeServices): every render of it leaves them out too. */
+  excludedServices?: string[];
   createdAt: string;
   updatedAt: string;
   deletedAt?: string;
@@ -47,12 +49,20 @@ export interface StoredDeploy {
   reason?: string;
   commit?: string;
   rendered: RenderedEnvironment;
+  /** What `rendered` was rendered from, to render it again with its App Imports' direct addresses. */
+  renderInputs?: RenderInputs;
   /** What prepareSource returned: the commit, static roots, and the image built for each service (docker). */
   source?: { commit: string; staticRoots: Record<string, string>; images?: Record<string, string> };
   requestedBy?: string;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
+}
+
+/** The environment-specific inputs of a deploy's render, beside its environment's identity. */
+export interface RenderInputs {
+  templateVersion: string;
+  variables: Record<string, string>;
 }
 
 export interface StoredTask {
@@ -86,6 +96,7 @@ export class EnvironmentStore {
     ttlMs?: number;
     idleTimeoutMs?: number;
     parentId?: string;
+    excludedServices?: string[];
     requestedBy?: string;
     now?: Date;
   }): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
@@ -116,12 +127,14 @@ export class EnvironmentStore {
           idle_timeout_ms: input.idleTimeoutMs ?? null,
           parent_id: input.parentId ?? null,
           owned_by_parent: input.parentId ? 1 : null,
+          excluded_services_json: input.excludedServices?.length ? JSON.stringify(input.excludedServices) : null,
           created_at: at,
           updated_at: at,
           deleted_at: null,
         })
         .execute();
-      const deploy = await insertDeploy(tx, { environmentId: id, workflow: 'setup', commit: input.commit, rendered: input.rendered, requestedBy: input.requestedBy, at });
+      const renderInputs = { templateVersion: input.templateVersion, variables: input.variables };
+      const deploy = await insertDeploy(tx, { environmentId: id, workflow: 'setup', commit: input.commit, rendered: input.rendered, renderInputs, requestedBy: input.requestedBy, at });
       const environment = await tx.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return { environment: toEnvironment(environment), deploy };
     });
@@ -169,7 +182,15 @@ export class EnvironmentStore {
    * Queues a deploy behind the environment's others. A teardown cancels deploys still queued before
    * it: nothing is worth deploying into an environment about to be removed.
    */
-  async queueDeploy(input: { environmentId: string; workflow: WorkflowKind; commit?: string; rendered: RenderedEnvironment; requestedBy?: string; now?: Date }): Promise<StoredDeploy> {
+  async queueDeploy(input: {
+    environmentId: string;
+    workflow: WorkflowKind;
+    commit?: string;
+    rendered: RenderedEnvironment;
+    renderInputs?: RenderInputs;
+    requestedBy?: string;
+    now?: Date;
+  }): Promise<StoredDeploy> {
     const at = (input.now ?? new Date()).toISOString();
     return this.db.transaction().execute(async (tx) => {
       if (input.workflow === 'teardown') {
@@ -345,7 +366,7 @@ export class EnvironmentStore {
 
 async function insertDeploy(
   tx: Kysely<Database>,
-  input: { environmentId: string; workflow: WorkflowKind; commit?: string; rendered: RenderedEnvironment; requestedBy?: string; at: string },
+  input: { environmentId: string; workflow: WorkflowKind; commit?: string; rendered: RenderedEnvironment; renderInputs?: RenderInputs | undefined; requestedBy?: string | undefined; at: string },
 ): Promise<StoredDeploy> {
   const last = await tx.selectFrom('deploys').select((eb) => eb.fn.max('seq').as('seq')).where('environment_id', '=', input.environmentId).executeTakeFirst();
   const seq = Number(last?.seq ?? 0) + 1;
@@ -362,6 +383,7 @@ async function insertDeploy(
       reason: null,
       commit_sha: input.commit ?? null,
       rendered_json: JSON.stringify(input.rendered),
+      render_inputs_json: input.renderInputs ? JSON.stringify(input.renderInputs) : null,
       source_json: null,
       requested_by: input.requestedBy ?? null,
       created_at: input.at,
@@ -393,6 +415,7 @@ function toEnvironment(row: Selectable<EnvironmentsTable>): StoredEnvironment {
     ...(row.idle_timeout_ms !== null && row.idle_timeout_ms !== undefined ? { idleTimeoutMs: Number(row.idle_timeout_ms) } : {}),
     ...(row.last_activity_at ? { lastActivityAt: row.last_activity_at } : {}),
     ...(row.parent_id ? { parentId: row.parent_id, ownedByParent: Number(row.owned_by_parent) === 1 } : {}),
+    ...(row.excluded_services_json ? { excludedServices: JSON.parse(row.excluded_services_json) as string[] } : {}),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(row.deleted_at ? { deletedAt: row.deleted_at } : {}),
@@ -410,6 +433,7 @@ function toDeploy(row: Selectable<DeploysTable>): StoredDeploy {
     ...(row.reason ? { reason: row.reason } : {}),
     ...(row.commit_sha ? { commit: row.commit_sha } : {}),
     rendered: JSON.parse(row.rendered_json) as RenderedEnvironment,
+    ...(row.render_inputs_json ? { renderInputs: JSON.parse(row.render_inputs_json) as RenderInputs } : {}),
     ...(row.source_json ? { source: JSON.parse(row.source_json) as StoredDeploy['source'] } : {}),
     ...(row.requested_by ? { requestedBy: row.requested_by } : {}),
     createdAt: row.created_at,

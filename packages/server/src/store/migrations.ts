@@ -473,6 +473,19 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       await db.schema.alterTable('releases').dropColumn('commit_status_json').execute();
     },
   },
+  '0010-app-import-renders': {
+    async up(db: Kysely<unknown>) {
+      // An App Import's excludeServices, kept with the imported environment so its patches honour them
+      // (JSON array); and what each deploy was rendered from, so it renders again once its imports'
+      // direct addresses are known (JSON: template version and variables).
+      await db.schema.alterTable('environments').addColumn('excluded_services_json', 'text').execute();
+      await db.schema.alterTable('deploys').addColumn('render_inputs_json', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('deploys').dropColumn('render_inputs_json').execute();
+      await db.schema.alterTable('environments').dropColumn('excluded_services_json').execute();
+    },
+  },
   };
 }
 

@@ -3,8 +3,9 @@ import {
   planWorkflow,
   secretKey,
   taskKey,
-  withImportAddresses,
+  importedAddresses,
   type EnvironmentRef,
+  type ImportedAddress,
   type ImportedService,
   type LinkMember,
   type RuntimeDriver,
@@ -52,6 +53,11 @@ export interface WorkflowEngineOptions {
   logger?: EngineLogger;
   /** Where each deploy's log is written (task lines, build and job output); none without it. */
   deployLogs?: DeployLogs;
+  /**
+   * Renders a deploy's spec again with its App Imports' addresses once they are linked (the
+   * environment service's renderWithImports); without it, an importer keeps the router's addresses.
+   */
+  renderWithImports?(env: StoredEnvironment, deploy: StoredDeploy, imported: Record<string, ImportedAddress>): Promise<RenderedEnvironment>;
 }
 
 const quiet: EngineLogger = { info: () => undefined, error: () => undefined };
@@ -377,10 +383,12 @@ export class WorkflowEngine {
 
   /**
    * App Imports: waits until every environment this one imports is ready, links them through the
-   * runtime (one network on docker, the loopback on local) and gives this environment's services
-   * and jobs the imported services' direct addresses (withImportAddresses). An import that failed
-   * fails this deploy, naming it; imports on another runtime, or a runtime without links, keep the
-   * router URLs rendering gave.
+   * runtime (one network on docker, the loopback on local) and renders this environment again with
+   * the imported services' direct addresses (renderWithImports), so its services, jobs and env.mapping
+   * read them. An import whose last deploy failed is used as it runs when it has ready instances
+   * (its previous version, typically: a failed patch leaves it running); one without fails this
+   * deploy, naming it. Imports on another runtime, or a runtime without links, keep the router URLs
+   * rendering gave.
    */
   private async linkImports(
     env: StoredEnvironment,
@@ -396,11 +404,17 @@ export class WorkflowEngine {
     const timeoutMs = this.options.readinessTimeoutMs ?? 180_000;
     const deadline = Date.now() + timeoutMs;
     this.logTask(deploy.id, `▸ App Imports · waiting for ${names(children)} to be ready`);
+    const usedAsTheyRun = new Set<string>();
     for (;;) {
       if (this.stopping) return 'stopped';
-      const broken = children.find((c) => c.status === 'failed' || c.status === 'errored');
-      if (broken) return { outcome: 'failed', reason: `its App Import ${broken.app}/${broken.envId} is ${broken.status}${broken.reason ? `: ${broken.reason}` : ''}` };
-      if (children.every((c) => c.status === 'ready')) break;
+      for (const child of children.filter((c) => (c.status === 'failed' || c.status === 'errored') && !usedAsTheyRun.has(c.id))) {
+        if (!(await this.hasReadyInstances(child))) {
+          return { outcome: 'failed', reason: `its App Import ${child.app}/${child.envId} is ${child.status}${child.reason ? `: ${child.reason}` : ''}, with no ready instance` };
+        }
+        usedAsTheyRun.add(child.id);
+        this.logTask(deploy.id, `! App Imports · ${child.app}/${child.envId} is ${child.status}${child.reason ? ` (${child.reason})` : ''}; its ready instances are used as they run`);
+      }
+      if (children.every((c) => c.status === 'ready' || usedAsTheyRun.has(c.id))) break;
       if (Date.now() > deadline) return { outcome: 'failed', reason: `its App Imports were not ready within ${Math.round(timeoutMs / 1000)} s: ${names(children.filter((c) => c.status !== 'ready'))}` };
       await Promise.race([new Promise((resolve) => setTimeout(resolve, 250)), this.stopSignal]);
       children = await live();
@@ -408,7 +422,9 @@ export class WorkflowEngine {
     const imported: (ImportedService & { ref: EnvironmentRef; http: boolean })[] = [];
     const peers: LinkMember[] = [];
     for (const child of children) {
-      const spec = (await store.listDeploys(child.id, 20)).find((d) => d.workflow !== 'teardown' && d.source)?.rendered;
+      // What it runs: its last deploy that succeeded (a failed one's may never have started).
+      const deploys = (await store.listDeploys(child.id, 20)).filter((d) => d.workflow !== 'teardown');
+      const spec = (deploys.find((d) => d.outcome === 'succeeded') ?? deploys.find((d) => d.source))?.rendered;
       if (!spec) continue;
       const services = spec.services.filter((s) => !s.static && s.ports.length > 0);
       for (const s of services) imported.push({ ref: refOf(child), service: s.name, http: s.ports[0]?.protocol === 'http', ...(spec.urls[s.name] ? { routerUrl: spec.urls[s.name] } : {}) });
@@ -428,7 +444,17 @@ export class WorkflowEngine {
       found.push(`${item.service} at ${address.host}:${address.port}`);
     }
     this.logTask(deploy.id, `✓ App Imports · linked: ${found.join(', ') || 'no service with a port'}`);
-    return { rendered: withImportAddresses(rendered, imported) };
+    if (!this.options.renderWithImports || found.length === 0) return { rendered };
+    return { rendered: await this.options.renderWithImports(env, deploy, importedAddresses(imported)) };
+  }
+
+  /** Whether an environment has an instance that is ready, on the runtime of its last deploy. */
+  private async hasReadyInstances(env: StoredEnvironment): Promise<boolean> {
+    const last = (await this.options.store.listDeploys(env.id, 1))[0];
+    const driver = last ? this.options.drivers[last.rendered.runtime] : undefined;
+    if (!driver) return false;
+    const instances = await driver.instances(refOf(env)).catch(() => []);
+    return instances.some((i) => i.state === 'ready');
   }
 
   /** Runs the deploy's workflow to its end, resuming tasks the store says were under way. */
