@@ -17,17 +17,13 @@ export function DeployHistory({ envId, lastDeploy, shown, onShow }: { envId: str
       <QueryView query={deploys} what="the deploys">
         {(items) => (
           <div className="table-wrap">
-            <table aria-labelledby={`${id}-heading`}>
+            <table className="stack-narrow" aria-labelledby={`${id}-heading`}>
               <thead>
                 <tr>
                   <th scope="col">Deploy</th>
                   <th scope="col">State</th>
-                  <th scope="col" className="hide-narrow">
-                    Commit
-                  </th>
-                  <th scope="col" className="hide-narrow">
-                    By
-                  </th>
+                  <th scope="col">Commit</th>
+                  <th scope="col">By</th>
                   <th scope="col">When</th>
                   <th scope="col">
                     <span className="visually-hidden">Timeline</span>
@@ -37,18 +33,20 @@ export function DeployHistory({ envId, lastDeploy, shown, onShow }: { envId: str
               <tbody>
                 {items.map((deploy) => (
                   <tr key={deploy.id}>
-                    <td>
+                    <td data-label="Deploy">
                       #{deploy.seq} {deploy.workflow}
                     </td>
-                    <td>
+                    <td data-label="State">
                       <StatusBadge status={deploy.state} />
                     </td>
-                    <td className="mono hide-narrow">{shortSha(deploy.commit)}</td>
-                    <td className="hide-narrow">{deploy.requestedBy ?? '—'}</td>
-                    <td>
+                    <td data-label="Commit" className="mono">
+                      {shortSha(deploy.commit)}
+                    </td>
+                    <td data-label="By">{deploy.requestedBy ?? '—'}</td>
+                    <td data-label="When">
                       <RelativeTime at={deploy.createdAt} />
                     </td>
-                    <td>
+                    <td data-label="">
                       <button type="button" className="secondary" aria-pressed={deploy.id === shown} aria-label={`Show the steps of deploy #${deploy.seq}`} onClick={() => onShow(deploy.id)}>
                         Steps
                       </button>

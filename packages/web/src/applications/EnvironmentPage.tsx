@@ -263,17 +263,13 @@ function Instances({ env, onLogs }: { env: EnvironmentResponse; onLogs: (name: s
         <p className="empty">No instances run{env.status === 'deploying' || env.status === 'queued' ? ' yet' : ''}. Static sites are served by the router and have none.</p>
       ) : (
         <div className="table-wrap">
-          <table aria-labelledby={`${id}-heading`}>
+          <table className="stack-narrow" aria-labelledby={`${id}-heading`}>
             <thead>
               <tr>
                 <th scope="col">Instance</th>
                 <th scope="col">State</th>
-                <th scope="col" className="hide-narrow">
-                  Restarts
-                </th>
-                <th scope="col" className="hide-narrow">
-                  Started
-                </th>
+                <th scope="col">Restarts</th>
+                <th scope="col">Started</th>
                 <th scope="col">
                   <span className="visually-hidden">Log</span>
                 </th>
@@ -282,19 +278,19 @@ function Instances({ env, onLogs }: { env: EnvironmentResponse; onLogs: (name: s
             <tbody>
               {instances.map((instance) => (
                 <tr key={instance.name}>
-                  <td>
+                  <td data-label="Instance">
                     {instance.name}
                     <div className="meta">service {instance.service}</div>
                     {instance.message ? <div className="meta">{instance.message}</div> : null}
                   </td>
-                  <td>
+                  <td data-label="State">
                     <StatusBadge status={instance.state} />
                   </td>
-                  <td className="hide-narrow">{instance.restarts}</td>
-                  <td className="hide-narrow">
+                  <td data-label="Restarts">{instance.restarts}</td>
+                  <td data-label="Started">
                     <RelativeTime at={instance.startedAt} />
                   </td>
-                  <td>
+                  <td data-label="">
                     <button type="button" className="secondary" onClick={() => onLogs(instance.name)} aria-label={`Show the log of ${instance.name}`}>
                       Log
                     </button>

@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { git, guestbookRepository } from '../../../server/src/test-support/example-repository.ts';
 import { httpRequest } from '../../../server/src/test-support/test-server.ts';
 import { browserMissing, collectConsoleErrors, launchBrowser, screenshot, viewports, type TestBrowser } from '../test-support/browser.ts';
+import { horizontalOverflows } from '../test-support/horizontal-overflow.ts';
 import { signIn, startPortalServer, type PortalServer } from '../test-support/portal-server.ts';
 
 // A busy CI machine runs other tests beside these: give each browser step room.
@@ -115,13 +116,33 @@ describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserM
     await phone.goto(`${slipway.url}/applications/guestbook/environments/portal-demo`);
     await phone.getByRole('status', { name: 'Environment status: ready' }).waitFor();
     await screenshot(phone, 'environment-phone');
+    // The deploys and instances tables fold into one block per row, every column named, nothing
+    // scrolling sideways inside its frame.
+    const deploys = phone.getByRole('table', { name: 'Deploys' });
+    await expect.poll(() => deploys.getByRole('row').count()).toBeGreaterThanOrEqual(3);
+    const latest = deploys.getByRole('row').nth(1);
+    expect(await latest.evaluate((row) => getComputedStyle(row).display)).toBe('block');
+    await expect(latest.getByRole('cell').evaluateAll((cells) => cells.map((cell) => cell.getAttribute('data-label')))).resolves.toEqual(['Deploy', 'State', 'Commit', 'By', 'When', '']);
+    expect(await latest.getByRole('cell').nth(2).isVisible()).toBe(true);
+    expect(await horizontalOverflows(phone)).toEqual([]);
     await phone.getByRole('button', { name: 'Show the log of api-0' }).click();
     await expect.poll(async () => await phone.getByRole('log', { name: 'Log lines of api-0' }).textContent(), { timeout: 15_000 }).toContain('"listening"');
     await screenshot(phone, 'environment-log-phone');
-    // Nothing may be wider than the screen.
+    // Nothing may be wider than the screen, nor scroll sideways within it.
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewports.phone.width);
+    expect(await horizontalOverflows(phone)).toEqual([]);
     expect(await unnamedControls(phone)).toEqual([]);
     expect(phoneErrors).toEqual([]);
+  });
+
+  it('finds what sticks out sideways: a table scrolling inside its frame, a box past the edge', async () => {
+    const page = await browser.newPage(viewports.phone);
+    await page.setContent(
+      '<div class="frame" style="overflow-x:auto;width:200px"><table><tr><td style="white-space:nowrap">a long cell wider than its frame</td></tr></table></div>' +
+        '<p class="wide" style="width:500px">wide</p><p style="width:100px">fits</p><span style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap">visually hidden label</span>',
+    );
+    expect(await horizontalOverflows(page)).toEqual([expect.stringMatching(/^<div class="frame"> a long cell.*: content \d+ px wide in 200 px$/), expect.stringMatching(/^<p class="wide"> wide: spans 8\.\.508 px of 390$/)]);
+    await page.context().close();
   });
 
   it('offers a viewer no action, saying why', async () => {
