@@ -40,6 +40,7 @@ describe('importedAddresses', () => {
         { service: 'search', routerUrl: router.search, direct: { host: 'search', port: 9200, http: true } },
         { service: 'db', direct: { host: 'db', port: 5432, http: false } },
         { service: 'mail', routerUrl: router.mail },
+        { service: 'search', direct: { host: 'search.other', port: 80, http: true } },
       ]),
     ).toEqual({
       search: { url: 'http://search:9200', host: 'search', port: 9200 },

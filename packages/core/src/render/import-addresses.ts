@@ -25,10 +25,12 @@ export interface ImportedAddress {
 export function importedAddresses(imported: ImportedService[]): Record<string, ImportedAddress> {
   const result: Record<string, ImportedAddress> = {};
   for (const item of imported) {
+    // Two imports with a service of the same name: the first import's, as before they were linked.
+    if (result[item.service]) continue;
     if (item.direct) {
       const { host, port, http } = item.direct;
       result[item.service] = { ...(http ? { url: `http://${host}:${port}` } : {}), host, port };
-    } else if (item.routerUrl && !result[item.service]) {
+    } else if (item.routerUrl) {
       result[item.service] = { url: item.routerUrl, host: new URL(item.routerUrl).hostname };
     }
   }
