@@ -8,6 +8,7 @@ import { useRefusal } from '../api/whoami.ts';
 import { Breadcrumbs } from '../shell/Breadcrumbs.tsx';
 import { ErrorMessage, QueryView } from '../shell/feedback.tsx';
 import { RelativeTime, StatusBadge, shortSha } from '../shell/format.tsx';
+import { StackedTable } from '../shell/StackedTable.tsx';
 import { applicationsApi, deployActive } from './applications-api.ts';
 import { DeployHistory } from './DeployHistory.tsx';
 import { DeployTimeline } from './DeployTimeline.tsx';
@@ -262,44 +263,35 @@ function Instances({ env, onLogs }: { env: EnvironmentResponse; onLogs: (name: s
       {instances.length === 0 ? (
         <p className="empty">No instances run{env.status === 'deploying' || env.status === 'queued' ? ' yet' : ''}. Static sites are served by the router and have none.</p>
       ) : (
-        <div className="table-wrap">
-          <table className="stack-narrow" aria-labelledby={`${id}-heading`}>
-            <thead>
-              <tr>
-                <th scope="col">Instance</th>
-                <th scope="col">State</th>
-                <th scope="col">Restarts</th>
-                <th scope="col">Started</th>
-                <th scope="col">
-                  <span className="visually-hidden">Log</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {instances.map((instance) => (
-                <tr key={instance.name}>
-                  <td data-label="Instance">
-                    {instance.name}
-                    <div className="meta">service {instance.service}</div>
-                    {instance.message ? <div className="meta">{instance.message}</div> : null}
-                  </td>
-                  <td data-label="State">
-                    <StatusBadge status={instance.state} />
-                  </td>
-                  <td data-label="Restarts">{instance.restarts}</td>
-                  <td data-label="Started">
-                    <RelativeTime at={instance.startedAt} />
-                  </td>
-                  <td data-label="">
-                    <button type="button" className="secondary" onClick={() => onLogs(instance.name)} aria-label={`Show the log of ${instance.name}`}>
-                      Log
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <StackedTable
+          labelledBy={`${id}-heading`}
+          rows={instances}
+          rowKey={(instance) => instance.name}
+          columns={[
+            {
+              label: 'Instance',
+              cell: (instance) => (
+                <>
+                  {instance.name}
+                  <div className="meta">service {instance.service}</div>
+                  {instance.message ? <div className="meta">{instance.message}</div> : null}
+                </>
+              ),
+            },
+            { label: 'State', cell: (instance) => <StatusBadge status={instance.state} /> },
+            { label: 'Restarts', cell: (instance) => instance.restarts },
+            { label: 'Started', cell: (instance) => <RelativeTime at={instance.startedAt} /> },
+            {
+              label: 'Log',
+              hidden: true,
+              cell: (instance) => (
+                <button type="button" className="secondary" onClick={() => onLogs(instance.name)} aria-label={`Show the log of ${instance.name}`}>
+                  Log
+                </button>
+              ),
+            },
+          ]}
+        />
       )}
     </section>
   );
