@@ -5,7 +5,7 @@
 // approve; a failing test job stops a release in staging; a hotfix skips development; a rollback
 // restores the previous version and holds the stage until someone promotes deliberately; and a
 // restarted server carries a release on from where it was.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseResponse, SnapshotResponse, TrackViewResponse } from '@slipway/contract';
 import type { RunningServer } from '../start-server.ts';
 import { git } from '../test-support/example-repository.ts';
+import { closeServer } from '../test-support/test-server.ts';
 import { apiAs, appRepository, createSeedPeople, seedTrackRepository, setVersion, startReleaseServer, until, type Json } from '../test-support/seed-release-track.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-release-flow-'));
@@ -60,13 +61,7 @@ beforeAll(async () => {
   await ok('admin', 'POST', '/api/v1/applications', { repository: ledgerRepo });
 }, 60_000);
 
-afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => closeServer(server, dir), 60_000);
 
 describe('the release flow', () => {
   it('registers the track and the set from the platform repository', async () => {

@@ -8,9 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReleaseResponse } from '@slipway/contract';
+import type { ServerConfig } from '../config.ts';
 import { startServer, type RunningServer, type StartServerOptions } from '../start-server.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { commitAll, git } from './example-repository.ts';
+import { closeServer } from './test-server.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers loosely
 export type Json = any;
@@ -27,13 +29,13 @@ export const seedPeople: readonly (readonly [string, string, readonly string[]])
   ['olga', 'developer', ['sre']],
 ];
 
-/** A repository of one application (branch main) whose web service answers the content of version.txt. */
-export function appRepository(dir: string, name: string, version: string): string {
+/** A repository of one application (branch main) whose web service answers the content of version.txt; `github` names its GitHub repository ("owner/name"). */
+export function appRepository(dir: string, name: string, version: string, github?: string): string {
   const repository = join(dir, name);
   mkdirSync(join(repository, '.slipway'), { recursive: true });
   writeFileSync(join(repository, 'server.mjs'), "import { createServer } from 'node:http';\nimport { readFileSync } from 'node:fs';\ncreateServer((req, res) => res.end(readFileSync('version.txt', 'utf8').trim())).listen(Number(process.env.PORT));\n");
-  // The test job passes unless the version says it is broken.
-  writeFileSync(join(repository, 'e2e.mjs'), "import { readFileSync } from 'node:fs';\nconst v = readFileSync('version.txt', 'utf8');\nif (v.includes('broken')) { console.error('checkout flow broken in ' + v.trim()); process.exit(1); }\nconsole.log('e2e passed for ' + v.trim());\n");
+  // The test job passes unless the version says it is broken; then it exits with code 3, for tests to find named.
+  writeFileSync(join(repository, 'e2e.mjs'), "import { readFileSync } from 'node:fs';\nconst v = readFileSync('version.txt', 'utf8');\nif (v.includes('broken')) { console.error('checkout flow broken in ' + v.trim()); process.exit(3); }\nconsole.log('e2e passed for ' + v.trim());\n");
   writeFileSync(join(repository, 'version.txt'), `${version}\n`);
   writeFileSync(
     join(repository, '.slipway/app.yaml'),
@@ -43,7 +45,7 @@ metadata:
   name: ${name}
 spec:
   runtime: local
-  repository: { trackingBranch: main }
+  repository: { trackingBranch: main${github ? `, github: ${github}` : ''} }
   services:
     - name: web
       run: { command: node server.mjs }
@@ -63,6 +65,14 @@ spec:
   git(repository, 'init', '-q', '-b', 'main');
   commitAll(repository, `${name} ${version}`);
   return repository;
+}
+
+/** Commits a new version.txt on a new branch `name` made from main, then goes back to main; returns the commit. */
+export function branchVersion(repository: string, name: string, version: string): string {
+  git(repository, 'checkout', '-q', '-b', name, 'main');
+  const sha = setVersion(repository, version, name);
+  git(repository, 'checkout', '-q', 'main');
+  return sha;
 }
 
 /** Commits a new version.txt on `branch`; returns the commit. */
@@ -115,10 +125,13 @@ spec:
   return repository;
 }
 
+/** Settings a test adds to the server's configuration, such as where GitHub's API is. */
+export type ExtraServerConfig = Partial<Pick<ServerConfig, 'githubToken' | 'githubApiUrl' | 'githubWebhookSecret'>>;
+
 /** A server in `home` on free ports, with the engine's and the release controller's timings shortened for tests. */
-export function startReleaseServer(home: string, cliConfigPath: string, options: StartServerOptions = {}): Promise<RunningServer> {
+export function startReleaseServer(home: string, cliConfigPath: string, options: StartServerOptions = {}, config: ExtraServerConfig = {}): Promise<RunningServer> {
   return startServer(
-    { home, apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath },
+    { home, apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath, ...config },
     { graceMs: 1_000, docker: false, engine: { tickMs: 200, refreshRoutesMs: 300 }, releases: { tickMs: 500, healthRecheckMs: 200 }, ...options },
   );
 }
@@ -195,23 +208,20 @@ export interface SeedReleaseTrack extends ReturnType<typeof apiAs> {
 
 /**
  * A server with the seed's people, the applications shop and ledger, and the track and set
- * registered: ready for `snapshots create` and `releases create` (as rita).
+ * registered: ready for `snapshots create` and `releases create` (as rita). `seed.shopGithub` names
+ * shop's GitHub repository; `seed.config` adds to the server's configuration.
  */
-export async function setUpSeedReleaseTrack(prefix: string, options: StartServerOptions = {}): Promise<SeedReleaseTrack> {
+export async function setUpSeedReleaseTrack(prefix: string, options: StartServerOptions = {}, seed: { shopGithub?: string; config?: ExtraServerConfig } = {}): Promise<SeedReleaseTrack> {
   const dir = mkdtempSync(join(tmpdir(), `slipway-${prefix}-`));
-  const repositories = { shop: appRepository(dir, 'shop', 'shop v1'), ledger: appRepository(dir, 'ledger', 'ledger v1'), config: seedTrackRepository(dir) };
+  const repositories = { shop: appRepository(dir, 'shop', 'shop v1', seed.shopGithub), ledger: appRepository(dir, 'ledger', 'ledger v1'), config: seedTrackRepository(dir) };
   let server: RunningServer;
   try {
-    server = await startReleaseServer(join(dir, 'home'), join(dir, 'cli.yaml'), options);
+    server = await startReleaseServer(join(dir, 'home'), join(dir, 'cli.yaml'), options, seed.config);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const close = async () => {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const close = () => closeServer(server, dir);
   try {
     const tokens = await createSeedPeople(server);
     const calls = apiAs(() => server.apiUrl, tokens);

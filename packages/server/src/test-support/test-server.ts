@@ -19,15 +19,16 @@ export async function startTestServer(prefix: string, options: StartServerOption
     { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
     { graceMs: 2_000, ...options, engine: { tickMs: 200, refreshRoutesMs: 500, ...options.engine } },
   );
-  return {
-    server,
-    dir,
-    async close() {
-      for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { server, dir, close: () => closeServer(server, dir) };
+}
+
+/** Removes every workload of the server's drivers, stops the server (when it started) and deletes `dir`. */
+export async function closeServer(server: RunningServer | undefined, dir: string): Promise<void> {
+  if (server) {
+    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
+    await server.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export interface HttpAnswer {
