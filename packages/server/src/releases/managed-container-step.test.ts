@@ -2,7 +2,7 @@
 // with the managed workspace's secret (masked in its log) and its folder at /work; on a server
 // without an engine the same step fails, saying why, instead of running as a process. Skipped, with
 // the reason, when no Docker or Podman engine answers.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { BUSYBOX_IMAGE, detectDockerEngine, ensureBaseImages } from '@slipway/dr
 import { startServer, type RunningServer } from '../start-server.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
+import { apiAs } from '../test-support/seed-release-track.ts';
+import { closeServer } from '../test-support/test-server.ts';
 
 const detected = await detectDockerEngine();
 const skipReason = detected.found ? undefined : `${detected.message} (scripts/setup-podman.sh sets one up)`;
@@ -21,17 +23,7 @@ describe.skipIf(skipReason !== undefined)(`a managed workflow step with an image
   let server: RunningServer | undefined;
   const tokens: Record<string, string> = {};
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async function ok(who: string, method: string, path: string, body?: unknown): Promise<any> {
-    const response = await fetch(new URL(path, server!.apiUrl), {
-      method,
-      headers: { authorization: `Bearer ${tokens[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    if (response.status >= 300) throw new Error(`${method} ${path} as ${who}: ${response.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  }
+  const { ok } = apiAs(() => server!.apiUrl, tokens);
 
   async function ended(ref: number): Promise<ManagedReleaseResponse> {
     const end = Date.now() + 60_000;
@@ -87,13 +79,7 @@ spec:
     await ok('sre', 'POST', '/api/v1/release-plan-admissions', { files: [{ file: 'admission.yaml', text: admission }] });
   }, 60_000);
 
-  afterAll(async () => {
-    if (server) {
-      for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-      await server.close();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => closeServer(server, dir), 60_000);
 
   it('runs the step in a container of the image, with the managed workspace’s secret masked in its log', async () => {
     const snapshot = await ok('rita', 'POST', '/api/v1/snapshots', { set: 'shop' });

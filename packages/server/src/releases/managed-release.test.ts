@@ -4,7 +4,7 @@
 // naming them); the policy refuses a snapshot that has not passed its track; the workflow runs with
 // the managed workspace's secret, which the development team's tokens cannot read; data merges
 // admission over plan over release; the author is recorded; a plan may release automatically.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,30 +12,15 @@ import type { ManagedReleaseResponse } from '@slipway/contract';
 import { startServer, type RunningServer } from '../start-server.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
+import { apiAs, type Json } from '../test-support/seed-release-track.ts';
+import { closeServer } from '../test-support/test-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-managed-'));
 const out = join(dir, 'workflow-output.json');
 let server: RunningServer;
 const tokens: Record<string, string> = {};
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-async function api(who: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const response = await fetch(new URL(path, server.apiUrl), {
-    method,
-    headers: { authorization: `Bearer ${tokens[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
-
-async function ok(who: string, method: string, path: string, body?: unknown): Promise<Json> {
-  const { status, json } = await api(who, method, path, body);
-  if (status >= 300) throw new Error(`${method} ${path} as ${who}: ${status} ${JSON.stringify(json)}`);
-  return json;
-}
+const { api, ok } = apiAs(() => server.apiUrl, tokens);
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -103,13 +88,7 @@ beforeAll(async () => {
   await ok('rita', 'POST', '/api/v1/release-plans', { files: [{ file: 'plans.yaml', text: plans }] });
 }, 60_000);
 
-afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => closeServer(server, dir), 60_000);
 
 describe('releases into a managed workspace', () => {
   it('keeps the managed workspace’s admissions and secrets out of the development team’s reach', async () => {
