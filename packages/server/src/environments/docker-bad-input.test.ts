@@ -14,7 +14,7 @@ import { detectDockerEngine, ensureBaseImages, NODE_IMAGE, type DockerDriver } f
 import { createApiToken } from '../store/api-tokens.ts';
 import type { RunningServer } from '../start-server.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
-import { httpRequest as http, startTestServer, type TestServer } from '../test-support/test-server.ts';
+import { httpRequest as http, startTestServer, waitForDeploy as deployEnded, type TestServer } from '../test-support/test-server.ts';
 
 const detected = await detectDockerEngine();
 const skipReason = detected.found ? undefined : `${detected.message} (scripts/setup-podman.sh sets one up)`;
@@ -54,15 +54,7 @@ describe.skipIf(skipReason !== undefined)(`bad input on the docker runtime${skip
     expect(registered.json()).toMatchObject({ name: app });
   }
 
-  async function waitForDeploy(id: string, timeoutMs: number): Promise<DeployResponse> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const deploy = (await api('GET', `/api/v1/deploys/${id}`)).json() as DeployResponse;
-      if (!['queued', 'running'].includes(deploy.state)) return deploy;
-      if (Date.now() > until) throw new Error(`deploy ${id} still ${deploy.state}: ${JSON.stringify(deploy.tasks)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const waitForDeploy = (id: string, timeoutMs: number) => deployEnded(server, token, id, timeoutMs);
 
   /** Creates the environment `app`-main; returns its setup deploy once it ended, and the task that failed. */
   async function failedDeploy(app: string, envId: string): Promise<{ deploy: DeployResponse; task: DeployTaskResponse }> {

@@ -6,12 +6,13 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeployResponse, EnvironmentResponse, InstanceResponse } from '@slipway/contract';
+import type { EnvironmentResponse, InstanceResponse } from '@slipway/contract';
 import { detectDockerEngine, ensureBaseImages, ensureNodeStandIn, NODE_STAND_IN, type DockerDriver } from '@slipway/drivers';
 import { createApiToken } from '../store/api-tokens.ts';
 import type { RunningServer } from '../start-server.ts';
 import { commitAll, git, guestbookRepository } from '../test-support/example-repository.ts';
-import { httpRequest as http, startTestServer, type TestServer } from '../test-support/test-server.ts';
+import { removeCommitImageTags } from '../test-support/docker-image-tags.ts';
+import { httpRequest as http, startTestServer, waitForDeploy as deployEnded, type TestServer } from '../test-support/test-server.ts';
 
 const detected = await detectDockerEngine();
 const skipReason = detected.found ? undefined : `${detected.message} (scripts/setup-podman.sh sets one up)`;
@@ -33,15 +34,7 @@ describe.skipIf(skipReason !== undefined)(`the guestbook on the docker runtime${
   const viaRouter = (host: string, path = '/', method = 'GET', body?: unknown) => http(server.routerPort, method, path, { host, body });
   const docker = () => server.drivers.docker as DockerDriver;
 
-  async function waitForDeploy(id: string, timeoutMs: number): Promise<DeployResponse> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const deploy = (await api('GET', `/api/v1/deploys/${id}`)).json() as DeployResponse;
-      if (!['queued', 'running'].includes(deploy.state)) return deploy;
-      if (Date.now() > until) throw new Error(`deploy ${id} still ${deploy.state}: ${JSON.stringify(deploy.tasks)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const waitForDeploy = (id: string, timeoutMs: number) => deployEnded(server, token, id, timeoutMs, 250);
 
   async function containerIds(): Promise<Record<string, string | undefined>> {
     const env = (await api('GET', `/api/v1/environments/${ENV}`)).json() as EnvironmentResponse;
@@ -75,11 +68,7 @@ describe.skipIf(skipReason !== undefined)(`the guestbook on the docker runtime${
     await test?.close();
     if (repository) rmSync(repository, { recursive: true, force: true });
     // The images this run built stay on the engine as a cache; only their tags for its commits go.
-    if (detected.found) {
-      const images = await detected.docker.listImages({ filters: { label: [`dev.slipway.app=${APP}`] } });
-      const ours = images.flatMap((i) => i.RepoTags ?? []).filter((tag) => commits.some((c) => tag.includes(`:${c.slice(0, 12)}-`)));
-      for (const tag of ours) await detected.docker.getImage(tag).remove().catch(() => undefined);
-    }
+    if (detected.found) await removeCommitImageTags(detected.docker, APP, commits);
   }, 60_000);
 
   it('comes up from its Dockerfiles; its services reach each other by name; its URLs serve through the router', async () => {

@@ -8,7 +8,7 @@ import { createApiToken } from '../store/api-tokens.ts';
 import type { RunningServer } from '../start-server.ts';
 import { commitAll, git, guestbookRepository } from '../test-support/example-repository.ts';
 import { processAlive } from '../test-support/process-alive.ts';
-import { httpRequest as http, startTestServer, type TestServer } from '../test-support/test-server.ts';
+import { httpRequest as http, startTestServer, waitForDeploy as deployEnded, type TestServer } from '../test-support/test-server.ts';
 
 let test: TestServer;
 let server: RunningServer;
@@ -19,15 +19,7 @@ const apiPort = () => Number(new URL(server.apiUrl).port);
 const api = (method: string, path: string, body?: unknown) => http(apiPort(), method, path, { token, body });
 const viaRouter = (host: string, path = '/') => http(server.routerPort, 'GET', path, { host });
 
-async function waitForDeploy(id: string, timeoutMs = 60_000): Promise<DeployResponse> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const deploy = (await api('GET', `/api/v1/deploys/${id}`)).json() as DeployResponse;
-    if (!['queued', 'running'].includes(deploy.state)) return deploy;
-    if (Date.now() > until) throw new Error(`deploy ${id} still ${deploy.state}: ${JSON.stringify(deploy.tasks)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitForDeploy = (id: string, timeoutMs = 60_000) => deployEnded(server, token, id, timeoutMs);
 
 beforeAll(async () => {
   repository = guestbookRepository();

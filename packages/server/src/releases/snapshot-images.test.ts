@@ -6,11 +6,12 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeployResponse, SnapshotResponse } from '@slipway/contract';
+import type { SnapshotResponse } from '@slipway/contract';
 import { detectDockerEngine, ensureBaseImages, ensureNodeStandIn } from '@slipway/drivers';
 import { createApiToken } from '../store/api-tokens.ts';
 import { commitAll, git, guestbookRepository } from '../test-support/example-repository.ts';
-import { httpRequest as http, startTestServer, type TestServer } from '../test-support/test-server.ts';
+import { removeCommitImageTags } from '../test-support/docker-image-tags.ts';
+import { httpRequest as http, startTestServer, waitForDeploy as deployEnded, type TestServer } from '../test-support/test-server.ts';
 import { imageFields } from './snapshot-images.ts';
 
 const detected = await detectDockerEngine();
@@ -39,15 +40,7 @@ describe.skipIf(skipReason !== undefined)(`snapshots of an application on the do
   let imageless: SnapshotResponse;
   const api = (method: string, path: string, body?: unknown) => http(Number(new URL(test.server.apiUrl).port), method, path, { token, body });
 
-  async function waitForDeploy(id: string, timeoutMs: number): Promise<DeployResponse> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const deploy = (await api('GET', `/api/v1/deploys/${id}`)).json() as DeployResponse;
-      if (!['queued', 'running'].includes(deploy.state)) return deploy;
-      if (Date.now() > until) throw new Error(`deploy ${id} still ${deploy.state}: ${JSON.stringify(deploy.tasks)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const waitForDeploy = (id: string, timeoutMs: number) => deployEnded(test.server, token, id, timeoutMs, 250);
 
   beforeAll(async () => {
     if (!detected.found) return;
@@ -86,11 +79,7 @@ spec:
     await test?.close();
     for (const dir of [repository, configRepo]) if (dir) rmSync(dir, { recursive: true, force: true });
     // The images stay on the engine as a cache; only their tags for this run's commits go.
-    if (detected.found) {
-      const images = await detected.docker.listImages({ filters: { label: [`dev.slipway.app=${APP}`] } });
-      const ours = images.flatMap((i) => i.RepoTags ?? []).filter((tag) => commits.some((c) => tag.includes(`:${c.slice(0, 12)}-`)));
-      for (const tag of ours) await detected.docker.getImage(tag).remove().catch(() => undefined);
-    }
+    if (detected.found) await removeCommitImageTags(detected.docker, APP, commits);
   }, 60_000);
 
   it('records no image for a commit nothing built yet', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DeployResponse } from '@slipway/contract';
 import { startServer, type RunningServer, type StartServerOptions } from '../start-server.ts';
 
 export interface TestServer {
@@ -67,5 +68,16 @@ export async function settled(server: RunningServer, envId: string, timeoutMs = 
     if (!(await server.environments.hasActiveDeploy(env.id))) return env.status;
     if (Date.now() > end) throw new Error(`${envId} still deploying after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Polls the API until deploy `id` is neither queued nor running; the deploy as it ended. */
+export async function waitForDeploy(server: RunningServer, token: string, id: string, timeoutMs = 60_000, pollMs = 200): Promise<DeployResponse> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const deploy = (await httpRequest(Number(new URL(server.apiUrl).port), 'GET', `/api/v1/deploys/${id}`, { token })).json() as DeployResponse;
+    if (!['queued', 'running'].includes(deploy.state)) return deploy;
+    if (Date.now() > until) throw new Error(`deploy ${id} still ${deploy.state}: ${JSON.stringify(deploy.tasks)}`);
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
