@@ -13,13 +13,12 @@ import { dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Command, Probe, ResolvedService } from '@slipway/contract';
-import { labelKeys, probeTimings, restartDelayMs, type BackoffSettings, type EnvironmentRef, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
+import { labelKeys, restartDelayMs, type BackoffSettings, type EnvironmentRef, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
 import { httpProbe, tcpProbe, type ProbeOutcome } from '../shared/network-probes.ts';
 import { containerLogText, lastLines } from './log-lines.ts';
 import { dockerLabels, hasLabels, parseExit } from './names.ts';
-import { sleep, STARTUP_PROBE_MS } from '../shared/supervision.ts';
-
-/** How often a starting instance's readiness is probed until it is first ready (as the local runtime's). */
+import { sleep } from '../shared/supervision.ts';
+import { probeLoop, readinessProbe, type ProbeLoopHooks } from '../shared/probe-loop.ts';
 
 export interface SupervisorSettings {
   backoff: BackoffSettings;
@@ -386,65 +385,36 @@ export class DockerInstanceSupervisor {
   private startProbes(containerId: string): void {
     const controller = new AbortController();
     this.probes = controller;
-    // Without a readiness probe, a service with a port is ready once the port accepts connections.
-    const readiness: Partial<Probe> | undefined = this.spec.readiness ?? (this.endpoints.length > 0 ? { tcp: {}, period: '200ms' } : undefined);
-    if (readiness) void this.probeLoop(readiness, 'readiness', containerId, controller.signal);
+    const readiness = readinessProbe(this.spec, this.endpoints.length > 0);
+    const hooks = this.probeHooks(containerId);
+    if (readiness) void probeLoop(readiness, 'readiness', hooks, controller.signal, { slowOnceUnhealthy: true });
     else {
       this.state = 'ready';
       this.crashedSinceReady = false;
       this.message = undefined;
     }
-    if (this.spec.liveness) void this.probeLoop(this.spec.liveness, 'liveness', containerId, controller.signal);
+    if (this.spec.liveness) void probeLoop(this.spec.liveness, 'liveness', hooks, controller.signal, { slowOnceUnhealthy: true });
   }
 
-  private async probeLoop(probe: Partial<Probe>, kind: 'readiness' | 'liveness', containerId: string, signal: AbortSignal): Promise<void> {
-    const timings = probeTimings(probe);
-    let failures = 0;
-    let successes = 0;
-    // Until it is first ready (or called unhealthy), an instance is probed every STARTUP_PROBE_MS (at
-    // most its period), as the local runtime does, so it turns ready as soon as it answers rather
-    // than up to a whole period later; failures still count once per period, so it is called
-    // unhealthy no sooner than the manifest says.
-    let startingUp = kind === 'readiness';
-    let lastCountedFailure = Number.NEGATIVE_INFINITY;
-    await sleep(timings.initialDelayMs, signal);
-    while (!signal.aborted) {
-      const outcome = await this.runProbe(probe, containerId, timings.timeoutMs);
-      if (signal.aborted) return;
-      if (outcome.ok) {
-        failures = 0;
-        successes += 1;
-        if (kind === 'readiness' && successes >= timings.successThreshold && this.state !== 'ready') {
-          this.state = 'ready';
-          this.message = undefined;
-          this.crashedSinceReady = false;
-          this.failureLog = undefined;
-          startingUp = false;
-        }
-      } else {
-        successes = 0;
-        const now = Date.now();
-        if (startingUp && now - lastCountedFailure < timings.periodMs) {
-          await sleep(Math.min(STARTUP_PROBE_MS, timings.periodMs), signal);
-          continue;
-        }
-        lastCountedFailure = now;
-        failures += 1;
-        if (failures >= timings.failureThreshold) {
-          if (kind === 'readiness') {
-            this.state = 'unhealthy';
-            this.message = `readiness probe failed ${failures} times: ${outcome.message}`;
-            // Called unhealthy: probed once per period from now on (an exec probe is a process in the container).
-            startingUp = false;
-          } else {
-            this.livenessKill = `liveness probe failed ${failures} times: ${outcome.message}`;
-            await this.docker.getContainer(containerId).stop({ t: Math.ceil(this.host.settings.graceMs / 1000) }).catch(() => undefined);
-            return;
-          }
-        }
-      }
-      await sleep(startingUp && !outcome.ok ? Math.min(STARTUP_PROBE_MS, timings.periodMs) : timings.periodMs, signal);
-    }
+  private probeHooks(containerId: string): ProbeLoopHooks {
+    return {
+      run: (probe, timeoutMs) => this.runProbe(probe, containerId, timeoutMs),
+      isReady: () => this.state === 'ready',
+      ready: () => {
+        this.state = 'ready';
+        this.message = undefined;
+        this.crashedSinceReady = false;
+        this.failureLog = undefined;
+      },
+      unhealthy: (message) => {
+        this.state = 'unhealthy';
+        this.message = message;
+      },
+      livenessFailed: async (message) => {
+        this.livenessKill = message;
+        await this.docker.getContainer(containerId).stop({ t: Math.ceil(this.host.settings.graceMs / 1000) }).catch(() => undefined);
+      },
+    };
   }
 
   async status(): Promise<InstanceStatus> {

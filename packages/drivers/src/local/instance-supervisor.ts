@@ -1,14 +1,14 @@
 // Supervises one replica of a service: its init steps, its main process and its sidecars, each a
 // process group. Runs probes, restarts with exponential backoff, and keeps the durable record up to
 // date so a later driver can adopt what is running.
-import type { EnvMap, Probe } from '@slipway/contract';
-import { probeTimings, restartDelayMs, type BackoffSettings, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
+import type { EnvMap } from '@slipway/contract';
+import { restartDelayMs, type BackoffSettings, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
 import { DEFAULT_ROTATION, logTail, rotateIfLarge, type RotationSettings } from './log-files.ts';
 import { appendLine, argv, commandArgv, isSameProcess, spawnGroup, stopGroup, watchAdopted, type Running } from './process-group.ts';
 import { runProbe, type ProbeTarget } from './probes.ts';
 import type { Endpoint, InstanceRecord, ServiceRecord } from './state-files.ts';
-import { sleep, STARTUP_PROBE_MS } from '../shared/supervision.ts';
-
+import { sleep } from '../shared/supervision.ts';
+import { probeLoop, readinessProbe, type ProbeLoopHooks } from '../shared/probe-loop.ts';
 
 export interface SupervisorSettings {
   backoff: BackoffSettings;
@@ -221,64 +221,38 @@ export class InstanceSupervisor {
     const controller = new AbortController();
     this.probes = controller;
     const spec = this.service.spec;
-    // Without a readiness probe, a service with a port is ready once the port accepts connections.
-    const readiness: Partial<Probe> | undefined = spec.readiness ?? (this.record.endpoints.length > 0 ? { tcp: {}, period: '200ms' } : undefined);
-    if (readiness) void this.probeLoop(readiness, 'readiness', running, controller.signal);
+    const readiness = readinessProbe(spec, this.record.endpoints.length > 0);
+    const hooks = this.probeHooks(running);
+    if (readiness) void probeLoop(readiness, 'readiness', hooks, controller.signal, { slowOnceUnhealthy: false });
     else {
       this.state = 'ready';
       this.crashedSinceReady = false;
       this.host.stateChanged?.();
     }
-    if (spec.liveness) void this.probeLoop(spec.liveness, 'liveness', running, controller.signal);
+    if (spec.liveness) void probeLoop(spec.liveness, 'liveness', hooks, controller.signal, { slowOnceUnhealthy: false });
   }
 
-  private async probeLoop(probe: Partial<Probe>, kind: 'readiness' | 'liveness', running: Running, signal: AbortSignal): Promise<void> {
-    const timings = probeTimings(probe);
-    let failures = 0;
-    let successes = 0;
-    // Until it is first ready, an instance is probed every STARTUP_PROBE_MS (at most its period), so
-    // it turns ready as soon as it listens rather than up to a whole period later; failures still count
-    // once per period, so it is called unhealthy no sooner than the manifest says.
-    let startingUp = kind === 'readiness';
-    let lastCountedFailure = Number.NEGATIVE_INFINITY;
-    await sleep(timings.initialDelayMs, signal);
-    while (!signal.aborted) {
-      const outcome = await runProbe(probe, this.probeTarget(), timings.timeoutMs);
-      if (signal.aborted) return;
-      if (outcome.ok) {
-        failures = 0;
-        successes += 1;
-        if (kind === 'readiness' && successes >= timings.successThreshold && this.state !== 'ready') {
-          this.state = 'ready';
-          this.message = undefined;
-          this.crashedSinceReady = false;
-          startingUp = false;
-          this.host.stateChanged?.();
-        }
-      } else {
-        successes = 0;
-        const now = Date.now();
-        if (startingUp && now - lastCountedFailure < timings.periodMs) {
-          await sleep(Math.min(STARTUP_PROBE_MS, timings.periodMs), signal);
-          continue;
-        }
-        lastCountedFailure = now;
-        failures += 1;
-        if (failures >= timings.failureThreshold) {
-          if (kind === 'readiness') {
-            this.state = 'unhealthy';
-            this.message = `readiness probe failed ${failures} times: ${outcome.message}`;
-            this.host.stateChanged?.();
-          } else {
-            this.livenessKill = `liveness probe failed ${failures} times: ${outcome.message}`;
-            this.note(this.livenessKill);
-            await stopGroup(running, this.host.settings.graceMs);
-            return;
-          }
-        }
-      }
-      await sleep(startingUp && !outcome.ok ? Math.min(STARTUP_PROBE_MS, timings.periodMs) : timings.periodMs, signal);
-    }
+  private probeHooks(running: Running): ProbeLoopHooks {
+    return {
+      run: (probe, timeoutMs) => runProbe(probe, this.probeTarget(), timeoutMs),
+      isReady: () => this.state === 'ready',
+      ready: () => {
+        this.state = 'ready';
+        this.message = undefined;
+        this.crashedSinceReady = false;
+        this.host.stateChanged?.();
+      },
+      unhealthy: (message) => {
+        this.state = 'unhealthy';
+        this.message = message;
+        this.host.stateChanged?.();
+      },
+      livenessFailed: async (message) => {
+        this.livenessKill = message;
+        this.note(message);
+        await stopGroup(running, this.host.settings.graceMs);
+      },
+    };
   }
 
   status(envStatus: Pick<InstanceStatus, 'env'>): InstanceStatus {
