@@ -9,7 +9,7 @@
 //   jobs/<env key>/<run id>.json   results of finished job runs (never secrets)
 //   logs/<env key>/…               build output, job output, a replica's previous container output
 //   links/<env key>.json           App Imports: the network an importer shares with its imports, who is on it, their names
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Command, EnvMap, ResolvedService, VolumeSpec } from '@slipway/contract';
@@ -21,7 +21,6 @@ import {
   notReadyReasons,
   ownerFromLabels,
   ownerLabels,
-  parseEnvironmentKey,
   resolveVariables,
   sameEnvironment,
   serviceReadiness,
@@ -60,7 +59,10 @@ import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageRe
 import { DockerInstanceSupervisor, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
 import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, linkAliases, linkNetworkName, networkName, parsePorts, volumeName } from './names.ts';
-import { listDir, STARTUP_PROBE_MS } from '../shared/supervision.ts';
+import { STARTUP_PROBE_MS } from '../shared/supervision.ts';
+import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, sweepOrphans, writeJson } from '../shared/state-folder.ts';
+import { KeyedQueue } from '../shared/keyed-queue.ts';
+import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
 
 export interface DockerDriverOptions extends DriverFactoryOptions {
   /** A client of the engine to use; found with detectDockerEngine (DOCKER_HOST, then the usual sockets) when absent. */
@@ -151,8 +153,9 @@ export class DockerDriver implements RuntimeDriver {
   private docker: Dockerode | undefined;
   private readonly envs = new Map<string, EnvRuntime>();
   private loaded: Promise<void> | undefined;
-  private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly jobsInFlight = new Map<string, Promise<JobResult>>();
+  /** One change at a time per environment (and per repository mirror, checkout, image and link). */
+  private readonly locks = new KeyedQueue();
+  private readonly jobRuns = new JobRunsInFlight();
   private readonly reservedPorts = new Set<number>();
   private closed = false;
   /** App Imports' link networks by the importing environment's key; kept under links/. */
@@ -197,8 +200,8 @@ export class DockerDriver implements RuntimeDriver {
     if (this.closed) return Promise.reject(new Error('the docker driver is closed'));
     this.loaded ??= (async () => {
       if (!this.docker) this.docker = (await connectDockerEngine(this.options.host ? { host: this.options.host } : {})).docker;
-      for (const file of listDir(this.dir('links')).filter((f) => f.endsWith('.json'))) {
-        const record = readJson<LinkRecord>(this.dir('links', file));
+      for (const file of listJson(this.dir('links'))) {
+        const record = readJson<LinkRecord>(file);
         if (record) this.links.set(environmentKey(record.owner), record);
       }
       await this.adopt();
@@ -249,17 +252,6 @@ export class DockerDriver implements RuntimeDriver {
       const endpoints = parsePorts(group.info.Labels[dockerLabels.ports]);
       this.supervise(rt, service, group.replica, endpoints, group.found);
     }
-  }
-
-  /** Runs `task` after every earlier task of the same key: one change at a time per environment. */
-  private locked<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    this.locks.set(
-      key,
-      next.catch(() => undefined),
-    );
-    return next;
   }
 
   private runtimeOf(env: EnvironmentRef): EnvRuntime {
@@ -479,10 +471,10 @@ export class DockerDriver implements RuntimeDriver {
     const result = await this.engineProblem(`preparing ${request.commit}`, async (): Promise<DriverResult<PreparedSource>> => {
       let sha: string;
       try {
-        const found = await this.locked(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
+        const found = await this.locks.run(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
         sha = found.sha;
         const checkout = this.checkoutPath(request.env, sha);
-        await this.locked(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
+        await this.locks.run(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
       } catch (error) {
         if (error instanceof GitError) return problem('failed', error.message);
         return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
@@ -502,7 +494,7 @@ export class DockerDriver implements RuntimeDriver {
         if (!service.build && !service.image) continue;
         const onOutput = request.onOutput;
         const output = onOutput ? (line: string) => onOutput(mask(line), service.name) : undefined;
-        const image = await this.locked(`image:${service.name}:${sha}`, () => this.serviceImage(request.env, service, sha, output));
+        const image = await this.locks.run(`image:${service.name}:${sha}`, () => this.serviceImage(request.env, service, sha, output));
         if (!image.ok) return problem(image.outcome, image.reason, image.logTail);
         if (service.build) images[service.name] = image.id;
         for (const other of [...service.initContainers, ...service.sidecars]) {
@@ -570,7 +562,7 @@ export class DockerDriver implements RuntimeDriver {
 
   async apply(request: ApplyRequest): Promise<ApplyResult> {
     const key = environmentKey(request.env);
-    const outcome = await this.engineProblem(`applying ${request.env.envId}`, () => this.locked(key, () => this.applyLocked(request)));
+    const outcome = await this.engineProblem(`applying ${request.env.envId}`, () => this.locks.run(key, () => this.applyLocked(request)));
     if (outcome.outcome !== 'succeeded') return outcome;
     const rt = this.runtimeOf(request.env);
     // Started means every instance's containers were made (or its first attempt failed).
@@ -629,7 +621,7 @@ export class DockerDriver implements RuntimeDriver {
       rt.services.set(spec.name, { spec, specHash: hash, commit: request.commit, image: '', staticRoot: root, supervisors: new Map() });
       return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [], staticRoot: root };
     }
-    const image = await this.locked(`image:${spec.name}:${request.commit}`, () => this.serviceImage(rt.env, spec, request.commit));
+    const image = await this.locks.run(`image:${spec.name}:${request.commit}`, () => this.serviceImage(rt.env, spec, request.commit));
     if (!image.ok) return problem(image.outcome, image.reason, image.logTail);
     const envs = [spec.env, ...spec.initContainers.map((i) => stringEnv(i.env)), ...spec.sidecars.map((s) => stringEnv(s.env))];
     const missing = [...new Set(envs.flatMap((env) => resolveVariables(env, rt.secrets).missingSecrets))];
@@ -716,15 +708,8 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   /** Removes checkouts of commits no service of the environment runs from any more (a patch replaced them). */
-  private async pruneCheckouts(rt: EnvRuntime, current: string): Promise<void> {
-    const inUse = new Set([current, ...[...rt.services.values()].map((s) => s.commit)]);
-    const stale = listDir(this.dir('checkouts', rt.key)).filter((sha) => !inUse.has(sha));
-    if (stale.length === 0) return;
-    for (const sha of stale) {
-      remove(this.dir('checkouts', rt.key, sha));
-      remove(this.dir('builds', rt.key, sha));
-    }
-    await pruneWorktrees(this.dir('repos'));
+  private pruneCheckouts(rt: EnvRuntime, current: string): Promise<void> {
+    return pruneStaleCheckouts(this.stateDir, rt.key, new Set([current, ...[...rt.services.values()].map((s) => s.commit)]));
   }
 
   private async waitReady(request: ApplyRequest, reports: ServiceReport[]): Promise<DriverProblem | undefined> {
@@ -842,17 +827,11 @@ export class DockerDriver implements RuntimeDriver {
   // Jobs
 
   async runJob(request: JobRunRequest): Promise<JobResult> {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(request.runId)) {
-      return { outcome: 'errored', reason: `run id ${JSON.stringify(request.runId)} must be letters, digits, ".", "_" and "-"` };
-    }
-    const key = `${environmentKey(request.env)}/${request.runId}`;
-    const inFlight = this.jobsInFlight.get(key);
-    if (inFlight) return inFlight.then((r) => ('recorded' in r ? { ...r, recorded: true } : r));
-    const run = this.engineProblem(`jobs.${request.job.name} run ${request.runId}`, () => this.runJobOnce(request))
-      .then((r): JobResult => ('exitCode' in r ? r : { outcome: 'errored', reason: r.reason, ...(r.logTail ? { logTail: r.logTail } : {}) }))
-      .finally(() => this.jobsInFlight.delete(key));
-    this.jobsInFlight.set(key, run);
-    return run;
+    return this.jobRuns.run(request, () =>
+      this.engineProblem(`jobs.${request.job.name} run ${request.runId}`, () => this.runJobOnce(request)).then((r): JobResult =>
+        'exitCode' in r ? r : { outcome: 'errored', reason: r.reason, ...(r.logTail ? { logTail: r.logTail } : {}) },
+      ),
+    );
   }
 
   private jobRecordPath(env: EnvironmentRef, runId: string): string {
@@ -883,7 +862,7 @@ export class DockerDriver implements RuntimeDriver {
       const service = job.fromService ? request.service : undefined;
       let image: ImageResult;
       if (job.image) image = await ensurePresent(this.engine, job.image, `jobs.${job.name}`);
-      else if (service) image = await this.locked(`image:${service.name}:${request.commit}`, () => this.serviceImage(request.env, service, request.commit));
+      else if (service) image = await this.locks.run(`image:${service.name}:${request.commit}`, () => this.serviceImage(request.env, service, request.commit));
       else return { outcome: 'errored', reason: `jobs.${job.name} has neither image nor fromService` };
       if (!image.ok) return image.outcome === 'failed' ? { outcome: 'errored', reason: image.reason, ...(image.logTail ? { logTail: image.logTail } : {}) } : { outcome: 'errored', reason: image.reason };
       const { values, missingSecrets } = resolveVariables({ ...(service?.env ?? {}), ...job.env }, request.secrets);
@@ -987,7 +966,7 @@ export class DockerDriver implements RuntimeDriver {
   async link(request: LinkRequest): Promise<LinkResult> {
     const key = environmentKey(request.env);
     return this.engineProblem(`linking ${request.env.envId} with its App Imports`, () =>
-      this.locked(`link:${key}`, async (): Promise<LinkResult> => {
+      this.locks.run(`link:${key}`, async (): Promise<LinkResult> => {
         const members = [{ env: request.env, services: request.services }, ...request.peers];
         const aliases = linkAliases(members);
         const network = await this.ensureNetwork(request.env, linkNetworkName(this.tag, request.env), { ...envLabels(this.tag, request.env), [dockerLabels.network]: 'imports' });
@@ -1083,7 +1062,7 @@ export class DockerDriver implements RuntimeDriver {
   async destroy(request: DestroyRequest): Promise<void> {
     await this.load();
     const key = environmentKey(request.env);
-    await this.locked(key, async () => {
+    await this.locks.run(key, async () => {
       const rt = this.envs.get(key) ?? this.runtimeOf(request.env);
       const names = request.services ?? [...rt.services.keys()];
       for (const name of names) await this.removeService(rt, name);
@@ -1124,31 +1103,12 @@ export class DockerDriver implements RuntimeDriver {
       const env = ownerFromLabels(v.Labels ?? {});
       if (env) owned.push({ env, kind: 'volume', id: v.Name, labels: v.Labels ?? {} });
     }
-    for (const key of listDir(this.dir('checkouts'))) {
-      const env = parseEnvironmentKey(key);
-      if (!env) continue;
-      for (const sha of listDir(this.dir('checkouts', key))) owned.push({ env, kind: 'checkout', id: this.dir('checkouts', key, sha), labels: ownerLabels(env) });
-    }
-    for (const key of listDir(this.dir('jobs'))) {
-      const env = parseEnvironmentKey(key);
-      if (!env) continue;
-      for (const file of listDir(this.dir('jobs', key)).filter((f) => f.endsWith('.json'))) {
-        owned.push({ env, kind: 'job-run', id: file.slice(0, -'.json'.length), labels: ownerLabels(env) });
-      }
-    }
-    return owned;
+    return [...owned, ...ownedStateFiles(this.stateDir)];
   }
 
   async sweep(live: EnvironmentRef[]): Promise<SweepReport> {
-    const liveKeys = new Set(live.map(environmentKey));
     const owned = await this.listOwned();
-    const removed = owned.filter((r) => !liveKeys.has(environmentKey(r.env)));
-    const keys = new Set([...removed.map((r) => environmentKey(r.env)), ...[...this.envs.keys()].filter((k) => !liveKeys.has(k))]);
-    for (const key of [...keys, ...listDir(this.dir('logs')).filter((k) => !liveKeys.has(k))]) {
-      const env = parseEnvironmentKey(key);
-      if (env) await this.destroy({ env });
-    }
-    return { removed };
+    return sweepOrphans(this.stateDir, live, owned, this.envs.keys(), (env) => this.destroy({ env }));
   }
 
   async close(): Promise<void> {
@@ -1157,25 +1117,6 @@ export class DockerDriver implements RuntimeDriver {
     this.closed = true;
     for (const rt of this.envs.values()) for (const service of rt.services.values()) for (const supervisor of service.supervisors.values()) supervisor.detach();
     this.envs.clear();
-  }
-}
-
-function remove(path: string): void {
-  rmSync(path, { recursive: true, force: true });
-}
-
-function writeJson(path: string, value: unknown): void {
-  mkdirSync(join(path, '..'), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, JSON.stringify(value, null, 2));
-  renameSync(temporary, path);
-}
-
-function readJson<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
   }
 }
 

@@ -53,8 +53,10 @@ import { followFileLines, secretMasker } from '../shared/output-lines.ts';
 import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
 import { ensureWorktree, folderIn, GitError, mirrorPath, mirrorWithCommit, pruneWorktrees, worktreeIfPresent, writeMarker } from '../shared/git-source.ts';
-import { listJson, readJson, remove, writeJson, type EnvironmentRecord, type InstanceRecord, type JobRecord, type ServiceRecord, type Endpoint } from './state-files.ts';
-import { listDir } from '../shared/supervision.ts';
+import type { EnvironmentRecord, InstanceRecord, JobRecord, ServiceRecord, Endpoint } from './state-files.ts';
+import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, sweepOrphans, writeJson } from '../shared/state-folder.ts';
+import { KeyedQueue } from '../shared/keyed-queue.ts';
+import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
 
 export interface LocalDriverOptions extends DriverFactoryOptions {
   /** Restart backoff; 1 s doubling to 30 s by default. */
@@ -113,8 +115,9 @@ export class LocalDriver implements RuntimeDriver {
   /** What each environment's record file holds, as JSON, when this driver wrote it. */
   private readonly persisted = new Map<string, string>();
   private loaded: Promise<void> | undefined;
-  private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly jobsInFlight = new Map<string, Promise<JobResult>>();
+  /** One change at a time per environment (and per repository mirror and checkout). */
+  private readonly locks = new KeyedQueue();
+  private readonly jobRuns = new JobRunsInFlight();
   private readonly reservedPorts = new Set<number>();
   /** Readiness waits sleeping until an instance's state changes (or their poll interval passes). */
   private readonly stateWaiters = new Set<() => void>();
@@ -175,17 +178,6 @@ export class LocalDriver implements RuntimeDriver {
     if (this.persisted.get(rt.key) === text) return;
     writeJson(this.dir('envs', `${rt.key}.json`), rt.record);
     this.persisted.set(rt.key, text);
-  }
-
-  /** Runs `task` after every earlier task of the same key: one change at a time per environment. */
-  private locked<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    this.locks.set(
-      key,
-      next.catch(() => undefined),
-    );
-    return next;
   }
 
   private runtimeOf(env: EnvironmentRef): EnvRuntime {
@@ -285,12 +277,12 @@ export class LocalDriver implements RuntimeDriver {
     let checkout = this.checkoutPath(request.env, sha);
     try {
       // A full sha the mirror holds (the deploy's commit, resolved by the server) needs no rev-parse.
-      const present = await this.locked(`checkout:${checkout}`, () => worktreeIfPresent(mirrorPath(this.dir('repos'), request.repository), checkout, sha));
+      const present = await this.locks.run(`checkout:${checkout}`, () => worktreeIfPresent(mirrorPath(this.dir('repos'), request.repository), checkout, sha));
       if (!present) {
-        const found = await this.locked(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
+        const found = await this.locks.run(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
         sha = found.sha;
         checkout = this.checkoutPath(request.env, sha);
-        await this.locked(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
+        await this.locks.run(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
       }
     } catch (error) {
       if (error instanceof GitError) return problem('failed', error.message);
@@ -355,7 +347,7 @@ export class LocalDriver implements RuntimeDriver {
   async apply(request: ApplyRequest): Promise<ApplyResult> {
     await this.load();
     const key = environmentKey(request.env);
-    const outcome = await this.locked(key, () => this.applyLocked(request));
+    const outcome = await this.locks.run(key, () => this.applyLocked(request));
     if (outcome.outcome !== 'succeeded' || request.waitFor !== 'ready') return outcome;
     const waited = await this.waitReady(request, outcome.services);
     if (waited) return waited;
@@ -442,15 +434,8 @@ export class LocalDriver implements RuntimeDriver {
   }
 
   /** Removes checkouts of commits no service of the environment runs from any more (a patch replaced them). */
-  private async pruneCheckouts(rt: EnvRuntime, current: string): Promise<void> {
-    const inUse = new Set([current, ...Object.values(rt.record.services).map((s) => s.commit)]);
-    const stale = listDir(this.dir('checkouts', rt.key)).filter((sha) => !inUse.has(sha));
-    if (stale.length === 0) return;
-    for (const sha of stale) {
-      remove(this.dir('checkouts', rt.key, sha));
-      remove(this.dir('builds', rt.key, sha));
-    }
-    await pruneWorktrees(this.dir('repos'));
+  private pruneCheckouts(rt: EnvRuntime, current: string): Promise<void> {
+    return pruneStaleCheckouts(this.stateDir, rt.key, new Set([current, ...Object.values(rt.record.services).map((s) => s.commit)]));
   }
 
   /** Brings the number of replicas to `replicas`; restarts supervision of replicas that stopped for want of secrets. */
@@ -639,15 +624,7 @@ export class LocalDriver implements RuntimeDriver {
 
   async runJob(request: JobRunRequest): Promise<JobResult> {
     await this.load();
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(request.runId)) {
-      return { outcome: 'errored', reason: `run id ${JSON.stringify(request.runId)} must be letters, digits, ".", "_" and "-"` };
-    }
-    const key = `${environmentKey(request.env)}/${request.runId}`;
-    const inFlight = this.jobsInFlight.get(key);
-    if (inFlight) return inFlight.then((r) => ('recorded' in r ? { ...r, recorded: true } : r));
-    const run = this.runJobOnce(request).finally(() => this.jobsInFlight.delete(key));
-    this.jobsInFlight.set(key, run);
-    return run;
+    return this.jobRuns.run(request, () => this.runJobOnce(request));
   }
 
   private async runJobOnce(request: JobRunRequest): Promise<JobResult> {
@@ -746,7 +723,7 @@ export class LocalDriver implements RuntimeDriver {
   async destroy(request: DestroyRequest): Promise<void> {
     await this.load();
     const key = environmentKey(request.env);
-    await this.locked(key, async () => {
+    await this.locks.run(key, async () => {
       const rt = this.envs.get(key);
       const names = request.services ?? Object.keys(rt?.record.services ?? {});
       if (rt) for (const name of names) await this.removeService(rt, name);
@@ -799,31 +776,12 @@ export class LocalDriver implements RuntimeDriver {
       if (!env || seen.has(p.pid)) continue;
       owned.push({ env, kind: 'process', id: String(p.pid), labels: ownerLabels(env) });
     }
-    for (const key of listDir(this.dir('checkouts'))) {
-      const env = parseEnvironmentKey(key);
-      if (!env) continue;
-      for (const sha of listDir(this.dir('checkouts', key))) owned.push({ env, kind: 'checkout', id: this.dir('checkouts', key, sha), labels: ownerLabels(env) });
-    }
-    for (const key of listDir(this.dir('jobs'))) {
-      const env = parseEnvironmentKey(key);
-      if (!env) continue;
-      for (const file of listJson(this.dir('jobs', key))) {
-        owned.push({ env, kind: 'job-run', id: file.slice(file.lastIndexOf('/') + 1, -'.json'.length), labels: ownerLabels(env) });
-      }
-    }
-    return owned;
+    return [...owned, ...ownedStateFiles(this.stateDir)];
   }
 
   async sweep(live: EnvironmentRef[]): Promise<SweepReport> {
-    const liveKeys = new Set(live.map(environmentKey));
     const owned = await this.listOwned();
-    const removed = owned.filter((r) => !liveKeys.has(environmentKey(r.env)));
-    const keys = new Set([...removed.map((r) => environmentKey(r.env)), ...[...this.envs.keys()].filter((k) => !liveKeys.has(k))]);
-    for (const key of [...keys, ...listDir(this.dir('logs')).filter((k) => !liveKeys.has(k))]) {
-      const env = parseEnvironmentKey(key);
-      if (env) await this.destroy({ env });
-    }
-    return { removed };
+    return sweepOrphans(this.stateDir, live, owned, this.envs.keys(), (env) => this.destroy({ env }));
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,5 @@
 // The driver's durable records, one JSON file per environment (and per job run), written atomically
-// (temporary file, then rename) so a SIGKILL never leaves half a record. Secrets are never written:
-// specs keep secret references only.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// by shared/state-folder.ts. Secrets are never written: specs keep secret references only.
 import type { ResolvedService } from '@slipway/contract';
 import type { EnvironmentRef, ExitInfo, JobResult } from '@slipway/core';
 import type { ProcessIdentity } from './process-group.ts';
@@ -47,33 +44,4 @@ export interface JobRecord {
   process?: ProcessRecord;
   deadline?: number;
   result?: JobResult;
-}
-
-export function writeJson(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, JSON.stringify(value, null, 2));
-  renameSync(temporary, path);
-}
-
-export function readJson<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-export function listJson(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => join(dir, f));
-  } catch {
-    return [];
-  }
-}
-
-export function remove(path: string): void {
-  rmSync(path, { recursive: true, force: true });
 }
