@@ -29,6 +29,7 @@ import { cpus, release as osRelease, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiToken, startServer, type DeployEvent, type RunningServer } from '@slipway/server';
+import { apiOk } from '../packages/server/src/test-support/test-server.ts';
 
 const TARGET_MS = 1_000;
 
@@ -99,16 +100,7 @@ async function main(): Promise<void> {
     ] as const) {
       tokens[user] = (await createApiToken(running.store.db, { name: 'bench', workspace: 'default', role, user, approverRoles: [...approverRoles] })).secret;
     }
-    const call = async (who: string, method: string, path: string, body?: unknown) => {
-      const response = await fetch(new URL(path, running.apiUrl), {
-        method,
-        headers: { authorization: `Bearer ${tokens[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
+    const call = (who: string, method: string, path: string, body?: unknown) => apiOk(running.apiUrl, tokens[who], method, path, body);
     /** Resolves with the time the engine starts the next deploy of `envId` matching `which`. */
     const deployStarts = (envId: string, which: (event: DeployEvent) => boolean) =>
       new Promise<number>((resolve) => {
@@ -229,16 +221,7 @@ async function mainTwoServers(adminUrl: string): Promise<void> {
     await db.connect();
     const lease = await db.query<{ owner: string }>("SELECT owner FROM leases WHERE name = 'releases:controller'");
     if (!lease.rows[0]?.owner.endsWith(`:${holder.pid}`)) throw new Error(`the first server does not hold the release lease (${lease.rows[0]?.owner ?? 'nobody'} does)`);
-    const call = async (token: string, method: string, path: string, body?: unknown) => {
-      const response = await fetch(new URL(path, other.apiUrl), {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
+    const call = (token: string, method: string, path: string, body?: unknown) => apiOk(other.apiUrl, token, method, path, body);
     const adminToken = holder.token!;
     // Approvers, made through the API of the server without the lease.
     const tokens: Record<string, string> = {};

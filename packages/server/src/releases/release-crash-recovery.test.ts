@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commitAll, git } from '../test-support/example-repository.ts';
+import { apiOk } from '../test-support/test-server.ts';
 
 const runServer = resolve(fileURLToPath(import.meta.url), '../../test-support/run-server.ts');
 const dir = mkdtempSync(join(tmpdir(), 'slipway-release-crash-'));
@@ -44,17 +45,7 @@ function start(withToken: boolean): Promise<Started> {
   });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function api(server: Started, token: string, method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(new URL(path, server.apiUrl), {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const api = (server: Started, token: string, method: string, path: string, body?: unknown) => apiOk(server.apiUrl, token, method, path, body);
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;

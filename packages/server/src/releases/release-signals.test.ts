@@ -16,6 +16,7 @@ import { createApiToken } from '../store/api-tokens.ts';
 import { openDatabase, type StoreDatabase } from '../store/open-database.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
 import { testDatabases } from '../test-support/test-databases.ts';
+import { apiOk } from '../test-support/test-server.ts';
 
 const runServer = resolve(fileURLToPath(import.meta.url), '../../test-support/run-server.ts');
 const postgres = testDatabases().find((d) => d.name === 'postgres')!;
@@ -50,17 +51,7 @@ describe.skipIf(postgres.skip !== undefined)(`approvals across two servers on on
     });
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async function api(server: Started, who: string, method: string, path: string, body?: unknown): Promise<any> {
-    const response = await fetch(new URL(path, server.apiUrl), {
-      method,
-      headers: { authorization: `Bearer ${tokens[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path} on ${server.apiUrl}: ${response.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  }
+  const api = (server: Started, who: string, method: string, path: string, body?: unknown) => apiOk(server.apiUrl, tokens[who], method, path, body);
 
   async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
     const end = Date.now() + timeoutMs;

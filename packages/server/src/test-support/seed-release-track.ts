@@ -12,7 +12,7 @@ import type { ServerConfig } from '../config.ts';
 import { startServer, type RunningServer, type StartServerOptions } from '../start-server.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { commitAll, git } from './example-repository.ts';
-import { closeServer } from './test-server.ts';
+import { apiCall, closeServer } from './test-server.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers loosely
 export type Json = any;
@@ -148,13 +148,8 @@ export async function createSeedPeople(server: RunningServer): Promise<Record<st
 /** Calls the API as one of the people: `api` answers status and JSON, `ok` throws on a status of 300 or more. */
 export function apiAs(apiUrl: () => string, tokens: Record<string, string>) {
   async function api(who: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-    const response = await fetch(new URL(path, apiUrl()), {
-      method,
-      headers: { authorization: `Bearer ${tokens[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, json: text ? JSON.parse(text) : undefined };
+    const { status, json } = await apiCall(apiUrl(), tokens[who], method, path, body);
+    return { status, json };
   }
   async function ok(who: string, method: string, path: string, body?: unknown): Promise<Json> {
     const { status, json } = await api(who, method, path, body);

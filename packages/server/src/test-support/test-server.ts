@@ -32,11 +32,13 @@ export async function closeServer(server: RunningServer | undefined, dir: string
   rmSync(dir, { recursive: true, force: true });
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers loosely
+export type HttpAnswerJson = any;
+
 export interface HttpAnswer {
   status: number;
   text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers loosely
-  json(): any;
+  json(): HttpAnswerJson;
 }
 
 /** One HTTP request to 127.0.0.1 (the API, or the router with a Host header). */
@@ -80,4 +82,22 @@ export async function waitForDeploy(server: RunningServer, token: string, id: st
     if (Date.now() > until) throw new Error(`deploy ${id} still ${deploy.state}: ${JSON.stringify(deploy.tasks)}`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/** One call to the API at `apiUrl` with a bearer token and a JSON body: the status and the answer's JSON (undefined when empty). */
+export async function apiCall(apiUrl: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: HttpAnswerJson }> {
+  const response = await fetch(new URL(path, apiUrl), {
+    method,
+    headers: { ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, text, json: text ? JSON.parse(text) : undefined };
+}
+
+/** apiCall that fails, naming the call, its status and answer, unless the status is 2xx; the answer's JSON. */
+export async function apiOk(apiUrl: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<HttpAnswerJson> {
+  const { status, text, json } = await apiCall(apiUrl, token, method, path, body);
+  if (status < 200 || status >= 300) throw new Error(`${method} ${path} on ${apiUrl}: ${status} ${text}`);
+  return json;
 }
