@@ -28,7 +28,7 @@ for (const database of testDatabases()) {
       await dispose();
     });
 
-    const create = (envId = 'pr-1', ttlMs?: number) =>
+    const create = (envId = 'pr-1', ttlMs?: number, excludedServices?: string[]) =>
       environments.createEnvironment({
         workspace: 'default',
         applicationId,
@@ -41,6 +41,7 @@ for (const database of testDatabases()) {
         variables: { A: '1' },
         rendered,
         ...(ttlMs !== undefined ? { ttlMs } : {}),
+        ...(excludedServices !== undefined ? { excludedServices } : {}),
         now: new Date('2026-01-01T00:00:00Z'),
       });
 
@@ -56,19 +57,7 @@ for (const database of testDatabases()) {
     });
 
     it("keeps an App Import's excluded services with its environment, and what each deploy was rendered from", async () => {
-      const { environment, deploy } = await environments.createEnvironment({
-        workspace: 'default',
-        applicationId,
-        app: 'shop',
-        envId: 'pr-1-shop',
-        kind: 'ephemeral',
-        branch: 'feature',
-        commit: 'a'.repeat(40),
-        templateVersion: 'v1',
-        variables: { A: '1' },
-        rendered,
-        excludedServices: ['admin'],
-      });
+      const { environment, deploy } = await create('pr-1-shop', undefined, ['admin']);
       expect(environment.excludedServices).toEqual(['admin']);
       expect(deploy.renderInputs).toEqual({ templateVersion: 'v1', variables: { A: '1' } });
       const patch = await environments.queueDeploy({ environmentId: environment.id, workflow: 'patch', rendered, renderInputs: { templateVersion: 'v2', variables: {} } });
