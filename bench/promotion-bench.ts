@@ -20,7 +20,6 @@
 // holder through NOTIFY. Both controllers tick every 60 s. Times there are from the approval being
 // sent to the production deploy's stored start (the same machine's clock).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -29,6 +28,7 @@ import { cpus, release as osRelease, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiToken, startServer, type DeployEvent, type RunningServer } from '@slipway/server';
+import { createPostgresDatabase } from '../packages/server/src/test-support/test-databases.ts';
 import { apiOk } from '../packages/server/src/test-support/test-server.ts';
 
 const TARGET_MS = 1_000;
@@ -193,18 +193,13 @@ async function main(): Promise<void> {
 /** The same rounds across two server processes on one PostgreSQL: approvals go to the server without the lease. */
 async function mainTwoServers(adminUrl: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-promotion-bench-'));
-  const database = `slipway_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
+  const database = await createPostgresDatabase(adminUrl, 'slipway_bench');
   const children: ChildProcess[] = [];
   const runServer = resolve(fileURLToPath(import.meta.url), '../../packages/server/src/test-support/run-server.ts');
   const startProcess = (name: string, token: boolean) =>
     new Promise<{ apiUrl: string; token?: string; pid: number }>((done, fail) => {
       const child = spawn(process.execPath, ['--import', 'tsx', runServer], {
-        env: { ...process.env, SLIPWAY_HOME: join(dir, name), SLIPWAY_DATABASE_URL: url.toString(), TEST_RELEASE_TICK_MS: '60000', ...(token ? { TEST_TOKEN_WANTED: '1' } : {}) },
+        env: { ...process.env, SLIPWAY_HOME: join(dir, name), SLIPWAY_DATABASE_URL: database.databaseUrl, TEST_RELEASE_TICK_MS: '60000', ...(token ? { TEST_TOKEN_WANTED: '1' } : {}) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
@@ -213,7 +208,7 @@ async function mainTwoServers(adminUrl: string): Promise<void> {
       createInterface({ input: child.stdout! }).once('line', (line) => done({ ...(JSON.parse(line) as { apiUrl: string; token?: string }), pid: child.pid! }));
       child.once('exit', (code) => fail(new Error(`server ${name} exited with ${code}: ${log}`)));
     });
-  const db = new pg.Client({ connectionString: url.toString() });
+  const db = new pg.Client({ connectionString: database.databaseUrl });
   try {
     const repos = repository(dir);
     const holder = await startProcess('holder', true);
@@ -296,13 +291,7 @@ async function mainTwoServers(adminUrl: string): Promise<void> {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
     await db.end().catch(() => undefined);
-    for (let tries = 0; tries < 40; tries++) {
-      const open = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database]);
-      if (open.rows[0]?.n === 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await database.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }
