@@ -10,6 +10,7 @@ import type { ServerConfig } from '../config.ts';
 import { startServer, type RunningServer } from '../start-server.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { commitAll, git, guestbookRepository } from '../test-support/example-repository.ts';
+import { closeServer } from '../test-support/test-server.ts';
 
 const INTERVAL_MS = 200;
 const dir = mkdtempSync(join(tmpdir(), 'slipway-poll-'));
@@ -84,11 +85,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await closeServer(server, dir);
   if (work) rmSync(work, { recursive: true, force: true });
 }, 60_000);
 

@@ -12,6 +12,7 @@ import { createApiToken } from '../../store/api-tokens.ts';
 import { commitAll, git, guestbookRepository } from '../../test-support/example-repository.ts';
 import { startFakeGithubApi, type FakeGithubApi, type RecordedCall } from '../../test-support/fake-github-api.ts';
 import { pullRequestPayload, pushPayload, signedDelivery, type PullRequestFixture } from '../../test-support/github-payloads.ts';
+import { closeServer } from '../../test-support/test-server.ts';
 
 const SECRET = 'It’s a Secret to Everybody';
 const dir = mkdtempSync(join(tmpdir(), 'slipway-github-'));
@@ -108,12 +109,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
+  await closeServer(server, dir);
   await github?.close();
-  rmSync(dir, { recursive: true, force: true });
   if (repository) rmSync(repository, { recursive: true, force: true });
 }, 60_000);
 
