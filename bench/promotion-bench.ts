@@ -199,7 +199,7 @@ async function mainTwoServers(adminUrl: string): Promise<void> {
   const startProcess = (name: string, token: boolean) =>
     new Promise<{ apiUrl: string; token?: string; pid: number }>((done, fail) => {
       const child = spawn(process.execPath, ['--import', 'tsx', runServer], {
-        env: { ...process.env, SLIPWAY_HOME: join(dir, name), SLIPWAY_DATABASE_URL: database.databaseUrl, TEST_RELEASE_TICK_MS: '60000', ...(token ? { TEST_TOKEN_WANTED: '1' } : {}) },
+        env: { ...process.env, SLIPWAY_HOME: join(dir, name), SLIPWAY_DATABASE_URL: database.databaseUrl, TEST_RELEASE_TICK_MS: '60000', TEST_SWEEP_ON_EXIT: '1', ...(token ? { TEST_TOKEN_WANTED: '1' } : {}) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
