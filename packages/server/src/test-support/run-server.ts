@@ -29,6 +29,9 @@ console.log(JSON.stringify({ apiUrl: server.apiUrl, routerPort: server.routerPor
 process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
 
 async function stop(): Promise<void> {
-  if (process.env.TEST_SWEEP_ON_EXIT) for (const driver of Object.values(server.drivers)) await driver.sweep([]);
+  if (process.env.TEST_SWEEP_ON_EXIT) {
+    await server.engine.stop();
+    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
+  }
   await server.close();
 }

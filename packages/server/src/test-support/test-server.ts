@@ -23,9 +23,13 @@ export async function startTestServer(prefix: string, options: StartServerOption
   return { server, dir, close: () => closeServer(server, dir) };
 }
 
-/** Removes every workload of the server's drivers, stops the server (when it started) and deletes `dir`. */
+/**
+ * Stops the server's workflow engine first (so no queued deploy starts a process after the sweep), removes
+ * every workload of its drivers, stops the server (when it started) and deletes `dir`.
+ */
 export async function closeServer(server: RunningServer | undefined, dir: string): Promise<void> {
   if (server) {
+    await server.engine.stop();
     for (const driver of Object.values(server.drivers)) await driver.sweep([]);
     await server.close();
   }
