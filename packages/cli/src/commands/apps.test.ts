@@ -1,34 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '@slipway/server';
-import { captureIO } from '../test-support/capture-io.ts';
-import { main } from '../main.ts';
+import type { RunningServer } from '@slipway/server';
+import { closeCliSession, isolateCliSettings, slipway, startServerForCli } from '../test-support/cli-session.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-apps-'));
 let server: RunningServer;
-const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, SLIPWAY_URL: process.env.SLIPWAY_URL, SLIPWAY_TOKEN: process.env.SLIPWAY_TOKEN };
+let restore: () => void = () => undefined;
 
 beforeAll(async () => {
-  process.env.XDG_CONFIG_HOME = join(dir, 'config');
-  delete process.env.SLIPWAY_URL;
-  delete process.env.SLIPWAY_TOKEN;
-  server = await startServer({ home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'config', 'slipway', 'config.yaml') });
+  restore = isolateCliSettings(dir);
+  server = await startServerForCli(dir);
 });
 afterAll(async () => {
-  await server?.close();
-  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
-  rmSync(dir, { recursive: true, force: true });
+  await closeCliSession(server, dir, restore);
 });
-
-const slipway = async (...args: string[]) => {
-  const io = captureIO();
-  const code = await main(['node', 'slipway', ...args], io);
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-};
 
 describe('slipway apps, with the token the server wrote on first start', () => {
   it('registers, lists and gets an application', async () => {

@@ -1,17 +1,15 @@
 // `slipway deploys logs` and `deploys create --wait --logs` against a real server: the deploy's log
 // holds the task lines and the static build's output.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '@slipway/server';
-import { main } from '../main.ts';
-import { captureIO } from '../test-support/capture-io.ts';
+import type { RunningServer } from '@slipway/server';
+import { closeCliSession, isolateCliSettings, slipway, startServerForCli } from '../test-support/cli-session.ts';
 import { gitRepository } from '../test-support/git-repository.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-deploys-logs-cli-'));
-const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, SLIPWAY_URL: process.env.SLIPWAY_URL, SLIPWAY_TOKEN: process.env.SLIPWAY_TOKEN };
+let restore: () => void = () => undefined;
 let server: RunningServer;
 
 const manifest = `apiVersion: slipway.dev/v1
@@ -32,31 +30,14 @@ writeFileSync('dist/index.html', 'hi');
 console.log('hello from the build');
 `;
 
-const slipway = async (...args: string[]) => {
-  const io = captureIO();
-  const code = await main(['node', 'slipway', ...args], io);
-  return { code, stdout: stripVTControlCharacters(io.stdout()), stderr: stripVTControlCharacters(io.stderr()) };
-};
-
 beforeAll(async () => {
-  process.env.XDG_CONFIG_HOME = join(dir, 'config');
-  delete process.env.SLIPWAY_URL;
-  delete process.env.SLIPWAY_TOKEN;
+  restore = isolateCliSettings(dir);
   gitRepository(join(dir, 'site'), { '.slipway/app.yaml': manifest, 'build.mjs': build });
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'config', 'slipway', 'config.yaml') },
-    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
-  );
+  server = await startServerForCli(dir, {}, { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } });
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
-  rmSync(dir, { recursive: true, force: true });
+  await closeCliSession(server, dir, restore);
 }, 60_000);
 
 describe('slipway deploys logs', () => {

@@ -1,19 +1,18 @@
 // The environment commands end to end: a real server (SQLite, local driver, workflow engine) runs a
 // small application from a git repository, and every command is run as `slipway …` would run it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '@slipway/server';
-import { main } from '../main.ts';
+import type { RunningServer } from '@slipway/server';
 import { captureIO } from '../test-support/capture-io.ts';
+import { closeCliSession, isolateCliSettings, slipway, startServerForCli } from '../test-support/cli-session.ts';
 import { gitRepository } from '../test-support/git-repository.ts';
 import { instancesLogs } from './instances.ts';
 import { secretsSet } from './secrets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-envs-cli-'));
-const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, SLIPWAY_URL: process.env.SLIPWAY_URL, SLIPWAY_TOKEN: process.env.SLIPWAY_TOKEN };
+let restore: () => void = () => undefined;
 let server: RunningServer;
 let repository: string;
 
@@ -58,31 +57,14 @@ console.log('migrated');
 `;
 
 beforeAll(async () => {
-  process.env.XDG_CONFIG_HOME = join(dir, 'config');
-  delete process.env.SLIPWAY_URL;
-  delete process.env.SLIPWAY_TOKEN;
+  restore = isolateCliSettings(dir);
   repository = gitRepository(join(dir, 'hello'), { '.slipway/app.yaml': manifest, 'server.mjs': serverScript, 'migrate.mjs': migrateScript });
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'config', 'slipway', 'config.yaml') },
-    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
-  );
+  server = await startServerForCli(dir, {}, { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } });
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
-  rmSync(dir, { recursive: true, force: true });
+  await closeCliSession(server, dir, restore);
 }, 60_000);
-
-const slipway = async (...args: string[]) => {
-  const io = captureIO();
-  const code = await main(['node', 'slipway', ...args], io);
-  return { code, stdout: stripVTControlCharacters(io.stdout()), stderr: stripVTControlCharacters(io.stderr()) };
-};
 
 describe('slipway envs, deploys, instances and secrets against a real server', () => {
   it('registers the application from its git repository', async () => {

@@ -1,42 +1,27 @@
 // Workspaces, users, tokens and the audit ledger end to end: a real server, every command run as
 // `slipway …` would run it, and the ledger tampered with directly in the database.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '@slipway/server';
-import { main } from '../main.ts';
-import { captureIO } from '../test-support/capture-io.ts';
+import type { RunningServer } from '@slipway/server';
+import { closeCliSession, isolateCliSettings, slipway, startServerForCli } from '../test-support/cli-session.ts';
 import { auditQuery, pointInTime } from './audit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-identity-cli-'));
-const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, SLIPWAY_URL: process.env.SLIPWAY_URL, SLIPWAY_TOKEN: process.env.SLIPWAY_TOKEN, SLIPWAY_WORKSPACE: process.env.SLIPWAY_WORKSPACE };
+let restore: () => void = () => undefined;
 let server: RunningServer;
 
 beforeAll(async () => {
-  process.env.XDG_CONFIG_HOME = join(dir, 'config');
-  for (const name of ['SLIPWAY_URL', 'SLIPWAY_TOKEN', 'SLIPWAY_WORKSPACE']) delete process.env[name];
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'config', 'slipway', 'config.yaml') },
-    { graceMs: 1_000 },
-  );
+  restore = isolateCliSettings(dir);
+  server = await startServerForCli(dir, {}, { graceMs: 1_000 });
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
-  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
-  rmSync(dir, { recursive: true, force: true });
+  await closeCliSession(server, dir, restore);
 }, 60_000);
 
-/** Runs slipway as the first start's admin, or with another token. */
-const slipway = async (...args: string[]) => {
-  const io = captureIO();
-  const code = await main(['node', 'slipway', ...args], io);
-  return { code, stdout: stripVTControlCharacters(io.stdout()), stderr: stripVTControlCharacters(io.stderr()) };
-};
 const as = async <T>(token: string, action: () => Promise<T>): Promise<T> => {
   process.env.SLIPWAY_TOKEN = token;
   try {

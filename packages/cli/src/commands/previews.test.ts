@@ -1,17 +1,15 @@
 // `slipway previews list` against a real server that polls a local bare repository.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '@slipway/server';
-import { main } from '../main.ts';
-import { captureIO } from '../test-support/capture-io.ts';
+import type { RunningServer } from '@slipway/server';
+import { closeCliSession, isolateCliSettings, slipway, startServerForCli } from '../test-support/cli-session.ts';
 import { git, gitRepository } from '../test-support/git-repository.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-previews-cli-'));
-const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, SLIPWAY_URL: process.env.SLIPWAY_URL, SLIPWAY_TOKEN: process.env.SLIPWAY_TOKEN };
+let restore: () => void = () => undefined;
 const remote = join(dir, 'hello.git');
 let server: RunningServer;
 let work: string;
@@ -35,33 +33,16 @@ const serverScript = `import { createServer } from 'node:http';
 createServer((req, res) => res.end('hello')).listen(Number(process.env.PORT));
 `;
 
-const slipway = async (...args: string[]) => {
-  const io = captureIO();
-  const code = await main(['node', 'slipway', ...args], io);
-  return { code, stdout: stripVTControlCharacters(io.stdout()), stderr: stripVTControlCharacters(io.stderr()) };
-};
-
 beforeAll(async () => {
-  process.env.XDG_CONFIG_HOME = join(dir, 'config');
-  delete process.env.SLIPWAY_URL;
-  delete process.env.SLIPWAY_TOKEN;
+  restore = isolateCliSettings(dir);
   work = gitRepository(join(dir, 'hello'), { '.slipway/app.yaml': manifest, 'server.mjs': serverScript });
   git(dir, 'init', '-q', '--bare', '-b', 'main', remote);
   git(work, 'push', '-q', remote, 'main');
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'config', 'slipway', 'config.yaml'), pollIntervalMs: 200 },
-    { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } },
-  );
+  server = await startServerForCli(dir, { pollIntervalMs: 200 }, { graceMs: 2_000, engine: { tickMs: 200, refreshRoutesMs: 500 } });
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
-  rmSync(dir, { recursive: true, force: true });
+  await closeCliSession(server, dir, restore);
 }, 60_000);
 
 describe('slipway previews list', () => {

@@ -1,28 +1,21 @@
 // The release commands end to end: a real server and git repositories, every command run as
 // `slipway …` would run it — tracks and sets registered, a snapshot released, approvals given,
 // the track shown stage by stage, a rollback — and the output people read.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '@slipway/server';
-import { main } from '../main.ts';
-import { captureIO } from '../test-support/capture-io.ts';
+import type { RunningServer } from '@slipway/server';
+import { closeCliSession, isolateCliSettings, slipway, startServerForCli } from '../test-support/cli-session.ts';
 import { git, gitRepository } from '../test-support/git-repository.ts';
 import { pairsOf } from './releases.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'slipway-releases-cli-'));
-const saved = { XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, SLIPWAY_URL: process.env.SLIPWAY_URL, SLIPWAY_TOKEN: process.env.SLIPWAY_TOKEN, SLIPWAY_WORKSPACE: process.env.SLIPWAY_WORKSPACE };
+let restore: () => void = () => undefined;
 let server: RunningServer;
 let appRepo: string;
 const platformRepo = join(dir, 'platform');
 
-const slipway = async (...args: string[]) => {
-  const io = captureIO();
-  const code = await main(['node', 'slipway', ...args], io);
-  return { code, stdout: stripVTControlCharacters(io.stdout()), stderr: stripVTControlCharacters(io.stderr()) };
-};
 const tokens: Record<string, string> = {};
 const as = async <T>(who: string, action: () => Promise<T>): Promise<T> => {
   process.env.SLIPWAY_TOKEN = tokens[who];
@@ -43,8 +36,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60
 const stateOf = async (n: number) => JSON.parse((await slipway('releases', 'get', String(n), '-o', 'json')).stdout) as { state: string; currentStage?: number; stages: { name: string; state: string }[] };
 
 beforeAll(async () => {
-  process.env.XDG_CONFIG_HOME = join(dir, 'config');
-  for (const name of ['SLIPWAY_URL', 'SLIPWAY_TOKEN', 'SLIPWAY_WORKSPACE']) delete process.env[name];
+  restore = isolateCliSettings(dir);
   appRepo = gitRepository(join(dir, 'tiny'), {
     'server.mjs': "import { createServer } from 'node:http';\nimport { readFileSync } from 'node:fs';\ncreateServer((q, s) => s.end(readFileSync('version.txt', 'utf8'))).listen(Number(process.env.PORT));\n",
     'check.mjs': "console.log('smoke ok');\n",
@@ -81,10 +73,7 @@ spec:
 `,
     '.slipway/set.yaml': 'apiVersion: slipway.dev/v1\nkind: ApplicationSet\nmetadata: { name: tiny-set }\nspec: { applications: [tiny], releaseTrack: tiny-track }\n',
   });
-  server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'config', 'slipway', 'config.yaml') },
-    { graceMs: 1_000, docker: false, engine: { tickMs: 200 }, releases: { tickMs: 500, healthRecheckMs: 200 } },
-  );
+  server = await startServerForCli(dir, {}, { graceMs: 1_000, docker: false, engine: { tickMs: 200 }, releases: { tickMs: 500, healthRecheckMs: 200 } });
   expect((await slipway('users', 'create', 'rita', '--role', 'release-manager')).code).toBe(0);
   expect((await slipway('users', 'create', 'quinn', '--approver', 'qa')).code).toBe(0);
   for (const user of ['rita', 'quinn']) tokens[user] = (await slipway('tokens', 'create', 'cli', '--user', user)).stdout;
@@ -92,13 +81,7 @@ spec:
 }, 60_000);
 
 afterAll(async () => {
-  if (server) {
-    for (const driver of Object.values(server.drivers)) await driver.sweep([]);
-    await server.close();
-  }
-  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
-  rmSync(dir, { recursive: true, force: true });
+  await closeCliSession(server, dir, restore);
 }, 60_000);
 
 describe('slipway sets, tracks, snapshots and releases against a real server', () => {
