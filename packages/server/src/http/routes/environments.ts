@@ -18,6 +18,7 @@ import { readDeployLog } from '../../environments/deploy-log.ts';
 import { refOf } from '../../workflows/workflow-engine.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
 import { auditRequest, variableChanges } from '../audit-trail.ts';
+import { streamLines } from '../stream-lines.ts';
 import { requireRole } from '../authorize.ts';
 import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
@@ -209,20 +210,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         const now = await store.getDeploy(deploy.id);
         return !now || (now.state !== 'queued' && now.state !== 'running');
       };
-      const abort = new AbortController();
-      request.raw.on('close', () => abort.abort());
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-      try {
-        for await (const line of readDeployLog(path, { follow: request.query.follow === 'true', ended, signal: abort.signal })) {
-          if (!res.write(`${line}\n`)) await new Promise((resolve) => res.once('drain', resolve));
-          if (abort.signal.aborted) break;
-        }
-      } catch (error) {
-        if (!abort.signal.aborted) res.write(`\n[slipway: the log ended: ${(error as Error).message}]\n`);
-      }
-      res.end();
+      await streamLines(request, reply, (signal) => readDeployLog(path, { follow: request.query.follow === 'true', ended, signal }));
     },
   );
 }

@@ -7,6 +7,7 @@ import { requireRole } from '../authorize.ts';
 import { instanceResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { streamLines } from '../stream-lines.ts';
 
 const instanceParams = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['id', 'name'] } as const;
 const MAX_EXEC_TIMEOUT_MS = 10 * 60_000;
@@ -67,20 +68,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
       const { driver, ref } = await findInstance(principal.workspace, request.params.id, request.params.name);
       const follow = request.query.follow === 'true';
       const tail = request.query.tail !== undefined ? Math.min(Number(request.query.tail), 100_000) : undefined;
-      const abort = new AbortController();
-      request.raw.on('close', () => abort.abort());
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-      try {
-        for await (const line of driver.logs(ref, { follow, ...(tail !== undefined ? { tail } : {}), signal: abort.signal })) {
-          if (!res.write(`${line}\n`)) await new Promise((resolve) => res.once('drain', resolve));
-          if (abort.signal.aborted) break;
-        }
-      } catch (error) {
-        if (!abort.signal.aborted) res.write(`\n[slipway: the log ended: ${(error as Error).message}]\n`);
-      }
-      res.end();
+      await streamLines(request, reply, (signal) => driver.logs(ref, { follow, ...(tail !== undefined ? { tail } : {}), signal }));
     },
   );
 
