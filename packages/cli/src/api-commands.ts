@@ -194,22 +194,7 @@ function addDeploys(program: Command, io: CommandIO, run: Run): void {
     .argument('<deploy-id>', 'deploy id, as printed when it was queued or by `deploys list`')
     .option('-f, --follow', 'stream new lines until the deploy ends (Ctrl-C stops)')
     .addHelpText('after', examples('slipway deploys logs 6f1c…e2', 'slipway deploys logs 6f1c…e2 -f'))
-    .action((id: string, opts: { follow?: boolean }) => {
-      const stop = new AbortController();
-      const onSigint = () => stop.abort();
-      const onStdoutError = (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EPIPE') throw error;
-        stop.abort();
-      };
-      process.once('SIGINT', onSigint);
-      process.stdout.on('error', onStdoutError);
-      return run(
-        deploysLogs({ id, ...opts }, io, stop.signal).finally(() => {
-          process.off('SIGINT', onSigint);
-          process.stdout.off('error', onStdoutError);
-        }),
-      );
-    });
+    .action((id: string, opts: { follow?: boolean }) => run(untilInterrupted((signal) => deploysLogs({ id, ...opts }, io, signal))));
 }
 
 function addInstances(program: Command, io: CommandIO, run: Run): void {
@@ -229,24 +214,7 @@ function addInstances(program: Command, io: CommandIO, run: Run): void {
     .option('-f, --follow', 'keep the log open and print new lines as they come')
     .option('--tail <lines>', 'start with only the last lines of the log', lineCount)
     .addHelpText('after', examples('slipway instances logs pr-42 web-0 --tail 100', 'slipway instances logs pr-42 api-0 -f'))
-    .action((env: string, instance: string, opts: { follow?: boolean; tail?: number }) => {
-      // Ctrl-C ends following the log: the normal way to stop, so the command still exits 0. So does
-      // the reader of a pipe going away (`| head`), instead of an EPIPE crash.
-      const stop = new AbortController();
-      const onSigint = () => stop.abort();
-      const onStdoutError = (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EPIPE') throw error;
-        stop.abort();
-      };
-      process.once('SIGINT', onSigint);
-      process.stdout.on('error', onStdoutError);
-      return run(
-        instancesLogs({ env, instance, ...opts }, io, stop.signal).finally(() => {
-          process.off('SIGINT', onSigint);
-          process.stdout.off('error', onStdoutError);
-        }),
-      );
-    });
+    .action((env: string, instance: string, opts: { follow?: boolean; tail?: number }) => run(untilInterrupted((signal) => instancesLogs({ env, instance, ...opts }, io, signal))));
   instances
     .command('exec')
     .description("run a command in an instance's working directory and environment; exits with the command's exit code")
@@ -287,4 +255,16 @@ function addSecrets(program: Command, io: CommandIO, run: Run): void {
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway secrets delete db-password'))
     .action((name: string, opts: Output) => run(secretsDelete({ name, ...opts }, io)));
+}
+
+/**
+ * Runs a command that follows output (a log with --follow) until it ends or Ctrl-C is pressed: the normal
+ * way to stop following, so the command still exits 0. (A reader of a pipe going away, as with `| head`,
+ * is handled for every command in bin/slipway.js.)
+ */
+function untilInterrupted(action: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  return action(stop.signal).finally(() => process.off('SIGINT', onSigint));
 }
