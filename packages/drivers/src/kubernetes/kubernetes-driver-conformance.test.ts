@@ -1,0 +1,40 @@
+// The shared conformance suite on a real API server (see test-support/test-cluster.ts). kwok
+// simulates the node: it schedules pods and reports them Running and Ready, and completes Jobs,
+// but runs no container. The cases skipped here are exactly those that need a process inside a
+// pod: HTTP answers, output, exit codes, probes' verdicts, exec.
+import { runtimeDriverConformance } from '../conformance/runtime-driver-conformance.ts';
+import type { KubernetesDriver } from './kubernetes-driver.ts';
+import { clusterSkipReason, TEST_IMAGE, testDriver } from './test-support/cluster-for-tests.ts';
+
+const noProcess = 'kwok\'s simulated node runs no container';
+let last: KubernetesDriver | undefined;
+
+runtimeDriverConformance('kubernetes', {
+  factory: ({ stateDir }) => (last = testDriver(stateDir)),
+  ...(clusterSkipReason ? { skipAll: clusterSkipReason } : {}),
+  adaptService: (service) => (service.run ? { ...service, run: undefined, image: TEST_IMAGE, command: service.run.command } : service),
+  isRunning: (runtimeId) => last!.podRunning(runtimeId),
+  portInside: 'manifest',
+  hostPids: false,
+  timeScale: 2,
+  skip: {
+    'apply starts a service that becomes ready and answers HTTP on its port': `${noProcess}, so nothing answers HTTP (the Service and its EndpointSlice are checked in kubernetes-driver.test.ts)`,
+    'a changed spec replaces the instance': `${noProcess}, so the new instance cannot answer /whoami (replacement is checked by pod and spec hash in kubernetes-driver.test.ts)`,
+    'replicas get distinct ports': `${noProcess}; pods have their own addresses, so replicas share the Service's port`,
+    'a crash-looping service is reported with exit code and log tail': `${noProcess}, so no container exits`,
+    'a failing readiness probe is reported': `${noProcess}: it reports every pod Ready without probing`,
+    'a failing liveness probe restarts the instance': `${noProcess}: it never probes`,
+    'init steps run before the service': `${noProcess}, so no init step writes its marker`,
+    'a failing init step blocks the start': `${noProcess}, so no init step exits non-zero`,
+    'sidecars run beside the service': `${noProcess}, so a sidecar prints nothing to read`,
+    'a job that succeeds': `${noProcess}: it completes the Job but the job prints nothing (Job objects are checked in kubernetes-driver.test.ts)`,
+    'a job that fails': `${noProcess}, so no job exits with code 4`,
+    'a job that times out is stopped': `${noProcess}, so no job writes its heartbeat`,
+    'a job run is never repeated': `${noProcess}, so no job writes its counter (one Job per run id is checked in kubernetes-driver.test.ts)`,
+    'a failing build is Failed with its log tail': 'the kubernetes runtime builds no image itself: services run images the cluster pulls',
+    'a host port in use is refused with a clear error': 'the kubernetes runtime gives services no host ports; pods have their own addresses',
+    'logs can be followed': `${noProcess}, so there is no log to follow`,
+    'exec runs in the instance working directory and environment': `${noProcess}, so nothing can exec`,
+    'link gives an importer the addresses of its imports, and destroying the importer leaves them running': `${noProcess}, so the importer cannot call its import (addresses by Service DNS are checked in kubernetes-driver.test.ts)`,
+  },
+});

@@ -1,0 +1,309 @@
+// What a rendered service or job becomes on Kubernetes, as plain objects: pure functions, no API
+// calls, so the mapping is tested without a cluster and documented in one place (docs/runtimes.md
+// has the table). Every object carries Slipway's ownership labels. Secret values go into Secret
+// objects only: containers read them through secretKeyRef, so no Deployment, Job, annotation or
+// last-applied copy ever holds one.
+import type { Command, Probe, ResolvedEnvValue, ResolvedJob, ResolvedService, VolumeSpec } from '@slipway/contract';
+import { hashText, labelKeys, ownerLabels, probeTimings, secretKey, type EnvironmentRef, type SecretValues } from '@slipway/core';
+
+/** Labels only the kubernetes driver writes. */
+export const kubeLabels = {
+  /** Tells one driver's namespaces from another's on a shared cluster. */
+  driver: 'dev.slipway.driver',
+  job: 'dev.slipway.job',
+  runHash: 'dev.slipway.run-hash',
+} as const;
+
+export const kubeAnnotations = {
+  runId: 'dev.slipway/run-id',
+  commit: 'dev.slipway/commit',
+} as const;
+
+/** The field manager of every server-side apply. */
+export const FIELD_MANAGER = 'slipway';
+
+export type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+} & Record<string, unknown>;
+
+/** A DNS label of at most `max` characters: cut names end in a hash of the whole, so two long names never meet. */
+export function boundedName(name: string, max = 63): string {
+  const clean = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+  if (clean.length <= max) return clean;
+  const suffix = hashText(clean).slice(0, 8);
+  return `${clean.slice(0, max - 9).replace(/-+$/, '')}-${suffix}`;
+}
+
+/** The namespace of an environment: <prefix>-<workspace>-<app>-<env>, within 63 characters. */
+export function namespaceName(prefix: string, env: EnvironmentRef): string {
+  return boundedName(`${prefix}-${env.workspace}-${env.app}-${env.envId}`);
+}
+
+export function namespaceObject(name: string, env: EnvironmentRef, driverTag: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...ownerLabels(env), [kubeLabels.driver]: driverTag } } };
+}
+
+function argvOf(command: Command): string[] {
+  return typeof command === 'string' ? ['/bin/sh', '-c', command] : [...command];
+}
+
+/** Seconds for a Kubernetes duration field: at least `min`, rounded up. */
+const seconds = (ms: number, min = 0) => Math.max(min, Math.ceil(ms / 1000));
+
+export function probeObject(probe: Probe, defaultPort: number | undefined, liveness: boolean): Record<string, unknown> {
+  const t = probeTimings(probe);
+  const timing = {
+    initialDelaySeconds: seconds(t.initialDelayMs),
+    periodSeconds: seconds(t.periodMs, 1),
+    timeoutSeconds: seconds(t.timeoutMs, 1),
+    failureThreshold: t.failureThreshold,
+    // Kubernetes accepts only 1 for liveness and startup probes.
+    successThreshold: liveness ? 1 : t.successThreshold,
+  };
+  if (probe.http) {
+    const headers = Object.entries(probe.http.headers ?? {}).map(([name, value]) => ({ name, value }));
+    return { ...timing, httpGet: { path: probe.http.path, port: probe.http.port ?? defaultPort, ...(headers.length ? { httpHeaders: headers } : {}) } };
+  }
+  if (probe.tcp) return { ...timing, tcpSocket: { port: probe.tcp.port ?? defaultPort } };
+  return { ...timing, exec: { command: argvOf(probe.exec!.command) } };
+}
+
+/** Variable names that hold secret references, for the Secret object and the secretKeyRefs. */
+function secretVariables(env: Record<string, ResolvedEnvValue>): string[] {
+  return Object.entries(env)
+    .filter(([, v]) => typeof v !== 'string')
+    .map(([name]) => name)
+    .sort();
+}
+
+export interface SecretData {
+  /** Variable name → value, for the Secret object. */
+  values: Record<string, string>;
+  missing: string[];
+}
+
+/** The values a Secret object holds for a set of variables (names of missing secrets, never values). */
+export function secretData(envs: Record<string, ResolvedEnvValue>[], secrets: SecretValues = {}): SecretData {
+  const values: Record<string, string> = {};
+  const missing = new Set<string>();
+  for (const env of envs) {
+    for (const [name, value] of Object.entries(env)) {
+      if (typeof value === 'string') continue;
+      const found = secrets[secretKey(value)];
+      if (found === undefined) missing.add(secretKey(value));
+      else values[name] = found;
+    }
+  }
+  return { values, missing: [...missing].sort() };
+}
+
+export function secretObject(name: string, namespace: string, labels: Record<string, string>, values: Record<string, string>): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels },
+    type: 'Opaque',
+    data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
+  };
+}
+
+/** Container variables: plain values inline, secret references through the named Secret object. */
+function containerEnv(env: Record<string, ResolvedEnvValue>, secretName: string, extra: Record<string, string> = {}): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const [name, value] of Object.entries({ ...extra, ...env })) {
+    if (typeof value === 'string') out.push({ name, value });
+    else out.push({ name, valueFrom: { secretKeyRef: { name: secretName, key: name } } });
+  }
+  return out.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+}
+
+const stringEnv = (env: Record<string, unknown> | undefined): Record<string, ResolvedEnvValue> =>
+  Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, typeof v === 'object' && v !== null ? (v as ResolvedEnvValue) : String(v)]));
+
+function resourcesObject(resources: ResolvedService['resources']): Record<string, unknown> | undefined {
+  if (!resources) return undefined;
+  const quantities = (q: { cpu?: string | number; memory?: string } | undefined) =>
+    q ? Object.fromEntries(Object.entries({ cpu: q.cpu === undefined ? undefined : String(q.cpu), memory: q.memory }).filter(([, v]) => v !== undefined)) : undefined;
+  const requests = quantities(resources.requests);
+  const limits = quantities(resources.limits);
+  return { ...(requests && Object.keys(requests).length ? { requests } : {}), ...(limits && Object.keys(limits).length ? { limits } : {}) };
+}
+
+/** Why a service cannot run on Kubernetes as written, with the field it comes from; undefined when it can. */
+export function unmappable(service: ResolvedService): { path: string; message: string } | undefined {
+  if (service.static) return undefined;
+  if (!service.image && !service.build) {
+    return { path: `services.${service.name}`, message: 'the kubernetes runtime runs containers: give the service an image or a build (a run section is for the local runtime)' };
+  }
+  const repo = service.volumes.findIndex((v) => v.type === 'repo');
+  if (repo >= 0) {
+    return {
+      path: `services.${service.name}.volumes[${repo}].type`,
+      message: 'a repo volume mounts a folder of the server\'s checkout, which a pod on a cluster node cannot reach; the kubernetes runtime supports persistent and ephemeral volumes (put the files in the image instead)',
+    };
+  }
+  return undefined;
+}
+
+export const serviceSecretName = (service: string) => boundedName(`${service}-env`, 253);
+export const volumeClaimName = (service: string, volume: string) => boundedName(`${service}-${volume}`);
+
+export interface DeploymentInput {
+  namespace: string;
+  env: EnvironmentRef;
+  service: ResolvedService;
+  /** The image reference the cluster pulls. */
+  image: string;
+  specHash: string;
+  commit: string;
+}
+
+export function volumeClaimObject(namespace: string, env: EnvironmentRef, service: string, volume: VolumeSpec, storageClass: string | undefined): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: volumeClaimName(service, volume.name), namespace, labels: ownerLabels(env, service) },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: volume.size ?? '1Gi' } },
+      ...(storageClass ? { storageClassName: storageClass } : {}),
+    },
+  };
+}
+
+/** The Deployment of a service: its replicas, main container, sidecars, init steps, probes, resources and volumes. */
+export function deploymentObject(input: DeploymentInput): KubeObject {
+  const { service, env, namespace } = input;
+  const labels = ownerLabels(env, service.name, input.specHash);
+  const firstPort = service.ports[0]?.port;
+  const secretName = serviceSecretName(service.name);
+  const volumes = service.volumes.map((v) =>
+    v.type === 'persistent' ? { name: v.name, persistentVolumeClaim: { claimName: volumeClaimName(service.name, v.name) } } : { name: v.name, emptyDir: {} },
+  );
+  const mounts = service.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath, ...(v.readOnly ? { readOnly: true } : {}) }));
+  const resources = resourcesObject(service.resources);
+  const main: Record<string, unknown> = {
+    name: service.name,
+    image: input.image,
+    ...(service.command ? { command: argvOf(service.command) } : {}),
+    ...(service.args ? { args: service.args } : {}),
+    ports: service.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP', ...(p.name ? { name: p.name } : {}) })),
+    env: containerEnv(service.env, secretName, firstPort !== undefined ? { PORT: String(firstPort) } : {}),
+    ...(service.readiness ? { readinessProbe: probeObject(service.readiness, firstPort, false) } : {}),
+    ...(service.liveness ? { livenessProbe: probeObject(service.liveness, firstPort, true) } : {}),
+    ...(resources && Object.keys(resources).length ? { resources } : {}),
+    ...(mounts.length ? { volumeMounts: mounts } : {}),
+  };
+  const sidecars = service.sidecars.map((s) => ({
+    name: s.name,
+    image: s.image ?? input.image,
+    ...(s.command ? { command: argvOf(s.command) } : {}),
+    ...(s.args ? { args: s.args } : {}),
+    ...(s.ports?.length ? { ports: s.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP' })) } : {}),
+    env: containerEnv(stringEnv(s.env), secretName),
+    ...(mounts.length ? { volumeMounts: mounts } : {}),
+  }));
+  const inits = service.initContainers.map((i) => ({
+    name: i.name,
+    image: i.image ?? input.image,
+    command: argvOf(i.command),
+    env: containerEnv({ ...service.env, ...stringEnv(i.env) }, secretName),
+    ...(mounts.length ? { volumeMounts: mounts } : {}),
+  }));
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: service.name, namespace, labels, annotations: { [kubeAnnotations.commit]: input.commit } },
+    spec: {
+      replicas: service.replicas,
+      revisionHistoryLimit: 2,
+      selector: { matchLabels: { [labelKeys.service]: service.name } },
+      template: {
+        metadata: { labels },
+        spec: {
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 10,
+          ...(inits.length ? { initContainers: inits } : {}),
+          containers: [main, ...sidecars],
+          ...(volumes.length ? { volumes } : {}),
+        },
+      },
+    },
+  };
+}
+
+/** Whether a service's Deployment needs a Secret object, and the variables it holds. */
+export function serviceSecretVariables(service: ResolvedService): string[] {
+  return [...new Set([service.env, ...service.initContainers.map((i) => stringEnv(i.env)), ...service.sidecars.map((s) => stringEnv(s.env))].flatMap(secretVariables))].sort();
+}
+
+export function serviceSecretEnvs(service: ResolvedService): Record<string, ResolvedEnvValue>[] {
+  return [service.env, ...service.initContainers.map((i) => stringEnv(i.env)), ...service.sidecars.map((s) => stringEnv(s.env))];
+}
+
+export type ServiceExposure = 'cluster-ip' | 'node-port';
+
+/** The Service in front of a service's pods: ClusterIP (reached by DNS in the cluster) or NodePort (reached from outside). */
+export function serviceObject(namespace: string, env: EnvironmentRef, service: ResolvedService, exposure: ServiceExposure): KubeObject | undefined {
+  if (service.ports.length === 0) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: service.name, namespace, labels: ownerLabels(env, service.name) },
+    spec: {
+      type: exposure === 'node-port' ? 'NodePort' : 'ClusterIP',
+      selector: { [labelKeys.service]: service.name },
+      ports: service.ports.map((p) => ({ name: p.name ?? `port-${p.port}`, port: p.port, targetPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP' })),
+    },
+  };
+}
+
+/** The name of a job run's Job object: the job's name and a hash of the run id, so a run is created once. */
+export function jobObjectName(job: string, runId: string): string {
+  return `${boundedName(job, 52)}-${hashText(runId).slice(0, 10)}`;
+}
+
+export interface JobInput {
+  namespace: string;
+  env: EnvironmentRef;
+  job: ResolvedJob;
+  runId: string;
+  image: string;
+  /** Variables of the service the job runs from, under the job's own. */
+  serviceEnv?: Record<string, ResolvedEnvValue>;
+  commit: string;
+}
+
+export function jobObject(input: JobInput): KubeObject {
+  const name = jobObjectName(input.job.name, input.runId);
+  const labels = { ...ownerLabels(input.env), [kubeLabels.job]: input.job.name, [kubeLabels.runHash]: hashText(input.runId).slice(0, 10) };
+  const resources = resourcesObject(input.job.resources);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: input.namespace, labels, annotations: { [kubeAnnotations.runId]: input.runId, [kubeAnnotations.commit]: input.commit } },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: seconds(input.job.timeoutMs, 1),
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 5,
+          containers: [
+            {
+              name: 'job',
+              image: input.image,
+              command: argvOf(input.job.command),
+              env: containerEnv({ ...(input.serviceEnv ?? {}), ...input.job.env }, name),
+              ...(resources && Object.keys(resources).length ? { resources } : {}),
+            },
+          ],
+        },
+      },
+    },
+  };
+}
