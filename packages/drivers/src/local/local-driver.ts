@@ -50,7 +50,7 @@ import {
 import { InstanceSupervisor, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log-files.ts';
 import { followFileLines, secretMasker } from '../shared/output-lines.ts';
-import { allocatePort, portIsFree } from '../shared/ports.ts';
+import { allocatePort, portFreedSoon, portIsFree } from '../shared/ports.ts';
 import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
 import { ensureWorktree, folderIn, GitError, mirrorPath, mirrorWithCommit, pruneWorktrees, worktreeIfPresent, writeMarker } from '../shared/git-source.ts';
 import type { EnvironmentRecord, InstanceRecord, JobRecord, ServiceRecord, Endpoint } from './state-files.ts';
@@ -426,7 +426,7 @@ export class LocalDriver implements RuntimeDriver {
     // (an App Import's importer, through <SERVICE>_PORT) still reaches it after a patch.
     const previous = existing?.instances[0]?.endpoints[0]?.hostPort;
     if (existing) await this.removeService(rt, spec.name);
-    const kept = pinned === undefined && previous !== undefined && spec.ports.length > 0 && !this.takenPorts().has(previous) && (await portIsFree(previous)) ? previous : undefined;
+    const kept = pinned === undefined && previous !== undefined && spec.ports.length > 0 && !this.takenPorts().has(previous) && (await portFreedSoon(previous)) ? previous : undefined;
     const record: ServiceRecord = { spec, commit: request.commit, specHash: hash, instances: [] };
     rt.record.services[spec.name] = record;
     await this.scale(rt, record, spec.replicas, pinned ?? kept);

@@ -19,6 +19,19 @@ export async function portIsFree(port: number): Promise<boolean> {
   return (await tryListen(port)) !== undefined && (await tryListen(port, '127.0.0.1')) !== undefined;
 }
 
+/**
+ * Whether a port a stopped process held is free, waiting up to `withinMs` for it: the process may
+ * still be closing its listener when its group was signalled, which under load takes a moment.
+ */
+export async function portFreedSoon(port: number, withinMs = 3_000): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if (await portIsFree(port)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** A port free right now and not in `taken`. */
 export async function allocatePort(taken: ReadonlySet<number>): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
