@@ -1,6 +1,7 @@
 // The drivers package: runtime drivers (one folder each) and the conformance suite they all pass.
 export { createLocalDriver, LocalDriver, type LocalDriverOptions } from './local/local-driver.ts';
 export { createDockerDriver, DockerDriver, type DockerDriverOptions } from './docker/docker-driver.ts';
+export { createKubernetesDriver, KubernetesDriver, type KubernetesDriverOptions } from './kubernetes/kubernetes-driver.ts';
 export { runOneOffContainer, type OneOffContainerRequest, type OneOffContainerResult } from './docker/one-off-container.ts';
 export {
   connectDockerEngine,

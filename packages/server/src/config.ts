@@ -34,6 +34,24 @@ const configSchema = z.object({
     .min(100, { message: 'SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m' })
     .max(86_400_000, { message: 'SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m' })
     .optional(),
+  /**
+   * The kubernetes runtime: offered when SLIPWAY_KUBECONFIG is set (a path, or `in-cluster` for the
+   * service account of a server running in the cluster).
+   */
+  kubernetes: z
+    .object({
+      kubeconfig: z.string().min(1),
+      context: z.string().min(1).optional(),
+      namespacePrefix: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$/, { message: 'SLIPWAY_KUBE_NAMESPACE_PREFIX: expected a lowercase name of letters, digits and "-", at most 20 characters, such as slipway' })
+        .optional(),
+      storageClass: z.string().min(1).optional(),
+      imageRegistry: z.string().regex(/^[^\s/]+(\/[^\s]+)*$/, { message: 'SLIPWAY_KUBE_IMAGE_REGISTRY: expected a registry and path such as registry.example.com/team' }).optional(),
+      exposure: z.enum(['cluster-ip', 'node-port'], { error: 'SLIPWAY_KUBE_EXPOSURE: expected cluster-ip (a router inside the cluster) or node-port (a router outside it)' }).optional(),
+      nodeAddress: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 export type ServerConfig = z.infer<typeof configSchema>;
@@ -66,6 +84,17 @@ export function loadServerConfig(env: NodeJS.ProcessEnv, flags: ServerFlags = {}
     githubToken: env.SLIPWAY_GITHUB_TOKEN || undefined,
     githubApiUrl: env.SLIPWAY_GITHUB_API_URL || undefined,
     pollIntervalMs: env.SLIPWAY_POLL_INTERVAL ? durationMs(env.SLIPWAY_POLL_INTERVAL) : undefined,
+    kubernetes: env.SLIPWAY_KUBECONFIG
+      ? {
+          kubeconfig: env.SLIPWAY_KUBECONFIG,
+          context: env.SLIPWAY_KUBE_CONTEXT || undefined,
+          namespacePrefix: env.SLIPWAY_KUBE_NAMESPACE_PREFIX || undefined,
+          storageClass: env.SLIPWAY_KUBE_STORAGE_CLASS || undefined,
+          imageRegistry: env.SLIPWAY_KUBE_IMAGE_REGISTRY || undefined,
+          exposure: env.SLIPWAY_KUBE_EXPOSURE || undefined,
+          nodeAddress: env.SLIPWAY_KUBE_NODE_ADDRESS || undefined,
+        }
+      : undefined,
   };
   const parsed = configSchema.safeParse(candidate);
   if (parsed.success) return { config: parsed.data, problems: [] };

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { RenderSettings } from '@slipway/contract';
 import type { RuntimeDriver } from '@slipway/core';
-import { createDockerDriver, createLocalDriver, detectDockerEngine, runOneOffContainer } from '@slipway/drivers';
+import { createDockerDriver, createKubernetesDriver, createLocalDriver, detectDockerEngine, runOneOffContainer } from '@slipway/drivers';
 import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
@@ -106,6 +106,14 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         dockerEngine = detected.message;
         containers = { unavailable: detected.message };
       }
+    }
+    if (config.kubernetes) {
+      const { kubeconfig, ...kube } = config.kubernetes;
+      drivers.kubernetes = createKubernetesDriver({
+        stateDir: join(config.home, 'runtime', 'kubernetes'),
+        ...(kubeconfig === 'in-cluster' ? {} : { kubeconfig }),
+        ...Object.fromEntries(Object.entries(kube).filter(([, v]) => v !== undefined)),
+      });
     }
     cleanups.push(async () => {
       for (const driver of Object.values(drivers)) await driver.close();

@@ -26,6 +26,27 @@ describe('checks across a bundle of manifests', () => {
     expect(warnings).toEqual(['set.yaml:4:24 spec.applications[0]: Application "shop" is not declared in these files; it must exist where this is applied']);
   });
 
+  it('refuses, located and naming the runtime, what the kubernetes runtime cannot run', () => {
+    const { errors } = check({
+      'app.yaml': [
+        'apiVersion: slipway.dev/v1',
+        'kind: Application',
+        'metadata: { name: shop }',
+        'spec:',
+        '  runtime: kubernetes',
+        '  services:',
+        '    - name: web',
+        '      image: shop/web:1',
+        '      volumes: [{ name: src, mountPath: /src, type: repo, source: . }]',
+        '',
+      ].join('\n'),
+    });
+    expect(errors).toEqual([
+      expect.stringMatching(/^app\.yaml:9:\d+ spec\.services\[0\]\.volumes\[0\]\.type: services\.web: the kubernetes runtime cannot mount a repo volume/),
+    ]);
+    expect(check({ 'app.yaml': app('shop', '  runtime: kubernetes\n') }).errors).toEqual([]);
+  });
+
   it('refuses promotion windows with a bad schedule or time zone, located', () => {
     const { errors } = check({
       'track.yaml':

@@ -1,5 +1,6 @@
 import type { ApplicationManifest, Diagnostic, EnvironmentManifest, Manifest, ManifestKind, ReleaseTrackManifest } from '@slipway/contract';
 import { windowProblems } from '../release/promotion-windows.ts';
+import { kubernetesRefusals } from '../runtime/runtime-support.ts';
 import { didYouMean } from './did-you-mean.ts';
 import type { LoadedManifest } from './load-manifests.ts';
 
@@ -54,6 +55,14 @@ export function checkBundle(loaded: LoadedManifest[]): { errors: Diagnostic[]; w
       case 'Application': {
         const parent = parentOf(m);
         if (parent) reference(item, ['metadata', 'parent'], 'ApplicationSet', parent);
+        if (m.spec.runtime === 'kubernetes') {
+          m.spec.services.forEach((service, k) => {
+            // A service with only a run section is refused by the Application's schema already.
+            for (const refusal of kubernetesRefusals(service).filter((r) => r.path[0] === 'volumes' || r.path[0] === 'static')) {
+              errors.push(item.locate({ severity: 'error', path: ['spec', 'services', k, ...refusal.path], message: `services.${service.name}: ${refusal.message}` }));
+            }
+          });
+        }
         // Applications usually live one per repository, so an import names one declared elsewhere.
         m.spec.appImports.forEach((imp, k) => {
           if (!names('Application').includes(imp.app)) {

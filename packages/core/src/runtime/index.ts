@@ -2,3 +2,4 @@ export type * from './runtime-driver.ts';
 export * from './spec-hash.ts';
 export * from './ownership.ts';
 export * from './process-settings.ts';
+export * from './runtime-support.ts';

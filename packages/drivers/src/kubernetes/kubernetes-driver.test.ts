@@ -151,7 +151,7 @@ suite('kubernetes driver on a real API server', () => {
     const env = newEnv();
     const stateDir = tempDir();
     const [one, two] = [driverOn(stateDir), driverOn(stateDir)];
-    const request = { env, runId: 'run-7', commit: 'c0ffee', job: { ...fixtureJob('migrate', { PASSWORD: { secret: 'db' } }), image: TEST_IMAGE }, secrets: { db: SECRET } };
+    const request = { env, runId: 'run-7', commit: 'c0ffee', job: { ...fixtureJob('migrate', {}), env: { PASSWORD: { secret: 'db' } }, image: TEST_IMAGE }, secrets: { db: SECRET } };
     const [a, b] = await Promise.all([one.runJob(request), two.runJob(request)]);
     expect(a).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
     expect(b).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
@@ -202,7 +202,7 @@ suite('kubernetes driver on a real API server', () => {
     const ports = await driver.apply({ env: newEnv(), commit: 'c0ffee', services: [service('web')], hostPorts: { web: 8080 } });
     expect(ports.outcome !== 'succeeded' && ports.reason).toContain('no host ports');
     const processes = await driver.apply({ env: newEnv(), commit: 'c0ffee', services: [fixtureService('web')] });
-    expect(processes.outcome !== 'succeeded' && processes.reason).toContain('services.web: the kubernetes runtime runs containers');
+    expect(processes.outcome !== 'succeeded' && processes.reason).toContain('services.web.run: the kubernetes runtime runs containers');
   }, 60_000);
 
   it('waits while the API server does not answer and completes the deploy once it does', async () => {

@@ -222,7 +222,6 @@ export class KubernetesDriver implements RuntimeDriver {
     for (const service of request.services) {
       const refused = unmappable(service);
       if (refused) return problem('failed', `${refused.path}: ${refused.message}`);
-      if (service.static) return problem('failed', `services.${service.name}: static sites are served by the router from the server's folder, which the kubernetes runtime does not build yet; run the site as a service with an image`);
       if (service.build && !service.image && !this.options.imageRegistry) {
         return problem(
           'failed',

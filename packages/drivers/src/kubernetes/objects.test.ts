@@ -83,7 +83,7 @@ describe('kubernetes objects', () => {
   });
 
   it('refuses what cannot run on a cluster, naming the field', () => {
-    expect(unmappable(fixtureService('web'))).toMatchObject({ path: 'services.web', message: expect.stringContaining('kubernetes runtime runs containers') });
+    expect(unmappable(fixtureService('web'))).toMatchObject({ path: 'services.web.run', message: expect.stringContaining('kubernetes runtime runs containers') });
     const repo = withImage({ volumes: [{ name: 'src', mountPath: '/src', type: 'repo', source: '.', readOnly: true }] });
     expect(unmappable(repo)).toMatchObject({ path: 'services.web.volumes[0].type', message: expect.stringContaining('repo volume') });
     expect(unmappable(withImage())).toBeUndefined();

@@ -4,7 +4,7 @@
 // objects only: containers read them through secretKeyRef, so no Deployment, Job, annotation or
 // last-applied copy ever holds one.
 import type { Command, Probe, ResolvedEnvValue, ResolvedJob, ResolvedService, VolumeSpec } from '@slipway/contract';
-import { hashText, labelKeys, ownerLabels, probeTimings, secretKey, type EnvironmentRef, type SecretValues } from '@slipway/core';
+import { hashText, kubernetesRefusals, labelKeys, ownerLabels, probeTimings, secretKey, type EnvironmentRef, type SecretValues } from '@slipway/core';
 
 /** Labels only the kubernetes driver writes. */
 export const kubeLabels = {
@@ -131,20 +131,12 @@ function resourcesObject(resources: ResolvedService['resources']): Record<string
   return { ...(requests && Object.keys(requests).length ? { requests } : {}), ...(limits && Object.keys(limits).length ? { limits } : {}) };
 }
 
-/** Why a service cannot run on Kubernetes as written, with the field it comes from; undefined when it can. */
+/** Why a service cannot run on Kubernetes as written (the rule validation applies too), with the field; undefined when it can. */
 export function unmappable(service: ResolvedService): { path: string; message: string } | undefined {
-  if (service.static) return undefined;
-  if (!service.image && !service.build) {
-    return { path: `services.${service.name}`, message: 'the kubernetes runtime runs containers: give the service an image or a build (a run section is for the local runtime)' };
-  }
-  const repo = service.volumes.findIndex((v) => v.type === 'repo');
-  if (repo >= 0) {
-    return {
-      path: `services.${service.name}.volumes[${repo}].type`,
-      message: 'a repo volume mounts a folder of the server\'s checkout, which a pod on a cluster node cannot reach; the kubernetes runtime supports persistent and ephemeral volumes (put the files in the image instead)',
-    };
-  }
-  return undefined;
+  const [refusal] = kubernetesRefusals(service);
+  if (!refusal) return undefined;
+  const path = refusal.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+  return { path: `services.${service.name}${path}`, message: refusal.message };
 }
 
 export const serviceSecretName = (service: string) => boundedName(`${service}-env`, 253);

@@ -422,7 +422,8 @@ export class EnvironmentService {
 
   private checkRuntime(rendered: RenderedEnvironment): void {
     if (!this.options.drivers[rendered.runtime]) {
-      throw new InputError(`application ${rendered.app} runs on the "${rendered.runtime}" runtime, which this server does not have (it has ${Object.keys(this.options.drivers).join(', ')})`);
+      const how = { kubernetes: '; set SLIPWAY_KUBECONFIG to a kubeconfig (or in-cluster) to offer it', docker: '; start a Docker or Podman engine (DOCKER_HOST) to offer it' }[rendered.runtime as string] ?? '';
+      throw new InputError(`application ${rendered.app} runs on the "${rendered.runtime}" runtime, which this server does not have (it has ${Object.keys(this.options.drivers).join(', ')})${how}`);
     }
   }
 
