@@ -253,9 +253,9 @@ export class KubernetesDriver implements RuntimeDriver {
       try {
         await this.apply1(namespaceObject(ns, request.env, this.tag));
         const existing = await this.deployments(ns);
+        // Services are independent objects: applied side by side.
         const reports: ServiceReport[] = [];
-        for (const spec of targets) {
-          const report = await this.applyService(request, ns, spec, existing.get(spec.name));
+        for (const report of await Promise.all(targets.map((spec) => this.applyService(request, ns, spec, existing.get(spec.name))))) {
           if ('reason' in report) return report;
           reports.push(report);
         }
@@ -312,11 +312,14 @@ export class KubernetesDriver implements RuntimeDriver {
       return { service: spec.name, action: 'updated', specHash: hash, instances: [] };
     }
     const labels = { [labelKeys.workspace]: request.env.workspace, [labelKeys.app]: request.env.app, [labelKeys.env]: request.env.envId, [labelKeys.service]: spec.name };
-    if (Object.keys(secrets.values).length > 0) await this.apply1(secretObject(serviceSecretName(spec.name), ns, labels, secrets.values));
-    for (const volume of spec.volumes.filter((v) => v.type === 'persistent')) await this.apply1(volumeClaimObject(ns, request.env, spec.name, volume, this.options.storageClass));
-    await this.apply1(deploymentObject({ namespace: ns, env: request.env, service: spec, image, specHash: hash, commit: request.commit }));
+    // The Secret and claims first, so the pods never start without them; the Service beside the Deployment.
+    const first = [
+      ...(Object.keys(secrets.values).length > 0 ? [secretObject(serviceSecretName(spec.name), ns, labels, secrets.values)] : []),
+      ...spec.volumes.filter((v) => v.type === 'persistent').map((volume) => volumeClaimObject(ns, request.env, spec.name, volume, this.options.storageClass)),
+    ];
+    await Promise.all(first.map((o) => this.apply1(o)));
     const svc = serviceObject(ns, request.env, spec, this.exposure);
-    if (svc) await this.apply1(svc);
+    await Promise.all([this.apply1(deploymentObject({ namespace: ns, env: request.env, service: spec, image, specHash: hash, commit: request.commit })), ...(svc ? [this.apply1(svc)] : [])]);
     return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [] };
   }
 
@@ -339,22 +342,32 @@ export class KubernetesDriver implements RuntimeDriver {
   private async waitReady(request: ApplyRequest, reports: ServiceReport[]): Promise<DriverProblem | undefined> {
     const deadline = Date.now() + (request.timeoutMs ?? 120_000);
     const wanted = reports.filter((r) => r.action !== 'removed');
-    for (;;) {
+    const ns = this.namespace(request.env);
+    for (let round = 0; ; round++) {
+      // One read of the namespace's pods a round, for every service at once.
+      const all = await this.instances(request.env);
       let pending: InstanceStatus[] = [];
       for (const report of wanted) {
         const spec = request.services.find((s) => s.name === report.service)!;
-        const instances = await this.instances(request.env, report.service);
+        const instances = all.filter((i) => i.service === report.service);
         const readiness = serviceReadiness(instances, spec.replicas);
         if (readiness.state === 'failed') return problem('failed', `services.${report.service}: ${readiness.reason}`, readiness.instance.logTail);
         if (readiness.state === 'pending') {
-          const blocked = await this.rolloutProblem(this.namespace(request.env), report.service);
+          // What the API says of a stuck rollout (quota, scheduling) is read every second, not every round.
+          const blocked = round % 20 === 19 ? await this.rolloutProblem(ns, report.service) : undefined;
           if (blocked) return problem('failed', `services.${report.service}: ${blocked}`);
           pending = pending.concat(instances.length ? instances : [{ name: `${report.service}-0`, state: 'starting', message: 'no pod yet' } as InstanceStatus]);
         }
       }
       if (pending.length === 0) return undefined;
-      if (Date.now() > deadline) return problem('failed', `not ready within ${request.timeoutMs ?? 120_000} ms: ${notReadyReasons(pending)}`);
-      await sleep(250);
+      if (Date.now() > deadline) {
+        for (const report of wanted) {
+          const blocked = await this.rolloutProblem(ns, report.service);
+          if (blocked) return problem('failed', `services.${report.service}: ${blocked}`);
+        }
+        return problem('failed', `not ready within ${request.timeoutMs ?? 120_000} ms: ${notReadyReasons(pending)}`);
+      }
+      await sleep(50);
     }
   }
 

@@ -206,6 +206,8 @@ export async function startTestCluster(dir: string, binDir = testClusterBinaries
         // The endpoint reconciler refuses a loopback address for the `kubernetes` Service.
         '--endpoint-reconciler-type=none',
         '--allow-privileged=true',
+        // Without the node lifecycle controller nothing would lift the not-ready taint this adds to a new node.
+        '--disable-admission-plugins=TaintNodesByCondition',
         '--v=0',
       ]),
     );
@@ -218,7 +220,9 @@ export async function startTestCluster(dir: string, binDir = testClusterBinaries
         '--leader-elect=false',
         '--bind-address=127.0.0.1',
         `--secure-port=${await freePort()}`,
-        '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route',
+        // No node lifecycle controller: it marks a simulated node's pods NotReady whenever kwok's
+        // heartbeat is late, and kwok does not mark them Ready again (a kubelet would).
+        '--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route',
         '--concurrent-deployment-syncs=10',
         '--concurrent-replicaset-syncs=10',
         '--concurrent-namespace-syncs=10',
