@@ -116,6 +116,15 @@ suite('kubernetes driver on a real API server', () => {
     while ((await addresses()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await addresses()).toEqual(pods);
     expect((await clients().core.readNamespacedService({ name: 'web', namespace: ns })).spec?.ports?.[0]).toMatchObject({ port: 3000, targetPort: 3000 });
+
+    // For a router outside the cluster: a NodePort Service, and instances at the node's address on it.
+    const outside = driverOn(tempDir(), { exposure: 'node-port', nodeAddress: '127.0.0.1' });
+    const envOutside = newEnv();
+    await up(outside, envOutside, [service('web')]);
+    const svc = await clients().core.readNamespacedService({ name: 'web', namespace: namespaceName('sw', envOutside) });
+    expect(svc.spec?.type).toBe('NodePort');
+    const [reached] = await outside.instances(envOutside);
+    expect(reached!.endpoints).toEqual([{ port: 3000, host: '127.0.0.1', hostPort: svc.spec!.ports![0]!.nodePort }]);
   }, 90_000);
 
   it('replaces pods when the spec changes, scales without replacing, and prunes a dropped service with its Service and Secret', async () => {

@@ -401,6 +401,12 @@ export class KubernetesDriver implements RuntimeDriver {
       if (isStatus(error, 404)) return [];
       throw error;
     }
+    // For a router outside the cluster, instances are reached on their Service's node port.
+    const nodePorts = new Map<string, number>();
+    if (this.exposure === 'node-port') {
+      const services = await this.call(() => this.core.listNamespacedService({ namespace: ns })).catch(() => undefined);
+      for (const svc of services?.items ?? []) if (svc.metadata?.name && svc.spec?.ports?.[0]?.nodePort) nodePorts.set(svc.metadata.name, svc.spec.ports[0].nodePort);
+    }
     const out: InstanceStatus[] = [];
     const byService = new Map<string, V1Pod[]>();
     for (const pod of pods) {
@@ -412,12 +418,12 @@ export class KubernetesDriver implements RuntimeDriver {
     }
     for (const [name, list] of [...byService].sort(([a], [b]) => a.localeCompare(b))) {
       list.sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-      list.forEach((pod, replica) => out.push(this.instanceOf(env, ns, name, replica, pod)));
+      list.forEach((pod, replica) => out.push(this.instanceOf(env, ns, name, replica, pod, nodePorts.get(name))));
     }
     return out;
   }
 
-  private instanceOf(env: EnvironmentRef, ns: string, service: string, replica: number, pod: V1Pod): InstanceStatus {
+  private instanceOf(env: EnvironmentRef, ns: string, service: string, replica: number, pod: V1Pod, nodePort?: number): InstanceStatus {
     const main = pod.status?.containerStatuses?.find((c) => c.name === service);
     const init = pod.status?.initContainerStatuses?.find((c) => c.state?.terminated && c.state.terminated.exitCode !== 0) ?? pod.status?.initContainerStatuses?.find((c) => c.lastState?.terminated && c.lastState.terminated.exitCode !== 0 && c.state?.waiting);
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -449,7 +455,7 @@ export class KubernetesDriver implements RuntimeDriver {
       name: `${service}-${replica}`,
       state,
       specHash: pod.metadata?.labels?.[labelKeys.specHash] ?? '',
-      endpoints: firstPort === undefined ? [] : [this.endpoint(ns, service, firstPort)],
+      endpoints: firstPort === undefined ? [] : [nodePort !== undefined ? { port: firstPort, host: this.options.nodeAddress ?? '127.0.0.1', hostPort: nodePort } : this.endpoint(ns, service, firstPort)],
       runtimeId: `${ns}/${pod.metadata?.name}`,
       ...(pod.status?.startTime ? { startedAt: new Date(pod.status.startTime).toISOString() } : {}),
       restarts: main?.restartCount ?? 0,
@@ -458,17 +464,10 @@ export class KubernetesDriver implements RuntimeDriver {
     };
   }
 
+  /** The Service's address inside the cluster, fixed by its name. */
   private endpoint(ns: string, service: string, port: number): { port: number; host: string; hostPort: number } {
-    // With node ports the port is read back from the Service when needed; cluster DNS is fixed by name.
     const domain = this.options.clusterDomain ?? 'cluster.local';
     return { port, host: `${service}.${ns}.svc.${domain}`, hostPort: port };
-  }
-
-  /** Node-port addresses of a service (exposure: node-port): the address a router outside the cluster uses. */
-  async nodePortAddress(env: EnvironmentRef, service: string): Promise<{ host: string; port: number } | undefined> {
-    const svc = await this.call(() => this.core.readNamespacedService({ name: service, namespace: this.namespace(env) })).catch(() => undefined);
-    const nodePort = svc?.spec?.ports?.[0]?.nodePort;
-    return nodePort ? { host: this.options.nodeAddress ?? '127.0.0.1', port: nodePort } : undefined;
   }
 
   private async podOf(ref: InstanceRef): Promise<{ ns: string; pod: string; container: string }> {
