@@ -51,12 +51,12 @@ import {
   type SweepReport,
 } from '@slipway/core';
 import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from '../shared/git-source.ts';
-import { appendLine, argv, spawnGroup, stopGroup } from '../local/process-group.ts';
+import { appendLine, argv, containerArgv, spawnGroup, stopGroup } from '../shared/process-group.ts';
 import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
 import { followFileLines, lineSplitter, secretMasker } from '../shared/output-lines.ts';
 import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageResult } from './images.ts';
-import { DockerInstanceSupervisor, argvOf, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
+import { DockerInstanceSupervisor, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
 import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, linkAliases, linkNetworkName, networkName, parsePorts, volumeName } from './names.ts';
 import { STARTUP_PROBE_MS } from '../shared/supervision.ts';
@@ -375,7 +375,7 @@ export class DockerDriver implements RuntimeDriver {
       return {
         name: containerName(this.tag, rt.env, spec.name, replica, 'main'),
         Image: service.image,
-        ...(spec.command ? { Entrypoint: argvOf(spec.command) } : {}),
+        ...(spec.command ? { Entrypoint: containerArgv(spec.command) } : {}),
         ...(spec.args ? { Cmd: spec.args } : {}),
         Env: env,
         Labels: labels,
@@ -391,7 +391,7 @@ export class DockerDriver implements RuntimeDriver {
       return {
         name: containerName(this.tag, rt.env, spec.name, replica, 'sidecar', sidecar.name),
         Image: sidecar.image ?? service.image,
-        ...(sidecar.command ? { Entrypoint: argvOf(sidecar.command) } : {}),
+        ...(sidecar.command ? { Entrypoint: containerArgv(sidecar.command) } : {}),
         ...(sidecar.args ? { Cmd: sidecar.args } : {}),
         Env: Object.entries(vars.values).map(([k, v]) => `${k}=${v}`),
         Labels: labels,
@@ -404,7 +404,7 @@ export class DockerDriver implements RuntimeDriver {
     return {
       name: containerName(this.tag, rt.env, spec.name, replica, 'init', step.name),
       Image: step.image ?? service.image,
-      Entrypoint: argvOf(step.command),
+      Entrypoint: containerArgv(step.command),
       Env: Object.entries(vars.values).map(([k, v]) => `${k}=${v}`),
       Labels: labels,
       HostConfig: { ...base, ...this.resources(spec), NetworkMode: network },
@@ -820,7 +820,7 @@ export class DockerDriver implements RuntimeDriver {
     await this.load();
     const { id } = await this.containerOf(ref);
     if (!id) throw new Error(`instance ${ref.service}-${ref.replica}${ref.container ? ` has no running sidecar ${ref.container}` : ' has no running container'}`);
-    return execIn(this.engine, id, argvOf(command), options.timeoutMs ?? 60_000);
+    return execIn(this.engine, id, containerArgv(command), options.timeoutMs ?? 60_000);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -877,7 +877,7 @@ export class DockerDriver implements RuntimeDriver {
       const options: CreateOptions = {
         name,
         Image: image.image,
-        Entrypoint: argvOf(job.command),
+        Entrypoint: containerArgv(job.command),
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
         Labels: {
           ...ownerLabels(request.env, job.fromService),

@@ -12,9 +12,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
-import type { Command, Probe, ResolvedService } from '@slipway/contract';
+import type { Probe, ResolvedService } from '@slipway/contract';
 import { labelKeys, restartDelayMs, type BackoffSettings, type EnvironmentRef, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
 import { httpProbe, tcpProbe, type ProbeOutcome } from '../shared/network-probes.ts';
+import { containerArgv } from '../shared/process-group.ts';
 import { containerLogText, lastLines } from './log-lines.ts';
 import { dockerLabels, hasLabels, parseExit } from './names.ts';
 import { sleep } from '../shared/supervision.ts';
@@ -69,9 +70,6 @@ export function isMissingContainer(error: unknown): boolean {
   return (error as { statusCode?: number }).statusCode === 404;
 }
 
-export function argvOf(command: Command, args?: string[]): string[] {
-  return typeof command === 'string' ? ['/bin/sh', '-c', command, ...(args ?? [])] : [...command, ...(args ?? [])];
-}
 
 /** Runs a command in a container and collects its output (both streams, interleaved). */
 export async function execIn(docker: Dockerode, containerId: string, command: string[], timeoutMs: number, options: { workingDir?: string } = {}): Promise<{ exitCode: number | null; output: string; timedOut: boolean }> {
@@ -374,7 +372,7 @@ export class DockerInstanceSupervisor {
     if (probe.http) return httpProbe(probe.http, this.hostPortOf, timeoutMs);
     if (probe.tcp) return tcpProbe(probe.tcp.port, this.hostPortOf, timeoutMs);
     if (probe.exec) {
-      return execIn(this.docker, containerId, argvOf(probe.exec.command), timeoutMs).then(
+      return execIn(this.docker, containerId, containerArgv(probe.exec.command), timeoutMs).then(
         (r) => (r.timedOut ? { ok: false, message: `the command did not finish within ${timeoutMs} ms` } : r.exitCode === 0 ? { ok: true, message: 'the command exited 0' } : { ok: false, message: `the command exited with code ${r.exitCode}` }),
         (error: Error) => ({ ok: false, message: `the command could not run: ${error.message}` }),
       );

@@ -61,6 +61,7 @@ import { ensureWorktree, GitError, mirrorWithCommit } from '../shared/git-source
 import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
 import { KeyedQueue } from '../shared/keyed-queue.ts';
 import { secretMasker } from '../shared/output-lines.ts';
+import { containerArgv } from '../shared/process-group.ts';
 import {
   deploymentObject,
   FIELD_MANAGER,
@@ -508,7 +509,7 @@ export class KubernetesDriver implements RuntimeDriver {
         done();
       },
     });
-    const argv = typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
+    const argv = containerArgv(command);
     return new Promise<ExecResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       new Exec(this.kc)

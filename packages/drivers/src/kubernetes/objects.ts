@@ -3,7 +3,8 @@
 // has the table). Every object carries Slipway's ownership labels. Secret values go into Secret
 // objects only: containers read them through secretKeyRef, so no Deployment, Job, annotation or
 // last-applied copy ever holds one.
-import type { Command, Probe, ResolvedEnvValue, ResolvedJob, ResolvedService, VolumeSpec } from '@slipway/contract';
+import type { Probe, ResolvedEnvValue, ResolvedJob, ResolvedService, VolumeSpec } from '@slipway/contract';
+import { containerArgv } from '../shared/process-group.ts';
 import { hashText, kubernetesRefusals, labelKeys, ownerLabels, probeTimings, secretKey, type EnvironmentRef, type SecretValues } from '@slipway/core';
 
 /** Labels only the kubernetes driver writes. */
@@ -45,9 +46,6 @@ export function namespaceObject(name: string, env: EnvironmentRef, driverTag: st
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...ownerLabels(env), [kubeLabels.driver]: driverTag } } };
 }
 
-function argvOf(command: Command): string[] {
-  return typeof command === 'string' ? ['/bin/sh', '-c', command] : [...command];
-}
 
 /** Seconds for a Kubernetes duration field: at least `min`, rounded up. */
 const seconds = (ms: number, min = 0) => Math.max(min, Math.ceil(ms / 1000));
@@ -67,7 +65,7 @@ export function probeObject(probe: Probe, defaultPort: number | undefined, liven
     return { ...timing, httpGet: { path: probe.http.path, port: probe.http.port ?? defaultPort, ...(headers.length ? { httpHeaders: headers } : {}) } };
   }
   if (probe.tcp) return { ...timing, tcpSocket: { port: probe.tcp.port ?? defaultPort } };
-  return { ...timing, exec: { command: argvOf(probe.exec!.command) } };
+  return { ...timing, exec: { command: containerArgv(probe.exec!.command) } };
 }
 
 /** Variable names that hold secret references, for the Secret object and the secretKeyRefs. */
@@ -179,7 +177,7 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
   const main: Record<string, unknown> = {
     name: service.name,
     image: input.image,
-    ...(service.command ? { command: argvOf(service.command) } : {}),
+    ...(service.command ? { command: containerArgv(service.command) } : {}),
     ...(service.args ? { args: service.args } : {}),
     ports: service.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP', ...(p.name ? { name: p.name } : {}) })),
     env: containerEnv(service.env, secretName, firstPort !== undefined ? { PORT: String(firstPort) } : {}),
@@ -191,7 +189,7 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
   const sidecars = service.sidecars.map((s) => ({
     name: s.name,
     image: s.image ?? input.image,
-    ...(s.command ? { command: argvOf(s.command) } : {}),
+    ...(s.command ? { command: containerArgv(s.command) } : {}),
     ...(s.args ? { args: s.args } : {}),
     ...(s.ports?.length ? { ports: s.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP' })) } : {}),
     env: containerEnv(stringEnv(s.env), secretName),
@@ -200,7 +198,7 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
   const inits = service.initContainers.map((i) => ({
     name: i.name,
     image: i.image ?? input.image,
-    command: argvOf(i.command),
+    command: containerArgv(i.command),
     env: containerEnv({ ...service.env, ...stringEnv(i.env) }, secretName),
     ...(mounts.length ? { volumeMounts: mounts } : {}),
   }));
@@ -289,7 +287,7 @@ export function jobObject(input: JobInput): KubeObject {
             {
               name: 'job',
               image: input.image,
-              command: argvOf(input.job.command),
+              command: containerArgv(input.job.command),
               env: containerEnv({ ...(input.serviceEnv ?? {}), ...input.job.env }, name),
               ...(resources && Object.keys(resources).length ? { resources } : {}),
             },

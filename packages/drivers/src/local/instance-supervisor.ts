@@ -4,7 +4,7 @@
 import type { EnvMap } from '@slipway/contract';
 import { restartDelayMs, type BackoffSettings, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
 import { DEFAULT_ROTATION, logTail, rotateIfLarge, type RotationSettings } from './log-files.ts';
-import { appendLine, argv, commandArgv, isSameProcess, spawnGroup, stopGroup, watchAdopted, type Running } from './process-group.ts';
+import { appendLine, argv, commandArgv, isSameProcess, spawnGroup, stopGroup, watchAdopted, type Running } from '../shared/process-group.ts';
 import { runProbe, type ProbeTarget } from './probes.ts';
 import type { Endpoint, InstanceRecord, ServiceRecord } from './state-files.ts';
 import { sleep } from '../shared/supervision.ts';

@@ -51,7 +51,7 @@ import { InstanceSupervisor, type InstanceHost, type SupervisorSettings } from '
 import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log-files.ts';
 import { followFileLines, secretMasker } from '../shared/output-lines.ts';
 import { allocatePort, portFreedSoon, portIsFree } from '../shared/ports.ts';
-import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from './process-group.ts';
+import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from '../shared/process-group.ts';
 import { ensureWorktree, folderIn, GitError, mirrorPath, mirrorWithCommit, pruneWorktrees, worktreeIfPresent, writeMarker } from '../shared/git-source.ts';
 import type { EnvironmentRecord, InstanceRecord, JobRecord, ServiceRecord, Endpoint } from './state-files.ts';
 import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, sweepOrphans, writeJson } from '../shared/state-folder.ts';

@@ -1,7 +1,7 @@
 // One probe attempt: http (a GET answered 200-399), tcp (a connection accepted) or exec (exit 0).
 import type { Probe } from '@slipway/contract';
 import { httpProbe, tcpProbe, type ProbeOutcome } from '../shared/network-probes.ts';
-import { argv, spawnGroup, stopGroup } from './process-group.ts';
+import { argv, spawnGroup, stopGroup } from '../shared/process-group.ts';
 
 export interface ProbeTarget {
   /** Manifest port → host port of this instance. */

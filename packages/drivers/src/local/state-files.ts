@@ -2,7 +2,7 @@
 // by shared/state-folder.ts. Secrets are never written: specs keep secret references only.
 import type { ResolvedService } from '@slipway/contract';
 import type { EnvironmentRef, ExitInfo, JobResult } from '@slipway/core';
-import type { ProcessIdentity } from './process-group.ts';
+import type { ProcessIdentity } from '../shared/process-group.ts';
 
 export interface ProcessRecord extends ProcessIdentity {
   startedAt: string;

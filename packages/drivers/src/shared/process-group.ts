@@ -121,6 +121,14 @@ export function argv(command: Command, args: string[] = []): string[] {
   return typeof command === 'string' ? ['/bin/sh', '-c', [command, ...args].join(' ')] : [...command, ...args];
 }
 
+/**
+ * A command as a container's argv (docker, kubernetes): a string runs under `/bin/sh -c` with `args`
+ * as the shell's positional parameters, as an image's CMD does; a list is the program and its words.
+ */
+export function containerArgv(command: Command, args: string[] = []): string[] {
+  return typeof command === 'string' ? ['/bin/sh', '-c', command, ...args] : [...command, ...args];
+}
+
 // Words the shell gives no meaning beyond themselves: no quotes, variables, globs, tildes,
 // comments, redirections, pipes or separators, split on plain spaces.
 const PLAIN_WORDS = /^ *[A-Za-z0-9_./:=@%+,-]+( +[A-Za-z0-9_./:=@%+,-]+)* *$/;
