@@ -9,8 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { allocatePort } from '../../shared/ports.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../../../..');
 const BUILD_SCRIPT = join(REPO_ROOT, 'scripts/kubernetes/build-binaries.sh');
@@ -34,16 +34,7 @@ export function testClusterBinaries(): string {
   return built.stdout.trim().split('\n').pop()!;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+const freePort = () => allocatePort(new Set());
 
 function openssl(dir: string, args: string[]): void {
   const ran = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
