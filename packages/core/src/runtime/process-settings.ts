@@ -1,6 +1,6 @@
 // Pure decisions drivers share: probe timings, restart backoff, variable resolution, the state a
 // set of instances adds up to. Kept here so every driver behaves the same way.
-import { durationToMs, type Probe, type ResolvedEnvValue, type SecretRef } from '@slipway/contract';
+import { durationToMs, type EnvMap, type Probe, type ResolvedEnvValue, type ResolvedService, type SecretRef } from '@slipway/contract';
 import type { InstanceStatus, SecretValues } from './runtime-driver.ts';
 
 export interface ProbeTimings {
@@ -60,6 +60,21 @@ export function resolveVariables(
     }
   }
   return { values, missingSecrets: [...new Set(missingSecrets)].sort() };
+}
+
+/** A manifest's variables (text, numbers, booleans, secret references) as rendered ones: numbers and booleans become text. */
+export function renderedVariables(env: EnvMap | undefined): Record<string, ResolvedEnvValue> {
+  return Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, typeof v === 'object' ? v : String(v)]));
+}
+
+/** The variable sets a service's processes start with: its own, each init step's, each sidecar's. */
+export function serviceVariableSets(service: ResolvedService): Record<string, ResolvedEnvValue>[] {
+  return [service.env, ...service.initContainers.map((i) => renderedVariables(i.env)), ...service.sidecars.map((s) => renderedVariables(s.env))];
+}
+
+/** Keys of the secrets a service's processes need that `secrets` lacks, each once, sorted. */
+export function missingServiceSecrets(service: ResolvedService, secrets: SecretValues = {}): string[] {
+  return [...new Set(serviceVariableSets(service).flatMap((env) => resolveVariables(env, secrets).missingSecrets))].sort();
 }
 
 /** True when a variable map holds secret references (a driver then needs the secrets to start it). */

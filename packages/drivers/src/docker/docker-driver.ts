@@ -21,6 +21,8 @@ import {
   notReadyReasons,
   ownerFromLabels,
   ownerLabels,
+  missingServiceSecrets,
+  renderedVariables,
   resolveVariables,
   sameEnvironment,
   serviceReadiness,
@@ -62,6 +64,7 @@ import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanc
 import { STARTUP_PROBE_MS } from '../shared/supervision.ts';
 import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, sweepOrphans, writeJson } from '../shared/state-folder.ts';
 import { KeyedQueue } from '../shared/keyed-queue.ts';
+import { problem } from '../shared/driver-problem.ts';
 import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
 
 export interface DockerDriverOptions extends DriverFactoryOptions {
@@ -116,10 +119,6 @@ interface JobRecord {
 
 const sleep = (ms: number) => new Promise<void>((resolvePromise) => setTimeout(resolvePromise, ms));
 
-function problem(outcome: DriverProblem['outcome'], reason: string, tail?: string): DriverProblem {
-  return { outcome, reason, ...(tail ? { logTail: tail } : {}) };
-}
-
 function commandText(command: Command): string {
   return typeof command === 'string' ? command : command.join(' ');
 }
@@ -137,10 +136,6 @@ export function bytes(value: string): number {
   const unit = match[2] ?? '';
   const factor: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
   return Math.round(Number(match[1]) * (factor[unit] ?? 1));
-}
-
-function stringEnv(env: EnvMap | undefined): Record<string, string | { secret: string; key?: string }> {
-  return Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, typeof v === 'object' ? v : String(v)]));
 }
 
 export class DockerDriver implements RuntimeDriver {
@@ -323,7 +318,7 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   private variables(rt: EnvRuntime, spec: ResolvedService, replica: number, extra: EnvMap | undefined, ports: { port: number }[]): { values: Record<string, string>; missingSecrets: string[] } {
-    const { values, missingSecrets } = resolveVariables({ ...spec.env, ...stringEnv(extra) }, rt.secrets);
+    const { values, missingSecrets } = resolveVariables({ ...spec.env, ...renderedVariables(extra) }, rt.secrets);
     const portVars: Record<string, string> = {};
     if (ports[0]) portVars.PORT = String(ports[0].port);
     for (const p of ports) portVars[`PORT_${p.port}`] = String(p.port);
@@ -623,8 +618,7 @@ export class DockerDriver implements RuntimeDriver {
     }
     const image = await this.locks.run(`image:${spec.name}:${request.commit}`, () => this.serviceImage(rt.env, spec, request.commit));
     if (!image.ok) return problem(image.outcome, image.reason, image.logTail);
-    const envs = [spec.env, ...spec.initContainers.map((i) => stringEnv(i.env)), ...spec.sidecars.map((s) => stringEnv(s.env))];
-    const missing = [...new Set(envs.flatMap((env) => resolveVariables(env, rt.secrets).missingSecrets))];
+    const missing = missingServiceSecrets(spec, rt.secrets);
     if (missing.length > 0) return problem('errored', `services.${spec.name}: secrets not provided: ${missing.join(', ')}`);
     const repoVolumes = spec.volumes.some((v) => v.type === 'repo');
     // The commit's own variables are left out: a patch that leaves a service's image (its build

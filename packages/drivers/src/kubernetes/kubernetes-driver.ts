@@ -31,8 +31,10 @@ import {
   labelKeys,
   notReadyReasons,
   ownerFromLabels,
+  ownerLabels,
   sameEnvironment,
   serviceReadiness,
+  serviceVariableSets,
   specHash,
   type ApplyRequest,
   type ApplyResult,
@@ -60,6 +62,7 @@ import {
 import { ensureWorktree, GitError, mirrorWithCommit } from '../shared/git-source.ts';
 import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
 import { KeyedQueue } from '../shared/keyed-queue.ts';
+import { problem } from '../shared/driver-problem.ts';
 import { secretMasker } from '../shared/output-lines.ts';
 import { containerArgv } from '../shared/process-group.ts';
 import {
@@ -73,7 +76,6 @@ import {
   secretData,
   secretObject,
   serviceObject,
-  serviceSecretEnvs,
   serviceSecretName,
   unmappable,
   volumeClaimObject,
@@ -110,10 +112,6 @@ export interface KubernetesDriverOptions extends DriverFactoryOptions {
 const STUCK_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function problem(outcome: DriverProblem['outcome'], reason: string, tail?: string): DriverProblem {
-  return { outcome, reason, ...(tail ? { logTail: tail } : {}) };
-}
 
 interface ApiFailure {
   status: number;
@@ -277,8 +275,8 @@ export class KubernetesDriver implements RuntimeDriver {
       const waited = await this.waitReady(request, applied.services);
       if (waited) return waited;
     }
-    const services: ServiceReport[] = [];
-    for (const r of applied.services) services.push({ ...r, instances: r.action === 'removed' ? [] : await this.instances(request.env, r.service) });
+    const instances = await this.instances(request.env);
+    const services = applied.services.map((r) => ({ ...r, instances: r.action === 'removed' ? [] : instances.filter((i) => i.service === r.service) }));
     return { outcome: 'succeeded', services };
   }
 
@@ -302,7 +300,7 @@ export class KubernetesDriver implements RuntimeDriver {
     if (refused) return problem('failed', `${refused.path}: ${refused.message}`);
     const image = this.imageOf(request.env, spec, request.commit);
     if (!image) return problem('failed', `services.${spec.name} has no image the cluster can pull`);
-    const secrets = secretData(serviceSecretEnvs(spec), request.secrets);
+    const secrets = secretData(serviceVariableSets(spec), request.secrets);
     if (secrets.missing.length > 0) return problem('errored', `services.${spec.name}: secrets not provided: ${secrets.missing.join(', ')}`);
     // As on docker: the commit's own variables do not roll a service whose image and spec did not change.
     const { SLIPWAY_COMMIT_SHA: _sha, SLIPWAY_COMMIT_SHORT: _short, ...env } = spec.env;
@@ -312,7 +310,7 @@ export class KubernetesDriver implements RuntimeDriver {
       await this.call(() => this.apps.patchNamespacedDeploymentScale({ name: spec.name, namespace: ns, body: { spec: { replicas: spec.replicas } } }, setMergePatch));
       return { service: spec.name, action: 'updated', specHash: hash, instances: [] };
     }
-    const labels = { [labelKeys.workspace]: request.env.workspace, [labelKeys.app]: request.env.app, [labelKeys.env]: request.env.envId, [labelKeys.service]: spec.name };
+    const labels = ownerLabels(request.env, spec.name);
     // The Secret and claims first, so the pods never start without them; the Service beside the Deployment.
     const first = [
       ...(Object.keys(secrets.values).length > 0 ? [secretObject(serviceSecretName(spec.name), ns, labels, secrets.values)] : []),
@@ -552,7 +550,7 @@ export class KubernetesDriver implements RuntimeDriver {
       });
       if (!existing) {
         recorded = false;
-        const labels = { [labelKeys.workspace]: request.env.workspace, [labelKeys.app]: request.env.app, [labelKeys.env]: request.env.envId, [kubeLabels.job]: request.job.name };
+        const labels = { ...ownerLabels(request.env), [kubeLabels.job]: request.job.name };
         if (Object.keys(secrets.values).length > 0) await this.apply1(secretObject(name, ns, labels, secrets.values));
         // Created, not applied: a second server racing for the same run gets AlreadyExists and waits for this one.
         await this.call(() => this.objects.create(jobObject({ namespace: ns, env: request.env, job: request.job, runId: request.runId, image, serviceEnv, commit: request.commit }) as KubernetesObject)).catch((error: unknown) => {
@@ -606,13 +604,14 @@ export class KubernetesDriver implements RuntimeDriver {
     // <service>.<its namespace>.svc, with nothing to join.
     const addresses = [];
     for (const peer of request.peers) {
-      const deployments = await this.deployments(this.namespace(peer.env)).catch(() => new Map<string, { hash: string; replicas: number }>());
+      const ns = this.namespace(peer.env);
+      const deployments = await this.deployments(ns).catch(() => new Map<string, { hash: string; replicas: number }>());
       for (const service of peer.services) {
         if (!deployments.has(service)) continue;
-        const svc = await this.call(() => this.core.readNamespacedService({ name: service, namespace: this.namespace(peer.env) })).catch(() => undefined);
+        const svc = await this.call(() => this.core.readNamespacedService({ name: service, namespace: ns })).catch(() => undefined);
         const port = svc?.spec?.ports?.[0]?.port;
         if (port === undefined) continue;
-        const e = this.endpoint(this.namespace(peer.env), service, port);
+        const e = this.endpoint(ns, service, port);
         addresses.push({ env: peer.env, service, host: e.host, port: e.port });
       }
     }

@@ -5,7 +5,7 @@
 // last-applied copy ever holds one.
 import type { Probe, ResolvedEnvValue, ResolvedJob, ResolvedService, VolumeSpec } from '@slipway/contract';
 import { containerArgv } from '../shared/process-group.ts';
-import { hashText, kubernetesRefusals, labelKeys, ownerLabels, probeTimings, secretKey, type EnvironmentRef, type SecretValues } from '@slipway/core';
+import { hashText, kubernetesRefusals, labelKeys, ownerLabels, probeTimings, renderedVariables, resolveVariables, type EnvironmentRef, type SecretValues } from '@slipway/core';
 
 /** Labels only the kubernetes driver writes. */
 export const kubeLabels = {
@@ -68,14 +68,6 @@ export function probeObject(probe: Probe, defaultPort: number | undefined, liven
   return { ...timing, exec: { command: containerArgv(probe.exec!.command) } };
 }
 
-/** Variable names that hold secret references, for the Secret object and the secretKeyRefs. */
-function secretVariables(env: Record<string, ResolvedEnvValue>): string[] {
-  return Object.entries(env)
-    .filter(([, v]) => typeof v !== 'string')
-    .map(([name]) => name)
-    .sort();
-}
-
 export interface SecretData {
   /** Variable name → value, for the Secret object. */
   values: Record<string, string>;
@@ -87,12 +79,10 @@ export function secretData(envs: Record<string, ResolvedEnvValue>[], secrets: Se
   const values: Record<string, string> = {};
   const missing = new Set<string>();
   for (const env of envs) {
-    for (const [name, value] of Object.entries(env)) {
-      if (typeof value === 'string') continue;
-      const found = secrets[secretKey(value)];
-      if (found === undefined) missing.add(secretKey(value));
-      else values[name] = found;
-    }
+    const references = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v !== 'string'));
+    const resolved = resolveVariables(references, secrets);
+    Object.assign(values, resolved.values);
+    for (const key of resolved.missingSecrets) missing.add(key);
   }
   return { values, missing: [...missing].sort() };
 }
@@ -116,9 +106,6 @@ function containerEnv(env: Record<string, ResolvedEnvValue>, secretName: string,
   }
   return out.sort((a, b) => String(a.name).localeCompare(String(b.name)));
 }
-
-const stringEnv = (env: Record<string, unknown> | undefined): Record<string, ResolvedEnvValue> =>
-  Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, typeof v === 'object' && v !== null ? (v as ResolvedEnvValue) : String(v)]));
 
 function resourcesObject(resources: ResolvedService['resources']): Record<string, unknown> | undefined {
   if (!resources) return undefined;
@@ -192,14 +179,14 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
     ...(s.command ? { command: containerArgv(s.command) } : {}),
     ...(s.args ? { args: s.args } : {}),
     ...(s.ports?.length ? { ports: s.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP' })) } : {}),
-    env: containerEnv(stringEnv(s.env), secretName),
+    env: containerEnv(renderedVariables(s.env), secretName),
     ...(mounts.length ? { volumeMounts: mounts } : {}),
   }));
   const inits = service.initContainers.map((i) => ({
     name: i.name,
     image: i.image ?? input.image,
     command: containerArgv(i.command),
-    env: containerEnv({ ...service.env, ...stringEnv(i.env) }, secretName),
+    env: containerEnv({ ...service.env, ...renderedVariables(i.env) }, secretName),
     ...(mounts.length ? { volumeMounts: mounts } : {}),
   }));
   return {
@@ -222,15 +209,6 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
       },
     },
   };
-}
-
-/** Whether a service's Deployment needs a Secret object, and the variables it holds. */
-export function serviceSecretVariables(service: ResolvedService): string[] {
-  return [...new Set([service.env, ...service.initContainers.map((i) => stringEnv(i.env)), ...service.sidecars.map((s) => stringEnv(s.env))].flatMap(secretVariables))].sort();
-}
-
-export function serviceSecretEnvs(service: ResolvedService): Record<string, ResolvedEnvValue>[] {
-  return [service.env, ...service.initContainers.map((i) => stringEnv(i.env)), ...service.sidecars.map((s) => stringEnv(s.env))];
 }
 
 export type ServiceExposure = 'cluster-ip' | 'node-port';

@@ -19,6 +19,7 @@ import {
   notReadyReasons,
   ownerLabels,
   parseEnvironmentKey,
+  missingServiceSecrets,
   resolveVariables,
   serviceReadiness,
   specHash,
@@ -57,6 +58,7 @@ import type { EnvironmentRecord, InstanceRecord, JobRecord, ServiceRecord, Endpo
 import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, sweepOrphans, writeJson } from '../shared/state-folder.ts';
 import { KeyedQueue } from '../shared/keyed-queue.ts';
 import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
+import { problem } from '../shared/driver-problem.ts';
 
 export interface LocalDriverOptions extends DriverFactoryOptions {
   /** Restart backoff; 1 s doubling to 30 s by default. */
@@ -93,10 +95,6 @@ function defaultBaseEnv(): Record<string, string> {
   // The node running Slipway is on PATH first, so `node …` commands find it.
   base.PATH = [dirname(process.execPath), process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':');
   return base;
-}
-
-function problem(outcome: DriverProblem['outcome'], reason: string, tail?: string): DriverProblem {
-  return { outcome, reason, ...(tail ? { logTail: tail } : {}) };
 }
 
 function commandText(command: Command): string {
@@ -404,9 +402,8 @@ export class LocalDriver implements RuntimeDriver {
     if (!workdir || !existsSync(workdir)) return problem('failed', `services.${spec.name}: the workdir "${spec.run.workdir}" is not a folder of the repository`);
     const withoutCommand = spec.sidecars.find((s) => !s.command);
     if (withoutCommand) return problem('failed', `services.${spec.name}.sidecars.${withoutCommand.name} has no command: the local runtime runs sidecars as processes`);
-    const secretsNeeded = [spec.env, ...spec.initContainers.map((i) => i.env ?? {}), ...spec.sidecars.map((s) => s.env ?? {})];
-    const missing = secretsNeeded.flatMap((env) => resolveVariables(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'object' ? v : String(v)])), rt.secrets).missingSecrets);
-    if (missing.length > 0) return problem('errored', `services.${spec.name}: secrets not provided: ${[...new Set(missing)].join(', ')}`);
+    const missing = missingServiceSecrets(spec, rt.secrets);
+    if (missing.length > 0) return problem('errored', `services.${spec.name}: secrets not provided: ${missing.join(', ')}`);
 
     const hash = specHash({ spec: { ...spec, replicas: 0 }, commit: request.commit, revision: request.revision ?? '' });
     const pinned = request.hostPorts?.[spec.name];
