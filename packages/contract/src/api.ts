@@ -46,7 +46,7 @@ export const diagnosticSchema = z.object({
 /** Every error answer of the API. */
 export const errorResponse = z.object({
   error: z.object({
-    code: z.enum(['invalid_input', 'not_found', 'conflict', 'not_allowed', 'unauthenticated', 'internal']),
+    code: z.enum(['invalid_input', 'not_found', 'conflict', 'not_allowed', 'unauthenticated', 'internal', 'audit_unavailable']),
     message: z.string(),
     diagnostics: z.array(diagnosticSchema).optional(),
   }),

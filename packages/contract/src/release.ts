@@ -131,6 +131,7 @@ export const releasePlanAdmissionManifest = z.strictObject({
       })
       .describe('what runs, with this workspace\'s secrets, for each admitted release'),
     secrets: z.array(z.string()).default([]).describe('secrets of this workspace the workflow may read'),
+    environments: z.array(dnsLabel).default([]).describe('environments of this workspace that admitted releases deploy to: protected, changed only by a managed release (or an admin breaking glass)'),
     policy: z
       .strictObject({
         requirePassedStages: z.boolean().default(true).describe("the snapshot passed the track's earlier stages"),

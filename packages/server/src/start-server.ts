@@ -22,6 +22,7 @@ import { SecretStore } from './store/secrets.ts';
 import { startPreviews, type Previews } from './sources/start-previews.ts';
 import { startReleases, type ReleaseSettings, type Releases } from './releases/start-releases.ts';
 import { recordAudit } from './store/audit-ledger.ts';
+import { RegisteredGovernance } from './environments/governance.ts';
 import { WorkflowEngine, type EngineLogger } from './workflows/workflow-engine.ts';
 
 export interface RunningServer {
@@ -159,7 +160,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       renderWithImports: (env, deploy, imported) => service.renderWithImports(env, deploy, imported),
     });
     const repositories = new Repositories(join(config.home, 'git'));
-    const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers });
+    const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db) });
     await engine.start();
     cleanups.push(() => engine.stop());
     // Pull request and branch previews from GitHub webhooks and polled repositories (docs/previews.md).
@@ -181,12 +182,12 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
         ...(options.engineLogger ? { logger: options.engineLogger } : {}),
       },
-      { audit: async (entry) => void (await recordAudit(store.db, entry)), ...options.releases },
+      { audit: async (entry, tx) => void (await recordAudit(tx ?? store.db, entry)), ...options.releases },
     );
     cleanups.push(() => releases.stop());
 
     const portal = await portalBuild;
-    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false });
+    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
     cleanups.push(() => api.close());
     let address: string;
     try {

@@ -8,6 +8,7 @@ const admission = (name: string, origins: { workspace: string; applications: str
     origins,
     workflow: { steps: [{ name: 'deploy', command: 'true', timeout: '1m' }] },
     secrets: [],
+    environments: [],
     policy: { requirePassedStages: true, allowedRegistries: [], requiredLabels: [] },
     block,
   },

@@ -1,6 +1,6 @@
 // Pure decisions drivers share: probe timings, restart backoff, variable resolution, the state a
 // set of instances adds up to. Kept here so every driver behaves the same way.
-import { durationToMs, type EnvMap, type Probe, type ResolvedEnvValue, type ResolvedService, type SecretRef } from '@slipway/contract';
+import { durationToMs, type EnvMap, type Probe, type RenderedEnvironment, type ResolvedEnvValue, type ResolvedService, type SecretRef } from '@slipway/contract';
 import type { InstanceStatus, SecretValues } from './runtime-driver.ts';
 
 export interface ProbeTimings {
@@ -75,6 +75,12 @@ export function serviceVariableSets(service: ResolvedService): Record<string, Re
 /** Keys of the secrets a service's processes need that `secrets` lacks, each once, sorted. */
 export function missingServiceSecrets(service: ResolvedService, secrets: SecretValues = {}): string[] {
   return [...new Set(serviceVariableSets(service).flatMap((env) => resolveVariables(env, secrets).missingSecrets))].sort();
+}
+
+/** The names of the workspace secrets an environment reads: its services', init steps', sidecars' and jobs' variables. Sorted, each once. */
+export function secretNamesOf(rendered: Pick<RenderedEnvironment, 'services' | 'jobs'>): string[] {
+  const sets = [...rendered.services.flatMap(serviceVariableSets), ...rendered.jobs.map((j) => j.env)];
+  return [...new Set(sets.flatMap((env) => Object.values(env).flatMap((v) => (typeof v === 'object' ? [v.secret] : []))))].sort();
 }
 
 /** True when a variable map holds secret references (a driver then needs the secrets to start it). */

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { ApplicationManifest } from '@slipway/contract';
 import { InputError, validateManifestFiles, type ManifestFile } from '@slipway/core';
 import { normalizeRepository, type Repositories } from '../git/repositories.ts';
-import { putApplication, type StoredApplication } from '../store/applications.ts';
+import { putApplication, type RegisteredApplication } from '../store/applications.ts';
+import type { AuditHook } from '../store/audit-ledger.ts';
 import type { Database } from '../store/database-schema.ts';
 
 export type RegistrationSource = { manifest: string; file?: string } | { repository: string; branch?: string; path?: string };
@@ -33,7 +34,8 @@ export async function registerApplication(
   deps: { db: Kysely<Database>; repositories?: Repositories },
   workspace: string,
   from: RegistrationSource,
-): Promise<{ application: StoredApplication; version: string; created: boolean; changed: boolean }> {
+  audit?: AuditHook<RegisteredApplication>,
+): Promise<RegisteredApplication> {
   let files: ManifestFile[];
   let source = 'api';
   let repositoryUrl: string | undefined;
@@ -65,5 +67,5 @@ export async function registerApplication(
   if (loaded.errors.length) throw new InputError('repository' in from ? `${where} does not hold valid manifests` : `${where} is not a valid manifest`, loaded.errors);
   const apps = (loaded.value ?? []).filter((l) => l.manifest.kind === 'Application');
   if (apps.length !== 1) throw new InputError(`${where} must hold exactly one Application, it holds ${apps.length}`);
-  return putApplication(deps.db, { workspace, manifest: apps[0]!.manifest as ApplicationManifest, source, ...(repositoryUrl ? { repositoryUrl } : {}) });
+  return putApplication(deps.db, { workspace, manifest: apps[0]!.manifest as ApplicationManifest, source, ...(repositoryUrl ? { repositoryUrl } : {}), ...(audit ? { audit } : {}) });
 }

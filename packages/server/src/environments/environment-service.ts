@@ -6,13 +6,30 @@ import {
   type RenderedEnvironment,
   type RenderSettings,
 } from '@slipway/contract';
-import { ConflictError, didYouMean, InputError, NotFoundError, renderEnvironment, withoutServices, type ImportedAddress, type RuntimeDriver } from '@slipway/core';
+import {
+  ConflictError,
+  didYouMean,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  protectedRefusal,
+  renderEnvironment,
+  withoutServices,
+  guardianOf,
+  secretNamesOf,
+  type EnvironmentGuardian,
+  type GovernanceCatalog,
+  type ImportedAddress,
+  type ProtectedAction,
+  type RuntimeDriver,
+} from '@slipway/core';
 import type { Kysely } from 'kysely';
 import type { Repositories } from '../git/repositories.ts';
 import { CommitManifests } from './commit-manifests.ts';
 import { deployEnd } from './deploy-end.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
 import { addTemplateVersion, getApplication, getTemplateVersion, listApplications, type StoredApplication } from '../store/applications.ts';
+import type { AuditHook } from '../store/audit-ledger.ts';
 import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore, StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
@@ -29,7 +46,41 @@ export interface EnvironmentServiceOptions {
   routes: RouteHub;
   settings: RenderSettings;
   drivers: Readonly<Record<string, RuntimeDriver>>;
+  /** Which environments releases govern (none without it). */
+  governance?: Governance;
 }
+
+/** What a workspace registered that governs environments: tracks, sets, admissions (environments/governance.ts). */
+export interface Governance {
+  catalogOf(workspace: string): Promise<GovernanceCatalog>;
+}
+
+/**
+ * What a change of an environment carries beyond the caller's role: the authority that may change a
+ * governed environment, and the audit entry written in the change's transaction.
+ */
+export interface EnvironmentWrite<T> {
+  /**
+   * What authorises a change of a governed environment besides break-glass: a release deploying it
+   * (`release #3`: a promotion, rollback, hotfix or pre-release), or the server undoing its own
+   * half-made change.
+   */
+  authority?: string;
+  /** An admin breaks glass, with a reason (the route checks the role; the audit entry records it). */
+  breakGlass?: { reason: string };
+  audit?: AuditHook<T>;
+}
+
+type Created = { environment: StoredEnvironment; deploy: StoredDeploy };
+
+const breakGlassCommands: Record<ProtectedAction, (envId: string) => string> = {
+  create: (envId) => `slipway envs create --permanent --id ${envId} …`,
+  deploy: (envId) => `slipway deploys create ${envId}`,
+  'config-set': (envId) => `slipway envs config-set ${envId} …`,
+  extend: (envId) => `slipway envs extend ${envId} …`,
+  delete: (envId) => `slipway envs delete ${envId}`,
+  exec: (envId) => `slipway instances exec ${envId} …`,
+};
 
 const MAX_TTL_MS = 365 * 24 * 3600 * 1000;
 
@@ -95,12 +146,42 @@ export class EnvironmentService {
     workspace: string,
     request: CreateEnvironmentRequest,
     requestedBy: string,
-    options: ManifestFailureOptions = {},
-  ): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+    options: ManifestFailureOptions & EnvironmentWrite<Created> = {},
+  ): Promise<Created> {
     // Everything is checked, imports included, before anything is written.
     const plan = await this.plan(workspace, request, options, [request.app]);
+    await this.refuseGoverned(workspace, plan.envId, plan.app.name, 'create', options);
     if (plan.kind === 'ephemeral' && plan.rendered.maxEnvironments !== undefined) await this.makeRoom(workspace, plan.app.name, plan.rendered.maxEnvironments);
-    return this.carryOut(workspace, plan, requestedBy);
+    return this.carryOut(workspace, plan, requestedBy, undefined, options.audit);
+  }
+
+  /**
+   * Refuses a change of an environment that a release track or an admission governs, unless a
+   * release makes it or an admin breaks glass: a 403 naming who governs it and what changes it.
+   */
+  async refuseGoverned(workspace: string, envId: string, app: string, action: ProtectedAction, write: Pick<EnvironmentWrite<unknown>, 'authority' | 'breakGlass'>): Promise<void> {
+    if (write.authority || write.breakGlass) return;
+    const guardian = await this.guardianOf(workspace, envId, app);
+    if (guardian) throw new NotAllowedError(protectedRefusal(envId, guardian, action, breakGlassCommands[action](envId)));
+  }
+
+  /** Who governs the environment, if anyone (the portal's lock, the API's `protectedBy`). */
+  async guardianOf(workspace: string, envId: string, app: string): Promise<EnvironmentGuardian | undefined> {
+    const { governance } = this.options;
+    return governance ? guardianOf(envId, app, await governance.catalogOf(workspace)) : undefined;
+  }
+
+  /** The governed environments that read workspace secret `name`, each with who governs it. */
+  async governedReaders(workspace: string, name: string): Promise<{ envId: string; guardian: EnvironmentGuardian }[]> {
+    const { governance, store } = this.options;
+    if (!governance) return [];
+    const catalog = await governance.catalogOf(workspace);
+    const readers: { envId: string; guardian: EnvironmentGuardian }[] = [];
+    for (const env of await store.listLive(workspace)) {
+      const guardian = guardianOf(env.envId, env.app, catalog);
+      if (guardian && secretNamesOf(await this.currentSpec(env)).includes(name)) readers.push({ envId: env.envId, guardian });
+    }
+    return readers;
   }
 
   /** What creating an environment would do: its rendered spec and, recursively, its App Imports'. */
@@ -207,7 +288,7 @@ export class EnvironmentService {
   }
 
   /** Writes a planned environment (and its imports' environments) and starts their deploys. */
-  private async carryOut(workspace: string, plan: EnvironmentPlan, requestedBy: string, parentId?: string): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+  private async carryOut(workspace: string, plan: EnvironmentPlan, requestedBy: string, parentId?: string, audit?: AuditHook<Created>): Promise<Created> {
     const { store } = this.options;
     const result = await store.createEnvironment({
       workspace,
@@ -226,6 +307,7 @@ export class EnvironmentService {
       ...(parentId ? { parentId } : {}),
       ...(plan.excludedServices ? { excludedServices: plan.excludedServices } : {}),
       requestedBy,
+      ...(audit ? { audit } : {}),
     });
     if (plan.invalid) return this.failedByManifest(result.environment, result.deploy, plan.invalid);
     try {
@@ -235,7 +317,7 @@ export class EnvironmentService {
       }
     } catch (error) {
       // Never leave half an environment: what was made for this one goes with it.
-      await this.delete(workspace, plan.envId, `${requestedBy} (its App Imports could not be created)`).catch(() => undefined);
+      await this.delete(workspace, plan.envId, `${requestedBy} (its App Imports could not be created)`, { authority: 'undoing its own creation' }).catch(() => undefined);
       throw error;
     }
     this.options.engine.kick(result.environment.id);
@@ -243,8 +325,9 @@ export class EnvironmentService {
   }
 
   /** A patch deploy of the branch's new head (or a given commit), with the environment's own template and variables. */
-  async patch(workspace: string, envId: string, commit: string | undefined, requestedBy: string, options: ManifestFailureOptions = {}): Promise<StoredDeploy> {
+  async patch(workspace: string, envId: string, commit: string | undefined, requestedBy: string, options: ManifestFailureOptions & EnvironmentWrite<StoredDeploy> = {}): Promise<StoredDeploy> {
     const env = await this.live(workspace, envId);
+    await this.refuseGoverned(workspace, env.envId, env.app, 'deploy', options);
     this.refuseWhenDeleting(env);
     const app = await this.applicationById(env);
     const target = commit ?? (await this.options.repositories.resolveBranch(app.repositoryUrl!, env.branch));
@@ -255,8 +338,12 @@ export class EnvironmentService {
       const rendered = withoutServices(this.render(atCommit.manifest, identity, env.variables, await this.importedOf(env)), env.excludedServices ?? []);
       this.checkRuntime(rendered);
       const renderInputs = { templateVersion: atCommit.version, variables: env.variables };
-      const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, renderInputs, requestedBy });
-      if (atCommit.version !== env.templateVersion) await this.options.store.updateEnvironment(env.id, { templateVersion: atCommit.version });
+      const deploy = await this.options.store.transact(async (store, tx) => {
+        const queued = await store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, renderInputs, requestedBy });
+        if (atCommit.version !== env.templateVersion) await store.updateEnvironment(env.id, { templateVersion: atCommit.version });
+        await options.audit?.(tx, queued);
+        return queued;
+      });
       this.options.engine.kick(env.id);
       return deploy;
     } catch (error) {
@@ -268,37 +355,53 @@ export class EnvironmentService {
   }
 
   /** Replaces the environment's own variables and re-runs setup with them. */
-  async setConfig(workspace: string, envId: string, variables: Record<string, string>, requestedBy: string): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+  async setConfig(workspace: string, envId: string, variables: Record<string, string>, requestedBy: string, options: EnvironmentWrite<Created & { before: StoredEnvironment }> = {}): Promise<Created> {
     const env = await this.live(workspace, envId);
+    await this.refuseGoverned(workspace, env.envId, env.app, 'config-set', options);
     this.refuseWhenDeleting(env);
     const app = await this.applicationById(env);
     const manifest = await this.manifestOf(app, env.templateVersion);
     const commit = env.commit ?? (await this.options.repositories.resolveBranch(app.repositoryUrl!, env.branch));
     const identity = { id: env.envId, kind: env.kind, branch: env.branch, commit, ...(env.template ? { template: env.template } : {}) };
     const rendered = withoutServices(this.render(manifest, identity, variables, await this.importedOf(env)), env.excludedServices ?? []);
-    await this.options.store.updateEnvironment(env.id, { variables });
     const renderInputs = { templateVersion: env.templateVersion, variables };
-    const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'setup', commit, rendered, renderInputs, requestedBy });
+    const result = await this.options.store.transact(async (store, tx) => {
+      await store.updateEnvironment(env.id, { variables });
+      const deploy = await store.queueDeploy({ environmentId: env.id, workflow: 'setup', commit, rendered, renderInputs, requestedBy });
+      const changed = { environment: (await store.getById(env.id))!, deploy };
+      await options.audit?.(tx, { ...changed, before: env });
+      return changed;
+    });
     this.options.engine.kick(env.id);
-    return { environment: (await this.options.store.getById(env.id))!, deploy };
+    return result;
   }
 
-  async extend(workspace: string, envId: string, ttl: string): Promise<StoredEnvironment> {
+  async extend(workspace: string, envId: string, ttl: string, options: EnvironmentWrite<StoredEnvironment> = {}): Promise<StoredEnvironment> {
     const env = await this.live(workspace, envId);
+    await this.refuseGoverned(workspace, env.envId, env.app, 'extend', options);
     if (env.kind === 'permanent') throw new InputError(`environment ${envId} is permanent and never expires; only ephemeral environments can be extended`);
     this.refuseWhenDeleting(env);
     const ttlMs = this.ttl(ttl);
-    await this.options.store.updateEnvironment(env.id, { ttlMs, expiresAt: new Date(Date.now() + ttlMs).toISOString() });
-    return (await this.options.store.getById(env.id))!;
+    return this.options.store.transact(async (store, tx) => {
+      await store.updateEnvironment(env.id, { ttlMs, expiresAt: new Date(Date.now() + ttlMs).toISOString() });
+      const extended = (await store.getById(env.id))!;
+      await options.audit?.(tx, extended);
+      return extended;
+    });
   }
 
-  async delete(workspace: string, envId: string, requestedBy: string): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
+  async delete(workspace: string, envId: string, requestedBy: string, options: EnvironmentWrite<Created> = {}): Promise<Created> {
     const env = await this.live(workspace, envId);
-    const { deploy, queued } = (await this.options.store.queueTeardown(env, requestedBy))!;
-    if (!queued) return { environment: env, deploy };
-    await this.options.store.updateEnvironment(env.id, { status: 'deleting' });
-    this.options.engine.kick(env.id);
-    return { environment: (await this.options.store.getById(env.id))!, deploy };
+    await this.refuseGoverned(workspace, env.envId, env.app, 'delete', options);
+    const { result, queued } = await this.options.store.transact(async (store, tx) => {
+      const teardown = (await store.queueTeardown(env, requestedBy))!;
+      if (teardown.queued) await store.updateEnvironment(env.id, { status: 'deleting' });
+      const deleting = { environment: teardown.queued ? (await store.getById(env.id))! : env, deploy: teardown.deploy };
+      await options.audit?.(tx, deleting);
+      return { result: deleting, queued: teardown.queued };
+    });
+    if (queued) this.options.engine.kick(env.id);
+    return result;
   }
 
   /** The live environment, or a not-found naming the ones there are. */

@@ -34,7 +34,7 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
  * The HTTP API: every /api/v1 route needs a bearer token; bodies are validated with the contract's
  * zod schemas in the handlers, and the same schemas, as JSON Schema, make the OpenAPI document.
  */
-export async function buildApi(deps: ApiDependencies, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildApi(deps: ApiDependencies, options: { logger?: boolean; errorLog?: (message: string) => void } = {}): Promise<FastifyInstance> {
   // forceCloseConnections: a stop must not wait for clients' idle keep-alive connections.
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: MAX_BODY_BYTES, forceCloseConnections: true });
   // Route schemas document the API; zod in the handlers is the one validator, so errors read alike.
@@ -60,7 +60,11 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   });
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toHttpError(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      // Whoever runs the server sees why at the default level, not only with SLIPWAY_LOG=debug.
+      options.errorLog?.(`${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} answered ${status}: ${(error as Error).message}`);
+    }
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => (deps.portalDir ? portalFallback(request, reply) : undefined) ?? reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
@@ -81,7 +85,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
     instanceRoutes(app, deps.environments);
     deployEventsRoute(app, deps.environments);
   }
-  if (deps.secrets) secretRoutes(app, deps.secrets);
+  if (deps.secrets) secretRoutes(app, deps.secrets, deps.environments?.service);
   if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub });
   if (deps.github) githubWebhookRoute(app, { github: deps.github });
   if (deps.previews) previewRoutes(app, deps.previews);

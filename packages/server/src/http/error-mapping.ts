@@ -1,5 +1,6 @@
 import { AuthenticationError, ConflictError, InputError, NotAllowedError, NotFoundError } from '@slipway/core';
 import type { ErrorResponse } from '@slipway/contract';
+import { AuditUnavailableError } from '../store/audit-ledger.ts';
 
 /** The one mapping from domain errors to HTTP: status and body. 5xx bodies never carry internals. */
 export function toHttpError(error: unknown): { status: number; body: ErrorResponse } {
@@ -8,6 +9,8 @@ export function toHttpError(error: unknown): { status: number; body: ErrorRespon
   if (error instanceof AuthenticationError) return { status: 401, body: body('unauthenticated', error.message) };
   if (error instanceof NotAllowedError) return { status: 403, body: body('not_allowed', error.message) };
   if (error instanceof NotFoundError) return { status: 404, body: body('not_found', error.message) };
+  // The reason is the ledger's, not an internal's: whoever runs the server must see it to act.
+  if (error instanceof AuditUnavailableError) return { status: 503, body: body('audit_unavailable', error.message) };
   if (error instanceof ConflictError) return { status: 409, body: body('conflict', error.message) };
   const fastify = error as { statusCode?: number; validation?: unknown; message?: string };
   if (fastify.validation) return { status: 400, body: body('invalid_input', `invalid request: ${fastify.message ?? ''}`.trim()) };

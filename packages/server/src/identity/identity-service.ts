@@ -3,6 +3,7 @@ import type { BuiltInRole } from '@slipway/contract';
 import { ConflictError, didYouMean, InputError, NotAllowedError, NotFoundError } from '@slipway/core';
 import { getApiToken, insertApiToken, listApiTokens, revokeApiToken, revokeTokensOf, type ApiToken, type ListedApiToken } from '../store/api-tokens.ts';
 import { recordAudit } from '../store/audit-ledger.ts';
+import { transact } from '../store/transact.ts';
 import type { Database } from '../store/database-schema.ts';
 import {
   addApproverRoles,
@@ -45,7 +46,7 @@ export class IdentityService {
 
   /** Creates a workspace; its creator becomes its admin. */
   async createWorkspace(actor: Actor, name: string): Promise<StoredWorkspace & { role: BuiltInRole; approverRoles: string[] }> {
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       if (await getWorkspace(tx, name)) throw new ConflictError(`workspace ${name} exists already`);
       const workspace = await insertWorkspace(tx, { name, createdBy: actor.name });
       await setRole(tx, name, actor.userId, 'admin');
@@ -71,7 +72,7 @@ export class IdentityService {
   /** Creates a user with a role (and approver roles) in the actor's workspace. */
   async createUser(actor: Actor, input: { name: string; role: BuiltInRole; approverRoles?: readonly string[] }): Promise<Member> {
     const approverRoles = sortedUnique(input.approverRoles);
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       if (await findUser(tx, input.name)) {
         throw new ConflictError(`user ${input.name} exists already; give them a role in workspace ${actor.workspace} with slipway users grant ${input.name} --role ${input.role}`);
       }
@@ -86,7 +87,7 @@ export class IdentityService {
   /** Sets a user's role in the actor's workspace (making them a member) and/or adds approver roles. */
   async grant(actor: Actor, name: string, input: { role?: BuiltInRole; approverRoles?: readonly string[] }): Promise<Member> {
     const approverRoles = sortedUnique(input.approverRoles);
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const user = await findUser(tx, name);
       if (!user) throw await this.notFound(tx, actor.workspace, name);
       const before = await membershipOf(tx, actor.workspace, user.id);
@@ -113,7 +114,7 @@ export class IdentityService {
    */
   async revoke(actor: Actor, name: string, input: { role?: BuiltInRole; approverRoles?: readonly string[] }): Promise<Member | { name: string; workspace: string; removed: true }> {
     const approverRoles = sortedUnique(input.approverRoles);
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const member = await getMember(tx, actor.workspace, name);
       if (!member) throw await this.notFound(tx, actor.workspace, name);
       if (input.role && input.role !== member.role) throw new ConflictError(`${name} holds ${member.role} in workspace ${actor.workspace}, not ${input.role}; to change it, slipway users grant ${name} --role <role>`);
@@ -146,7 +147,7 @@ export class IdentityService {
   async createToken(actor: Actor, input: { name: string; user?: string; role?: BuiltInRole }): Promise<{ token: ApiToken & { createdAt: string }; secret: string }> {
     const userName = input.user ?? actor.name;
     if (userName !== actor.name && actor.role !== 'admin') throw new NotAllowedError(`making a token for another user (${userName}) needs the admin role in workspace ${actor.workspace}; ${actor.name} acts with ${actor.role}`);
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const member = await getMember(tx, actor.workspace, userName);
       if (!member) throw await this.notFound(tx, actor.workspace, userName);
       const ceiling = userName === actor.name ? lower(member.role, actor.role) : member.role;
@@ -174,7 +175,7 @@ export class IdentityService {
 
   /** Revokes a token acting in the actor's workspace: their own, or (admins) anyone's. */
   async revokeToken(actor: Actor, id: string): Promise<ListedApiToken> {
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const token = /^[0-9a-f-]{36}$/.test(id) ? await getApiToken(tx, id) : undefined;
       if (!token || token.workspace !== actor.workspace) throw new NotFoundError(`no token ${id} in workspace ${actor.workspace}; slipway tokens list shows them`);
       if (token.userId !== actor.userId && actor.role !== 'admin') throw new NotAllowedError(`revoking a token of another user (${token.user}) needs the admin role in workspace ${actor.workspace}`);

@@ -133,25 +133,29 @@ export class ManagedReleases {
     if ('error' in matched) throw new InputError(matched.error);
     const { admission } = matched;
     const data = mergeReleaseData(body.data, plan.spec.data, admission.spec.data);
-    const release = await this.options.store.create(
-      {
-        origin: workspace,
-        plan: plan.name,
-        target: plan.spec.target,
-        admission: admission.name,
-        admissionSpec: admission.spec,
-        snapshotId: snapshot.id,
-        author,
-        data,
-        policy: [],
-        steps: admission.spec.workflow.steps.map((s) => ({ name: s.name, state: 'pending' })),
-      },
-      actor,
-      `snapshot ${snapshot.alias} released into workspace ${plan.spec.target} under plan ${plan.name} by ${author}; admitted by ${admission.name}`,
-    );
     const details = { plan: plan.name, target: plan.spec.target, admission: admission.name, snapshot: snapshot.alias, author };
-    await this.audit({ workspace, actor, kind: 'release.create', subject: `managed release #${release.number}`, details });
-    await this.audit({ workspace: plan.spec.target, actor, kind: 'release.create', subject: `managed release ${release.id} from ${workspace}`, details });
+    const release = await this.options.store.transact(async (store, tx) => {
+      const created = await store.create(
+        {
+          origin: workspace,
+          plan: plan.name,
+          target: plan.spec.target,
+          admission: admission.name,
+          admissionSpec: admission.spec,
+          snapshotId: snapshot.id,
+          author,
+          data,
+          policy: [],
+          steps: admission.spec.workflow.steps.map((s) => ({ name: s.name, state: 'pending' })),
+        },
+        actor,
+        `snapshot ${snapshot.alias} released into workspace ${plan.spec.target} under plan ${plan.name} by ${author}; admitted by ${admission.name}`,
+      );
+      // Both workspaces' ledgers learn of it: the one it left, and the one it enters.
+      await this.audit({ workspace, actor, kind: 'release.create', subject: `managed release #${created.number}`, details }, tx);
+      await this.audit({ workspace: plan.spec.target, actor, kind: 'release.create', subject: `managed release ${created.id} from ${workspace}`, details }, tx);
+      return created;
+    });
     // The workflow may run for long: the answer does not wait for it.
     this.kick(release.id);
     return release;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ApplicationSetManifest, Diagnostic, Manifest, RegisterReleaseManifestsRequest, ReleasePlanAdmissionManifest, ReleasePlanManifest, ReleaseTrackManifest } from '@slipway/contract';
 import { applicationSetMembers, InputError, parentOf, validateManifestFiles, type ManifestFile } from '@slipway/core';
 import { normalizeRepository, type Repositories } from '../git/repositories.ts';
+import type { AuditHook } from '../store/audit-ledger.ts';
 import type { ManagedReleaseStore, StoredAdmission, StoredReleasePlan } from '../store/managed-releases.ts';
 import type { ReleaseCatalog, StoredApplicationSet, StoredReleaseTrack } from '../store/release-catalog.ts';
 
@@ -36,58 +37,81 @@ function versionOf(manifest: unknown): string {
   return createHash('sha256').update(JSON.stringify(manifest)).digest('hex').slice(0, 16);
 }
 
-export async function registerApplicationSets(deps: { catalog: ReleaseCatalog; repositories?: Repositories }, workspace: string, source: Source): Promise<{ sets: StoredApplicationSet[]; created: boolean }> {
+// Each registration stores its manifests in one transaction, with an audit entry for each (`audit`).
+
+export async function registerApplicationSets(
+  deps: { catalog: ReleaseCatalog; repositories?: Repositories },
+  workspace: string,
+  source: Source,
+  audit?: AuditHook<StoredApplicationSet>,
+): Promise<{ sets: StoredApplicationSet[]; created: boolean }> {
   const { files, origin, where } = await filesOf(source, deps.repositories);
   const manifests = load(files, where);
   const sets = manifests.filter((m): m is ApplicationSetManifest => m.kind === 'ApplicationSet');
   if (sets.length === 0) throw new InputError(`${where} holds no ApplicationSet (it holds ${describeKinds(manifests)})`);
   const stored: StoredApplicationSet[] = [];
   let created = false;
-  for (const set of sets) {
-    const track = set.spec.releaseTrack ?? parentOf(set);
-    const result = await deps.catalog.putSet({
-      workspace,
-      name: set.metadata.name,
-      applications: applicationSetMembers(set, manifests),
-      ...(track ? { releaseTrack: track } : {}),
-      manifest: set,
-      version: versionOf(set),
-      source: origin,
-    });
-    created ||= result.created;
-    stored.push(result.set);
-  }
+  await deps.catalog.transact(async (catalog, tx) => {
+    for (const set of sets) {
+      const track = set.spec.releaseTrack ?? parentOf(set);
+      const result = await catalog.putSet({
+        workspace,
+        name: set.metadata.name,
+        applications: applicationSetMembers(set, manifests),
+        ...(track ? { releaseTrack: track } : {}),
+        manifest: set,
+        version: versionOf(set),
+        source: origin,
+      });
+      created ||= result.created;
+      stored.push(result.set);
+      await audit?.(tx, result.set);
+    }
+  });
   return { sets: stored, created };
 }
 
-export async function registerReleaseTracks(deps: { catalog: ReleaseCatalog; repositories?: Repositories }, workspace: string, source: Source): Promise<{ tracks: StoredReleaseTrack[]; created: boolean }> {
+export async function registerReleaseTracks(
+  deps: { catalog: ReleaseCatalog; repositories?: Repositories },
+  workspace: string,
+  source: Source,
+  audit?: AuditHook<StoredReleaseTrack>,
+): Promise<{ tracks: StoredReleaseTrack[]; created: boolean }> {
   const { files, origin, where } = await filesOf(source, deps.repositories);
   const manifests = load(files, where);
   const tracks = manifests.filter((m): m is ReleaseTrackManifest => m.kind === 'ReleaseTrack');
   if (tracks.length === 0) throw new InputError(`${where} holds no ReleaseTrack (it holds ${describeKinds(manifests)})`);
   const stored: StoredReleaseTrack[] = [];
   let created = false;
-  for (const track of tracks) {
-    // The set it serves: named by the track, or a set of the bundle naming the track.
-    const set =
-      track.spec.applicationSet ??
-      manifests.find((m): m is ApplicationSetManifest => m.kind === 'ApplicationSet' && (m.spec.releaseTrack ?? parentOf(m)) === track.metadata.name)?.metadata.name;
-    const result = await deps.catalog.putTrack({
-      workspace,
-      name: track.metadata.name,
-      ...(set ? { applicationSet: set } : {}),
-      spec: track.spec,
-      version: versionOf(track),
-      source: origin,
-    });
-    created ||= result.created;
-    stored.push(result.track);
-  }
+  await deps.catalog.transact(async (catalog, tx) => {
+    for (const track of tracks) {
+      // The set it serves: named by the track, or a set of the bundle naming the track.
+      const set =
+        track.spec.applicationSet ??
+        manifests.find((m): m is ApplicationSetManifest => m.kind === 'ApplicationSet' && (m.spec.releaseTrack ?? parentOf(m)) === track.metadata.name)?.metadata.name;
+      const result = await catalog.putTrack({
+        workspace,
+        name: track.metadata.name,
+        ...(set ? { applicationSet: set } : {}),
+        spec: track.spec,
+        version: versionOf(track),
+        source: origin,
+      });
+      created ||= result.created;
+      stored.push(result.track);
+      await audit?.(tx, result.track);
+    }
+  });
   return { tracks: stored, created };
 }
 
 /** ReleasePlans of the development workspace: what it releases and into which managed workspace. */
-export async function registerReleasePlans(deps: { managed: ManagedReleaseStore; repositories?: Repositories }, workspace: string, source: Source): Promise<{ items: StoredReleasePlan[]; created: boolean }> {
+export async function registerReleasePlans(
+  deps: { managed: ManagedReleaseStore; repositories?: Repositories },
+  workspace: string,
+  source: Source,
+  audit?: AuditHook<StoredReleasePlan>,
+): Promise<{ items: StoredReleasePlan[]; created: boolean }> {
   const { files, origin, where } = await filesOf(source, deps.repositories);
   const manifests = load(files, where);
   const plans = manifests.filter((m): m is ReleasePlanManifest => m.kind === 'ReleasePlan');
@@ -96,26 +120,39 @@ export async function registerReleasePlans(deps: { managed: ManagedReleaseStore;
   let created = false;
   for (const plan of plans) {
     if (plan.spec.target === workspace) throw new InputError(`ReleasePlan ${plan.metadata.name} targets workspace ${workspace} itself; a plan releases into another (managed) workspace`);
-    const result = await deps.managed.putPlan({ workspace, name: plan.metadata.name, spec: plan.spec, version: versionOf(plan), source: origin });
-    created ||= result.created;
-    items.push(result.item);
   }
+  await deps.managed.transact(async (managed, tx) => {
+    for (const plan of plans) {
+      const result = await managed.putPlan({ workspace, name: plan.metadata.name, spec: plan.spec, version: versionOf(plan), source: origin });
+      created ||= result.created;
+      items.push(result.item);
+      await audit?.(tx, result.item);
+    }
+  });
   return { items, created };
 }
 
 /** ReleasePlanAdmissions of the managed workspace: which origins it accepts, and what runs for them. */
-export async function registerAdmissions(deps: { managed: ManagedReleaseStore; repositories?: Repositories }, workspace: string, source: Source): Promise<{ items: StoredAdmission[]; created: boolean }> {
+export async function registerAdmissions(
+  deps: { managed: ManagedReleaseStore; repositories?: Repositories },
+  workspace: string,
+  source: Source,
+  audit?: AuditHook<StoredAdmission>,
+): Promise<{ items: StoredAdmission[]; created: boolean }> {
   const { files, origin, where } = await filesOf(source, deps.repositories);
   const manifests = load(files, where);
   const admissions = manifests.filter((m): m is ReleasePlanAdmissionManifest => m.kind === 'ReleasePlanAdmission');
   if (admissions.length === 0) throw new InputError(`${where} holds no ReleasePlanAdmission (it holds ${describeKinds(manifests)})`);
   const items: StoredAdmission[] = [];
   let created = false;
-  for (const admission of admissions) {
-    const result = await deps.managed.putAdmission({ workspace, name: admission.metadata.name, spec: admission.spec, version: versionOf(admission), source: origin });
-    created ||= result.created;
-    items.push(result.item);
-  }
+  await deps.managed.transact(async (managed, tx) => {
+    for (const admission of admissions) {
+      const result = await managed.putAdmission({ workspace, name: admission.metadata.name, spec: admission.spec, version: versionOf(admission), source: origin });
+      created ||= result.created;
+      items.push(result.item);
+      await audit?.(tx, result.item);
+    }
+  });
   return { items, created };
 }
 

@@ -1,3 +1,6 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/database-schema.ts';
+
 // What the release flow tells the audit ledger: every snapshot, release, approval, rejection,
 // promotion, abort and rollback, with its actor. The ledger itself lives elsewhere; start-server
 // passes a function that appends to it, and without one nothing is recorded.
@@ -13,6 +16,10 @@ export interface ReleaseAuditEntry {
   details?: Record<string, unknown>;
 }
 
-export type ReleaseAudit = (entry: ReleaseAuditEntry) => Promise<void>;
+/**
+ * Appends an entry; given the transaction `tx` of the change it records, inside it, so that the
+ * change and its entry stand or fall together (a ledger that cannot take it rolls the change back).
+ */
+export type ReleaseAudit = (entry: ReleaseAuditEntry, tx?: Kysely<Database>) => Promise<void>;
 
 export const noAudit: ReleaseAudit = async () => undefined;

@@ -455,10 +455,10 @@ export class ReleaseController {
           const live = await this.options.environments.getLive(release.workspace, target.envId);
           if (live && live.app !== target.app) throw new ConflictError(`environment ${target.envId} belongs to application ${live.app}, not ${target.app}; rename one of them`);
           if (live) {
-            const deploy = await this.options.service.patch(release.workspace, target.envId, target.commit, requestedBy);
+            const deploy = await this.options.service.patch(release.workspace, target.envId, target.commit, requestedBy, { authority: `release #${release.number}` });
             results.set(target, { environmentId: live.id, deployId: deploy.id, state: 'running' });
           } else {
-            const { environment, deploy } = await this.options.service.create(release.workspace, { app: target.app, kind: 'permanent', id: target.envId, commit: target.commit }, requestedBy);
+            const { environment, deploy } = await this.options.service.create(release.workspace, { app: target.app, kind: 'permanent', id: target.envId, commit: target.commit }, requestedBy, { authority: `release #${release.number}` });
             results.set(target, { environmentId: environment.id, deployId: deploy.id, state: 'running' });
           }
         } catch (error) {

@@ -134,7 +134,7 @@ describe('release crash recovery', () => {
       return r.state === 'Promoted' ? r : undefined;
     });
     expect(done.stages.map((s: { state: string }) => s.state)).toEqual(['Promoted', 'Promoted']);
-    for (const env of ['staging', 'production']) await api(second, admin, 'DELETE', `/api/v1/environments/${env}`);
+    for (const env of ['staging', 'production']) await api(second, admin, 'DELETE', `/api/v1/environments/${env}?breakGlass=${encodeURIComponent('test cleanup')}`);
     await until('the environments to be gone', async () => ((await api(second, admin, 'GET', '/api/v1/environments')).items.length === 0 ? true : undefined));
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));

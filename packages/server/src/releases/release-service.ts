@@ -23,6 +23,7 @@ import type { ReleaseAudit } from './release-audit.ts';
 import type { ReleaseController } from './release-controller.ts';
 import { trackViewOf, type ReleaseRecords } from './release-views.ts';
 import type { SnapshotService } from './snapshot-service.ts';
+import { retryOnUniqueConflict } from '../store/transact.ts';
 
 // What people do with releases — create, approve, reject, promote, abort, roll back — each checked in
 // full before anything is written, then handed to the controller, which takes the release as far as
@@ -67,17 +68,20 @@ export class ReleaseService {
     const stages = stagesFor(track.spec, kind);
     const list = kind === 'pre-release' ? 'preReleaseStages' : kind === 'hotfix' ? 'hotfixStages' : 'releaseStages';
     if (stages.length === 0) throw new InputError(`release track ${track.name} has no ${list}, so a ${kind} cannot follow it`);
-    const release = await releases.createRelease({
-      workspace,
-      kind,
-      track: track.name,
-      set: snapshot.set,
-      snapshotId: snapshot.id,
-      author,
-      stages,
-      reason: `${kind} of snapshot ${snapshot.alias} created by ${author}`,
-    });
-    await this.options.audit({ workspace, actor: author, kind: 'release.create', subject: `release #${release.number}`, details: { kind, track: track.name, set: snapshot.set, snapshot: snapshot.alias, snapshotId: snapshot.id } });
+    const release = await retryOnUniqueConflict(() => releases.transact(async (store, tx) => {
+      const created = await store.createRelease({
+        workspace,
+        kind,
+        track: track.name,
+        set: snapshot.set,
+        snapshotId: snapshot.id,
+        author,
+        stages,
+        reason: `${kind} of snapshot ${snapshot.alias} created by ${author}`,
+      });
+      await this.options.audit({ workspace, actor: author, kind: 'release.create', subject: `release #${created.number}`, details: { kind, track: track.name, set: snapshot.set, snapshot: snapshot.alias, snapshotId: snapshot.id } }, tx);
+      return created;
+    }));
     await this.options.controller.settle(release.id);
     return this.records(release.id);
   }
@@ -97,8 +101,10 @@ export class ReleaseService {
     const policy = stage.gates!.approvals!;
     const required = new Set(policy.required.map((r) => r.role));
     const roles = approver.roles.filter((r) => required.has(r));
-    await this.options.releases.addDecision({ releaseId: release.id, stage: record.index, user: approver.user, decision: 'approve', roles, ...(comment ? { comment } : {}) });
-    await this.options.audit({ workspace, actor: approver.user, kind: 'release.approve', subject: `release #${release.number}`, details: { stage: record.name, roles, ...(comment ? { comment } : {}) } });
+    await this.options.releases.transact(async (store, tx) => {
+      await store.addDecision({ releaseId: release.id, stage: record.index, user: approver.user, decision: 'approve', roles, ...(comment ? { comment } : {}) });
+      await this.options.audit({ workspace, actor: approver.user, kind: 'release.approve', subject: `release #${release.number}`, details: { stage: record.name, roles, ...(comment ? { comment } : {}) } }, tx);
+    });
     await this.options.controller.settle(release.id);
     return this.records(release.id);
   }
@@ -106,14 +112,15 @@ export class ReleaseService {
   /** Rejects the release in its current stage: it ends Rejected. Approvers of the stage and release managers may. */
   async reject(workspace: string, ref: string, approver: Approver, reason: string): Promise<ReleaseRecords> {
     const { release, record } = await this.decidable(workspace, ref, 'reject', approver);
-    const { releases } = this.options;
-    await releases.addDecision({ releaseId: release.id, stage: record.index, user: approver.user, decision: 'reject', roles: approver.roles, comment: reason });
     const why = `rejected by ${approver.user}: ${reason}`;
-    const moved = await releases.moveStage(release.id, record.index, record.state, 'Rejected', approver.user, why, { reason: why, finishedAt: new Date().toISOString() });
-    if (!moved) throw new ConflictError(`release #${release.number} moved on while rejecting; look at it again (slipway releases get ${release.number})`);
-    await releases.endRelease(release.id, 'Rejected', approver.user, `${record.name}: ${why}`);
-    await releases.updateRelease(release.id, { currentStage: record.index });
-    await this.options.audit({ workspace, actor: approver.user, kind: 'release.reject', subject: `release #${release.number}`, details: { stage: record.name, reason } });
+    await this.options.releases.transact(async (releases, tx) => {
+      await releases.addDecision({ releaseId: release.id, stage: record.index, user: approver.user, decision: 'reject', roles: approver.roles, comment: reason });
+      const moved = await releases.moveStage(release.id, record.index, record.state, 'Rejected', approver.user, why, { reason: why, finishedAt: new Date().toISOString() });
+      if (!moved) throw new ConflictError(`release #${release.number} moved on while rejecting; look at it again (slipway releases get ${release.number})`);
+      await releases.endRelease(release.id, 'Rejected', approver.user, `${record.name}: ${why}`);
+      await releases.updateRelease(release.id, { currentStage: record.index });
+      await this.options.audit({ workspace, actor: approver.user, kind: 'release.reject', subject: `release #${release.number}`, details: { stage: record.name, reason } }, tx);
+    });
     await this.options.controller.kickWaiting(workspace, release.set);
     return this.records(release.id);
   }
@@ -141,8 +148,10 @@ export class ReleaseService {
     const release = await this.find(workspace, ref);
     const ended = endedRefusal(release);
     if (ended) throw new ConflictError(ended);
-    await this.stop(release, actor, `aborted by ${actor}${reason ? `: ${reason}` : ''}`);
-    await this.options.audit({ workspace, actor, kind: 'release.abort', subject: `release #${release.number}`, details: { ...(reason ? { reason } : {}) } });
+    await this.options.releases.transact(async (releases, tx) => {
+      await stopRelease(releases, release, actor, `aborted by ${actor}${reason ? `: ${reason}` : ''}`);
+      await this.options.audit({ workspace, actor, kind: 'release.abort', subject: `release #${release.number}`, details: { ...(reason ? { reason } : {}) } }, tx);
+    });
     await this.options.controller.kickWaiting(workspace, release.set);
     return this.records(release.id);
   }
@@ -161,9 +170,11 @@ export class ReleaseService {
     if (record?.state === 'Pending') {
       const held = (await releases.holds(workspace, release.set)).filter((h) => record.environments.includes(h.environment));
       if (held.length) {
-        await releases.releaseHolds(workspace, release.set, held.map((h) => h.environment));
-        await releases.updateStage(release.id, record.index, { reason: `hold lifted by ${actor}${reason ? `: ${reason}` : ''}` });
-        await this.options.audit({ workspace, actor, kind: 'release.promote', subject: `release #${release.number}`, details: { stage: record.name, liftedHold: held.map((h) => h.environment), ...(reason ? { reason } : {}) } });
+        await releases.transact(async (store, tx) => {
+          await store.releaseHolds(workspace, release.set, held.map((h) => h.environment));
+          await store.updateStage(release.id, record.index, { reason: `hold lifted by ${actor}${reason ? `: ${reason}` : ''}` });
+          await this.options.audit({ workspace, actor, kind: 'release.promote', subject: `release #${release.number}`, details: { stage: record.name, liftedHold: held.map((h) => h.environment), ...(reason ? { reason } : {}) } }, tx);
+        });
         await controller.settle(release.id);
         return this.records(release.id);
       }
@@ -212,32 +223,37 @@ export class ReleaseService {
     const snapshot = await catalog.getSnapshot(previous.release.snapshotId);
     const why = `${stageName(stage)} rolled back to ${snapshot?.alias ?? previous.release.snapshotId} (release #${previous.release.number}) by ${actor}${options.reason ? `: ${options.reason}` : ''}`;
 
-    // What is under way in the stage stops: the rolled-back release and any other there.
-    for (const { release: other, stage: otherStage } of await releases.stagesOfSet(workspace, release.set, [...ACTIVE])) {
-      if (otherStage.environments.some((e) => stage.environments.includes(e))) await this.stop(other, actor, `stopped: ${why}`);
-    }
-    if (!isEnded((await releases.getRelease(release.id))!.state) && record && (record.state === 'Pending' || isActiveStage(record.state))) await this.stop(release, actor, `stopped: ${why}`);
-
     const rollbackStage: ReleaseStage = { ...(stage.name ? { name: stage.name } : {}), environments: stage.environments, gates: { healthy: true, tests: [], windows: [] } };
-    const rollback = await releases.createRelease({
-      workspace,
-      kind: 'rollback',
-      track: release.track,
-      set: release.set,
-      snapshotId: previous.release.snapshotId,
-      author: actor,
-      stages: [rollbackStage],
-      rollbackOf: release.id,
-      reason: why,
-    });
-    await releases.putHolds({ workspace, set: release.set, releaseId: rollback.id, actor, reason: why }, stage.environments);
-    await this.options.audit({
-      workspace,
-      actor,
-      kind: 'release.rollback',
-      subject: `release #${release.number}`,
-      details: { stage: stageName(stage), to: snapshot?.alias, rollbackRelease: rollback.number, ...(options.reason ? { reason: options.reason } : {}) },
-    });
+    const rollback = await retryOnUniqueConflict(() => releases.transact(async (store, tx) => {
+      // What is under way in the stage stops: the rolled-back release and any other there.
+      for (const { release: other, stage: otherStage } of await store.stagesOfSet(workspace, release.set, [...ACTIVE])) {
+        if (otherStage.environments.some((e) => stage.environments.includes(e))) await stopRelease(store, other, actor, `stopped: ${why}`);
+      }
+      if (!isEnded((await store.getRelease(release.id))!.state) && record && (record.state === 'Pending' || isActiveStage(record.state))) await stopRelease(store, release, actor, `stopped: ${why}`);
+      const created = await store.createRelease({
+        workspace,
+        kind: 'rollback',
+        track: release.track,
+        set: release.set,
+        snapshotId: previous.release.snapshotId,
+        author: actor,
+        stages: [rollbackStage],
+        rollbackOf: release.id,
+        reason: why,
+      });
+      await store.putHolds({ workspace, set: release.set, releaseId: created.id, actor, reason: why }, stage.environments);
+      await this.options.audit(
+        {
+          workspace,
+          actor,
+          kind: 'release.rollback',
+          subject: `release #${release.number}`,
+          details: { stage: stageName(stage), to: snapshot?.alias, rollbackRelease: created.number, ...(options.reason ? { reason: options.reason } : {}) },
+        },
+        tx,
+      );
+      return created;
+    }));
     await this.options.controller.settle(rollback.id);
     return this.records(rollback.id);
   }
@@ -302,14 +318,6 @@ export class ReleaseService {
   }
 
   /** Ends a release Aborted, with its current stage. */
-  private async stop(release: StoredRelease, actor: string, reason: string): Promise<void> {
-    const { releases } = this.options;
-    const record = (await releases.stages(release.id)).at(-1);
-    if (record && (record.state === 'Pending' || isActiveStage(record.state))) {
-      await releases.moveStage(release.id, record.index, record.state, 'Aborted', actor, reason, { reason, finishedAt: new Date().toISOString() });
-    }
-    await releases.endRelease(release.id, 'Aborted', actor, reason);
-  }
 
   private async records(id: string, withTransitions = true): Promise<ReleaseRecords> {
     const { releases, catalog } = this.options;
@@ -330,4 +338,13 @@ export class ReleaseService {
       ...(rolledBack ? { rollbackOf: rolledBack.number } : {}),
     };
   }
+}
+
+/** Ends a release Aborted where it is (its current stage too), through `releases` (a transaction's). */
+async function stopRelease(releases: ReleaseStore, release: StoredRelease, actor: string, reason: string): Promise<void> {
+  const record = (await releases.stages(release.id)).at(-1);
+  if (record && (record.state === 'Pending' || isActiveStage(record.state))) {
+    await releases.moveStage(release.id, record.index, record.state, 'Aborted', actor, reason, { reason, finishedAt: new Date().toISOString() });
+  }
+  await releases.endRelease(release.id, 'Aborted', actor, reason);
 }

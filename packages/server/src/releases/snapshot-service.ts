@@ -8,6 +8,7 @@ import { getApplication, getTemplateVersion, listApplications, type StoredApplic
 import type { Database } from '../store/database-schema.ts';
 import type { ReleaseCatalog, StoredApplicationSet, StoredSnapshot } from '../store/release-catalog.ts';
 import { imageFields, imagesOfCommit } from './snapshot-images.ts';
+import type { AuditHook } from '../store/audit-ledger.ts';
 
 // Snapshots: the exact version of each application of a set, fixed once. A release snapshot reads
 // every member at the head of its tracking branch (or a branch or commit given for it); a
@@ -23,7 +24,7 @@ export interface SnapshotServiceOptions {
 export class SnapshotService {
   constructor(private readonly options: SnapshotServiceOptions) {}
 
-  async create(workspace: string, request: CreateSnapshotRequest, createdBy: string, now = new Date()): Promise<{ snapshot: StoredSnapshot; created: boolean }> {
+  async create(workspace: string, request: CreateSnapshotRequest, createdBy: string, now = new Date(), audit?: AuditHook<StoredSnapshot>): Promise<{ snapshot: StoredSnapshot; created: boolean }> {
     const body = createSnapshotRequest.parse(request);
     const set = await this.set(workspace, body.set);
     const members = await this.members(workspace, set);
@@ -71,7 +72,7 @@ export class SnapshotService {
     }
 
     const id = createHash('sha256').update(snapshotContent({ workspace, set: set.name, kind: body.kind, components })).digest('hex');
-    return this.options.catalog.putSnapshot({ id, workspace, set: set.name, kind: body.kind, components, createdBy }, (taken) => snapshotAlias(now, taken), now);
+    return this.options.catalog.putSnapshot({ id, workspace, set: set.name, kind: body.kind, components, createdBy }, (taken) => snapshotAlias(now, taken), now, audit);
   }
 
   async get(workspace: string, ref: string): Promise<StoredSnapshot> {

@@ -1,19 +1,10 @@
+import { stageEnvironmentId } from '@slipway/core';
 import type { EnvironmentStore, StoredEnvironment } from '../store/environments.ts';
 
 // Which environment an application of a set runs in for a stage's environment name. Environment ids
 // are unique in a workspace, so a set of one application uses the stage's name itself (staging); in
 // a set of several, each application gets its own (shop-web-staging, shop-api-staging) — unless a
 // live environment of that application already carries the plain name, which is then used.
-
-const MAX_ID = 63;
-
-/** The id an application's environment gets for a stage's environment when none exists yet. */
-export function stageEnvironmentId(environment: string, app: string, appsInSet: number): string {
-  if (appsInSet <= 1) return environment;
-  const id = `${app}-${environment}`;
-  if (id.length <= MAX_ID) return id;
-  return `${app.slice(0, MAX_ID - environment.length - 1).replace(/-+$/, '')}-${environment}`;
-}
 
 /** The environment id to deploy `app` to for `environment`, and the live environment when there is one. */
 export async function resolveStageEnvironment(

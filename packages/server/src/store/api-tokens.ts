@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { builtInRoles, type BuiltInRole } from '@slipway/contract';
 import type { Database } from './database-schema.ts';
 import { addApproverRoles, ensureWorkspace, findUser, insertUser, membershipOf, setRole } from './identity.ts';
+import { transact } from './transact.ts';
 
 export interface ApiToken {
   id: string;
@@ -49,7 +50,7 @@ export async function createApiToken(
 ): Promise<{ token: ApiToken; secret: string }> {
   if (rank(input.role) < 0) throw new Error(`unknown role "${input.role}": expected one of ${builtInRoles.join(', ')}`);
   const role = input.role as BuiltInRole;
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     await ensureWorkspace(tx, input.workspace);
     const userName = input.user ?? 'admin';
     const user = (await findUser(tx, userName)) ?? (await insertUser(tx, { name: userName }));

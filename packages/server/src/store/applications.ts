@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { ApplicationManifest } from '@slipway/contract';
 import type { Database } from './database-schema.ts';
+import type { AuditHook } from './audit-ledger.ts';
+import { transact } from './transact.ts';
 
 export interface StoredApplication {
   id: string;
@@ -23,12 +25,12 @@ export function templateVersionOf(manifest: ApplicationManifest): string {
  */
 export async function putApplication(
   db: Kysely<Database>,
-  input: { workspace: string; manifest: ApplicationManifest; source: string; repositoryUrl?: string; now?: Date },
-): Promise<{ application: StoredApplication; version: string; created: boolean; changed: boolean }> {
+  input: { workspace: string; manifest: ApplicationManifest; source: string; repositoryUrl?: string; now?: Date; audit?: AuditHook<RegisteredApplication> },
+): Promise<RegisteredApplication> {
   const now = (input.now ?? new Date()).toISOString();
   const version = templateVersionOf(input.manifest);
   const name = input.manifest.metadata.name;
-  return db.transaction().execute(async (tx) => {
+  return transact(db, async (tx) => {
     const existing = await tx.selectFrom('applications').selectAll().where('workspace', '=', input.workspace).where('name', '=', name).executeTakeFirst();
     const id = existing?.id ?? randomUUID();
     const trackingBranch = input.manifest.spec.repository?.trackingBranch ?? null;
@@ -45,14 +47,24 @@ export async function putApplication(
     if (!known) {
       await tx.insertInto('template_versions').values({ application_id: id, version, manifest_json: JSON.stringify(input.manifest), source: input.source, created_at: now }).execute();
     }
-    return {
+    const registered = {
       application: { id, workspace: input.workspace, name, currentVersion: version, ...(repositoryUrl ? { repositoryUrl } : {}), ...(trackingBranch ? { trackingBranch } : {}) },
       version,
       created: !existing,
       // Something changed: a new application, or another current version.
       changed: !existing || existing.current_version !== version,
     };
+    // A registration that changes nothing is no event for the ledger.
+    if (registered.changed) await input.audit?.(tx, registered);
+    return registered;
   });
+}
+
+export interface RegisteredApplication {
+  application: StoredApplication;
+  version: string;
+  created: boolean;
+  changed: boolean;
 }
 
 export async function listApplications(db: Kysely<Database>, workspace: string): Promise<StoredApplication[]> {

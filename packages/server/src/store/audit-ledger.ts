@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { auditKind, type AuditProblem, type KnownAuditKind } from '@slipway/contract';
 import { InputError } from '@slipway/core';
 import type { AuditEntriesTable, Database } from './database-schema.ts';
+import { transact } from './transact.ts';
 
 /** The previous hash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -21,6 +22,13 @@ export interface AuditEntryInput {
   /** Defaults to now. */
   at?: Date;
 }
+
+/**
+ * Writes the audit entry of a change inside the change's transaction `tx`, given what the change
+ * made: a store method that takes one calls it last, so a ledger that cannot take the entry rolls
+ * the change back (AuditUnavailableError).
+ */
+export type AuditHook<T> = (tx: Kysely<Database>, result: T) => Promise<unknown>;
 
 export interface AuditEntry {
   seq: number;
@@ -88,8 +96,24 @@ export function auditEntryHash(fields: HashedFields): string {
  */
 export async function recordAudit(db: Kysely<Database>, entry: AuditEntryInput): Promise<AuditEntry> {
   if (!auditKind.safeParse(entry.kind).success) throw new InputError(`audit kind ${JSON.stringify(entry.kind)}: expected <subject>.<action> in lowercase, such as secret.set`);
-  if (db.isTransaction) return append(db, entry);
-  return db.transaction().execute((tx) => append(tx, entry));
+  try {
+    return await transact(db, (tx) => append(tx, entry));
+  } catch (error) {
+    throw error instanceof AuditUnavailableError ? error : new AuditUnavailableError(error);
+  }
+}
+
+/**
+ * The ledger could not take an entry, so the change it was to record must not stand: thrown by
+ * recordAudit inside the change's transaction, it rolls the change back, and the API answers 503
+ * audit_unavailable with the reason.
+ */
+export class AuditUnavailableError extends Error {
+  constructor(cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`the change was not made: the audit ledger cannot record it (${reason})`, { cause });
+    this.name = 'AuditUnavailableError';
+  }
 }
 
 async function append(tx: Kysely<Database>, entry: AuditEntryInput): Promise<AuditEntry> {

@@ -3,6 +3,8 @@ import type { Kysely, Selectable } from 'kysely';
 import type { DeployState, EnvironmentStatus, RenderedEnvironment } from '@slipway/contract';
 import type { TaskProgress, TaskState } from '@slipway/core';
 import type { Database, DeploysTable, DeployTasksTable, EnvironmentsTable } from './database-schema.ts';
+import type { AuditHook } from './audit-ledger.ts';
+import { transact } from './transact.ts';
 
 // Environments, their deploys and the tasks of each deploy: the durable state the workflow engine
 // works from. Every state change is written here before and after the runtime acts, so a restarted
@@ -80,6 +82,14 @@ const ACTIVE_DEPLOY_STATES = ['queued', 'running'] as const;
 export class EnvironmentStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /**
+   * Runs `work` with the store bound to one transaction (the caller's, when this store is bound to
+   * one already): what it writes, and the audit entry written with `tx`, stand or fall together.
+   */
+  transact<T>(work: (store: EnvironmentStore, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return transact(this.db, (tx) => work(tx === this.db ? this : new EnvironmentStore(tx), tx));
+  }
+
   /** Creates an environment and its setup deploy in one transaction. */
   async createEnvironment(input: {
     workspace: string;
@@ -99,11 +109,13 @@ export class EnvironmentStore {
     excludedServices?: string[];
     requestedBy?: string;
     now?: Date;
+    /** Writes the audit entry of the creation, in its transaction. */
+    audit?: AuditHook<{ environment: StoredEnvironment; deploy: StoredDeploy }>;
   }): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
     const now = input.now ?? new Date();
     const at = now.toISOString();
     const id = randomUUID();
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       await tx
         .insertInto('environments')
         .values({
@@ -136,7 +148,9 @@ export class EnvironmentStore {
       const renderInputs = { templateVersion: input.templateVersion, variables: input.variables };
       const deploy = await insertDeploy(tx, { environmentId: id, workflow: 'setup', commit: input.commit, rendered: input.rendered, renderInputs, requestedBy: input.requestedBy, at });
       const environment = await tx.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      return { environment: toEnvironment(environment), deploy };
+      const created = { environment: toEnvironment(environment), deploy };
+      await input.audit?.(tx, created);
+      return created;
     });
   }
 
@@ -192,7 +206,7 @@ export class EnvironmentStore {
     now?: Date;
   }): Promise<StoredDeploy> {
     const at = (input.now ?? new Date()).toISOString();
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       if (input.workflow === 'teardown') {
         await tx
           .updateTable('deploys')

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database } from './database-schema.ts';
+import { transact } from './transact.ts';
 
 /**
  * Who holds a lease: this host and process. A lease held by a process of this host that no longer
@@ -36,7 +37,7 @@ export class Leases {
   /** Takes or renews the lease; false when another live owner holds it. */
   async acquire(name: string, ttlMs: number, now = new Date()): Promise<boolean> {
     const expires = new Date(now.getTime() + ttlMs).toISOString();
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const current = await tx.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
       if (!current) {
         await tx.insertInto('leases').values({ name, owner: this.owner, expires_at: expires }).execute();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { ReleasePlanAdmissionManifest, ReleasePlanManifest, ReleaseState } from '@slipway/contract';
 import type { Database, ManagedReleasesTable, ManagedReleaseTransitionsTable } from './database-schema.ts';
+import { transact } from './transact.ts';
 
 // ReleasePlans and ReleasePlanAdmissions as registered, and managed releases with their steps and
 // transitions: what the managed release runner works from.
@@ -69,6 +70,11 @@ type Table = 'release_plans' | 'release_plan_admissions';
 export class ManagedReleaseStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Runs `work` with the store bound to one transaction (joined when it is bound to one already). */
+  transact<T>(work: (store: ManagedReleaseStore, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return transact(this.db, (tx) => work(tx === this.db ? this : new ManagedReleaseStore(tx), tx));
+  }
+
   async putPlan(input: Omit<StoredReleasePlan, 'createdAt' | 'updatedAt'>): Promise<{ item: StoredReleasePlan; created: boolean }> {
     return this.put('release_plans', input) as Promise<{ item: StoredReleasePlan; created: boolean }>;
   }
@@ -87,7 +93,7 @@ export class ManagedReleaseStore {
 
   private async put(table: Table, input: Omit<StoredPlanLike<unknown>, 'createdAt' | 'updatedAt'>, now = new Date()): Promise<{ item: StoredPlanLike<unknown>; created: boolean }> {
     const at = now.toISOString();
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const existing = await tx.selectFrom(table).select('created_at').where('workspace', '=', input.workspace).where('name', '=', input.name).executeTakeFirst();
       const values = { spec_json: JSON.stringify(input.spec), version: input.version, source: input.source, updated_at: at };
       if (existing) await tx.updateTable(table).set(values).where('workspace', '=', input.workspace).where('name', '=', input.name).execute();
@@ -111,7 +117,7 @@ export class ManagedReleaseStore {
     const at = now.toISOString();
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.db.transaction().execute(async (tx) => {
+        return await transact(this.db, async (tx) => {
           const last = await tx.selectFrom('managed_releases').select((eb) => eb.fn.max('number').as('n')).where('origin_workspace', '=', input.origin).executeTakeFirst();
           const id = randomUUID();
           await tx
@@ -187,7 +193,7 @@ export class ManagedReleaseStore {
   /** Moves the release from `from` to `to` with a transition; false when it is no longer in `from`. */
   async move(id: string, from: ReleaseState, to: ReleaseState, actor: string, reason: string, change: { policy?: PolicyCheck[] } = {}, now = new Date()): Promise<boolean> {
     const at = now.toISOString();
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const result = await tx
         .updateTable('managed_releases')
         .set({

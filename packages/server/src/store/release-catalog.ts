@@ -1,6 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ReleaseTrackSpec, SnapshotComponent } from '@slipway/contract';
 import type { ApplicationSetsTable, Database, ReleaseTracksTable, SnapshotsTable } from './database-schema.ts';
+import type { AuditHook } from './audit-ledger.ts';
+import { transact } from './transact.ts';
 
 // What releases are made of: registered ApplicationSets and ReleaseTracks (a new registration of the
 // same name replaces the manifest; releases under way keep the stages they started with), and
@@ -43,10 +45,15 @@ export interface StoredSnapshot {
 export class ReleaseCatalog {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Runs `work` with the store bound to one transaction (joined when it is bound to one already). */
+  transact<T>(work: (store: ReleaseCatalog, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return transact(this.db, (tx) => work(tx === this.db ? this : new ReleaseCatalog(tx), tx));
+  }
+
   /** Registers a set (or replaces its manifest); `created` is false when it existed. */
   async putSet(input: Omit<StoredApplicationSet, 'createdAt' | 'updatedAt'>, now = new Date()): Promise<{ set: StoredApplicationSet; created: boolean }> {
     const at = now.toISOString();
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const existing = await tx.selectFrom('application_sets').select('created_at').where('workspace', '=', input.workspace).where('name', '=', input.name).executeTakeFirst();
       const values = {
         applications_json: JSON.stringify(input.applications),
@@ -74,7 +81,7 @@ export class ReleaseCatalog {
 
   async putTrack(input: Omit<StoredReleaseTrack, 'createdAt' | 'updatedAt'>, now = new Date()): Promise<{ track: StoredReleaseTrack; created: boolean }> {
     const at = now.toISOString();
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const existing = await tx.selectFrom('release_tracks').select('created_at').where('workspace', '=', input.workspace).where('name', '=', input.name).executeTakeFirst();
       const values = { application_set: input.applicationSet ?? null, spec_json: JSON.stringify(input.spec), version: input.version, source: input.source, updated_at: at };
       if (existing) await tx.updateTable('release_tracks').set(values).where('workspace', '=', input.workspace).where('name', '=', input.name).execute();
@@ -101,8 +108,10 @@ export class ReleaseCatalog {
     input: Omit<StoredSnapshot, 'alias' | 'createdAt'>,
     aliasFor: (taken: string[]) => string,
     now = new Date(),
+    /** Writes the audit entry of a new snapshot, in its transaction (none for one that existed). */
+    audit?: AuditHook<StoredSnapshot>,
   ): Promise<{ snapshot: StoredSnapshot; created: boolean }> {
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const existing = await tx.selectFrom('snapshots').selectAll().where('id', '=', input.id).executeTakeFirst();
       if (existing) return { snapshot: toSnapshot(existing), created: false };
       const prefix = aliasFor([]).replace(/-\d+$/, '-');
@@ -121,7 +130,9 @@ export class ReleaseCatalog {
           created_at: now.toISOString(),
         })
         .execute();
-      return { snapshot: toSnapshot(await tx.selectFrom('snapshots').selectAll().where('id', '=', input.id).executeTakeFirstOrThrow()), created: true };
+      const snapshot = toSnapshot(await tx.selectFrom('snapshots').selectAll().where('id', '=', input.id).executeTakeFirstOrThrow());
+      await audit?.(tx, snapshot);
+      return { snapshot, created: true };
     });
   }
 

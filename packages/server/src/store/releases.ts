@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { ReleaseCommitStatus, ReleaseKind, ReleaseStage, ReleaseState } from '@slipway/contract';
 import type { WorkState } from '@slipway/core';
 import type { Database, ReleaseDecisionsTable, ReleaseHoldsTable, ReleasesTable, ReleaseStagesTable, ReleaseTransitionsTable } from './database-schema.ts';
+import { retryOnUniqueConflict, transact } from './transact.ts';
 
 // Releases, their stages, the approvals and rejections given, every transition, and rollback holds:
 // the durable state the release controller works from. A state change and its transition row are
@@ -119,9 +120,25 @@ const ENDED: ReleaseState[] = ['Promoted', 'Rejected', 'Failed', 'Errored', 'Abo
 export type StageChange = Partial<Pick<StoredStage, 'reason' | 'enteredAt' | 'deployedAt' | 'finishedAt' | 'targets' | 'tests'>>;
 
 export class ReleaseStore {
-  private readonly endedListeners = new Set<(releaseId: string) => void>();
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly endedListeners = new Set<(releaseId: string) => void>(),
+    /** Bound to a transaction: releases it ended, told to the listeners once it commits. */
+    private readonly endedInTransaction?: string[],
+  ) {}
 
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * Runs `work` with the store bound to one transaction (joined when it is bound to one already):
+   * its writes and their audit entry are one. The listeners hear of releases it ended after the
+   * commit, and not at all when it rolls back.
+   */
+  async transact<T>(work: (store: ReleaseStore, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return work(this, this.db);
+    const ended: string[] = [];
+    const result = await transact(this.db, (tx) => work(new ReleaseStore(tx, this.endedListeners, ended), tx));
+    for (const id of ended) for (const listener of this.endedListeners) listener(id);
+    return result;
+  }
 
   /** Calls the listener after a release ended through this store (by the controller, a rejection, an abort). */
   onEnded(listener: (releaseId: string) => void): () => void {
@@ -135,9 +152,10 @@ export class ReleaseStore {
     now = new Date(),
   ): Promise<StoredRelease> {
     const at = now.toISOString();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.db.transaction().execute(async (tx) => {
+    // Two servers numbering at once: the unique (workspace, number) refuses one, which tries again;
+    // inside a caller's transaction, the caller retries it whole (retryOnUniqueConflict).
+    const create = () =>
+        transact(this.db, async (tx) => {
           const last = await tx.selectFrom('releases').select((eb) => eb.fn.max('number').as('n')).where('workspace', '=', input.workspace).executeTakeFirst();
           const id = randomUUID();
           await tx
@@ -164,11 +182,7 @@ export class ReleaseStore {
           await insertTransition(tx, { releaseId: id, to: 'Pending', actor: input.author, reason: input.reason, at });
           return toRelease(await tx.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
         });
-      } catch (error) {
-        // Two servers numbering at once: the unique (workspace, number) refuses one; it tries again.
-        if (attempt >= 4 || !/unique|duplicate/i.test((error as Error).message)) throw error;
-      }
-    }
+    return this.db.isTransaction ? create() : retryOnUniqueConflict(create);
   }
 
   async getRelease(id: string): Promise<StoredRelease | undefined> {
@@ -229,14 +243,15 @@ export class ReleaseStore {
   /** Moves the release as a whole (its ending), with a transition row, unless it already ended. */
   async endRelease(id: string, to: ReleaseState, actor: string, reason: string, now = new Date()): Promise<boolean> {
     const at = now.toISOString();
-    const ended = await this.db.transaction().execute(async (tx) => {
+    const ended = await transact(this.db, async (tx) => {
       const row = await tx.selectFrom('releases').select('state').where('id', '=', id).executeTakeFirst();
       if (!row || ENDED.includes(row.state as ReleaseState)) return false;
       await tx.updateTable('releases').set({ state: to, reason, finished_at: at, updated_at: at }).where('id', '=', id).where('state', '=', row.state).execute();
       await insertTransition(tx, { releaseId: id, from: row.state as ReleaseState, to, actor, reason, at });
       return true;
     });
-    if (ended) for (const listener of this.endedListeners) listener(id);
+    if (ended && this.endedInTransaction) this.endedInTransaction.push(id);
+    else if (ended) for (const listener of this.endedListeners) listener(id);
     return ended;
   }
 
@@ -248,7 +263,7 @@ export class ReleaseStore {
   /** Adds the record of a stage the release asks to enter: Pending, queued now. */
   async addStage(input: { releaseId: string; index: number; name: string; environments: string[] }, actor: string, reason: string, now = new Date()): Promise<StoredStage> {
     const at = now.toISOString();
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const existing = await tx.selectFrom('release_stages').selectAll().where('release_id', '=', input.releaseId).where('idx', '=', input.index).executeTakeFirst();
       if (existing) return toStage(existing);
       await tx
@@ -285,7 +300,7 @@ export class ReleaseStore {
    */
   async moveStage(releaseId: string, index: number, from: ReleaseState, to: ReleaseState, actor: string, reason: string, change: StageChange = {}, now = new Date()): Promise<boolean> {
     const at = now.toISOString();
-    return this.db.transaction().execute(async (tx) => {
+    return transact(this.db, async (tx) => {
       const result = await tx
         .updateTable('release_stages')
         .set({ ...stageColumns(change, now), state: to })
@@ -374,7 +389,7 @@ export class ReleaseStore {
 
   async putHolds(input: Omit<StoredHold, 'environment' | 'createdAt'>, environments: string[], now = new Date()): Promise<void> {
     const at = now.toISOString();
-    await this.db.transaction().execute(async (tx) => {
+    await transact(this.db, async (tx) => {
       for (const environment of environments) {
         await tx.deleteFrom('release_holds').where('workspace', '=', input.workspace).where('set_name', '=', input.set).where('environment', '=', environment).execute();
         await tx
@@ -392,7 +407,7 @@ export class ReleaseStore {
 }
 
 async function insertTransition(
-  tx: Transaction<Database>,
+  tx: Kysely<Database>,
   t: { releaseId: string; stage?: number; from?: ReleaseState; to: ReleaseState; actor: string; reason: string; at: string },
 ): Promise<void> {
   await tx

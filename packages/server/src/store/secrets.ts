@@ -9,6 +9,11 @@ export class SecretStore {
     private readonly box: SecretBox,
   ) {}
 
+  /** The store writing through `db` (a transaction, so that a write and its audit entry are one). */
+  in(db: Kysely<Database>): SecretStore {
+    return new SecretStore(db, this.box);
+  }
+
   async set(workspace: string, name: string, value: string, now = new Date()): Promise<void> {
     const sealed = this.box.seal(value, identity(workspace, name));
     const at = now.toISOString();

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { applicationResponse, createApplicationRequest, errorResponse } from '@slipway/contract';
 import { registerApplication } from '../../applications/register-application.ts';
 import type { ApiDependencies } from '../api-context.ts';
-import { auditRequest } from '../audit-trail.ts';
+import { auditHook } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
@@ -30,10 +30,12 @@ export function createApplicationRoute(app: FastifyInstance, deps: ApiDependenci
         body.repository !== undefined
           ? { repository: body.repository, ...(body.branch ? { branch: body.branch } : {}), ...(body.path ? { path: body.path } : {}) }
           : { manifest: body.manifest!, ...(body.file ? { file: body.file } : {}) };
-      const result = await registerApplication(deps, principal.workspace, from);
-      if (result.changed) {
-        await auditRequest(request, { kind: 'application.register', subject: result.application.name, details: { version: result.version, created: result.created, ...('repository' in from ? { repository: result.application.repositoryUrl ?? from.repository } : {}) } });
-      }
+      const result = await registerApplication(
+        deps,
+        principal.workspace,
+        from,
+        auditHook(request, (r) => ({ kind: 'application.register', subject: r.application.name, details: { version: r.version, created: r.created, ...('repository' in from ? { repository: r.application.repositoryUrl ?? from.repository } : {}) } })),
+      );
       const { id: _id, ...application } = result.application;
       return reply.code(result.created ? 201 : 200).send(application);
     },

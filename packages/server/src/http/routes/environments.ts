@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { readDeployLog } from '../../environments/deploy-log.ts';
 import { refOf } from '../../workflows/workflow-engine.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
-import { auditRequest, variableChanges } from '../audit-trail.ts';
+import { auditHook, breakGlassOf, breakGlassQuery, variableChanges, withBreakGlass } from '../audit-trail.ts';
 import { streamLines } from '../stream-lines.ts';
 import { requireRole } from '../authorize.ts';
 import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
@@ -37,12 +37,17 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
 
   app.post(
     '/api/v1/environments',
-    { schema: { summary: 'Create an environment (queues its setup deploy)', tags: ['environments'], body: jsonSchema(createEnvironmentRequest), response: { 202: jsonSchema(created), ...errors } } },
+    { schema: { summary: 'Create an environment (queues its setup deploy)', tags: ['environments'], querystring: breakGlassQuery, body: jsonSchema(createEnvironmentRequest), response: { 202: jsonSchema(created), ...errors } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(createEnvironmentRequest, request.body);
-      const { environment, deploy } = await service.create(principal.workspace, body, principal.name);
-      await auditRequest(request, { kind: 'environment.create', subject: environment.envId, details: { app: environment.app, kind: environment.kind, branch: environment.branch, variables: Object.keys(body.variables ?? {}).sort(), deploy: deploy.id } });
+      const breakGlass = breakGlassOf(request);
+      const { environment, deploy } = await service.create(principal.workspace, body, principal.name, {
+        ...(breakGlass ? { breakGlass } : {}),
+        audit: auditHook(request, ({ environment, deploy }) =>
+          withBreakGlass({ kind: 'environment.create', subject: environment.envId, details: { app: environment.app, kind: environment.kind, branch: environment.branch, variables: Object.keys(body.variables ?? {}).sort(), deploy: deploy.id } }, breakGlass),
+        ),
+      });
       return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
     },
   );
@@ -80,22 +85,30 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
 
   app.delete<{ Params: { id: string } }>(
     '/api/v1/environments/:id',
-    { schema: { summary: 'Delete an environment (queues its teardown)', tags: ['environments'], params: idParams, response: { 202: jsonSchema(created), ...errors } } },
+    { schema: { summary: 'Delete an environment (queues its teardown)', tags: ['environments'], params: idParams, querystring: breakGlassQuery, response: { 202: jsonSchema(created), ...errors } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
-      const { environment, deploy } = await service.delete(principal.workspace, request.params.id, principal.name);
-      await auditRequest(request, { kind: 'environment.delete', subject: environment.envId, details: { app: environment.app, deploy: deploy.id } });
+      const breakGlass = breakGlassOf(request);
+      const { environment, deploy } = await service.delete(principal.workspace, request.params.id, principal.name, {
+        ...(breakGlass ? { breakGlass } : {}),
+        audit: auditHook(request, ({ environment, deploy }) => withBreakGlass({ kind: 'environment.delete', subject: environment.envId, details: { app: environment.app, deploy: deploy.id } }, breakGlass)),
+      });
       return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
     },
   );
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/environments/:id/extend',
-    { schema: { summary: 'Extend an ephemeral environment: it expires the given time from now', tags: ['environments'], params: idParams, body: jsonSchema(extendEnvironmentRequest), response: { 200: jsonSchema(environmentResponse), ...errors } } },
+    { schema: { summary: 'Extend an ephemeral environment: it expires the given time from now', tags: ['environments'], params: idParams, querystring: breakGlassQuery, body: jsonSchema(extendEnvironmentRequest), response: { 200: jsonSchema(environmentResponse), ...errors } } },
     async (request) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(extendEnvironmentRequest, request.body);
-      return environmentResponseOf(await service.extend(principal.workspace, request.params.id, body.ttl));
+      const breakGlass = breakGlassOf(request);
+      const extended = await service.extend(principal.workspace, request.params.id, body.ttl, {
+        ...(breakGlass ? { breakGlass } : {}),
+        audit: auditHook(request, (env) => withBreakGlass({ kind: 'environment.extend', subject: env.envId, details: { app: env.app, ttl: body.ttl, expiresAt: env.expiresAt } }, breakGlass)),
+      });
+      return environmentResponseOf(extended);
     },
   );
 
@@ -111,13 +124,17 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
 
   app.put<{ Params: { id: string } }>(
     '/api/v1/environments/:id/config',
-    { schema: { summary: "Replace the environment's own variables (re-runs setup)", tags: ['environments'], params: idParams, body: jsonSchema(environmentConfigRequest), response: { 202: jsonSchema(created), ...errors } } },
+    { schema: { summary: "Replace the environment's own variables (re-runs setup)", tags: ['environments'], params: idParams, querystring: breakGlassQuery, body: jsonSchema(environmentConfigRequest), response: { 202: jsonSchema(created), ...errors } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(environmentConfigRequest, request.body);
-      const before = (await service.live(principal.workspace, request.params.id)).variables;
-      const { environment, deploy } = await service.setConfig(principal.workspace, request.params.id, body.variables, principal.name);
-      await auditRequest(request, { kind: 'environment.config-set', subject: environment.envId, details: { app: environment.app, ...variableChanges(before, environment.variables), deploy: deploy.id } });
+      const breakGlass = breakGlassOf(request);
+      const { environment, deploy } = await service.setConfig(principal.workspace, request.params.id, body.variables, principal.name, {
+        ...(breakGlass ? { breakGlass } : {}),
+        audit: auditHook(request, ({ environment, deploy, before }) =>
+          withBreakGlass({ kind: 'environment.config-set', subject: environment.envId, details: { app: environment.app, ...variableChanges(before.variables, environment.variables), deploy: deploy.id } }, breakGlass),
+        ),
+      });
       return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
     },
   );
@@ -141,12 +158,16 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/environments/:id/deploys',
-    { schema: { summary: "Deploy a new commit (the branch's head when absent) with the patch workflow", tags: ['deploys'], params: idParams, body: jsonSchema(createDeployRequest), response: { 202: jsonSchema(deployResponse), ...errors } } },
+    { schema: { summary: "Deploy a new commit (the branch's head when absent) with the patch workflow", tags: ['deploys'], params: idParams, querystring: breakGlassQuery, body: jsonSchema(createDeployRequest), response: { 202: jsonSchema(deployResponse), ...errors } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(createDeployRequest, request.body ?? {});
+      const breakGlass = breakGlassOf(request);
       const env = await service.live(principal.workspace, request.params.id);
-      const deploy = await service.patch(principal.workspace, env.envId, body.commit, principal.name);
+      const deploy = await service.patch(principal.workspace, env.envId, body.commit, principal.name, {
+        ...(breakGlass ? { breakGlass } : {}),
+        audit: auditHook(request, (queued) => withBreakGlass({ kind: 'deploy.create', subject: env.envId, details: { app: env.app, deploy: queued.id, workflow: queued.workflow, commit: queued.commit } }, breakGlass)),
+      });
       return reply.code(202).send(deployResponseOf(env, deploy));
     },
   );

@@ -3,6 +3,7 @@ import { durationToMs, errorResponse, execRequest, execResponse, instanceListRes
 import { didYouMean, NotFoundError, type InstanceRef } from '@slipway/core';
 import { refOf } from '../../workflows/workflow-engine.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
+import { audited, breakGlassOf, breakGlassQuery, withBreakGlass } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { instanceResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
@@ -32,7 +33,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
       throw new NotFoundError(`environment ${envId} has no instance "${name}"${didYouMean(name, instances.map((i) => i.name))}; it has ${instances.map((i) => i.name).join(', ') || 'none'}`);
     }
     const ref: InstanceRef = { env: refOf(env), service: instance.service, replica: instance.replica };
-    return { driver, ref };
+    return { driver, ref, env };
   };
 
   app.get<{ Params: { id: string } }>(
@@ -79,6 +80,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
         summary: "Run a command in an instance's working directory and environment",
         tags: ['instances'],
         params: instanceParams,
+        querystring: breakGlassQuery,
         body: jsonSchema(execRequest),
         response: { 200: jsonSchema(execResponse), 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) },
       },
@@ -86,8 +88,14 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
     async (request) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(execRequest, request.body);
-      const { driver, ref } = await findInstance(principal.workspace, request.params.id, request.params.name);
+      const breakGlass = breakGlassOf(request);
+      const { driver, ref, env } = await findInstance(principal.workspace, request.params.id, request.params.name);
+      // A command in a protected environment's instance changes it outside any release.
+      await service.refuseGoverned(principal.workspace, env.envId, env.app, 'exec', breakGlass ? { breakGlass } : {});
       const timeoutMs = Math.min(body.timeout ? durationToMs(body.timeout) : 60_000, MAX_EXEC_TIMEOUT_MS);
+      // The entry comes first: a command that ran cannot be taken back, so none runs unrecorded. Its
+      // text is not recorded, since it may carry a credential typed on the command line.
+      await audited(request, async () => undefined, () => withBreakGlass({ kind: 'instance.exec', subject: `${env.envId}/${request.params.name}`, details: { app: env.app, program: body.command[0] } }, breakGlass));
       return driver.exec(ref, body.command, { timeoutMs });
     },
   );

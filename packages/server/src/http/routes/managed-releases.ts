@@ -15,6 +15,7 @@ import type { ReleaseCatalog } from '../../store/release-catalog.ts';
 import type { ManagedTransition, StoredAdmission, StoredManagedRelease, StoredReleasePlan } from '../../store/managed-releases.ts';
 import { registerAdmissions, registerReleasePlans } from '../../releases/register-release-manifests.ts';
 import type { Releases } from '../../releases/start-releases.ts';
+import { auditHook } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
@@ -93,8 +94,12 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases): 
     async (request, reply) => {
       const principal = requireRole(request, 'release-manager');
       const body = parseBody(registerReleaseManifestsRequest, request.body);
-      const { items, created } = await registerReleasePlans({ managed: managedStore, repositories: releases.repositories }, principal.workspace, body);
-      for (const plan of items) await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'release-plan.register', subject: plan.name, details: { target: plan.spec.target, version: plan.version } });
+      const { items, created } = await registerReleasePlans(
+        { managed: managedStore, repositories: releases.repositories },
+        principal.workspace,
+        body,
+        auditHook(request, (plan) => ({ kind: 'release-plan.register', subject: plan.name, details: { target: plan.spec.target, version: plan.version } })),
+      );
       return reply.code(created ? 201 : 200).send({ items: items.map(planResponseOf) });
     },
   );
@@ -117,10 +122,16 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases): 
     async (request, reply) => {
       const principal = requireRole(request, 'admin');
       const body = parseBody(registerReleaseManifestsRequest, request.body);
-      const { items, created } = await registerAdmissions({ managed: managedStore, repositories: releases.repositories }, principal.workspace, body);
-      for (const admission of items) {
-        await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'release-plan-admission.register', subject: admission.name, details: { origins: admission.spec.origins, secrets: admission.spec.secrets, block: admission.spec.block, version: admission.version } });
-      }
+      const { items, created } = await registerAdmissions(
+        { managed: managedStore, repositories: releases.repositories },
+        principal.workspace,
+        body,
+        auditHook(request, (admission) => ({
+          kind: 'release-plan-admission.register',
+          subject: admission.name,
+          details: { origins: admission.spec.origins, secrets: admission.spec.secrets, environments: admission.spec.environments, block: admission.spec.block, version: admission.version },
+        })),
+      );
       return reply.code(created ? 201 : 200).send({ items: items.map(admissionResponseOf) });
     },
   );

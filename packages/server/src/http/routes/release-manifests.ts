@@ -11,6 +11,7 @@ import {
 import { registerApplicationSets, registerReleaseTracks } from '../../releases/register-release-manifests.ts';
 import { setResponseOf, trackResponseOf } from '../../releases/release-views.ts';
 import type { Releases } from '../../releases/start-releases.ts';
+import { auditHook } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
@@ -33,8 +34,12 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     async (request, reply) => {
       const principal = requireRole(request, 'release-manager');
       const body = parseBody(registerReleaseManifestsRequest, request.body);
-      const { sets, created } = await registerApplicationSets(releases, principal.workspace, body);
-      for (const set of sets) await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'application-set.register', subject: set.name, details: { version: set.version, applications: set.applications, source: set.source } });
+      const { sets, created } = await registerApplicationSets(
+        releases,
+        principal.workspace,
+        body,
+        auditHook(request, (set) => ({ kind: 'application-set.register', subject: set.name, details: { version: set.version, applications: set.applications, source: set.source } })),
+      );
       return reply.code(created ? 201 : 200).send({ items: sets.map(setResponseOf) });
     },
   );
@@ -68,8 +73,13 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     async (request, reply) => {
       const principal = requireRole(request, 'release-manager');
       const body = parseBody(registerReleaseManifestsRequest, request.body);
-      const { tracks, created } = await registerReleaseTracks(releases, principal.workspace, body);
-      for (const track of tracks) await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'release-track.register', subject: track.name, details: { version: track.version, source: track.source } });
+      const { tracks, created } = await registerReleaseTracks(
+        releases,
+        principal.workspace,
+        body,
+        auditHook(request, (track) => ({ kind: 'release-track.register', subject: track.name, details: { version: track.version, source: track.source } })),
+      );
+
       return reply.code(created ? 201 : 200).send({ items: tracks.map(trackResponseOf) });
     },
   );

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { dnsLabel, errorResponse, putSecretRequest, secretListResponse } from '@slipway/contract';
-import { InputError, NotFoundError } from '@slipway/core';
+import { InputError, NotAllowedError, NotFoundError, protectedSecretRefusal } from '@slipway/core';
+import type { EnvironmentService } from '../../environments/environment-service.ts';
 import type { SecretStore } from '../../store/secrets.ts';
-import { auditRequest } from '../audit-trail.ts';
+import { audited, breakGlassOf, breakGlassQuery, withBreakGlass } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
@@ -14,16 +15,28 @@ function secretName(name: string): string {
   return name;
 }
 
+/**
+ * Refuses changing a secret that protected environments read, unless an admin breaks glass: they
+ * would take the new value at their next deploy, outside any release.
+ */
+async function refuseGoverned(environments: Pick<EnvironmentService, 'governedReaders'> | undefined, workspace: string, name: string, breakGlass: { reason: string } | undefined, command: string): Promise<void> {
+  if (breakGlass || !environments) return;
+  const readers = await environments.governedReaders(workspace, name);
+  if (readers.length) throw new NotAllowedError(protectedSecretRefusal(name, readers, command));
+}
+
 /** Workspace secrets: written and listed by name; their values never leave the server. */
-export function secretRoutes(app: FastifyInstance, secrets: SecretStore): void {
+export function secretRoutes(app: FastifyInstance, secrets: SecretStore, environments?: Pick<EnvironmentService, 'governedReaders'>): void {
   app.put<{ Params: { name: string } }>(
     '/api/v1/secrets/:name',
-    { schema: { summary: 'Set a secret (encrypted at rest; the value is never returned)', tags: ['secrets'], params: nameParams, body: jsonSchema(putSecretRequest), response: { 400: jsonSchema(errorResponse) } } },
+    { schema: { summary: 'Set a secret (encrypted at rest; the value is never returned)', tags: ['secrets'], params: nameParams, querystring: breakGlassQuery, body: jsonSchema(putSecretRequest), response: { 400: jsonSchema(errorResponse) } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(putSecretRequest, request.body);
-      await secrets.set(principal.workspace, secretName(request.params.name), body.value);
-      await auditRequest(request, { kind: 'secret.set', subject: request.params.name });
+      const name = secretName(request.params.name);
+      const breakGlass = breakGlassOf(request);
+      await refuseGoverned(environments, principal.workspace, name, breakGlass, `slipway secrets set ${name}`);
+      await audited(request, (tx) => secrets.in(tx).set(principal.workspace, name, body.value), () => withBreakGlass({ kind: 'secret.set', subject: name }, breakGlass));
       return reply.code(204).send();
     },
   );
@@ -33,11 +46,18 @@ export function secretRoutes(app: FastifyInstance, secrets: SecretStore): void {
   });
   app.delete<{ Params: { name: string } }>(
     '/api/v1/secrets/:name',
-    { schema: { summary: 'Delete a secret', tags: ['secrets'], params: nameParams, response: { 404: jsonSchema(errorResponse) } } },
+    { schema: { summary: 'Delete a secret', tags: ['secrets'], params: nameParams, querystring: breakGlassQuery, response: { 404: jsonSchema(errorResponse) } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
-      if (!(await secrets.delete(principal.workspace, request.params.name))) throw new NotFoundError(`no secret "${request.params.name}" in workspace ${principal.workspace}`);
-      await auditRequest(request, { kind: 'secret.delete', subject: request.params.name });
+      const breakGlass = breakGlassOf(request);
+      await refuseGoverned(environments, principal.workspace, request.params.name, breakGlass, `slipway secrets delete ${request.params.name}`);
+      await audited(
+        request,
+        async (tx) => {
+          if (!(await secrets.in(tx).delete(principal.workspace, request.params.name))) throw new NotFoundError(`no secret "${request.params.name}" in workspace ${principal.workspace}`);
+        },
+        () => withBreakGlass({ kind: 'secret.delete', subject: request.params.name }, breakGlass),
+      );
       return reply.code(204).send();
     },
   );

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createSnapshotRequest, errorResponse, snapshotListResponse, snapshotResponse } from '@slipway/contract';
 import { snapshotResponseOf } from '../../releases/release-views.ts';
 import type { Releases } from '../../releases/start-releases.ts';
+import { auditHook } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
@@ -24,10 +25,13 @@ export function snapshotRoutes(app: FastifyInstance, releases: Releases): void {
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(createSnapshotRequest, request.body);
-      const { snapshot, created } = await releases.snapshots.create(principal.workspace, body, principal.name);
-      if (created) {
-        await releases.audit({ workspace: principal.workspace, actor: principal.name, kind: 'snapshot.create', subject: snapshot.alias, details: { id: snapshot.id, set: snapshot.set, kind: snapshot.kind, components: snapshot.components.map((c) => `${c.app}@${c.commit}`) } });
-      }
+      const { snapshot, created } = await releases.snapshots.create(
+        principal.workspace,
+        body,
+        principal.name,
+        new Date(),
+        auditHook(request, (made) => ({ kind: 'snapshot.create', subject: made.alias, details: { id: made.id, set: made.set, kind: made.kind, components: made.components.map((c) => `${c.app}@${c.commit}`) } })),
+      );
       return reply.code(created ? 201 : 200).send(snapshotResponseOf(snapshot));
     },
   );
