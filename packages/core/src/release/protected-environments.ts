@@ -61,11 +61,11 @@ export function guardianOf(envId: string, app: string, catalog: GovernanceCatalo
 export type ProtectedAction = 'create' | 'deploy' | 'config-set' | 'extend' | 'delete' | 'exec';
 
 const actionWords: Record<ProtectedAction, string> = {
-  create: 'created directly',
-  deploy: 'deployed to directly',
+  create: 'be created directly',
+  deploy: 'be deployed to directly',
   'config-set': 'have its variables changed directly',
   extend: 'be extended directly',
-  delete: 'deleted directly',
+  delete: 'be deleted directly',
   exec: 'have commands run in it directly',
 };
 
@@ -84,7 +84,7 @@ export function protectedRefusal(envId: string, guardian: EnvironmentGuardian, a
         ? 'put a pull request there, make it a pre-release: slipway snapshots create <set> --app <app> --pr <n>, then slipway releases create <snapshot>'
         : 'change it, release a snapshot along the track: slipway snapshots create <set>, slipway releases create <snapshot>, slipway releases promote <n>; or roll back with slipway releases rollback <n>; or start a hotfix with slipway releases create <snapshot> --hotfix'
       : 'change it, release into it: slipway managed-releases create <snapshot> --plan <plan> from an admitted workspace';
-  return `environment ${envId} is protected and cannot be ${actionWords[action]}: ${by}. To ${way}. In an emergency an admin may break glass: ${breakGlassCommand} --break-glass "<reason>" (recorded in the audit ledger)`;
+  return `environment ${envId} is protected and cannot ${actionWords[action]}: ${by}. To ${way}. In an emergency an admin may break glass: ${breakGlassCommand} --break-glass "<reason>" (recorded in the audit ledger)`;
 }
 
 function governedBy(guardian: EnvironmentGuardian): string {
