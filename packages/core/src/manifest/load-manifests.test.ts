@@ -176,7 +176,25 @@ spec:
   it('refuses alias bombs', () => {
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`);
-    expect(diagnosticsOf(lines.join('\n')).errors[0]).toMatch(/cannot be read|alias/i);
+    expect(diagnosticsOf(lines.join('\n')).errors).toEqual([
+      expect.stringMatching(/^app\.yaml:5:\d+: YAML: aliases expand this document beyond 100,000 values, the limit for a file that writes \d+ values and aliases/),
+    ]);
+  });
+
+  it('locates an alias of no anchor and a merge key on something other than a mapping', () => {
+    const text = `apiVersion: slipway.dev/v1
+kind: Application
+metadata: { name: shop }
+spec:
+  services:
+    - <<: 3
+      name: api
+      image: *image
+`;
+    expect(diagnosticsOf(text).errors).toEqual([
+      'app.yaml:6:11: YAML: a merge key << takes a mapping or a list of mappings, as in <<: *defaults or <<: [*defaults, *limits]; got the number 3',
+      'app.yaml:8:14: YAML: *image names no anchor; define the anchor &image before using *image',
+    ]);
   });
 
   it('warns about an empty file', () => {

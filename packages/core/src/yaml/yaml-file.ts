@@ -1,12 +1,13 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, ParseResult } from '@slipway/contract';
+import { checkAliases, isMergeKey, toPlain } from './aliases.ts';
+
+export { aliasExpansionBudget, ALIAS_EXPANSION_PER_VALUE, MAX_ALIAS_EXPANSION, MIN_ALIAS_EXPANSION } from './aliases.ts';
 
 /** Manifests larger than this are refused before parsing. */
 export const MAX_MANIFEST_BYTES = 10 * 1024 * 1024;
 /** Deeper nesting than this is refused: no manifest needs it, and it is how parser bombs look. */
 export const MAX_NESTING_DEPTH = 64;
-/** How many aliases a document may expand (YAML "billion laughs" guard). */
-export const MAX_ALIAS_COUNT = 1000;
 
 export interface YamlDocument {
   /** 0-based position of the document in its file (documents are separated by ---). */
@@ -29,7 +30,8 @@ export interface Position {
 
 /**
  * Parses a YAML file of one or more documents. Never throws on user input: syntax errors, oversize
- * files, excessive nesting and alias bombs come back as errors with their line and column.
+ * files, excessive nesting, aliases of no anchor, merge keys on something other than mappings and
+ * alias bombs come back as errors with their line and column.
  */
 export function parseYamlFile(text: string, file: string): ParseResult<YamlFile> {
   const errors: Diagnostic[] = [];
@@ -54,11 +56,26 @@ export function parseYamlFile(text: string, file: string): ParseResult<YamlFile>
     for (const e of doc.errors) errors.push(yamlDiagnostic('error', file, lineCounter, e.pos[0], e.message, e.code));
     for (const w of doc.warnings) warnings.push(yamlDiagnostic('warning', file, lineCounter, w.pos[0], w.message, w.code));
     if (doc.errors.length > 0) return;
+    const aliases = checkAliases(doc, lineCounter, file, MAX_NESTING_DEPTH);
+    if (aliases.errors.length > 0) {
+      errors.push(...aliases.errors);
+      return;
+    }
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      // checkAliases bounded the expanded size by the file's size, which replaces yaml's alias count:
+      // that count multiplies uses of nested anchors and refuses real files with many merge keys.
+      value = toPlain(doc, aliases.targets);
     } catch (e) {
-      errors.push({ severity: 'error', file, message: `document ${index + 1} cannot be read: ${(e as Error).message}` });
+      // Not expected after checkAliases; still located, at the document's start.
+      const { line, col } = lineCounter.linePos(doc.contents?.range?.[0] ?? doc.range[0]);
+      errors.push({
+        severity: 'error',
+        file,
+        line,
+        column: col,
+        message: `YAML: document ${index + 1} cannot be read: ${firstLine((e as Error).message)}; check its aliases (*name) and merge keys (<<)`,
+      });
       return;
     }
     const deep = findTooDeep(value);
@@ -201,11 +218,4 @@ function findPair(doc: Document.Parsed, items: Pair[], key: string, depth = 0): 
     }
   }
   return undefined;
-}
-
-/** yaml 2.x represents the merge key `<<` by a symbol-valued scalar; older versions by the string. */
-function isMergeKey(key: unknown): boolean {
-  if (!isScalar(key)) return false;
-  const value = key.value;
-  return (typeof value === 'symbol' ? value.description : value) === '<<';
 }

@@ -14,6 +14,14 @@ describe('importReleaseTemplate: bad input', () => {
     expect(result.errors[0]!.message).toMatch(/^YAML: /);
   });
 
+  it('locates an alias of no anchor, with what to do', () => {
+    const result = importReleaseTemplate({ templateFile: file, templateText: 'app: demo\nservices:\n  - name: web\n    image: *image\n' });
+    expect(result.value).toBeUndefined();
+    expect(result.errors).toEqual([
+      { severity: 'error', file, line: 4, column: 12, message: 'YAML: *image names no anchor; define the anchor &image before using *image' },
+    ]);
+  });
+
   it('says what a template must be when the document is not a mapping', () => {
     const result = importReleaseTemplate({ templateFile: file, templateText: '- name: web\n  image: nginx\n' });
     expect(result.value).toBeUndefined();
