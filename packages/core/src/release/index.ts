@@ -7,3 +7,4 @@ export * from './release-states.ts';
 export * from './snapshots.ts';
 export * from './stage-gates.ts';
 export * from './managed-releases.ts';
+export { managedStepVariables, managedWorkflowProblems, shellParameterReferences, type ParameterReference } from './managed-step-references.ts';
