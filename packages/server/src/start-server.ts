@@ -179,12 +179,17 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
         workDir: join(config.home, 'managed'),
         containers,
         reporters: previews.reporters,
+        comments: previews.comments,
         ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
         ...(options.engineLogger ? { logger: options.engineLogger } : {}),
       },
       { audit: async (entry, tx) => void (await recordAudit(tx ?? store.db, entry)), ...options.releases },
     );
     cleanups.push(() => releases.stop());
+    // A pull request of an application on a track with pre-release stages starts a pre-release of its head.
+    const unfollow = previews.coordinator.followPullRequests((event, app) => releases.pullRequests.handle(event, [app]));
+    cleanups.push(async () => unfollow());
+    previews.resume();
 
     const portal = await portalBuild;
     const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });

@@ -58,4 +58,25 @@ describe('slipway validate', () => {
     expect(await validate({ paths: [join(dir, 'empty')], output: 'text' }, io2)).toBe(1);
     expect(io2.stderr()).toMatch(/no manifest \(\.yaml or \.yml\) here/);
   });
+
+  it('refuses a managed step that reads a secret or variable its admission does not provide, at the reference', async () => {
+    const admission = `apiVersion: slipway.dev/v1
+kind: ReleasePlanAdmission
+metadata: { name: accept-shop }
+spec:
+  origins: [{ workspace: default, applications: [shop] }]
+  secrets: [deploy-token]
+  workflow:
+    steps:
+      - name: publish
+        command: ./publish.sh --token "$TOKEN" --channel "$CHANNEL"
+        env: { TOKEN: { secret: deploy-key }, CHANEL: stable }
+`;
+    writeFileSync(join(dir, 'admission.yaml'), admission);
+    const io = captureIO();
+    expect(await validate({ paths: [join(dir, 'admission.yaml')], output: 'text' }, io)).toBe(1);
+    expect(io.stderr()).toMatch(/admission\.yaml:10:59 spec\.workflow\.steps\[0\]\.command: step publish reads \$CHANNEL, which this admission does not provide \(did you mean "CHANEL"\?\)/);
+    expect(io.stderr()).toMatch(/admission\.yaml:11:33 spec\.workflow\.steps\[0\]\.env\.TOKEN\.secret: step publish reads secret "deploy-key" into TOKEN, which this admission does not provide \(spec\.secrets: deploy-token\)/);
+    expect(io.stderr()).toMatch(/✗ 2 errors, 0 warnings/);
+  });
 });

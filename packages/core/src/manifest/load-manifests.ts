@@ -11,7 +11,8 @@ import {
   type ParseResult,
 } from '@slipway/contract';
 import { checkApplication } from '../application/application-checks.ts';
-import { parseYamlFile, positionOf, type YamlDocument, type YamlFile } from '../yaml/yaml-file.ts';
+import { managedWorkflowProblems } from '../release/managed-step-references.ts';
+import { parseYamlFile, positionOf, positionWithin, type YamlDocument, type YamlFile } from '../yaml/yaml-file.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { pruneToValid, startsWith } from './prune-invalid.ts';
 import { describeValue, describeZodIssues, type DocumentIssue } from './zod-issues.ts';
@@ -59,7 +60,7 @@ export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
 
 function locator(file: YamlFile, document: YamlDocument): (issue: DocumentIssue) => Diagnostic {
   return (issue) => {
-    const position = positionOf(document.doc, file.lineCounter, issue.path, { key: issue.atKey });
+    const position = issue.within ? positionWithin(document.doc, file, issue.path, issue.within) : positionOf(document.doc, file.lineCounter, issue.path, { key: issue.atKey });
     return {
       severity: issue.severity,
       file: file.file,
@@ -109,5 +110,7 @@ export function loadDocument(value: unknown): { manifest?: Manifest; issues: Doc
 }
 
 function checkMeaning(manifest: Manifest): DocumentIssue[] {
-  return manifest.kind === 'Application' ? checkApplication((manifest as ApplicationManifest).spec, manifest.metadata.name) : [];
+  if (manifest.kind === 'Application') return checkApplication((manifest as ApplicationManifest).spec, manifest.metadata.name);
+  if (manifest.kind === 'ReleasePlanAdmission') return managedWorkflowProblems(manifest.spec);
+  return [];
 }

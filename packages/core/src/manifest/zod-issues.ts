@@ -10,6 +10,8 @@ export interface DocumentIssue {
   atKey?: boolean;
   /** Other parts of the document the finding was drawn from; it is withdrawn when one of them was invalid. */
   basis?: (string | number)[][];
+  /** Point at this text inside the string value (its n-th occurrence, from 0), such as a $NAME of a command. */
+  within?: { text: string; occurrence: number };
 }
 
 type Issue = z.core.$ZodIssue;

@@ -8,3 +8,5 @@ export * from './snapshots.ts';
 export * from './stage-gates.ts';
 export * from './managed-releases.ts';
 export * from './protected-environments.ts';
+export { managedStepVariables, managedWorkflowProblems, shellParameterReferences, type ParameterReference } from './managed-step-references.ts';
+export { pullRequestPreReleasePlan, type ActivePreRelease, type PullRequestChange, type PullRequestPreReleasePlan } from './pull-request-pre-releases.ts';

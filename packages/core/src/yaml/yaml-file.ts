@@ -19,6 +19,8 @@ export interface YamlDocument {
 
 export interface YamlFile {
   file: string;
+  /** The file's text, to point inside a value. */
+  text: string;
   lineCounter: LineCounter;
   documents: YamlDocument[];
 }
@@ -94,7 +96,7 @@ export function parseYamlFile(text: string, file: string): ParseResult<YamlFile>
     documents.push({ index, doc, value });
   });
   if (errors.length) return { errors, warnings };
-  return { value: { file, lineCounter, documents }, errors, warnings };
+  return { value: { file, text, lineCounter, documents }, errors, warnings };
 }
 
 /**
@@ -191,6 +193,38 @@ export function positionOf(
   if (offset === undefined) return undefined;
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };
+}
+
+/**
+ * Line and column of a piece of text inside the scalar at `path` (its `occurrence`-th match, from 0),
+ * such as a $NAME inside a command. A reference has no whitespace, so it reads the same in the file
+ * as in the value whichever style the scalar is written in. Falls back to the scalar's own position.
+ */
+export function positionWithin(
+  doc: Document.Parsed,
+  file: Pick<YamlFile, 'text' | 'lineCounter'>,
+  path: ReadonlyArray<string | number>,
+  within: { text: string; occurrence: number },
+): Position | undefined {
+  let node: Node | null | undefined = doc.contents as Node | null;
+  for (const segment of path) {
+    if (!node) break;
+    node = resolve(doc, node);
+    if (isMap(node)) node = findPair(doc, node.items as Pair[], String(segment))?.value as Node | null | undefined;
+    else if (isSeq(node) && typeof segment === 'number') node = node.items[segment] as Node | undefined;
+    else node = undefined;
+  }
+  if (node && isScalar(node) && node.range) {
+    const [start, end] = node.range;
+    const source = file.text.slice(start, end);
+    let at = source.indexOf(within.text);
+    for (let n = 0; n < within.occurrence && at >= 0; n++) at = source.indexOf(within.text, at + 1);
+    if (at >= 0) {
+      const { line, col } = file.lineCounter.linePos(start + at);
+      return { line, column: col };
+    }
+  }
+  return positionOf(doc, file.lineCounter, path);
 }
 
 function resolve(doc: Document.Parsed, node: Node): Node {

@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManagedReleaseResponse } from '@slipway/contract';
+import { parse } from 'yaml';
+import { releasePlanAdmissionManifest, type ManagedReleaseResponse } from '@slipway/contract';
 import { startServer, type RunningServer } from '../start-server.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
@@ -154,4 +155,31 @@ describe('releases into a managed workspace', () => {
     expect(done).toMatchObject({ state: 'Promoted', author: 'rita', snapshot: { alias: snapshot.alias } });
     expect(done.transitions![0]).toMatchObject({ to: 'Pending', actor: 'slipway' });
   }, 60_000);
+
+  it('refuses at registration an admission whose step reads a secret or variable it does not provide, storing nothing', async () => {
+    const before = (await ok('sre', 'GET', '/api/v1/release-plan-admissions')).items.map((a: Json) => `${a.name} ${a.version}`);
+    const text = admission('shop-admission').replace('{ secret: deploy-token }', '{ secret: deploy-key }').replace('command: echo announced', 'command: echo announced $VERSION');
+    const refused = await api('sre', 'POST', '/api/v1/release-plan-admissions', { files: [{ file: 'admission.yaml', text }] });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.code).toBe('invalid_input');
+    expect(refused.json.error.diagnostics).toMatchObject([
+      { severity: 'error', file: 'admission.yaml', line: 14, column: 40, path: 'spec.workflow.steps[0].env.DEPLOY_TOKEN.secret' },
+      { severity: 'error', file: 'admission.yaml', line: 17, column: 33, path: 'spec.workflow.steps[1].command' },
+    ]);
+    expect(refused.json.error.diagnostics[1].message).toMatch(/^step announce reads \$VERSION, which this admission does not provide/);
+    expect((await ok('sre', 'GET', '/api/v1/release-plan-admissions')).items.map((a: Json) => `${a.name} ${a.version}`)).toEqual(before);
+  });
+
+  it('refuses a release matched to an admission stored before such steps were refused', async () => {
+    const text = admission('legacy-admission').replace('command: echo announced', 'command: echo announced $VERSION');
+    const spec = releasePlanAdmissionManifest.parse(parse(text)).spec;
+    await server.releases.managedStore.putAdmission({ workspace: 'legacy-ops', name: 'legacy-admission', spec, version: 'old', source: 'api' });
+    const plan = 'apiVersion: slipway.dev/v1\nkind: ReleasePlan\nmetadata: { name: shop-to-legacy }\nspec: { applicationSet: shop, target: legacy-ops }\n';
+    await ok('rita', 'POST', '/api/v1/release-plans', { files: [{ file: 'legacy.yaml', text: plan }] });
+    const snapshot = (await ok('dev', 'GET', '/api/v1/snapshots')).items[0];
+    const refused = await api('rita', 'POST', '/api/v1/managed-releases', { plan: 'shop-to-legacy', snapshot: snapshot.alias });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.message).toMatch(/^the workflow of ReleasePlanAdmission legacy-admission of workspace legacy-ops reads secrets or variables it does not provide \(1 problem\)/);
+    expect(refused.json.error.message).not.toMatch(/VERSION/);
+  });
 });

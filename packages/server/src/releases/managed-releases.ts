@@ -7,6 +7,7 @@ import {
   didYouMean,
   InputError,
   isEnded,
+  managedWorkflowProblems,
   matchAdmission,
   mergeReleaseData,
   NotFoundError,
@@ -132,6 +133,12 @@ export class ManagedReleases {
     const matched = matchAdmission(workspace, plan, admissions);
     if ('error' in matched) throw new InputError(matched.error);
     const { admission } = matched;
+    // An admission stored before workflows were checked at registration may read what it lacks. The
+    // development team may not read the admission, so the refusal says only whose it is to fix.
+    const problems = managedWorkflowProblems(admission.spec).filter((p) => p.severity === 'error');
+    if (problems.length) {
+      throw new InputError(`the workflow of ReleasePlanAdmission ${admission.name} of workspace ${plan.spec.target} reads secrets or variables it does not provide (${problems.length === 1 ? '1 problem' : `${problems.length} problems`}); the managed environment team must correct it and register it again (\`slipway validate\` shows where)`);
+    }
     const data = mergeReleaseData(body.data, plan.spec.data, admission.spec.data);
     const details = { plan: plan.name, target: plan.spec.target, admission: admission.name, snapshot: snapshot.alias, author };
     const release = await this.options.store.transact(async (store, tx) => {

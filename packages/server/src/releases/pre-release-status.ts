@@ -13,6 +13,7 @@ import { isEnded } from '@slipway/core';
 import type { ApplicationManifest } from '@slipway/contract';
 import { githubRepositoryOf } from '../sources/github/github-events.ts';
 import { KeyedQueue } from '../sources/keyed-queue.ts';
+import type { PullRequestComments } from '../sources/pull-request-comments.ts';
 import { boundDescription, type CommitState, type ProviderName, type SourceReporter } from '../sources/source-provider.ts';
 import { getApplication, getTemplateVersion } from '../store/applications.ts';
 import type { Database } from '../store/database-schema.ts';
@@ -28,10 +29,12 @@ export interface PreReleaseStatusOptions {
   environments: EnvironmentStore;
   /** The source providers that can show commit statuses (previews' reporters). */
   reporters: Partial<Record<ProviderName, SourceReporter>>;
+  /** The pull request's one comment (previews'), which a pull request's pre-release writes its part of. */
+  comments?: PullRequestComments;
   logger?: EngineLogger;
 }
 
-type Desired = Pick<ReleaseCommitStatus, 'state' | 'description' | 'context' | 'sha' | 'targetUrl'>;
+type Desired = Pick<ReleaseCommitStatus, 'state' | 'description' | 'context' | 'sha' | 'targetUrl'> & { pullRequest?: number };
 
 export class PreReleaseStatus {
   private readonly queue = new KeyedQueue();
@@ -58,8 +61,9 @@ export class PreReleaseStatus {
     const { releases } = this.options;
     const release = await releases.getRelease(releaseId);
     if (!release || release.kind !== 'pre-release') return;
-    const desired = await this.desired(release);
-    if (!desired) return;
+    const found = await this.desired(release);
+    if (!found) return;
+    const { pullRequest, ...desired } = found;
     const last = release.commitStatus;
     const same = last && last.state === desired.state && last.description === desired.description && last.sha === desired.sha && last.targetUrl === desired.targetUrl;
     // Sent already, or recorded with nowhere to send it: nothing to do. A send that failed is tried again.
@@ -78,6 +82,14 @@ export class PreReleaseStatus {
       const note = `sending to ${where.reporter.provider} failed: ${(error as Error).message}`;
       this.options.logger?.error(`release #${release.number}: commit status ${desired.state} on ${where.repository}@${desired.sha.slice(0, 12)}: ${note}`);
       await releases.setCommitStatus(release.id, { ...desired, repository: where.repository, note, at });
+      return;
+    }
+    // A pull request's pre-release also says where it stands in the pull request's one comment.
+    if (pullRequest !== undefined && this.options.comments) {
+      const text = preReleaseCommentPart({ app, number: release.number, ...desired });
+      await this.options.comments
+        .write({ applicationId: where.applicationId, provider: where.reporter.provider, repository: where.repository, pullRequest, app, part: 'preRelease', text, reporter: where.reporter })
+        .catch((error: Error) => this.options.logger?.error(`release #${release.number}: comment on pull request #${pullRequest} of ${where.repository}: ${error.message}`));
     }
   }
 
@@ -112,7 +124,14 @@ export class PreReleaseStatus {
       state = release.state === 'Failed' || release.state === 'Rejected' ? 'failure' : 'error';
       description = `${what} ${release.state.toLowerCase()} in ${stageLabel}: ${failingGate(record) ?? stripStage(release.reason, stageLabel) ?? release.state}`;
     }
-    return { state, description: boundDescription(description, 140), context: `slipway/${component.app}/pre-release`, sha: component.commit, ...(targetUrl ? { targetUrl } : {}) };
+    return {
+      state,
+      description: boundDescription(description, 140),
+      context: `slipway/${component.app}/pre-release`,
+      sha: component.commit,
+      ...(targetUrl ? { targetUrl } : {}),
+      ...(component.pullRequest !== undefined ? { pullRequest: component.pullRequest } : {}),
+    };
   }
 
   /** The first URL of the application's environment in the stage. */
@@ -123,7 +142,7 @@ export class PreReleaseStatus {
   }
 
   /** The provider and repository the application's commits are reported to, or why there is none. */
-  private async whereTo(workspace: string, appName: string): Promise<{ reporter: SourceReporter; repository: string } | { note: string }> {
+  private async whereTo(workspace: string, appName: string): Promise<{ reporter: SourceReporter; repository: string; applicationId: string } | { note: string }> {
     const app = await getApplication(this.options.db, workspace, appName);
     if (!app?.repositoryUrl) return { note: `application ${appName} has no repository` };
     const manifest = (await getTemplateVersion(this.options.db, app.id, app.currentVersion)) as ApplicationManifest | undefined;
@@ -131,8 +150,23 @@ export class PreReleaseStatus {
     if (!repository) return { note: `recorded here only: application ${appName} names no GitHub repository (spec.repository.github)` };
     const reporter = this.options.reporters.github;
     if (!reporter) return { note: `recorded here only: the server has no GitHub token (SLIPWAY_GITHUB_TOKEN) to report to ${repository}` };
-    return { reporter, repository };
+    return { reporter, repository, applicationId: app.id };
   }
+}
+
+const ICONS: Record<CommitState, string> = { pending: '🔄', success: '✅', failure: '❌', error: '⚠️' };
+
+/** The pre-release's part of the pull request's comment: its state, what it says, and where it runs. */
+export function preReleaseCommentPart(input: { app: string; number: number; state: CommitState; description: string; sha: string; targetUrl?: string }): string {
+  const word: Record<CommitState, string> = { pending: 'under way', success: 'passed', failure: 'failed', error: 'errored' };
+  return [
+    `**Slipway pre-release** of \`${input.app}\`: ${ICONS[input.state]} ${word[input.state]} at ${input.sha.slice(0, 12)}`,
+    '',
+    `> ${input.description}`,
+    ...(input.targetUrl ? ['', `Environment: ${input.targetUrl}`] : []),
+    '',
+    `<sub>\`slipway releases get ${input.number}\`</sub>`,
+  ].join('\n');
 }
 
 /** The gate that failed the stage: a test job (with its environment and reason), or a deploy. */

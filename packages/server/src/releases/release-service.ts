@@ -58,7 +58,8 @@ const envKey = (environments: string[]) => [...environments].sort().join('+');
 export class ReleaseService {
   constructor(private readonly options: ReleaseServiceOptions) {}
 
-  async create(workspace: string, request: CreateReleaseRequest, author: string): Promise<ReleaseRecords> {
+  /** `origin` says what asked for it when no person did (a pull request), for the transition and the audit entry. */
+  async create(workspace: string, request: CreateReleaseRequest, author: string, origin?: { reason: string; details: Record<string, unknown> }): Promise<ReleaseRecords> {
     const body = createReleaseRequest.parse(request);
     const { releases } = this.options;
     const snapshot = await this.options.snapshots.get(workspace, body.snapshot);
@@ -77,9 +78,9 @@ export class ReleaseService {
         snapshotId: snapshot.id,
         author,
         stages,
-        reason: `${kind} of snapshot ${snapshot.alias} created by ${author}`,
+        reason: `${kind} of snapshot ${snapshot.alias} created by ${author}${origin ? ` ${origin.reason}` : ''}`,
       });
-      await this.options.audit({ workspace, actor: author, kind: 'release.create', subject: `release #${created.number}`, details: { kind, track: track.name, set: snapshot.set, snapshot: snapshot.alias, snapshotId: snapshot.id } }, tx);
+      await this.options.audit({ workspace, actor: author, kind: 'release.create', subject: `release #${created.number}`, details: { kind, track: track.name, set: snapshot.set, snapshot: snapshot.alias, snapshotId: snapshot.id, ...origin?.details } }, tx);
       return created;
     }));
     await this.options.controller.settle(release.id);
@@ -144,13 +145,13 @@ export class ReleaseService {
   }
 
   /** Stops the release where it is: deploys already under way finish, nothing more is started. */
-  async abort(workspace: string, ref: string, actor: string, reason?: string): Promise<ReleaseRecords> {
+  async abort(workspace: string, ref: string, actor: string, reason?: string, details: Record<string, unknown> = {}): Promise<ReleaseRecords> {
     const release = await this.find(workspace, ref);
     const ended = endedRefusal(release);
     if (ended) throw new ConflictError(ended);
     await this.options.releases.transact(async (releases, tx) => {
       await stopRelease(releases, release, actor, `aborted by ${actor}${reason ? `: ${reason}` : ''}`);
-      await this.options.audit({ workspace, actor, kind: 'release.abort', subject: `release #${release.number}`, details: { ...(reason ? { reason } : {}) } }, tx);
+      await this.options.audit({ workspace, actor, kind: 'release.abort', subject: `release #${release.number}`, details: { ...(reason ? { reason } : {}), ...details } }, tx);
     });
     await this.options.controller.kickWaiting(workspace, release.set);
     return this.records(release.id);
@@ -275,7 +276,7 @@ export class ReleaseService {
   }
 
   /** The track a set's releases follow: the one asked for, the set's own, or the one naming the set. */
-  private async trackFor(workspace: string, set: string, asked?: string): Promise<StoredReleaseTrack> {
+  async trackFor(workspace: string, set: string, asked?: string): Promise<StoredReleaseTrack> {
     if (asked) return this.track(workspace, asked);
     const stored = await this.options.catalog.getSet(workspace, set);
     if (stored?.releaseTrack) return this.track(workspace, stored.releaseTrack);

@@ -75,6 +75,29 @@ export class SnapshotService {
     return this.options.catalog.putSnapshot({ id, workspace, set: set.name, kind: body.kind, components, createdBy }, (taken) => snapshotAlias(now, taken), now, audit);
   }
 
+  /**
+   * The pre-release snapshot of a pull request at the head commit its provider reported (a webhook
+   * says which commit it is; reading refs/pull/<n>/head could still see the previous one).
+   */
+  async createForPullRequest(workspace: string, input: { set: string; app: string; pullRequest: number; commit: string; branch: string }, createdBy: string, now = new Date()): Promise<StoredSnapshot> {
+    const set = await this.set(workspace, input.set);
+    const app = (await this.members(workspace, set)).find((a) => a.name === input.app);
+    if (!app) throw new InputError(`application ${input.app} is not a member of set ${set.name}`);
+    const components: SnapshotComponent[] = [
+      {
+        app: app.name,
+        commit: input.commit,
+        branch: input.branch,
+        pullRequest: input.pullRequest,
+        templateVersion: app.currentVersion,
+        ...imageFields(await imagesOfCommit(this.options.db, workspace, app.id, input.commit)),
+      },
+    ];
+    const id = createHash('sha256').update(snapshotContent({ workspace, set: set.name, kind: 'pre-release', components })).digest('hex');
+    const { snapshot } = await this.options.catalog.putSnapshot({ id, workspace, set: set.name, kind: 'pre-release', components, createdBy }, (taken) => snapshotAlias(now, taken), now);
+    return snapshot;
+  }
+
   async get(workspace: string, ref: string): Promise<StoredSnapshot> {
     const found = await this.options.catalog.findSnapshot(workspace, ref);
     if (found === 'ambiguous') throw new InputError(`more than one snapshot id starts with "${ref}"; give more of it, or the alias`);

@@ -11,9 +11,11 @@ import { ReleaseStore } from '../store/releases.ts';
 import type { EngineLogger, WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { approverFromPrincipal, type ApproverIdentity } from './approver-identity.ts';
 import type { OneOffContainerRequest, OneOffContainerResult } from '@slipway/drivers';
+import type { PullRequestComments } from '../sources/pull-request-comments.ts';
 import type { ProviderName, SourceReporter } from '../sources/source-provider.ts';
 import { ManagedReleases } from './managed-releases.ts';
 import { PreReleaseStatus } from './pre-release-status.ts';
+import { PullRequestPreReleases } from './pull-request-pre-releases.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
 import { ReleaseController } from './release-controller.ts';
 import { PostgresReleaseSignals } from './release-signals.ts';
@@ -38,6 +40,8 @@ export interface Releases {
   managedStore: ManagedReleaseStore;
   /** Pre-releases' commit statuses. */
   statuses: PreReleaseStatus;
+  /** Pre-releases started by pull requests opening, moving and closing. */
+  pullRequests: PullRequestPreReleases;
   stop(): Promise<void>;
 }
 
@@ -68,6 +72,8 @@ export async function startReleases(
     databaseUrl?: string;
     /** Source providers that show commit statuses (previews'): a pre-release's result goes there. */
     reporters?: Partial<Record<ProviderName, SourceReporter>>;
+    /** The pull requests' comments (previews'): a pull request's pre-release writes its part there. */
+    comments?: PullRequestComments;
     logger?: EngineLogger;
   },
   settings: ReleaseSettings = {},
@@ -76,7 +82,7 @@ export async function startReleases(
   const store = new ReleaseStore(deps.db);
   const audit = settings.audit ?? noAudit;
   const snapshots = new SnapshotService({ db: deps.db, catalog, repositories: deps.repositories });
-  const statuses = new PreReleaseStatus({ db: deps.db, releases: store, catalog, environments: deps.environments, reporters: deps.reporters ?? {}, ...(deps.logger ? { logger: deps.logger } : {}) });
+  const statuses = new PreReleaseStatus({ db: deps.db, releases: store, catalog, environments: deps.environments, reporters: deps.reporters ?? {}, ...(deps.comments ? { comments: deps.comments } : {}), ...(deps.logger ? { logger: deps.logger } : {}) });
   const controller = new ReleaseController({
     statuses,
     ...(deps.databaseUrl ? { signals: new PostgresReleaseSignals({ db: deps.db, databaseUrl: deps.databaseUrl, ...(deps.logger ? { logger: deps.logger } : {}) }) } : {}),
@@ -93,6 +99,7 @@ export async function startReleases(
     ...(settings.healthRecheckMs !== undefined ? { healthRecheckMs: settings.healthRecheckMs } : {}),
   });
   const service = new ReleaseService({ releases: store, catalog, snapshots, controller, audit });
+  const pullRequests = new PullRequestPreReleases({ catalog, releases: store, snapshots, service, ...(deps.logger ? { logger: deps.logger } : {}) });
   const managedStore = new ManagedReleaseStore(deps.db);
   const managed = new ManagedReleases({
     db: deps.db,
@@ -124,6 +131,7 @@ export async function startReleases(
     managed,
     managedStore,
     statuses,
+    pullRequests,
     stop: async () => {
       await managed.stop();
       await controller.stop();

@@ -10,7 +10,7 @@ import type { EnvironmentStore, StoredEnvironment } from '../store/environments.
 import type { PreviewStore, WatchedApplication } from '../store/previews.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { decide, previewSettingsOf, sourceKeyOf, type EnvironmentFacts, type PreviewAction } from './preview-policy.ts';
-import type { SourceEvent } from './source-provider.ts';
+import type { PullRequestEvent, SourceEvent } from './source-provider.ts';
 
 export interface PreviewLogger {
   info(message: string): void;
@@ -25,6 +25,9 @@ export interface HandledAction {
   /** Why it failed (or, for `nothing`, why nothing was done). */
   message?: string;
 }
+
+/** Also acts on pull request events, after the previews, for one application at a time (pre-releases). */
+export type PullRequestFollower = (event: PullRequestEvent, app: WatchedApplication) => Promise<HandledAction[]>;
 
 /** Told when an action could not be carried out, so a provider can show it (a commit status). */
 export type ActionFailureListener = (failure: { app: WatchedApplication; event: SourceEvent; action: PreviewAction; error: Error }) => void | Promise<void>;
@@ -43,10 +46,17 @@ const quiet: PreviewLogger = { info: () => undefined, error: () => undefined };
 export class PreviewCoordinator {
   private readonly queue = new KeyedQueue();
   private readonly failureListeners = new Set<ActionFailureListener>();
+  private readonly followers = new Set<PullRequestFollower>();
   private readonly logger: PreviewLogger;
 
   constructor(private readonly options: PreviewCoordinatorOptions) {
     this.logger = options.logger ?? quiet;
+  }
+
+  /** Runs `follower` on every pull request event, in the same order per pull request as the previews. */
+  followPullRequests(follower: PullRequestFollower): () => void {
+    this.followers.add(follower);
+    return () => this.followers.delete(follower);
   }
 
   onActionFailed(listener: ActionFailureListener): () => void {
@@ -65,7 +75,13 @@ export class PreviewCoordinator {
     for (const app of apps) {
       const key = `${app.id}|${event.provider}|${event.repository}|${sourceKeyOf(event)}`;
       try {
-        handled.push(...(await this.queue.run(key, () => this.handleFor(event, app, requestedBy))));
+        handled.push(
+          ...(await this.queue.run(key, async () => {
+            const done = await this.handleFor(event, app, requestedBy);
+            if (event.type === 'pull-request') for (const follow of this.followers) done.push(...(await follow(event, app)));
+            return done;
+          })),
+        );
       } catch (error) {
         platformError ??= error as Error;
         handled.push({ app: app.name, action: { kind: 'nothing', reason: 'platform error' }, outcome: 'failed', message: (error as Error).message });

@@ -9,11 +9,14 @@ import type { PreviewLink, PreviewStore, WatchedApplication } from '../store/pre
 import type { DeployEvent } from '../workflows/workflow-engine.ts';
 import { githubRepositoryOf } from './github/github-events.ts';
 import { KeyedQueue } from './keyed-queue.ts';
+import { commentBody, type PullRequestComments } from './pull-request-comments.ts';
 import type { PreviewLogger } from './preview-coordinator.ts';
 import { boundDescription, type CommitState, type ProviderName, type SourceReporter } from './source-provider.ts';
 
 export interface PreviewNotifierOptions {
   previews: PreviewStore;
+  /** The pull request's one comment, shared with pre-releases. */
+  comments: PullRequestComments;
   reporters: Partial<Record<ProviderName, SourceReporter>>;
   logger?: PreviewLogger;
 }
@@ -48,8 +51,15 @@ export function firstUrl(env: StoredEnvironment, deploy: StoredDeploy): string |
   return Object.values(deploy.rendered.urls ?? {})[0] ?? Object.values(env.urls)[0];
 }
 
-/** The comment's text: a hidden marker, the state, and the URLs. */
-export function previewComment(input: { app: string; envId: string; state: PreviewCommentState; commit?: string; urls: Record<string, string>; reason?: string }): string {
+type PreviewCommentInput = { app: string; envId: string; state: PreviewCommentState; commit?: string; urls: Record<string, string>; reason?: string };
+
+/** The comment's text when it holds the preview alone: a hidden marker, the state, and the URLs. */
+export function previewComment(input: PreviewCommentInput): string {
+  return commentBody(input.app, { previewBody: previewCommentPart(input) });
+}
+
+/** The preview's part of the pull request's comment: the state and the URLs. */
+export function previewCommentPart(input: PreviewCommentInput): string {
   const heading: Record<PreviewCommentState, string> = {
     deploying: '🔄 deploying',
     ready: '✅ ready',
@@ -58,7 +68,6 @@ export function previewComment(input: { app: string; envId: string; state: Previ
     removed: '🗑️ removed',
   };
   const lines = [
-    `<!-- slipway-preview app=${input.app} -->`,
     `**Slipway preview** of \`${input.app}\`: environment \`${input.envId}\` ${heading[input.state]}${input.commit ? ` at ${input.commit.slice(0, 12)}` : ''}`,
     '',
   ];
@@ -123,9 +132,9 @@ export class PreviewNotifier {
     if (deploy.workflow === 'teardown' && event.type === 'started') return;
     const state: PreviewCommentState =
       deploy.workflow === 'teardown' ? 'removed' : event.type === 'started' ? 'deploying' : deploy.state === 'succeeded' ? 'ready' : deploy.state === 'failed' ? 'failed' : 'errored';
-    const body = previewComment({ app: env.app, envId: env.envId, state, urls: deploy.rendered.urls ?? env.urls, ...(commit ? { commit } : {}), ...(deploy.reason ? { reason: deploy.reason } : {}) });
+    const text = previewCommentPart({ app: env.app, envId: env.envId, state, urls: deploy.rendered.urls ?? env.urls, ...(commit ? { commit } : {}), ...(deploy.reason ? { reason: deploy.reason } : {}) });
     try {
-      const { commentId } = await reporter.upsertPullRequestComment({ repository: link.repository, number: link.pullRequest, body, ...(link.commentId ? { commentId: link.commentId } : {}) });
+      const commentId = await this.options.comments.write({ applicationId: link.applicationId, provider: link.provider, repository: link.repository, pullRequest: link.pullRequest, app: env.app, part: 'preview', text, reporter });
       if (commentId !== link.commentId) await this.options.previews.updateLink(link.id, { commentId });
     } catch (error) {
       this.log(`comment on pull request #${link.pullRequest} of ${link.repository}: ${(error as Error).message}`);

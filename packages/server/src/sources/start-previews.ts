@@ -10,12 +10,14 @@ import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import { Leases } from '../store/leases.ts';
 import { PreviewStore } from '../store/previews.ts';
+import { PullRequestCommentStore } from '../store/pull-request-comments.ts';
 import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { GitPoller } from './git-poller.ts';
 import { GithubReporter } from './github/github-reporter.ts';
 import { GithubWebhooks } from './github/github-webhooks.ts';
 import { PreviewCoordinator, type PreviewLogger } from './preview-coordinator.ts';
 import { PreviewNotifier } from './preview-notifier.ts';
+import { PullRequestComments } from './pull-request-comments.ts';
 import type { ProviderName, SourceReporter } from './source-provider.ts';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
@@ -32,11 +34,15 @@ export interface Previews {
   store: PreviewStore;
   coordinator: PreviewCoordinator;
   notifier: PreviewNotifier;
+  /** Each pull request's one comment per application, which pre-releases write their part of too. */
+  comments: PullRequestComments;
   /** The providers that show commit statuses (GitHub when SLIPWAY_GITHUB_TOKEN is set): releases report pre-releases there. */
   reporters: Partial<Record<ProviderName, SourceReporter>>;
   /** Present when SLIPWAY_GITHUB_WEBHOOK_SECRET is set. */
   github?: GithubWebhooks;
   poller: GitPoller;
+  /** Handles the deliveries a stopped server received and did not handle: called once everything that follows events is wired. */
+  resume(): void;
   /** Resolves once every delivery, poll change and report under way has been handled (tests). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -50,7 +56,8 @@ export function startPreviews(
   const coordinator = new PreviewCoordinator({ service: deps.service, environments: deps.environments, previews: store, ...(deps.logger ? { logger: deps.logger } : {}) });
   const reporters: { github?: SourceReporter } = {};
   if (settings.githubToken) reporters.github = new GithubReporter({ token: settings.githubToken, baseUrl: settings.githubApiUrl ?? DEFAULT_GITHUB_API_URL });
-  const notifier = new PreviewNotifier({ previews: store, reporters, ...(deps.logger ? { logger: deps.logger } : {}) });
+  const comments = new PullRequestComments(new PullRequestCommentStore(deps.db));
+  const notifier = new PreviewNotifier({ previews: store, comments, reporters, ...(deps.logger ? { logger: deps.logger } : {}) });
   const unsubscribe = deps.engine.onDeploy(notifier.onDeploy);
   // A pull request whose environment could not even be created still gets a status saying why.
   const stopFailures = coordinator.onActionFailed(({ app, event, error }) =>
@@ -60,7 +67,6 @@ export function startPreviews(
     ? new GithubWebhooks({ secret: settings.githubWebhookSecret, previews: store, coordinator, ...(deps.logger ? { logger: deps.logger } : {}) })
     : undefined;
   if (github) deps.logger?.info(`GitHub webhooks at /api/v1/webhooks/github; ${reporters.github ? `statuses and comments through ${settings.githubApiUrl ?? DEFAULT_GITHUB_API_URL}` : 'no statuses or comments (SLIPWAY_GITHUB_TOKEN is not set)'}`);
-  void github?.resume().catch((error: Error) => deps.logger?.error(`resuming GitHub deliveries: ${error.message}`));
   const poller = new GitPoller({
     previews: store,
     coordinator,
@@ -74,20 +80,25 @@ export function startPreviews(
     store,
     coordinator,
     notifier,
+    comments,
     reporters,
     ...(github ? { github } : {}),
     poller,
+    resume() {
+      void github?.resume().catch((error: Error) => deps.logger?.error(`resuming GitHub deliveries: ${error.message}`));
+    },
     async idle() {
       await github?.idle();
       await coordinator.idle();
       await notifier.idle();
+      await comments.idle();
     },
     async stop() {
       await poller.stop();
       unsubscribe();
       stopFailures();
       // What is under way finishes, within reason; a delivery not handled yet is resumed at the next start.
-      await Promise.race([Promise.all([github?.idle(), coordinator.idle(), notifier.idle()]), sleep(5_000)]);
+      await Promise.race([Promise.all([github?.idle(), coordinator.idle(), notifier.idle(), comments.idle()]), sleep(5_000)]);
     },
   };
 }

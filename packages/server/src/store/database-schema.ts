@@ -14,6 +14,7 @@ export interface Database {
   deploys: DeploysTable;
   deploy_tasks: DeployTasksTable;
   preview_links: PreviewLinksTable;
+  pull_request_comments: PullRequestCommentsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   source_heads: SourceHeadsTable;
   workspaces: WorkspacesTable;
@@ -156,6 +157,18 @@ export interface DeployTasksTable {
   log_tail: string | null;
   started_at: string | null;
   finished_at: string | null;
+}
+
+/** The one comment of a pull request per application: previews' part and pre-releases' part. */
+export interface PullRequestCommentsTable {
+  application_id: string;
+  provider: string;
+  repository: string;
+  pull_request: number;
+  comment_id: string | null;
+  preview_body: string | null;
+  pre_release_body: string | null;
+  updated_at: string;
 }
 
 export interface PreviewLinksTable {

@@ -486,6 +486,31 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       await db.schema.alterTable('environments').dropColumn('excluded_services_json').execute();
     },
   },
+  '0011-pull-request-comments': {
+    async up(db: Kysely<unknown>) {
+      // The one comment of a pull request per application, which previews and pre-releases share:
+      // its id, and the latest text of each part, so either can edit it without erasing the other.
+      await db.schema
+        .createTable('pull_request_comments')
+        .addColumn('application_id', 'text', (c) => c.notNull().references('applications.id').onDelete('cascade'))
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('repository', 'text', (c) => c.notNull())
+        .addColumn('pull_request', 'integer', (c) => c.notNull())
+        .addColumn('comment_id', 'text')
+        .addColumn('preview_body', 'text')
+        .addColumn('pre_release_body', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pull_request_comments_pk', ['application_id', 'provider', 'repository', 'pull_request'])
+        .execute();
+      // Comments posted before: their ids move here, so the next edit keeps them.
+      await sql`INSERT INTO pull_request_comments (application_id, provider, repository, pull_request, comment_id, updated_at)
+        SELECT application_id, provider, repository, pull_request, comment_id, updated_at FROM preview_links
+        WHERE pull_request IS NOT NULL AND comment_id IS NOT NULL`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('pull_request_comments').ifExists().execute();
+    },
+  },
   };
 }
 
