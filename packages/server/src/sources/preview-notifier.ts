@@ -7,6 +7,7 @@
 import type { StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { PreviewLink, PreviewStore, WatchedApplication } from '../store/previews.ts';
 import type { DeployEvent } from '../workflows/workflow-engine.ts';
+import { noOutputMasking, type OutputMasking } from '../secrets/output-masking.ts';
 import { githubRepositoryOf } from './github/github-events.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { PreviewLogger } from './preview-coordinator.ts';
@@ -16,6 +17,8 @@ export interface PreviewNotifierOptions {
   previews: PreviewStore;
   reporters: Partial<Record<ProviderName, SourceReporter>>;
   logger?: PreviewLogger;
+  /** Masks the workspace's secrets in commit statuses and comments (a deploy's reason may quote output). */
+  masking?: OutputMasking;
 }
 
 /** Where an environment's deploys are reported: its link's pull request, or its application's repository. */
@@ -105,6 +108,7 @@ export class PreviewNotifier {
   private async report(event: DeployEvent, target: Target, reporter: SourceReporter): Promise<void> {
     const { environment: env, deploy } = event;
     const commit = deploy.commit ?? deploy.source?.commit ?? env.commit;
+    const masker = await (this.options.masking ?? noOutputMasking).maskerOf(env.workspace);
     if (deploy.workflow !== 'teardown' && commit) {
       const targetUrl = firstUrl(env, deploy);
       await reporter
@@ -113,7 +117,7 @@ export class PreviewNotifier {
           sha: commit,
           state: commitStateOf(event),
           context: target.link || env.kind === 'ephemeral' ? `slipway/${env.app}` : `slipway/${env.app}/${env.envId}`,
-          description: statusDescription(event),
+          description: masker.mask(statusDescription(event)),
           ...(targetUrl ? { targetUrl } : {}),
         })
         .catch((error: Error) => this.log(`commit status for ${env.app}/${env.envId} at ${commit.slice(0, 12)}: ${error.message}`));
@@ -123,7 +127,7 @@ export class PreviewNotifier {
     if (deploy.workflow === 'teardown' && event.type === 'started') return;
     const state: PreviewCommentState =
       deploy.workflow === 'teardown' ? 'removed' : event.type === 'started' ? 'deploying' : deploy.state === 'succeeded' ? 'ready' : deploy.state === 'failed' ? 'failed' : 'errored';
-    const body = previewComment({ app: env.app, envId: env.envId, state, urls: deploy.rendered.urls ?? env.urls, ...(commit ? { commit } : {}), ...(deploy.reason ? { reason: deploy.reason } : {}) });
+    const body = masker.mask(previewComment({ app: env.app, envId: env.envId, state, urls: deploy.rendered.urls ?? env.urls, ...(commit ? { commit } : {}), ...(deploy.reason ? { reason: deploy.reason } : {}) }));
     try {
       const { commentId } = await reporter.upsertPullRequestComment({ repository: link.repository, number: link.pullRequest, body, ...(link.commentId ? { commentId: link.commentId } : {}) });
       if (commentId !== link.commentId) await this.options.previews.updateLink(link.id, { commentId });

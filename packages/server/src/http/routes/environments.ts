@@ -19,6 +19,7 @@ import { refOf } from '../../workflows/workflow-engine.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
 import { auditRequest, variableChanges } from '../audit-trail.ts';
 import { streamLines } from '../stream-lines.ts';
+import { maskedAnswer, maskedLines } from '../../secrets/output-masking.ts';
 import { requireRole } from '../authorize.ts';
 import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
@@ -34,6 +35,7 @@ const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse),
 /** Environments: create, list, get, delete, extend, config and variables; deploys of an environment. */
 export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRuntime): void {
   const { service, store } = runtime;
+  const masked = <T>(workspace: string, answer: T) => maskedAnswer(runtime.masking, workspace, answer);
 
   app.post(
     '/api/v1/environments',
@@ -43,7 +45,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       const body = parseBody(createEnvironmentRequest, request.body);
       const { environment, deploy } = await service.create(principal.workspace, body, principal.name);
       await auditRequest(request, { kind: 'environment.create', subject: environment.envId, details: { app: environment.app, kind: environment.kind, branch: environment.branch, variables: Object.keys(body.variables ?? {}).sort(), deploy: deploy.id } });
-      return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
+      return reply.code(202).send(await masked(principal.workspace, { environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) }));
     },
   );
 
@@ -60,7 +62,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const items = await store.listLive(principal.workspace, request.query.app);
-      return { items: items.map((env) => environmentResponseOf(env)) };
+      return masked(principal.workspace, { items: items.map((env) => environmentResponseOf(env)) });
     },
   );
 
@@ -74,7 +76,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       const spec = await service.currentSpec(env);
       const driver = runtime.drivers[spec.runtime];
       const instances = driver ? await driver.instances(refOf(env)) : [];
-      return environmentResponseOf(env, { ...(lastDeploy ? { lastDeploy } : {}), instances });
+      return masked(principal.workspace, environmentResponseOf(env, { ...(lastDeploy ? { lastDeploy } : {}), instances }));
     },
   );
 
@@ -85,7 +87,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       const principal = requireRole(request, 'developer');
       const { environment, deploy } = await service.delete(principal.workspace, request.params.id, principal.name);
       await auditRequest(request, { kind: 'environment.delete', subject: environment.envId, details: { app: environment.app, deploy: deploy.id } });
-      return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
+      return reply.code(202).send(await masked(principal.workspace, { environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) }));
     },
   );
 
@@ -95,7 +97,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     async (request) => {
       const principal = requireRole(request, 'developer');
       const body = parseBody(extendEnvironmentRequest, request.body);
-      return environmentResponseOf(await service.extend(principal.workspace, request.params.id, body.ttl));
+      return masked(principal.workspace, environmentResponseOf(await service.extend(principal.workspace, request.params.id, body.ttl)));
     },
   );
 
@@ -118,7 +120,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       const before = (await service.live(principal.workspace, request.params.id)).variables;
       const { environment, deploy } = await service.setConfig(principal.workspace, request.params.id, body.variables, principal.name);
       await auditRequest(request, { kind: 'environment.config-set', subject: environment.envId, details: { app: environment.app, ...variableChanges(before, environment.variables), deploy: deploy.id } });
-      return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
+      return reply.code(202).send(await masked(principal.workspace, { environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) }));
     },
   );
 
@@ -147,7 +149,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       const body = parseBody(createDeployRequest, request.body ?? {});
       const env = await service.live(principal.workspace, request.params.id);
       const deploy = await service.patch(principal.workspace, env.envId, body.commit, principal.name);
-      return reply.code(202).send(deployResponseOf(env, deploy));
+      return reply.code(202).send(await masked(principal.workspace, deployResponseOf(env, deploy)));
     },
   );
 
@@ -157,7 +159,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const env = await service.live(principal.workspace, request.params.id);
-      return { items: (await store.listDeploys(env.id)).map((d) => deployResponseOf(env, d)) };
+      return masked(principal.workspace, { items: (await store.listDeploys(env.id)).map((d) => deployResponseOf(env, d)) });
     },
   );
 
@@ -183,7 +185,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         await service.deployEnd(deploy.id, wait * 1000);
         deploy = (await store.getDeploy(deploy.id)) ?? deploy;
       }
-      return deployResponseOf(env, deploy, await store.tasks(deploy.id));
+      return masked(principal.workspace, deployResponseOf(env, deploy, await store.tasks(deploy.id)));
     },
   );
 
@@ -210,7 +212,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         const now = await store.getDeploy(deploy.id);
         return !now || (now.state !== 'queued' && now.state !== 'running');
       };
-      await streamLines(request, reply, (signal) => readDeployLog(path, { follow: request.query.follow === 'true', ended, signal }));
+      await streamLines(request, reply, (signal) => maskedLines(runtime.masking, principal.workspace, readDeployLog(path, { follow: request.query.follow === 'true', ended, signal })));
     },
   );
 }

@@ -8,6 +8,7 @@ import { instanceResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { streamLines } from '../stream-lines.ts';
+import { maskedAnswer, maskedLines } from '../../secrets/output-masking.ts';
 
 const instanceParams = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['id', 'name'] } as const;
 const MAX_EXEC_TIMEOUT_MS = 10 * 60_000;
@@ -48,7 +49,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const { env, driver } = await environmentDriver(principal.workspace, request.params.id);
-      return { items: (await driver.instances(refOf(env))).map(instanceResponseOf) };
+      return maskedAnswer(runtime.masking, principal.workspace, { items: (await driver.instances(refOf(env))).map(instanceResponseOf) });
     },
   );
 
@@ -68,7 +69,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
       const { driver, ref } = await findInstance(principal.workspace, request.params.id, request.params.name);
       const follow = request.query.follow === 'true';
       const tail = request.query.tail !== undefined ? Math.min(Number(request.query.tail), 100_000) : undefined;
-      await streamLines(request, reply, (signal) => driver.logs(ref, { follow, ...(tail !== undefined ? { tail } : {}), signal }));
+      await streamLines(request, reply, (signal) => maskedLines(runtime.masking, principal.workspace, driver.logs(ref, { follow, ...(tail !== undefined ? { tail } : {}), signal })));
     },
   );
 
@@ -88,7 +89,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
       const body = parseBody(execRequest, request.body);
       const { driver, ref } = await findInstance(principal.workspace, request.params.id, request.params.name);
       const timeoutMs = Math.min(body.timeout ? durationToMs(body.timeout) : 60_000, MAX_EXEC_TIMEOUT_MS);
-      return driver.exec(ref, body.command, { timeoutMs });
+      return maskedAnswer(runtime.masking, principal.workspace, await driver.exec(ref, body.command, { timeoutMs }));
     },
   );
 }
