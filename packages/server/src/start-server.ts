@@ -19,6 +19,7 @@ import { EnvironmentStore } from './store/environments.ts';
 import { Leases } from './store/leases.ts';
 import { openDatabase, type StoreDatabase } from './store/open-database.ts';
 import { SecretStore } from './store/secrets.ts';
+import { WorkspaceOutputMasking } from './secrets/output-masking.ts';
 import { startPreviews, type Previews } from './sources/start-previews.ts';
 import { startReleases, type ReleaseSettings, type Releases } from './releases/start-releases.ts';
 import { recordAudit } from './store/audit-ledger.ts';
@@ -143,6 +144,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
     const secrets = new SecretStore(store.db, secretBox);
     const deployLogs = new DeployLogs(join(config.home, 'deploys'));
+    const masking = new WorkspaceOutputMasking(secrets);
     const engine: WorkflowEngine = new WorkflowEngine({
       deployLogs,
       db: store.db,
@@ -164,7 +166,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     await engine.start();
     cleanups.push(() => engine.stop());
     // Pull request and branch previews from GitHub webhooks and polled repositories (docs/previews.md).
-    const previews = startPreviews(config, { db: store.db, service, environments, engine, repositories, ...(options.engineLogger ? { logger: options.engineLogger } : {}) });
+    const previews = startPreviews(config, { db: store.db, service, environments, engine, repositories, masking, ...(options.engineLogger ? { logger: options.engineLogger } : {}) });
     cleanups.push(() => previews.stop());
     // Releases move along their tracks from here on; every decision lands in the audit ledger.
     const releases = await startReleases(
@@ -192,7 +194,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     previews.resume();
 
     const portal = await portalBuild;
-    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
+    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
     cleanups.push(() => api.close());
     let address: string;
     try {

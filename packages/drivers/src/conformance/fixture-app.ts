@@ -59,6 +59,12 @@ const env = process.env;
 if (env.JOB_PID_FILE) writeFileSync(env.JOB_PID_FILE, String(process.pid));
 if (env.JOB_COUNTER) appendFileSync(env.JOB_COUNTER, 'ran\\n');
 console.log('job ran with mode ' + (env.JOB_MODE || 'ok'));
+if (env.JOB_SECRET) {
+  const s = env.JOB_SECRET;
+  console.log('secret ' + s);
+  console.error('secret base64 ' + Buffer.from(s).toString('base64') + ' embedded ' + Buffer.from('user:' + s).toString('base64'));
+  console.log('secret url ' + encodeURIComponent(s) + ' json ' + JSON.stringify({ s }));
+}
 if (env.JOB_MODE === 'fail') {
   console.error('job failing on purpose');
   process.exit(4);

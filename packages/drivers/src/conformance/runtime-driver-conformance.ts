@@ -2,7 +2,7 @@
 // driver's test with its factory. Each case is a real run against the driver (no mocks) of the
 // small node application in fixture-app.ts, committed to a temporary git repository. A driver that
 // cannot do a case lists it in `skip` with the reason, and the reason shows in the test report.
-import { mkdtempSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ export const conformanceCases = [
   'a job that fails',
   'a job that times out is stopped',
   'a job run is never repeated',
+  'a job masks its secrets in its output, its log tail and its files',
   'a failing build is Failed with its log tail',
   'a host port in use is refused with a clear error',
   'logs can be followed',
@@ -94,6 +95,12 @@ export function fixtureService(name: string, overrides: Partial<ResolvedService>
     ingress: { public: true, timeoutMs: 60_000, connectTimeoutMs: 5_000, maxBodyBytes: 1_000_000 },
     ...overrides,
   };
+}
+
+/** Every file under a folder, recursively ([] when it does not exist). */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : entry.isFile() ? [join(dir, entry.name)] : []));
 }
 
 export function fixtureJob(name: string, env: Record<string, string>, timeoutMs = 30_000): ResolvedJob {
@@ -459,6 +466,22 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       const other = await again.runJob({ ...request, runId: 'run-43' });
       expect(other).toMatchObject({ outcome: 'succeeded', recorded: false });
       expect(readFileSync(counterFile, 'utf8')).toBe('ran\nran\n');
+    });
+
+    test('a job masks its secrets in its output, its log tail and its files', async () => {
+      const { driver, stateDir } = newDriver();
+      const secret = 'c0nf0rmance "secret" /value+&';
+      const request = await jobRequest(driver, newEnv(), 'run-1', { JOB_MODE: 'fail' });
+      request.job = { ...request.job, env: { ...request.job.env, JOB_SECRET: { secret: 'token' } } };
+      const lines: string[] = [];
+      const result = await driver.runJob({ ...request, secrets: { token: secret }, onOutput: (line) => lines.push(line) });
+      expect(result).toMatchObject({ outcome: 'failed', exitCode: 4 });
+      const forms = [secret, Buffer.from(secret).toString('base64'), Buffer.from(`user:${secret}`).toString('base64').slice(8, 40), encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
+      const tail = 'logTail' in result ? (result.logTail ?? '') : '';
+      expect(tail).toContain('secret ***');
+      expect(lines.join('\n')).toContain('secret base64 *** embedded ');
+      const shown = [tail, JSON.stringify(result), ...lines, ...filesUnder(stateDir).filter((f) => !f.includes('/repos/')).map((f) => readFileSync(f, 'latin1'))];
+      for (const form of forms) expect(shown.filter((text) => text.includes(form) || text.includes(Buffer.from(form).toString('latin1'))), form).toEqual([]);
     });
 
     test('a failing build is Failed with its log tail', async () => {

@@ -17,7 +17,9 @@ import {
   DEFAULT_BACKOFF,
   environmentKey,
   hashText,
+  createSecretMasker,
   labelKeys,
+  maskDeep,
   notReadyReasons,
   ownerFromLabels,
   ownerLabels,
@@ -524,15 +526,15 @@ export class DockerDriver implements RuntimeDriver {
       appendLine(logPath, `[slipway] services.${service.name} static.${step}: ${commandText(command)}`);
       const path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
       const onOutput = request.onOutput;
-      const mask = secretMasker(request.secrets);
-      const output = onOutput ? followFileLines(logPath, (line) => onOutput(mask(line), service.name)) : undefined;
-      const running = spawnGroup(argv(command), { cwd: workdir, env: { PATH: path, HOME: process.env.HOME ?? '/', ...values, SLIPWAY_SERVICE: service.name }, logPath });
+      const masker = createSecretMasker(request.secrets);
+      const output = onOutput ? followFileLines(logPath, (line) => onOutput(masker.mask(line), service.name)) : undefined;
+      const running = spawnGroup(argv(command), { cwd: workdir, env: { PATH: path, HOME: process.env.HOME ?? '/', ...values, SLIPWAY_SERVICE: service.name }, logPath, mask: masker.forms });
       let timer: NodeJS.Timeout | undefined;
       const exit = await Promise.race([running.exited, new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), this.buildTimeoutMs)))]);
       clearTimeout(timer);
       if (exit === 'timeout') await stopGroup(running, 5_000);
       output?.stop();
-      const tail = () => lastLines(readFileSync(logPath, 'utf8'), 20);
+      const tail = () => masker.mask(lastLines(readFileSync(logPath, 'utf8'), 20));
       if (exit === 'timeout') {
         return problem('failed', `services.${service.name} static.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, tail());
       }
@@ -895,18 +897,19 @@ export class DockerDriver implements RuntimeDriver {
     }
     const timedOut = await this.waitJob(container, deadline);
     const info = await container.inspect().catch(() => undefined);
-    const log = await containerLogText(container);
+    // Masked before anything of it is written or handed on.
+    const masker = createSecretMasker(request.secrets);
+    const log = (await containerLogText(container)).split('\n').map(masker.mask).join('\n');
     const finishedAt = info?.State.FinishedAt && !info.State.FinishedAt.startsWith('0001') ? new Date(info.State.FinishedAt).toISOString() : new Date().toISOString();
     const logPath = this.dir('logs', environmentKey(request.env), 'jobs', `${request.runId}.log`);
     mkdirSync(join(logPath, '..'), { recursive: true });
     writeFileSync(logPath, `[slipway] jobs.${job.name} run ${request.runId}: ${commandText(job.command)}\n${log}`);
     if (request.onOutput) {
       // The engine's log of the container is read once it ended: its lines are handed on then.
-      const mask = secretMasker(request.secrets);
       const onOutput = request.onOutput;
       const splitter = lineSplitter((line) => {
         try {
-          onOutput(mask(line));
+          onOutput(masker.mask(line));
         } catch {
           // the caller's problem, never the job's
         }
@@ -916,10 +919,12 @@ export class DockerDriver implements RuntimeDriver {
     }
     const code = timedOut ? null : (info?.State.ExitCode ?? null);
     const run = { exitCode: code, logTail: lastLines(log), timedOut, startedAt, finishedAt, recorded: false };
-    const result: JobResult =
+    const result: JobResult = maskDeep(
       code === 0
         ? { outcome: 'succeeded', ...run }
-        : { outcome: 'failed', reason: timedOut ? `jobs.${job.name} did not finish within ${job.timeoutMs} ms` : `jobs.${job.name} exited with code ${code}`, ...run };
+        : { outcome: 'failed', reason: timedOut ? `jobs.${job.name} did not finish within ${job.timeoutMs} ms` : `jobs.${job.name} exited with code ${code}`, ...run },
+      masker,
+    );
     writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, result } satisfies JobRecord);
     await container.remove({ force: true }).catch(() => undefined);
     return result;

@@ -25,6 +25,8 @@ export interface InstanceHost {
   /** Variables for a process of this instance; missing secrets are named. */
   environment(service: ServiceRecord, instance: InstanceRecord, extra?: { env?: EnvMap; endpoints?: Endpoint[] }): { values: Record<string, string>; missingSecrets: string[] };
   logPath(service: string, replica: number, container?: string): string;
+  /** Forms of the environment's secrets, masked in every log file of its processes. */
+  maskForms(): readonly string[];
   persist(): void;
   /** The instance's state changed (ready, unhealthy, crashed, stopped): readiness waits wake on it. */
   stateChanged?(): void;
@@ -123,7 +125,7 @@ export class InstanceSupervisor {
         this.note(`starting ${typeof run.command === 'string' ? run.command : run.command.join(' ')}`);
         const cwd = this.host.workdir(this.service);
         const spawned = commandArgv(run.command, cwd, environment.values);
-        running = spawnGroup(spawned.argv, { cwd, env: spawned.env, logPath: this.logPath });
+        running = spawnGroup(spawned.argv, { cwd, env: spawned.env, logPath: this.logPath, mask: this.host.maskForms() });
         this.record.main = { pid: running.pid, startTime: running.startTime, startedAt: new Date().toISOString() };
         this.host.persist();
       }
@@ -159,7 +161,7 @@ export class InstanceSupervisor {
     for (const step of this.service.spec.initContainers) {
       const { values: stepValues } = this.host.environment(this.service, this.record, step.env ? { env: step.env } : {});
       this.note(`init step ${step.name}`);
-      const running = spawnGroup(argv(step.command), { cwd: this.host.workdir(this.service), env: { ...values, ...stepValues }, logPath: this.logPath });
+      const running = spawnGroup(argv(step.command), { cwd: this.host.workdir(this.service), env: { ...values, ...stepValues }, logPath: this.logPath, mask: this.host.maskForms() });
       this.main = running;
       const stop = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
       const exit = await Promise.race([running.exited, stop]);
@@ -190,7 +192,7 @@ export class InstanceSupervisor {
         if (old) await stopGroup(old, 0);
         const environment = this.host.environment(this.service, this.record, { ...(sidecar.env ? { env: sidecar.env } : {}), endpoints: this.record.sidecarEndpoints[name] ?? [] });
         if (environment.missingSecrets.length > 0 || !sidecar.command) return;
-        running = spawnGroup(argv(sidecar.command, sidecar.args), { cwd: this.host.workdir(this.service), env: environment.values, logPath });
+        running = spawnGroup(argv(sidecar.command, sidecar.args), { cwd: this.host.workdir(this.service), env: environment.values, logPath, mask: this.host.maskForms() });
         this.record.sidecars[name] = { pid: running.pid, startTime: running.startTime, startedAt: new Date().toISOString() };
         this.host.persist();
       }

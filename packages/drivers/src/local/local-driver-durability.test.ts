@@ -121,8 +121,9 @@ describe('local driver durability', () => {
     const applied = await driver.apply({ env, commit, services: [web], secrets: { 'api/token': 'sup3r-s3cret-value' }, waitFor: 'ready' });
     expect(applied.outcome).toBe('succeeded');
     pids.add(Number((await driver.instances(env))[0]!.runtimeId));
-    const seen = await driver.exec({ env, service: 'web', replica: 0 }, 'echo "$TOKEN"');
-    expect(seen.output.trim()).toBe('sup3r-s3cret-value');
+    // Injected, and masked in what exec prints.
+    const seen = await driver.exec({ env, service: 'web', replica: 0 }, '[ "$TOKEN" = sup3r-s3cret-value ] && echo injected; echo "$TOKEN"');
+    expect(seen.output.trim().split('\n')).toEqual(['injected', '***']);
     for (const file of filesUnder(stateDir).filter((f) => !f.includes(`${join('repos')}`))) {
       expect(readFileSync(file, 'utf8'), file).not.toContain('sup3r-s3cret-value');
     }

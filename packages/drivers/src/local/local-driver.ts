@@ -13,8 +13,10 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command, EnvMap, ResolvedService } from '@slipway/contract';
 import {
+  createSecretMasker,
   DEFAULT_BACKOFF,
   environmentKey,
+  maskDeep,
   hashText,
   notReadyReasons,
   ownerLabels,
@@ -44,13 +46,14 @@ import {
   type DriverProblem,
   type DriverResult,
   type RuntimeDriver,
+  type SecretMasker,
   type SecretValues,
   type ServiceReport,
   type SweepReport,
 } from '@slipway/core';
 import { InstanceSupervisor, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log-files.ts';
-import { followFileLines, secretMasker } from '../shared/output-lines.ts';
+import { followFileLines } from '../shared/output-lines.ts';
 import { allocatePort, portFreedSoon, portIsFree } from '../shared/ports.ts';
 import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from '../shared/process-group.ts';
 import { ensureWorktree, folderIn, GitError, mirrorPath, mirrorWithCommit, pruneWorktrees, worktreeIfPresent, writeMarker } from '../shared/git-source.ts';
@@ -82,6 +85,8 @@ interface EnvRuntime {
   supervisors: Map<string, InstanceSupervisor>;
   /** Latest secrets given by apply: memory only. */
   secrets: SecretValues;
+  /** Masks every form of those secrets in what the environment's processes print. */
+  masker: SecretMasker;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -156,7 +161,7 @@ export class LocalDriver implements RuntimeDriver {
       for (const file of listJson(this.dir('envs'))) {
         const record = readJson<EnvironmentRecord>(file);
         if (!record) continue;
-        const rt: EnvRuntime = { key: environmentKey(record.env), record, supervisors: new Map(), secrets: {} };
+        const rt: EnvRuntime = { key: environmentKey(record.env), record, supervisors: new Map(), secrets: {}, masker: createSecretMasker(undefined) };
         this.envs.set(rt.key, rt);
         for (const service of Object.values(record.services)) {
           if (!service.spec.run) continue;
@@ -182,7 +187,7 @@ export class LocalDriver implements RuntimeDriver {
     const key = environmentKey(env);
     let rt = this.envs.get(key);
     if (!rt) {
-      rt = { key, record: { env: { ...env }, services: {} }, supervisors: new Map(), secrets: {} };
+      rt = { key, record: { env: { ...env }, services: {} }, supervisors: new Map(), secrets: {}, masker: createSecretMasker(undefined) };
       this.envs.set(key, rt);
     }
     return rt;
@@ -194,6 +199,7 @@ export class LocalDriver implements RuntimeDriver {
       workdir: (service) => folderIn(this.checkoutPath(rt.record.env, service.commit), service.spec.run?.workdir) ?? this.checkoutPath(rt.record.env, service.commit),
       environment: (service, instance, extra) => this.processEnvironment(rt, service, instance, extra),
       logPath: (service, replica, container) => this.logPath(rt.key, service, replica, container),
+      maskForms: () => rt.masker.forms,
       persist: () => this.persist(rt),
       stateChanged: () => {
         for (const wake of [...this.stateWaiters]) wake();
@@ -287,7 +293,8 @@ export class LocalDriver implements RuntimeDriver {
       return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
     }
     const staticRoots: Record<string, string> = {};
-    const mask = secretMasker(request.secrets);
+    const masker = createSecretMasker(request.secrets);
+    const mask = masker.mask;
     for (const service of request.services) {
       const source = service.run ?? service.static;
       if (!source) continue;
@@ -308,14 +315,14 @@ export class LocalDriver implements RuntimeDriver {
         const spawned = commandArgv(command, workdir, env);
         const onOutput = request.onOutput;
         const output = onOutput ? followFileLines(logPath, (line) => onOutput(mask(line), service.name)) : undefined;
-        const running = spawnGroup(spawned.argv, { cwd: workdir, env: spawned.env, logPath });
+        const running = spawnGroup(spawned.argv, { cwd: workdir, env: spawned.env, logPath, mask: masker.forms });
         const exit = await this.waitWithTimeout(running, this.buildTimeoutMs).finally(() => output?.stop());
         if (exit === 'timeout') {
-          return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, logTail(logPath));
+          return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, mask(logTail(logPath)));
         }
         if (exit.code !== 0) {
           const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-          return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" ${how}`, logTail(logPath));
+          return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" ${how}`, mask(logTail(logPath)));
         }
         writeMarker(marker);
       }
@@ -356,6 +363,7 @@ export class LocalDriver implements RuntimeDriver {
   private async applyLocked(request: ApplyRequest): Promise<ApplyResult> {
     const rt = this.runtimeOf(request.env);
     rt.secrets = { ...request.secrets };
+    rt.masker = createSecretMasker(rt.secrets);
     const checkout = this.checkoutPath(request.env, request.commit);
     if (!existsSync(join(checkout, '.git'))) {
       return problem('errored', `commit ${request.commit} is not checked out for this environment: call prepareSource first`);
@@ -523,7 +531,10 @@ export class LocalDriver implements RuntimeDriver {
     if (!service) return [];
     return service.instances.map((instance) => {
       const supervisor = rt.supervisors.get(`${serviceName}/${instance.replica}`);
-      if (supervisor) return supervisor.status(rt.record);
+      if (supervisor) {
+        const status = supervisor.status(rt.record);
+        return status.logTail ? { ...status, logTail: rt.masker.mask(status.logTail) } : status;
+      }
       return {
         env: rt.record.env,
         service: serviceName,
@@ -579,7 +590,8 @@ export class LocalDriver implements RuntimeDriver {
   async *logs(ref: InstanceRef, options: LogOptions = {}): AsyncGenerator<string> {
     await this.load();
     const { rt } = this.instanceOf(ref);
-    yield* readLog(this.logPath(rt.key, ref.service, ref.replica, ref.container), options);
+    // The file is masked as it is written; this pass catches lines written before the secrets were known.
+    for await (const line of readLog(this.logPath(rt.key, ref.service, ref.replica, ref.container), options)) yield rt.masker.mask(line);
   }
 
   async exec(ref: InstanceRef, command: Command, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
@@ -606,12 +618,12 @@ export class LocalDriver implements RuntimeDriver {
       }, timeoutMs);
       child.once('error', (error) => {
         clearTimeout(timer);
-        resolvePromise({ exitCode: 127, output: `${output}${error.message}\n`, timedOut });
+        resolvePromise({ exitCode: 127, output: rt.masker.mask(`${output}${error.message}\n`), timedOut });
       });
       child.once('close', (code) => {
         clearTimeout(timer);
         if (child.pid) signalGroup(child.pid, 'SIGKILL');
-        resolvePromise({ exitCode: code, output, timedOut });
+        resolvePromise({ exitCode: code, output: rt.masker.mask(output), timedOut });
       });
     });
   }
@@ -634,6 +646,7 @@ export class LocalDriver implements RuntimeDriver {
       return 'recorded' in record.result ? { ...record.result, recorded: true } : record.result;
     }
     const job = request.job;
+    const masker = createSecretMasker(request.secrets);
     let exit: { code: number | null; timedOut: boolean; lost?: boolean };
     let startedAt: string;
     if (record?.status === 'running' && record.process) {
@@ -668,9 +681,8 @@ export class LocalDriver implements RuntimeDriver {
       const command = commandArgv(job.command, cwd, env).argv;
       const wrapper = ['/bin/sh', '-c', '"$@"; c=$?; echo "$c" > "$0"; exit "$c"', exitFile, ...command];
       const onOutput = request.onOutput;
-      const mask = secretMasker(request.secrets);
-      const output = onOutput ? followFileLines(logPath, (line) => onOutput(mask(line)), { offset: statSync(logPath).size }) : undefined;
-      const running = spawnGroup(wrapper, { cwd, env, logPath });
+      const output = onOutput ? followFileLines(logPath, (line) => onOutput(masker.mask(line)), { offset: statSync(logPath).size }) : undefined;
+      const running = spawnGroup(wrapper, { cwd, env, logPath, mask: masker.forms });
       startedAt = new Date().toISOString();
       const deadline = Date.now() + job.timeoutMs;
       writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, status: 'running', process: { pid: running.pid, startTime: running.startTime, startedAt }, deadline } satisfies JobRecord);
@@ -678,7 +690,7 @@ export class LocalDriver implements RuntimeDriver {
       exit = result === 'timeout' ? { code: null, timedOut: true } : { code: result.code, timedOut: false };
     }
     const finishedAt = new Date().toISOString();
-    const tail = logTail(logPath);
+    const tail = masker.mask(logTail(logPath));
     let result: JobResult;
     if (exit.lost) {
       result = { outcome: 'errored', reason: `jobs.${job.name} run ${request.runId}: its process ended without recording an exit code (the machine may have restarted); start a new run`, logTail: tail };
@@ -689,6 +701,7 @@ export class LocalDriver implements RuntimeDriver {
         : { outcome: 'failed', reason: exit.timedOut ? `jobs.${job.name} did not finish within ${job.timeoutMs} ms` : `jobs.${job.name} exited with code ${exit.code}`, ...run };
     }
     // The exit file stays until the environment is destroyed: a late reader still learns the code.
+    result = maskDeep(result, masker);
     writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, status: 'done', result } satisfies JobRecord);
     return result;
   }

@@ -3,25 +3,18 @@
 // through a descriptor (so they outlive the driver); these followers only read.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import type { SecretValues } from '@slipway/core';
+import { createSecretMasker, type SecretValues } from '@slipway/core';
 
 /** Longest line handed on; a longer one is cut (a minified bundle printed whole, a progress bar). */
 const MAX_LINE = 8 * 1024;
 
 /**
- * Replaces every secret value in a line with ***; values shorter than 4 characters are left alone
- * (masking "1" or "on" would garble every line without hiding anything).
+ * Replaces every form of every secret value in a line with *** (core's createSecretMasker: literal,
+ * base64, URL-encoded, JSON-escaped, each line of a multi-line value; values shorter than 4
+ * characters are left alone, as masking "1" or "on" would garble every line without hiding anything).
  */
 export function secretMasker(secrets: SecretValues | undefined): (line: string) => string {
-  const values = [...new Set(Object.values(secrets ?? {}).flatMap((v) => [v, ...v.split(/\r?\n/)]))]
-    .filter((v) => v.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  if (values.length === 0) return (line) => line;
-  return (line) => {
-    let masked = line;
-    for (const value of values) if (masked.includes(value)) masked = masked.split(value).join('***');
-    return masked;
-  };
+  return createSecretMasker(secrets).mask;
 }
 
 /** Splits text arriving in chunks into lines; `flush` hands on a last line without its newline. */

@@ -1,12 +1,14 @@
 // Processes as supervised groups: each workload is the leader of its own process group (spawned
-// detached, so setsid), writes straight into its log file (no pipe to the driver, so it outlives a
-// killed server), and is identified by pid plus kernel start time, so a reused pid is never
-// mistaken for our process.
+// detached, so setsid), writes straight into its log file, or through a masking filter in its own
+// group when it has secrets (no pipe to the driver either way, so it outlives a killed server), and
+// is identified by pid plus kernel start time, so a reused pid is never mistaken for our process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import type { Command } from '@slipway/contract';
 import type { ExitInfo } from '@slipway/core';
+import { maskedCommand } from './masked-output.ts';
 
 export interface ProcessIdentity {
   pid: number;
@@ -172,17 +174,30 @@ export interface SpawnOptions {
   cwd: string;
   env: Record<string, string>;
   logPath: string;
+  /**
+   * Forms of the secrets the process was given (core's createSecretMasker(...).forms): when there
+   * are any, its output goes through a masking filter before it reaches `logPath` (masked-output.ts).
+   */
+  mask?: readonly string[];
 }
 
-/** Starts a command as the leader of a new process group, its output appended to `logPath`. */
+/** Starts a command as the leader of a new process group, its output appended to `logPath` (masked, with `mask`). */
 export function spawnGroup(command: string[], options: SpawnOptions): Running {
   mkdirSync(dirname(options.logPath), { recursive: true });
   const fd = openSync(options.logPath, 'a');
+  const masked = options.mask && options.mask.length > 0 ? maskedCommand(command, options.env) : undefined;
+  const [program, ...args] = masked?.argv ?? command;
   let child: ChildProcess;
   try {
-    child = spawn(command[0]!, command.slice(1), { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', fd, fd] });
+    child = spawn(program!, args, { cwd: options.cwd, env: masked?.env ?? options.env, detached: true, stdio: masked ? ['ignore', fd, fd, 'ignore', 'ignore', 'pipe'] : ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
+  }
+  if (masked) {
+    // The forms go to the filter on its descriptor 5, then the pipe closes: that is its cue to start.
+    const forms = (child.stdio as unknown as (Writable | null)[])[5];
+    forms?.on('error', () => undefined);
+    forms?.end(JSON.stringify(options.mask));
   }
   child.unref();
   const exited = new Promise<ExitInfo>((resolve) => {

@@ -10,6 +10,7 @@ import type { RouteHub } from '../routing/route-hub.ts';
 import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import type { SecretStore } from '../store/secrets.ts';
+import type { OutputMasking } from '../secrets/output-masking.ts';
 import type { Principal } from './authorize.ts';
 
 /** What route handlers reach: the store, and who is asking. */
@@ -37,6 +38,8 @@ export interface EnvironmentRuntime {
   drivers: Readonly<Record<string, RuntimeDriver>>;
   /** Deploys' logs (GET /api/v1/deploys/{deployId}/log); the route answers 404 without them. */
   deployLogs?: DeployLogs;
+  /** Masks the workspace's secrets in answers that carry free text (logs, reasons, log tails). */
+  masking?: OutputMasking;
 }
 
 declare module 'fastify' {

@@ -5,6 +5,7 @@ import type { OneOffContainerRequest, OneOffContainerResult } from '@slipway/dri
 import { createManagedReleaseRequest, durationToMs, type CreateManagedReleaseRequest, type EnvValue, type ReleasePlanAdmissionManifest } from '@slipway/contract';
 import {
   didYouMean,
+  createSecretMasker,
   InputError,
   isEnded,
   managedWorkflowProblems,
@@ -357,10 +358,10 @@ export class ManagedReleases {
         what: `step ${spec.name}`,
       });
     } else result = await runStep({ command: spec.command, env, cwd, timeoutMs });
-    // Secret values never reach the stored log.
-    let logTail = result.logTail;
-    for (const [name, value] of Object.entries(env)) if (value.length >= 4 && spec.env?.[name] && typeof spec.env[name] === 'object') logTail = logTail.split(value).join('***');
-    return { outcome: result.outcome, ...(result.reason ? { reason: result.reason } : {}), ...(logTail ? { logTail } : {}) };
+    // No form of a secret value reaches the stored log or reason.
+    const masker = createSecretMasker(Object.entries(env).filter(([name]) => spec.env?.[name] && typeof spec.env[name] === 'object').map(([, value]) => value));
+    const logTail = masker.mask(result.logTail);
+    return { outcome: result.outcome, ...(result.reason ? { reason: masker.mask(result.reason) } : {}), ...(logTail ? { logTail } : {}) };
   }
 }
 

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { DeployEvent } from '../workflows/workflow-engine.ts';
-import { commitStateOf, firstUrl, previewComment, statusDescription } from './preview-notifier.ts';
-import { boundDescription } from './source-provider.ts';
+import { createSecretMasker } from '@slipway/core';
+import type { PreviewStore } from '../store/previews.ts';
+import { commitStateOf, firstUrl, PreviewNotifier, previewComment, statusDescription } from './preview-notifier.ts';
+import { boundDescription, type SourceReporter } from './source-provider.ts';
+import type { PullRequestCommentStore } from '../store/pull-request-comments.ts';
+import { PullRequestComments } from './pull-request-comments.ts';
 
 const env = { envId: 'pr-42', app: 'web', urls: { web: 'http://web-pr-42.example.test' }, kind: 'ephemeral' } as unknown as StoredEnvironment;
 const deploy = (over: Partial<StoredDeploy>): StoredDeploy => ({ workflow: 'patch', state: 'running', rendered: { urls: { web: 'http://web-pr-42.example.test', api: 'http://api-pr-42.example.test' } }, ...over }) as unknown as StoredDeploy;
@@ -45,5 +49,34 @@ describe('the pull request comment', () => {
     const removed = previewComment({ app: 'web', envId: 'pr-42', state: 'removed', urls: { web: 'http://w' } });
     expect(removed).toContain('torn down');
     expect(removed).not.toContain('http://w');
+  });
+});
+
+describe('secrets in what is posted', () => {
+  it('masks every form of the workspace’s secrets in the commit status and the comment', async () => {
+    const secret = 'pr-comment-s3cret';
+    const link = { id: 'l1', provider: 'github', repository: 'acme/web', pullRequest: 7 };
+    const previews = { linkOfEnvironment: async () => link, getLink: async () => link, updateLink: async () => undefined } as unknown as PreviewStore;
+    const posted: string[] = [];
+    const reporter = {
+      setCommitStatus: async (status: { description: string }) => void posted.push(status.description),
+      upsertPullRequestComment: async (comment: { body: string }) => {
+        posted.push(comment.body);
+        return { commentId: 1 };
+      },
+    } as unknown as SourceReporter;
+    const masking = { maskerOf: async () => createSecretMasker([secret]) };
+    const stored = new Map<string, unknown>();
+    const commentStore = { get: async (key: unknown) => stored.get(JSON.stringify(key)), put: async (key: unknown, value: unknown) => void stored.set(JSON.stringify(key), value) } as unknown as PullRequestCommentStore;
+    const notifier = new PreviewNotifier({ previews, reporters: { github: reporter }, masking, comments: new PullRequestComments(commentStore) });
+    const reason = `jobs.migrate failed: ${secret} ${Buffer.from(secret).toString('base64')}`;
+    await notifier.onDeploy(event('ended', { state: 'failed', reason, commit: 'b'.repeat(40) }));
+    await notifier.idle();
+    expect(posted).toHaveLength(2);
+    for (const text of posted) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(Buffer.from(secret).toString('base64'));
+      expect(text).toContain('jobs.migrate failed: *** ***');
+    }
   });
 });

@@ -7,6 +7,7 @@
 import type { StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { PreviewLink, PreviewStore, WatchedApplication } from '../store/previews.ts';
 import type { DeployEvent } from '../workflows/workflow-engine.ts';
+import { noOutputMasking, type OutputMasking } from '../secrets/output-masking.ts';
 import { githubRepositoryOf } from './github/github-events.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { commentBody, type PullRequestComments } from './pull-request-comments.ts';
@@ -19,6 +20,8 @@ export interface PreviewNotifierOptions {
   comments: PullRequestComments;
   reporters: Partial<Record<ProviderName, SourceReporter>>;
   logger?: PreviewLogger;
+  /** Masks the workspace's secrets in commit statuses and comments (a deploy's reason may quote output). */
+  masking?: OutputMasking;
 }
 
 /** Where an environment's deploys are reported: its link's pull request, or its application's repository. */
@@ -114,6 +117,7 @@ export class PreviewNotifier {
   private async report(event: DeployEvent, target: Target, reporter: SourceReporter): Promise<void> {
     const { environment: env, deploy } = event;
     const commit = deploy.commit ?? deploy.source?.commit ?? env.commit;
+    const masker = await (this.options.masking ?? noOutputMasking).maskerOf(env.workspace);
     if (deploy.workflow !== 'teardown' && commit) {
       const targetUrl = firstUrl(env, deploy);
       await reporter
@@ -122,7 +126,7 @@ export class PreviewNotifier {
           sha: commit,
           state: commitStateOf(event),
           context: target.link || env.kind === 'ephemeral' ? `slipway/${env.app}` : `slipway/${env.app}/${env.envId}`,
-          description: statusDescription(event),
+          description: masker.mask(statusDescription(event)),
           ...(targetUrl ? { targetUrl } : {}),
         })
         .catch((error: Error) => this.log(`commit status for ${env.app}/${env.envId} at ${commit.slice(0, 12)}: ${error.message}`));
@@ -132,7 +136,7 @@ export class PreviewNotifier {
     if (deploy.workflow === 'teardown' && event.type === 'started') return;
     const state: PreviewCommentState =
       deploy.workflow === 'teardown' ? 'removed' : event.type === 'started' ? 'deploying' : deploy.state === 'succeeded' ? 'ready' : deploy.state === 'failed' ? 'failed' : 'errored';
-    const text = previewCommentPart({ app: env.app, envId: env.envId, state, urls: deploy.rendered.urls ?? env.urls, ...(commit ? { commit } : {}), ...(deploy.reason ? { reason: deploy.reason } : {}) });
+    const text = masker.mask(previewCommentPart({ app: env.app, envId: env.envId, state, urls: deploy.rendered.urls ?? env.urls, ...(commit ? { commit } : {}), ...(deploy.reason ? { reason: deploy.reason } : {}) }));
     try {
       const commentId = await this.options.comments.write({ applicationId: link.applicationId, provider: link.provider, repository: link.repository, pullRequest: link.pullRequest, app: env.app, part: 'preview', text, reporter });
       if (commentId !== link.commentId) await this.options.previews.updateLink(link.id, { commentId });

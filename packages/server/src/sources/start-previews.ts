@@ -18,6 +18,7 @@ import { GithubWebhooks } from './github/github-webhooks.ts';
 import { PreviewCoordinator, type PreviewLogger } from './preview-coordinator.ts';
 import { PreviewNotifier } from './preview-notifier.ts';
 import { PullRequestComments } from './pull-request-comments.ts';
+import type { OutputMasking } from '../secrets/output-masking.ts';
 import type { ProviderName, SourceReporter } from './source-provider.ts';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
@@ -50,14 +51,14 @@ export interface Previews {
 
 export function startPreviews(
   settings: PreviewSettingsOfServer,
-  deps: { db: Kysely<Database>; service: EnvironmentService; environments: EnvironmentStore; engine: WorkflowEngine; repositories: Repositories; logger?: PreviewLogger },
+  deps: { db: Kysely<Database>; service: EnvironmentService; environments: EnvironmentStore; engine: WorkflowEngine; repositories: Repositories; logger?: PreviewLogger; masking?: OutputMasking },
 ): Previews {
   const store = new PreviewStore(deps.db);
   const coordinator = new PreviewCoordinator({ service: deps.service, environments: deps.environments, previews: store, ...(deps.logger ? { logger: deps.logger } : {}) });
   const reporters: { github?: SourceReporter } = {};
   if (settings.githubToken) reporters.github = new GithubReporter({ token: settings.githubToken, baseUrl: settings.githubApiUrl ?? DEFAULT_GITHUB_API_URL });
   const comments = new PullRequestComments(new PullRequestCommentStore(deps.db));
-  const notifier = new PreviewNotifier({ previews: store, comments, reporters, ...(deps.logger ? { logger: deps.logger } : {}) });
+  const notifier = new PreviewNotifier({ previews: store, comments, reporters, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.masking ? { masking: deps.masking } : {}) });
   const unsubscribe = deps.engine.onDeploy(notifier.onDeploy);
   // A pull request whose environment could not even be created still gets a status saying why.
   const stopFailures = coordinator.onActionFailed(({ app, event, error }) =>

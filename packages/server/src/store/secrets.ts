@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { Database } from './database-schema.ts';
@@ -28,6 +29,25 @@ export class SecretStore {
   async reveal(workspace: string, name: string): Promise<string | undefined> {
     const row = await this.db.selectFrom('secrets').select('sealed').where('workspace', '=', workspace).where('name', '=', name).executeTakeFirst();
     return row ? this.box.open(row.sealed, identity(workspace, name)) : undefined;
+  }
+
+  /**
+   * Every clear value of the workspace, for masking them in output only, with a fingerprint of the
+   * sealed rows: `previous` with the same fingerprint is returned as it is, without opening any.
+   */
+  async valuesForMasking(workspace: string, previous?: { fingerprint: string; values: string[] }): Promise<{ fingerprint: string; values: string[] }> {
+    const rows = await this.db.selectFrom('secrets').select(['name', 'sealed']).where('workspace', '=', workspace).orderBy('name').execute();
+    const fingerprint = createHash('sha256').update(JSON.stringify(rows.map((r) => [r.name, r.sealed]))).digest('hex');
+    if (previous?.fingerprint === fingerprint) return previous;
+    const values: string[] = [];
+    for (const row of rows) {
+      try {
+        values.push(this.box.open(row.sealed, identity(workspace, row.name)));
+      } catch {
+        // one that cannot be opened cannot be injected either
+      }
+    }
+    return { fingerprint, values };
   }
 
   async names(workspace: string): Promise<string[]> {

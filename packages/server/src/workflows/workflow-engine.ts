@@ -1,5 +1,7 @@
 import type { RenderedEnvironment, ResolvedEnvValue, ResolvedTask, SecretRef } from '@slipway/contract';
 import {
+  createSecretMasker,
+  maskDeep,
   planWorkflow,
   secretKey,
   taskKey,
@@ -9,6 +11,7 @@ import {
   type ImportedService,
   type LinkMember,
   type RuntimeDriver,
+  type SecretMasker,
   type SecretValues,
   type TaskState,
 } from '@slipway/core';
@@ -85,6 +88,8 @@ export class WorkflowEngine {
   private sweeping: Promise<void> = Promise.resolve();
   private readonly logger: EngineLogger;
   private readonly deployListeners = new Set<DeployListener>();
+  /** Masks the secrets of each deploy under way in everything written of it: log lines, reasons, log tails. */
+  private readonly maskers = new Map<string, SecretMasker>();
 
   constructor(private readonly options: WorkflowEngineOptions) {
     this.logger = options.logger ?? quiet;
@@ -181,7 +186,7 @@ export class WorkflowEngine {
   /** Writes one of the engine's lines to the deploy's log; a log that cannot be written never holds a deploy up. */
   private logTask(deployId: string, line: string): void {
     try {
-      this.options.deployLogs?.task(deployId, line);
+      this.options.deployLogs?.task(deployId, this.masked(deployId, line));
     } catch (error) {
       this.logger.error(`deploy ${deployId} log: ${(error as Error).message}`);
     }
@@ -194,12 +199,22 @@ export class WorkflowEngine {
     let failed = false;
     return (line, who) => {
       try {
-        logs.output(deployId, `${who} | ${line}`);
+        logs.output(deployId, this.masked(deployId, `${who} | ${line}`));
       } catch (error) {
         if (!failed) this.logger.error(`deploy ${deployId} log: ${(error as Error).message}`);
         failed = true;
       }
     };
+  }
+
+  /**
+   * The value with every form of the deploy's secrets masked in each of its strings. The runtimes
+   * mask what they hand on already; this catches what reaches the engine another way (an error's
+   * message, a runtime that missed a form), before it is stored or written.
+   */
+  private masked<T>(deployId: string, value: T): T {
+    const masker = this.maskers.get(deployId);
+    return masker ? maskDeep(value, masker) : value;
   }
 
   private emit(event: DeployEvent): void {
@@ -243,6 +258,14 @@ export class WorkflowEngine {
   }
 
   private async runDeploy(env: StoredEnvironment, deploy: StoredDeploy): Promise<void> {
+    try {
+      await this.runDeployMasked(env, deploy);
+    } finally {
+      this.maskers.delete(deploy.id);
+    }
+  }
+
+  private async runDeployMasked(env: StoredEnvironment, deploy: StoredDeploy): Promise<void> {
     const { store } = this.options;
     const ref = refOf(env);
     const rendered = deploy.rendered;
@@ -252,21 +275,21 @@ export class WorkflowEngine {
       await store.updateDeploy(deploy.id, { state: 'running', startedAt: now() });
       this.logger.info(`${env.app}/${env.envId}: ${deploy.workflow} deploy #${deploy.seq} started`);
     }
-    await store.updateEnvironment(env.id, { status: deploy.workflow === 'teardown' ? 'deleting' : 'deploying', reason: undefined });
+    await store.updateEnvironment(env.id, this.masked(deploy.id, { status: deploy.workflow === 'teardown' ? 'deleting' : 'deploying', reason: undefined }));
 
     const finish = async (outcome: 'succeeded' | 'failed' | 'errored', reason?: string) => {
       if (this.stopping) return;
       // Written before the end is stored: whoever follows the log reads this line before it closes.
       this.logTask(deploy.id, `${outcome === 'succeeded' ? '✓' : '✗'} ${deploy.workflow} deploy #${deploy.seq} ${outcome}${reason ? `: ${reason}` : ''}`);
       this.options.deployLogs?.close(deploy.id);
-      await store.updateDeploy(deploy.id, { state: outcome, outcome, reason, finishedAt: now() });
-      this.logger.info(`${env.app}/${env.envId}: ${deploy.workflow} deploy #${deploy.seq} ${outcome}${reason ? `: ${reason}` : ''}`);
+      await store.updateDeploy(deploy.id, this.masked(deploy.id, { state: outcome, outcome, reason, finishedAt: now() }));
+      this.logger.info(this.masked(deploy.id, `${env.app}/${env.envId}: ${deploy.workflow} deploy #${deploy.seq} ${outcome}${reason ? `: ${reason}` : ''}`));
     };
 
     const driver = this.options.drivers[rendered.runtime];
     if (!driver) {
       await finish('errored', `runtime "${rendered.runtime}" is not available on this server (it has ${Object.keys(this.options.drivers).join(', ')})`);
-      await store.updateEnvironment(env.id, { status: 'errored', reason: `runtime "${rendered.runtime}" is not available` });
+      await store.updateEnvironment(env.id, this.masked(deploy.id, { status: 'errored', reason: `runtime "${rendered.runtime}" is not available` }));
       return;
     }
 
@@ -279,7 +302,7 @@ export class WorkflowEngine {
         // Whatever the teardown workflow did, nothing of the environment may outlive it.
         await driver.destroy({ env: ref });
         await finish(outcome.outcome, outcome.reason);
-        await store.updateEnvironment(env.id, { status: 'deleted', deletedAt: now(), reason: outcome.reason });
+        await store.updateEnvironment(env.id, this.masked(deploy.id, { status: 'deleted', deletedAt: now(), reason: outcome.reason }));
         // What its App Imports brought up for it goes too; environments that existed before stay.
         for (const child of await store.children(env.id)) {
           if (child.ownedByParent) await this.tearDownFor(child, `${deploy.requestedBy ?? 'teardown'} (with ${env.app}/${env.envId})`, `imported by ${env.app}/${env.envId}, which was deleted`);
@@ -290,11 +313,12 @@ export class WorkflowEngine {
       let secrets: SecretValues;
       try {
         secrets = await this.secretsFor(env.workspace, rendered);
+        this.maskers.set(deploy.id, createSecretMasker(secrets));
       } catch (error) {
         this.logTask(deploy.id, `✗ source failed: ${(error as Error).message}`);
-        await store.setTask(deploy.id, { key: 'source', step: -1, state: 'failed', reason: (error as Error).message });
+        await store.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: 'failed', reason: (error as Error).message }));
         await finish('failed', (error as Error).message);
-        await store.updateEnvironment(env.id, { status: 'failed', reason: (error as Error).message });
+        await store.updateEnvironment(env.id, this.masked(deploy.id, { status: 'failed', reason: (error as Error).message }));
         return;
       }
       if (deploy.workflow === 'setup' && this.options.routes.routesOf(env.app, env.envId).length === 0) {
@@ -308,9 +332,9 @@ export class WorkflowEngine {
         const repository = await this.repositoryOf(env.applicationId);
         if (!repository) {
           const message = `application ${env.app} has no git repository to check out; register it from one (slipway apps create --repo <path-or-url>)`;
-          await store.setTask(deploy.id, { key: 'source', step: -1, state: 'failed', reason: message });
+          await store.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: 'failed', reason: message }));
           await finish('failed', message);
-          await store.updateEnvironment(env.id, { status: 'failed', reason: message });
+          await store.updateEnvironment(env.id, this.masked(deploy.id, { status: 'failed', reason: message }));
           return;
         }
         await store.setTask(deploy.id, { key: 'source', step: -1, state: 'running' });
@@ -322,15 +346,15 @@ export class WorkflowEngine {
         this.logTask(deploy.id, prepared.outcome === 'succeeded' ? `✓ source succeeded: ${prepared.commit.slice(0, 12)}` : `✗ source ${prepared.outcome}: ${prepared.reason}`);
         if (prepared.outcome !== 'succeeded') {
           const reason = `checking out and building the source ${prepared.outcome}: ${prepared.reason}`;
-          await store.setTask(deploy.id, { key: 'source', step: -1, state: prepared.outcome, reason: prepared.reason, ...(prepared.logTail ? { logTail: prepared.logTail } : {}) });
+          await store.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: prepared.outcome, reason: prepared.reason, ...(prepared.logTail ? { logTail: prepared.logTail } : {}) }));
           await finish(prepared.outcome, reason);
-          await store.updateEnvironment(env.id, { status: prepared.outcome, reason });
+          await store.updateEnvironment(env.id, this.masked(deploy.id, { status: prepared.outcome, reason }));
           await this.refreshRoutes(env, rendered).catch(() => undefined);
           return;
         }
         source = { commit: prepared.commit, staticRoots: prepared.staticRoots, ...(prepared.images ? { images: prepared.images } : {}) };
         await store.updateDeploy(deploy.id, { source, commit: prepared.commit });
-        await store.setTask(deploy.id, { key: 'source', step: -1, state: 'succeeded' });
+        await store.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: 'succeeded' }));
       }
 
       // App Imports: once they are ready, their services' direct addresses go to this one's.
@@ -338,7 +362,7 @@ export class WorkflowEngine {
       if (linked === 'stopped') return;
       if ('reason' in linked) {
         await finish(linked.outcome, linked.reason);
-        await store.updateEnvironment(env.id, { status: linked.outcome, reason: linked.reason });
+        await store.updateEnvironment(env.id, this.masked(deploy.id, { status: linked.outcome, reason: linked.reason }));
         await this.refreshRoutes(env, rendered).catch(() => undefined);
         return;
       }
@@ -364,20 +388,20 @@ export class WorkflowEngine {
         const converged = await driver.apply({ env: ref, commit: source.commit, services: active.rendered.services, secrets, waitFor: 'started' });
         if (converged.outcome !== 'succeeded') {
           await finish(converged.outcome, converged.reason);
-          await store.updateEnvironment(env.id, { status: converged.outcome, reason: converged.reason });
+          await store.updateEnvironment(env.id, this.masked(deploy.id, { status: converged.outcome, reason: converged.reason }));
           return;
         }
       }
       await finish(outcome.outcome, outcome.reason);
       const status = outcome.outcome === 'succeeded' ? 'ready' : outcome.outcome;
-      await store.updateEnvironment(env.id, { status, reason: outcome.reason, commit: source.commit, urls: rendered.urls });
+      await store.updateEnvironment(env.id, this.masked(deploy.id, { status, reason: outcome.reason, commit: source.commit, urls: rendered.urls }));
       await this.refreshRoutes({ ...env, status }, rendered, source.staticRoots);
     } catch (error) {
       if (this.stopping) return;
       const reason = `platform error: ${(error as Error).message}`;
-      this.logger.error(`${env.app}/${env.envId}: ${(error as Error).stack ?? reason}`);
+      this.logger.error(this.masked(deploy.id, `${env.app}/${env.envId}: ${(error as Error).stack ?? reason}`));
       await finish('errored', reason);
-      await store.updateEnvironment(env.id, { status: deploy.workflow === 'teardown' ? 'errored' : 'errored', reason });
+      await store.updateEnvironment(env.id, this.masked(deploy.id, { status: deploy.workflow === 'teardown' ? 'errored' : 'errored', reason }));
     }
   }
 
@@ -485,7 +509,7 @@ export class WorkflowEngine {
         .then(async (result) => {
           if (this.stopping) return;
           this.logTask(deploy.id, `${result.state === 'succeeded' ? '✓' : '✗'} ${label(step, task)} ${result.state}${result.reason ? `: ${result.reason}` : ''}`);
-          await store.setTask(deploy.id, { key, step, ...result });
+          await store.setTask(deploy.id, this.masked(deploy.id, { key, step, ...result }));
         })
         .finally(() => inFlight.delete(key));
       inFlight.set(key, run);
@@ -508,7 +532,7 @@ export class WorkflowEngine {
         const step = Number(skipped.key.split(':')[0]);
         const task = steps[step]?.tasks.find((t) => taskKey(step, t) === skipped.key);
         this.logTask(deploy.id, `– ${task ? label(step, task) : skipped.key} skipped${skipped.reason ? `: ${skipped.reason}` : ''}`);
-        await store.setTask(deploy.id, { key: skipped.key, step: Number(skipped.key.split(':')[0]), state: 'skipped', reason: skipped.reason });
+        await store.setTask(deploy.id, this.masked(deploy.id, { key: skipped.key, step: Number(skipped.key.split(':')[0]), state: 'skipped', reason: skipped.reason }));
       }
       for (const next of plan.start) {
         await store.setTask(deploy.id, { key: next.key, step: next.step, state: 'running' });
@@ -585,7 +609,7 @@ export class WorkflowEngine {
       return { outcome: 'failed', reason: (error as Error).message };
     }
     const service = job.fromService ? rendered.services.find((s) => s.name === job.fromService) : undefined;
-    const result = await driver.runJob({ env: refOf(env), runId, commit: deploy.source!.commit, job, ...(service ? { service } : {}), secrets });
+    const result = maskDeep(await driver.runJob({ env: refOf(env), runId, commit: deploy.source!.commit, job, ...(service ? { service } : {}), secrets }), createSecretMasker(secrets));
     if (result.outcome === 'succeeded') return { outcome: 'succeeded', ...(result.logTail ? { logTail: result.logTail } : {}) };
     return { outcome: result.outcome, reason: result.reason, ...(result.logTail ? { logTail: result.logTail } : {}) };
   }

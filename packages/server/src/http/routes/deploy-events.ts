@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponse } from '@slipway/contract';
-import { NotFoundError } from '@slipway/core';
+import { maskDeep, NotFoundError } from '@slipway/core';
+import { noOutputMasking } from '../../secrets/output-masking.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
 import { requireRole } from '../authorize.ts';
 import { deployResponseOf } from '../environment-responses.ts';
@@ -41,11 +42,12 @@ export function deployEventsRoute(app: FastifyInstance, runtime: EnvironmentRunt
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
       let last = '';
       let lastWrite = Date.now();
+      const masker = await (runtime.masking ?? noOutputMasking).maskerOf(principal.workspace);
       try {
         for (;;) {
           const now = await store.getDeploy(deploy.id);
           if (!now) break;
-          const body = JSON.stringify(deployResponseOf(env, now, await store.tasks(now.id)));
+          const body = JSON.stringify(maskDeep(deployResponseOf(env, now, await store.tasks(now.id)), masker));
           if (closed) return;
           if (body !== last) {
             res.write(`event: deploy\ndata: ${body}\n\n`);
@@ -61,7 +63,7 @@ export function deployEventsRoute(app: FastifyInstance, runtime: EnvironmentRunt
         }
         res.write('event: end\ndata: {}\n\n');
       } catch (error) {
-        if (!closed) res.write(`event: error\ndata: ${JSON.stringify({ message: (error as Error).message })}\n\n`);
+        if (!closed) res.write(`event: error\ndata: ${JSON.stringify({ message: masker.mask((error as Error).message) })}\n\n`);
       }
       res.end();
     },

@@ -19,6 +19,7 @@ import { refOf } from '../../workflows/workflow-engine.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
 import { auditHook, breakGlassOf, breakGlassQuery, variableChanges, withBreakGlass } from '../audit-trail.ts';
 import { streamLines } from '../stream-lines.ts';
+import { maskedAnswer, maskedLines } from '../../secrets/output-masking.ts';
 import { requireRole } from '../authorize.ts';
 import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
@@ -34,6 +35,7 @@ const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse),
 /** Environments: create, list, get, delete, extend, config and variables; deploys of an environment. */
 export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRuntime): void {
   const { service, store } = runtime;
+  const masked = <T>(workspace: string, answer: T) => maskedAnswer(runtime.masking, workspace, answer);
 
   app.post(
     '/api/v1/environments',
@@ -48,7 +50,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
           withBreakGlass({ kind: 'environment.create', subject: environment.envId, details: { app: environment.app, kind: environment.kind, branch: environment.branch, variables: Object.keys(body.variables ?? {}).sort(), deploy: deploy.id } }, breakGlass),
         ),
       });
-      return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
+      return reply.code(202).send(await masked(principal.workspace, { environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) }));
     },
   );
 
@@ -65,7 +67,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const items = await store.listLive(principal.workspace, request.query.app);
-      return { items: items.map((env) => environmentResponseOf(env)) };
+      return masked(principal.workspace, { items: items.map((env) => environmentResponseOf(env)) });
     },
   );
 
@@ -79,7 +81,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       const spec = await service.currentSpec(env);
       const driver = runtime.drivers[spec.runtime];
       const instances = driver ? await driver.instances(refOf(env)) : [];
-      return environmentResponseOf(env, { ...(lastDeploy ? { lastDeploy } : {}), instances });
+      return masked(principal.workspace, environmentResponseOf(env, { ...(lastDeploy ? { lastDeploy } : {}), instances }));
     },
   );
 
@@ -93,7 +95,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         ...(breakGlass ? { breakGlass } : {}),
         audit: auditHook(request, ({ environment, deploy }) => withBreakGlass({ kind: 'environment.delete', subject: environment.envId, details: { app: environment.app, deploy: deploy.id } }, breakGlass)),
       });
-      return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
+      return reply.code(202).send(await masked(principal.workspace, { environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) }));
     },
   );
 
@@ -108,7 +110,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         ...(breakGlass ? { breakGlass } : {}),
         audit: auditHook(request, (env) => withBreakGlass({ kind: 'environment.extend', subject: env.envId, details: { app: env.app, ttl: body.ttl, expiresAt: env.expiresAt } }, breakGlass)),
       });
-      return environmentResponseOf(extended);
+      return masked(principal.workspace, environmentResponseOf(extended));
     },
   );
 
@@ -135,7 +137,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
           withBreakGlass({ kind: 'environment.config-set', subject: environment.envId, details: { app: environment.app, ...variableChanges(before.variables, environment.variables), deploy: deploy.id } }, breakGlass),
         ),
       });
-      return reply.code(202).send({ environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) });
+      return reply.code(202).send(await masked(principal.workspace, { environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) }));
     },
   );
 
@@ -168,7 +170,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         ...(breakGlass ? { breakGlass } : {}),
         audit: auditHook(request, (queued) => withBreakGlass({ kind: 'deploy.create', subject: env.envId, details: { app: env.app, deploy: queued.id, workflow: queued.workflow, commit: queued.commit } }, breakGlass)),
       });
-      return reply.code(202).send(deployResponseOf(env, deploy));
+      return reply.code(202).send(await masked(principal.workspace, deployResponseOf(env, deploy)));
     },
   );
 
@@ -178,7 +180,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const env = await service.live(principal.workspace, request.params.id);
-      return { items: (await store.listDeploys(env.id)).map((d) => deployResponseOf(env, d)) };
+      return masked(principal.workspace, { items: (await store.listDeploys(env.id)).map((d) => deployResponseOf(env, d)) });
     },
   );
 
@@ -204,7 +206,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         await service.deployEnd(deploy.id, wait * 1000);
         deploy = (await store.getDeploy(deploy.id)) ?? deploy;
       }
-      return deployResponseOf(env, deploy, await store.tasks(deploy.id));
+      return masked(principal.workspace, deployResponseOf(env, deploy, await store.tasks(deploy.id)));
     },
   );
 
@@ -231,7 +233,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         const now = await store.getDeploy(deploy.id);
         return !now || (now.state !== 'queued' && now.state !== 'running');
       };
-      await streamLines(request, reply, (signal) => readDeployLog(path, { follow: request.query.follow === 'true', ended, signal }));
+      await streamLines(request, reply, (signal) => maskedLines(runtime.masking, principal.workspace, readDeployLog(path, { follow: request.query.follow === 'true', ended, signal })));
     },
   );
 }

@@ -9,6 +9,7 @@ import { instanceResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { streamLines } from '../stream-lines.ts';
+import { maskedAnswer, maskedLines } from '../../secrets/output-masking.ts';
 
 const instanceParams = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['id', 'name'] } as const;
 const MAX_EXEC_TIMEOUT_MS = 10 * 60_000;
@@ -49,7 +50,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const { env, driver } = await environmentDriver(principal.workspace, request.params.id);
-      return { items: (await driver.instances(refOf(env))).map(instanceResponseOf) };
+      return maskedAnswer(runtime.masking, principal.workspace, { items: (await driver.instances(refOf(env))).map(instanceResponseOf) });
     },
   );
 
@@ -69,7 +70,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
       const { driver, ref } = await findInstance(principal.workspace, request.params.id, request.params.name);
       const follow = request.query.follow === 'true';
       const tail = request.query.tail !== undefined ? Math.min(Number(request.query.tail), 100_000) : undefined;
-      await streamLines(request, reply, (signal) => driver.logs(ref, { follow, ...(tail !== undefined ? { tail } : {}), signal }));
+      await streamLines(request, reply, (signal) => maskedLines(runtime.masking, principal.workspace, driver.logs(ref, { follow, ...(tail !== undefined ? { tail } : {}), signal })));
     },
   );
 
@@ -96,7 +97,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
       // The entry comes first: a command that ran cannot be taken back, so none runs unrecorded. Its
       // text is not recorded, since it may carry a credential typed on the command line.
       await audited(request, async () => undefined, () => withBreakGlass({ kind: 'instance.exec', subject: `${env.envId}/${request.params.name}`, details: { app: env.app, program: body.command[0] } }, breakGlass));
-      return driver.exec(ref, body.command, { timeoutMs });
+      return maskedAnswer(runtime.masking, principal.workspace, await driver.exec(ref, body.command, { timeoutMs }));
     },
   );
 }
