@@ -96,3 +96,8 @@ function errorOf(response: Response, text: string): ApiError {
   const details = parsed.success && parsed.data.error.diagnostics ? `\n${parsed.data.error.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}` : '';
   return new ApiError(`${message}${details}`, 'http', response.status);
 }
+
+/** The query that breaks glass on a protected environment (admins only, with a reason), or nothing. */
+export function breakGlassQuery(reason: string | undefined): string {
+  return reason === undefined ? '' : `?breakGlass=${encodeURIComponent(reason)}`;
+}

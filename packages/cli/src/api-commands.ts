@@ -90,6 +90,7 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
     .option('--ttl <duration>', 'time to live of an ephemeral environment, such as 24h or 7d (default: from the template, else 72h)', duration)
     .option('--template <name>', 'environment template to apply')
     .option('--var <NAME=VALUE>', "a variable of this environment only, winning over the application's (repeatable)", collect)
+    .option('--break-glass <reason>', 'admins only: change a protected environment outside a release, for this reason (recorded in the audit ledger)')
     .option('--wait', 'follow the setup deploy until it ends')
     .addOption(jsonOutput())
     .addHelpText(
@@ -100,7 +101,7 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
         'slipway envs create --app shop --branch fix/login --ttl 24h -o json | jq -r .deploy.id',
       )}`,
     )
-    .action((opts: Output & { app: string; branch?: string; commit?: string; id?: string; permanent?: boolean; ttl?: string; template?: string; var?: string[]; wait?: boolean }) =>
+    .action((opts: Output & { app: string; branch?: string; commit?: string; id?: string; permanent?: boolean; ttl?: string; template?: string; var?: string[]; wait?: boolean; breakGlass?: string }) =>
       run(envsCreate({ ...opts, vars: opts.var ?? [] }, io)),
     );
   envs
@@ -122,17 +123,19 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
     .description('delete an environment: queues its teardown (its instances, routes and data go)')
     .argument('<id>', 'environment id')
     .option('--wait', 'follow the teardown until the environment is gone')
+    .option('--break-glass <reason>', 'admins only: change a protected environment outside a release, for this reason (recorded in the audit ledger)')
     .addOption(jsonOutput())
     .addHelpText('after', `${waitHelp}\n${examples('slipway envs delete pr-42 --wait')}`)
-    .action((id: string, opts: Output & { wait?: boolean }) => run(envsDelete({ id, ...opts }, io)));
+    .action((id: string, opts: Output & { wait?: boolean; breakGlass?: string }) => run(envsDelete({ id, ...opts }, io)));
   envs
     .command('extend')
     .description('extend an ephemeral environment: it then expires the given time from now')
     .argument('<id>', 'environment id')
     .requiredOption('--ttl <duration>', 'new time to live counted from now, such as 24h or 7d', duration)
+    .option('--break-glass <reason>', 'admins only: change a protected environment outside a release, for this reason (recorded in the audit ledger)')
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway envs extend pr-42 --ttl 48h'))
-    .action((id: string, opts: Output & { ttl: string }) => run(envsExtend({ id, ...opts }, io)));
+    .action((id: string, opts: Output & { ttl: string; breakGlass?: string }) => run(envsExtend({ id, ...opts }, io)));
   envs
     .command('config-get')
     .description("show the environment's own variables (those that win over the application's) and its template version")
@@ -146,10 +149,11 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
     .argument('<id>', 'environment id')
     .argument('[NAME=VALUE...]', 'variables to set; an empty value (NAME=) sets an empty variable')
     .option('--unset <name>', 'a variable to remove (repeatable)', collect)
+    .option('--break-glass <reason>', 'admins only: change a protected environment outside a release, for this reason (recorded in the audit ledger)')
     .option('--wait', 'follow the setup deploy until it ends')
     .addOption(jsonOutput())
     .addHelpText('after', `${waitHelp}\n${examples('slipway envs config-set staging LOG_LEVEL=debug FEATURE_X=on --wait', 'slipway envs config-set staging --unset FEATURE_X')}`)
-    .action((id: string, assignments: string[], opts: Output & { unset?: string[]; wait?: boolean }) => run(envsConfigSet({ id, assignments, ...opts }, io)));
+    .action((id: string, assignments: string[], opts: Output & { unset?: string[]; wait?: boolean; breakGlass?: string }) => run(envsConfigSet({ id, assignments, ...opts }, io)));
   envs
     .command('vars-get')
     .description("show every service's variables as the environment runs them (secrets appear as references, never values)")
@@ -167,11 +171,12 @@ function addDeploys(program: Command, io: CommandIO, run: Run): void {
     .description("deploy a new commit to an environment with its patch workflow (default: the head of the environment's branch)")
     .argument('<env>', 'environment id')
     .option('--commit <sha>', 'the commit to deploy', commitSha)
+    .option('--break-glass <reason>', 'admins only: change a protected environment outside a release, for this reason (recorded in the audit ledger)')
     .option('--wait', 'follow the deploy until it ends')
     .option('--logs', "with --wait, stream the deploy's log (build and job output) instead of the task timeline")
     .addOption(jsonOutput())
     .addHelpText('after', `${waitHelp}\n${examples('slipway deploys create pr-42 --wait', 'slipway deploys create pr-42 --wait --logs', 'slipway deploys create staging --commit 0123abc')}`)
-    .action((env: string, opts: Output & { commit?: string; wait?: boolean; logs?: boolean }) => run(deploysCreate({ env, ...opts }, io)));
+    .action((env: string, opts: Output & { commit?: string; wait?: boolean; logs?: boolean; breakGlass?: string }) => run(deploysCreate({ env, ...opts }, io)));
   deploys
     .command('list')
     .description("list an environment's deploys, newest first")
@@ -222,12 +227,13 @@ function addInstances(program: Command, io: CommandIO, run: Run): void {
     .argument('<instance>', 'instance name, as `instances list` shows it')
     .argument('<command...>', 'the command and its arguments, after --')
     .option('--timeout <duration>', 'stop the command after this long (default 60s, at most 10m)', duration)
+    .option('--break-glass <reason>', 'admins only: run a command in a protected environment outside a release, for this reason (recorded in the audit ledger)')
     .addOption(jsonOutput())
     .addHelpText(
       'after',
       `\nPut the command after -- so its options are not read as slipway's. Once the command ran, the exit code is its own;\nwhen it could not run (no such instance, timed out), the exit codes are slipway's.\n${examples('slipway instances exec pr-42 api-0 -- npm run migrate', 'slipway instances exec pr-42 db-0 --timeout 5m -- sh -c "pg_dump app > /tmp/dump.sql"')}`,
     )
-    .action((env: string, instance: string, command: string[], opts: Output & { timeout?: string }) => run(instancesExec({ env, instance, command, ...opts }, io)));
+    .action((env: string, instance: string, command: string[], opts: Output & { timeout?: string; breakGlass?: string }) => run(instancesExec({ env, instance, command, ...opts }, io)));
 }
 
 function addSecrets(program: Command, io: CommandIO, run: Run): void {
@@ -237,12 +243,13 @@ function addSecrets(program: Command, io: CommandIO, run: Run): void {
     .description('store a secret (replacing its value when it exists); the value comes from --value or from stdin')
     .argument('<name>', 'secret name: lowercase letters, digits and "-"')
     .option('--value <value>', 'the value (it then lands in your shell history: prefer piping it in)')
+    .option('--break-glass <reason>', 'admins only: change what a protected environment reads outside a release, for this reason (recorded in the audit ledger)')
     .addOption(jsonOutput())
     .addHelpText(
       'after',
       `\nWithout --value the value is read from stdin, which must not be a terminal; one trailing line\nbreak is dropped. The value is never printed.\n${examples('printf %s "$DB_PASSWORD" | slipway secrets set db-password', 'slipway secrets set api-key < api-key.txt')}`,
     )
-    .action((name: string, opts: Output & { value?: string }) => run(secretsSet({ name, ...opts }, io)));
+    .action((name: string, opts: Output & { value?: string; breakGlass?: string }) => run(secretsSet({ name, ...opts }, io)));
   secrets
     .command('list')
     .description('list the names of the workspace secrets')
@@ -252,9 +259,10 @@ function addSecrets(program: Command, io: CommandIO, run: Run): void {
     .command('delete')
     .description('delete a secret')
     .argument('<name>', 'secret name')
+    .option('--break-glass <reason>', 'admins only: delete a secret a protected environment reads outside a release, for this reason (recorded in the audit ledger)')
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway secrets delete db-password'))
-    .action((name: string, opts: Output) => run(secretsDelete({ name, ...opts }, io)));
+    .action((name: string, opts: Output & { breakGlass?: string }) => run(secretsDelete({ name, ...opts }, io)));
 }
 
 /**

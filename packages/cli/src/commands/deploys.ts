@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { DeployResponse } from '@slipway/contract';
-import { callApi, resolveConnection } from '../api-client.ts';
+import { breakGlassQuery, callApi, resolveConnection } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { apiCommand, printJson, segment } from './api-command.ts';
 import { deployName } from './deploy-progress.ts';
@@ -8,10 +8,10 @@ import { deployDetails, deployTable } from './environment-view.ts';
 import { streamDeployLog, waitForDeploy } from './wait-for-deploy.ts';
 
 /** `slipway deploys create`: a patch deploy of a new commit (the branch's head when absent). */
-export async function deploysCreate(options: { env: string; commit?: string; wait?: boolean; logs?: boolean; output: OutputFormat }, io: CommandIO): Promise<number> {
+export async function deploysCreate(options: { env: string; commit?: string; wait?: boolean; logs?: boolean; breakGlass?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
     const connection = resolveConnection();
-    const deploy = await callApi<DeployResponse>(connection, 'POST', `/api/v1/environments/${segment(options.env)}/deploys`, options.commit ? { commit: options.commit } : {});
+    const deploy = await callApi<DeployResponse>(connection, 'POST', `/api/v1/environments/${segment(options.env)}/deploys${breakGlassQuery(options.breakGlass)}`, options.commit ? { commit: options.commit } : {});
     if (!options.wait) {
       if (options.output === 'json') printJson(io, deploy);
       else io.out(`${pc.green('✓')} ${deployName(deploy)} queued${deploy.commit ? ` (commit ${deploy.commit.slice(0, 7)})` : ''}\n  follow it: slipway deploys get ${deploy.id} --wait`);

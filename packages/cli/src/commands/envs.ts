@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { CliConfig, CreateEnvironmentRequest, DeployResponse, EnvironmentResponse } from '@slipway/contract';
-import { callApi, resolveConnection } from '../api-client.ts';
+import { breakGlassQuery, callApi, resolveConnection } from '../api-client.ts';
 import { plural } from '../diagnostics-output.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { table } from '../table.ts';
@@ -19,6 +19,8 @@ export interface QueuedDeploy {
 const environmentPath = (id: string) => `/api/v1/environments/${segment(id)}`;
 
 export interface EnvsCreateOptions {
+  /** Admins: create a protected environment anyway, for this reason (audited as break-glass). */
+  breakGlass?: string;
   app: string;
   branch?: string;
   commit?: string;
@@ -61,7 +63,7 @@ export async function envsCreate(options: EnvsCreateOptions, io: CommandIO): Pro
   if (!body.value) return usageError(io, body.errors.join('\n        '));
   return apiCommand(io, async () => {
     const connection = resolveConnection();
-    const queued = await callApi<QueuedDeploy>(connection, 'POST', '/api/v1/environments', body.value);
+    const queued = await callApi<QueuedDeploy>(connection, 'POST', `/api/v1/environments${breakGlassQuery(options.breakGlass)}`, body.value);
     return reportQueued(connection, queued, io, options, `environment ${pc.bold(queued.environment.id)} of ${queued.environment.app} (${queued.environment.branch}) created`);
   });
 }
@@ -106,17 +108,17 @@ export async function envsGet(options: { id: string; output: OutputFormat }, io:
 }
 
 /** `slipway envs delete`: queues the teardown; with --wait, follows it until the environment is gone. */
-export async function envsDelete(options: { id: string; wait?: boolean; output: OutputFormat }, io: CommandIO): Promise<number> {
+export async function envsDelete(options: { id: string; wait?: boolean; breakGlass?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
     const connection = resolveConnection();
-    const queued = await callApi<QueuedDeploy>(connection, 'DELETE', environmentPath(options.id));
+    const queued = await callApi<QueuedDeploy>(connection, 'DELETE', `${environmentPath(options.id)}${breakGlassQuery(options.breakGlass)}`);
     return reportQueued(connection, queued, io, options, `deleting environment ${pc.bold(queued.environment.id)}`);
   });
 }
 
-export async function envsExtend(options: { id: string; ttl: string; output: OutputFormat }, io: CommandIO, now = new Date()): Promise<number> {
+export async function envsExtend(options: { id: string; ttl: string; breakGlass?: string; output: OutputFormat }, io: CommandIO, now = new Date()): Promise<number> {
   return apiCommand(io, async () => {
-    const env = await callApi<EnvironmentResponse>(resolveConnection(), 'POST', `${environmentPath(options.id)}/extend`, { ttl: options.ttl });
+    const env = await callApi<EnvironmentResponse>(resolveConnection(), 'POST', `${environmentPath(options.id)}/extend${breakGlassQuery(options.breakGlass)}`, { ttl: options.ttl });
     if (options.output === 'json') printJson(io, env);
     else io.out(`${pc.green('✓')} environment ${pc.bold(env.id)} now expires ${expiryOf(env, now)}${env.expiresAt ? ` (${env.expiresAt})` : ''}`);
   });
@@ -143,6 +145,7 @@ export async function envsConfigGet(options: { id: string; output: OutputFormat 
 
 export interface EnvsConfigSetOptions {
   id: string;
+  breakGlass?: string;
   /** NAME=VALUE, as typed. */
   assignments: string[];
   unset?: string[];
@@ -172,7 +175,7 @@ export async function envsConfigSet(options: EnvsConfigSetOptions, io: CommandIO
       else io.out(`${pc.green('✓')} nothing changed: ${options.id} already has these variables, so no deploy was queued`);
       return ExitCode.ok;
     }
-    const queued = await callApi<QueuedDeploy>(connection, 'PUT', `${environmentPath(options.id)}/config`, { variables: changes.variables });
+    const queued = await callApi<QueuedDeploy>(connection, 'PUT', `${environmentPath(options.id)}/config${breakGlassQuery(options.breakGlass)}`, { variables: changes.variables });
     const what = [changes.changed.length ? `set ${changes.changed.join(', ')}` : '', changes.removed.length ? `removed ${changes.removed.join(', ')}` : ''].filter(Boolean).join('; ');
     return reportQueued(connection, queued, io, options, `${plural(changes.changed.length + changes.removed.length, 'variable')} of ${pc.bold(options.id)} changed (${what})`);
   });

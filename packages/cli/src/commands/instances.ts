@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { durationToMs, type InstanceResponse } from '@slipway/contract';
-import { ApiError, callApi, resolveConnection, streamApi } from '../api-client.ts';
+import { ApiError, breakGlassQuery, callApi, resolveConnection, streamApi } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { apiCommand, printJson, segment } from './api-command.ts';
 import { instanceTable } from './environment-view.ts';
@@ -68,6 +68,7 @@ const DEFAULT_EXEC_TIMEOUT = '60s';
 const MAX_EXEC_TIMEOUT_MS = 10 * 60_000;
 
 export interface ExecOptions {
+  breakGlass?: string;
   env: string;
   instance: string;
   command: string[];
@@ -86,7 +87,7 @@ export async function instancesExec(options: ExecOptions, io: CommandIO): Promis
     const result = await callApi<{ exitCode: number | null; output: string; timedOut: boolean }>(
       resolveConnection(),
       'POST',
-      `${instancePath(options.env, options.instance)}/exec`,
+      `${instancePath(options.env, options.instance)}/exec${breakGlassQuery(options.breakGlass)}`,
       { command: options.command, ...(options.timeout ? { timeout: options.timeout } : {}) },
       { timeoutMs: waitMs },
     );

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { dnsLabel } from '@slipway/contract';
-import { callApi, resolveConnection } from '../api-client.ts';
+import { breakGlassQuery, callApi, resolveConnection } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { table } from '../table.ts';
 import { apiCommand, printJson, segment, usageError } from './api-command.ts';
@@ -32,7 +32,7 @@ function secretNameProblem(name: string): string | undefined {
 }
 
 /** `slipway secrets set`: stores a secret; its value is never printed, here or by the API. */
-export async function secretsSet(options: { name: string; value?: string; output: OutputFormat }, io: CommandIO, stdin: SecretInput = processStdin): Promise<number> {
+export async function secretsSet(options: { name: string; value?: string; breakGlass?: string; output: OutputFormat }, io: CommandIO, stdin: SecretInput = processStdin): Promise<number> {
   const problem = secretNameProblem(options.name);
   if (problem) return usageError(io, problem);
   let value = options.value;
@@ -43,7 +43,7 @@ export async function secretsSet(options: { name: string; value?: string; output
   }
   const secret = value;
   return apiCommand(io, async () => {
-    await callApi<void>(resolveConnection(), 'PUT', `/api/v1/secrets/${segment(options.name)}`, { value: secret });
+    await callApi<void>(resolveConnection(), 'PUT', `/api/v1/secrets/${segment(options.name)}${breakGlassQuery(options.breakGlass)}`, { value: secret });
     if (options.output === 'json') printJson(io, { name: options.name });
     else io.out(`${pc.green('✓')} secret ${pc.bold(options.name)} set; reference it in a manifest as { secret: ${options.name} }`);
   });
@@ -58,9 +58,9 @@ export async function secretsList(options: { output: OutputFormat }, io: Command
   });
 }
 
-export async function secretsDelete(options: { name: string; output: OutputFormat }, io: CommandIO): Promise<number> {
+export async function secretsDelete(options: { name: string; breakGlass?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    await callApi<void>(resolveConnection(), 'DELETE', `/api/v1/secrets/${segment(options.name)}`);
+    await callApi<void>(resolveConnection(), 'DELETE', `/api/v1/secrets/${segment(options.name)}${breakGlassQuery(options.breakGlass)}`);
     if (options.output === 'json') printJson(io, { name: options.name, deleted: true });
     else io.out(`${pc.green('✓')} secret ${pc.bold(options.name)} deleted`);
     return ExitCode.ok;
