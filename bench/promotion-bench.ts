@@ -144,7 +144,7 @@ async function main(): Promise<void> {
       // Baseline: a deploy of the same commit asked for directly.
       const baseline = deployStarts('production', (e) => e.deploy.requestedBy === 'admin');
       const b0 = performance.now();
-      const deploy = await call('admin', 'POST', '/api/v1/environments/production/deploys', { commit: snapshot.components[0].commit });
+      const deploy = await call('admin', 'POST', `/api/v1/environments/production/deploys?breakGlass=${encodeURIComponent('bench baseline: a direct deploy')}`, { commit: snapshot.components[0].commit });
       const b1 = await baseline;
       await until('the direct deploy', async () => ['succeeded', 'failed', 'errored'].includes((await call('admin', 'GET', `/api/v1/deploys/${deploy.id}`)).state));
       // Round 1 creates the production environment (a setup deploy, a cold checkout): kept apart.
@@ -262,7 +262,7 @@ async function mainTwoServers(adminUrl: string): Promise<void> {
       await until(`release #${n} to be promoted`, async () => (await releaseState(n)).state === 'Promoted');
       // Baseline: a deploy of the same commit asked for directly, of the same server.
       const b0 = Date.now();
-      const deploy = await call(adminToken, 'POST', '/api/v1/environments/production/deploys', { commit: snapshot.components[0].commit });
+      const deploy = await call(adminToken, 'POST', `/api/v1/environments/production/deploys?breakGlass=${encodeURIComponent('bench baseline: a direct deploy')}`, { commit: snapshot.components[0].commit });
       let baselineStarted: string | undefined;
       await until('the direct deploy to start', async () => {
         baselineStarted = (await db.query<{ started_at: string | null }>('SELECT started_at FROM deploys WHERE id = $1', [deploy.id])).rows[0]?.started_at ?? undefined;
