@@ -31,6 +31,7 @@ runtimeDriverConformance('kubernetes', {
     'a job that fails': `${noProcess}, so no job exits with code 4`,
     'a job that times out is stopped': `${noProcess}, so no job writes its heartbeat`,
     'a job run is never repeated': `${noProcess}, so no job writes its counter (one Job per run id is checked in kubernetes-driver.test.ts)`,
+    'a job masks its secrets in its output, its log tail and its files': `${noProcess}, so no job prints its secret (the driver masks job log tails with core's masker)`,
     'a failing build is Failed with its log tail': 'the kubernetes runtime builds no image itself: services run images the cluster pulls',
     'a host port in use is refused with a clear error': 'the kubernetes runtime gives services no host ports; pods have their own addresses',
     'logs can be followed': `${noProcess}, so there is no log to follow`,
