@@ -56,6 +56,10 @@ export const releaseStage = z.strictObject({
   name: dnsLabel.optional(),
   environments: z.array(dnsLabel).min(1, { message: 'a stage needs at least one environment' }),
   gates: stageGates.optional().describe('what must hold before the release leaves this stage'),
+  promotion: z
+    .enum(['automatic', 'manual'])
+    .optional()
+    .describe('automatic (the default): the release leaves the stage as soon as every gate holds; manual: it then waits until someone with the promote verb promotes it (slipway releases promote)'),
 }).meta({ id: 'ReleaseStage' });
 export type ReleaseStage = z.infer<typeof releaseStage>;
 

@@ -177,7 +177,7 @@ export const releaseTestResponse = z.object({
 
 export const releaseApprovalResponse = z.object({
   user: z.string(),
-  decision: z.enum(['approve', 'reject']),
+  decision: z.enum(['approve', 'reject', 'promote']).describe('promote: someone promoted a stage whose promotion is manual'),
   roles: z.array(z.string()),
   at: z.string(),
   comment: z.string().optional(),

@@ -87,7 +87,7 @@ export function releaseDetails(release: ReleaseResponse, now: Date): string {
     if (s.tests.length) details.push(`tests: ${s.tests.map((t) => `${t.job}${t.envId ? ` in ${t.envId}` : ''} ${t.state}${t.reason ? ` (${t.reason})` : ''}`).join(', ')}`);
     for (const a of s.approvals) {
       details.push(
-        `${a.decision === 'approve' ? 'approved' : 'rejected'} by ${a.user}${a.countsAs ? ` as ${a.countsAs}` : a.roles.length ? ` (${a.roles.join(', ')})` : ''} ${relativeTime(a.at, now)}${a.comment ? `: "${a.comment}"` : ''}${a.ignored ? pc.dim(` — does not count: ${a.ignored}`) : ''}`,
+        `${{ approve: 'approved', reject: 'rejected', promote: 'promoted' }[a.decision]} by ${a.user}${a.countsAs ? ` as ${a.countsAs}` : a.roles.length ? ` (${a.roles.join(', ')})` : ''} ${relativeTime(a.at, now)}${a.comment ? `: "${a.comment}"` : ''}${a.ignored ? pc.dim(` — does not count: ${a.ignored}`) : ''}`,
       );
     }
     if (s.missingApprovals.length && s.state !== 'Promoted' && s.queuedAt) details.push(`missing approvals: ${missingText(s.missingApprovals)}`);

@@ -45,6 +45,19 @@ describe('the stages a release follows', () => {
 });
 
 describe('what happens next to a release', () => {
+  it('promotes an automatic stage as soon as its gates hold, and keeps a manual one waiting for a person', () => {
+    const manual = [stage(['staging'], { tests: ['e2e'] }), { ...stage(['production']) }];
+    manual[0] = { ...manual[0]!, promotion: 'manual' };
+    const passed = deployed({ tests: [{ job: 'e2e', state: 'succeeded' }] });
+    const waiting = nextStep(release([passed], { stages: manual }), now);
+    expect(waiting).toMatchObject({ type: 'await-promotion', stage: 0, state: 'AwaitingApproval' });
+    expect(describeStep(waiting)).toBe('every gate holds; waiting for someone to promote it (its promotion is manual)');
+    // A person's promotion does not skip a gate: with the test job still running it waits for the job.
+    expect(nextStep(release([deployed({ tests: [{ job: 'e2e', state: 'running' }], promotion: { user: 'rita', at: '2026-03-02T11:40:00Z' } })], { stages: manual }), now)).toMatchObject({ type: 'verify' });
+    expect(nextStep(release([{ ...passed, promotion: { user: 'rita', at: '2026-03-02T11:40:00Z' } }], { stages: manual }), now)).toMatchObject({ type: 'promote', stage: 0, next: 1 });
+    expect(nextStep(release([passed], { stages: [stage(['staging'], { tests: ['e2e'] }), stage(['production'])] }), now)).toMatchObject({ type: 'promote', stage: 0, next: 1 });
+  });
+
   it('enters the first stage of a new release', () => {
     expect(nextStep(release([]), now)).toEqual({ type: 'enter', stage: 0 });
   });

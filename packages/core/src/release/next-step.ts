@@ -30,6 +30,8 @@ export type NextStep =
   | { type: 'await-approval'; stage: number; state: 'AwaitingApproval'; missing: { role: string; count: number }[]; gates: GateResult[]; recheckAt?: Date }
   /** Every other gate holds, but a promotion window keeps the release in the stage until `until` (never, when absent). */
   | { type: 'blocked-by-window'; stage: number; state: 'Verifying' | 'AwaitingApproval'; until?: Date; reason: string; gates: GateResult[] }
+  /** Every gate holds, and the stage's promotion is manual: it waits until someone promotes it. */
+  | { type: 'await-promotion'; stage: number; state: 'AwaitingApproval'; gates: GateResult[] }
   /** Every gate holds: the stage is Promoted, and `next` is entered (none: the release is done). */
   | { type: 'promote'; stage: number; state: 'Promoted'; next?: number; gates: GateResult[] }
   /** The stage ends badly, and the release with it. */
@@ -107,6 +109,7 @@ function stepInStage(i: number, stages: ReleaseStage[], record: StageProgress, a
       ...(window.until ? { until: new Date(window.until) } : {}),
     };
   }
+  if (stages[i]!.promotion === 'manual' && !record.promotion) return { type: 'await-promotion', stage: i, state: 'AwaitingApproval', gates };
   return { type: 'promote', stage: i, state: 'Promoted', gates, ...(i + 1 < stages.length ? { next: i + 1 } : {}) };
 }
 
@@ -123,6 +126,8 @@ export function describeStep(step: NextStep): string | undefined {
       return step.waitingFor;
     case 'await-approval':
       return `approvals missing: ${describeMissing(step.missing)}`;
+    case 'await-promotion':
+      return 'every gate holds; waiting for someone to promote it (its promotion is manual)';
     case 'blocked-by-window':
       return `blocked by a promotion window${step.until ? ` until ${step.until.toISOString()}` : ''}: ${step.reason}`;
     default:

@@ -20,6 +20,8 @@ export interface StageProgress {
   tests: { job: string; state: WorkState; where?: string; reason?: string }[];
   approvals: ApprovalRecord[];
   rejection?: { user: string; reason: string };
+  /** Someone promoted the stage deliberately (a stage whose promotion is manual waits for it). */
+  promotion?: { user: string; at: string };
 }
 
 /** A stage's gates with the defaults of the manifest applied (a stage without gates still waits for health). */

@@ -222,6 +222,16 @@ export class ReleaseController {
     return kind;
   }
 
+  /** The stage of the release that waits for a deliberate promotion (its promotion is manual and every gate holds), if one does. */
+  async awaitingPromotion(releaseId: string): Promise<number | undefined> {
+    const release = await this.options.releases.getRelease(releaseId);
+    if (!release || isEnded(release.state)) return undefined;
+    const records = await this.options.releases.stages(releaseId);
+    const progress = await this.progressOf(release, records, await this.options.releases.decisions(releaseId));
+    const step = nextStep({ stages: release.stages, records: progress, author: release.author }, new Date());
+    return step.type === 'await-promotion' ? step.stage : undefined;
+  }
+
   /** What core needs to know of each stage reached: deploys (refreshed from the store), health, tests, decisions. */
   private async progressOf(release: StoredRelease, records: StoredStage[], decisions: StoredDecision[]): Promise<StageProgress[]> {
     const progress: StageProgress[] = [];
@@ -298,6 +308,12 @@ export class ReleaseController {
         await this.note(release, record, 'AwaitingApproval', describeStep(step)!);
         return false;
       }
+      case 'await-promotion': {
+        const record = records[step.stage]!;
+        if (await this.ensureState(release, record, 'AwaitingApproval', `verified; ${describeStep(step)}`)) return true;
+        await this.note(release, record, 'AwaitingApproval', `${describeStep(step)!}: slipway releases promote ${release.number}`);
+        return false;
+      }
       case 'blocked-by-window': {
         const record = records[step.stage]!;
         if (await this.ensureState(release, record, step.state, 'verified')) return true;
@@ -312,10 +328,14 @@ export class ReleaseController {
           await this.ensureState(release, record, 'Verifying', 'deployed');
           return true;
         }
-        const moved = await releases.moveStage(release.id, record.index, record.state, 'Promoted', ACTOR, `every gate holds (${summary})`, { finishedAt: new Date().toISOString(), reason: undefined });
-        if (!moved) return true;
         const into = step.next !== undefined ? stageName(release.stages[step.next]!) : undefined;
-        await this.audit({ workspace: release.workspace, actor: ACTOR, kind: 'release.promote', subject: `release #${release.number}`, details: { from: record.name, ...(into ? { into } : { done: true }), gates: step.gates } });
+        // The move and its audit entry commit together: no promotion without its entry.
+        const moved = await releases.transact(async (store, tx) => {
+          const done = await store.moveStage(release.id, record.index, record.state, 'Promoted', ACTOR, `every gate holds (${summary})`, { finishedAt: new Date().toISOString(), reason: undefined });
+          if (done) await this.audit({ workspace: release.workspace, actor: ACTOR, kind: 'release.promote', subject: `release #${release.number}`, details: { from: record.name, ...(into ? { into } : { done: true }), gates: step.gates } }, tx);
+          return done;
+        });
+        if (!moved) return true;
         if (step.next === undefined) {
           await releases.endRelease(release.id, 'Promoted', ACTOR, `promoted through every stage; ${record.name} is the last`);
           await releases.updateRelease(release.id, { currentStage: record.index, reason: undefined });

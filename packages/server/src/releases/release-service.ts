@@ -159,7 +159,8 @@ export class ReleaseService {
 
   /**
    * Deliberately promotes the release into its next stage when a rollback holds that stage (the hold
-   * is lifted); otherwise promotes it when every gate of its stage holds. Gates are never skipped.
+   * is lifted), or out of a stage whose promotion is manual once every gate holds; otherwise it
+   * answers why the release cannot move yet. Gates are never skipped.
    */
   async promote(workspace: string, ref: string, actor: string, reason?: string): Promise<ReleaseRecords> {
     const { releases, controller } = this.options;
@@ -179,6 +180,15 @@ export class ReleaseService {
         await controller.settle(release.id);
         return this.records(release.id);
       }
+    }
+    const waiting = await controller.awaitingPromotion(release.id);
+    if (record && waiting === record.index) {
+      await releases.transact(async (store, tx) => {
+        await store.addDecision({ releaseId: release.id, stage: record.index, user: actor, decision: 'promote', roles: [], ...(reason ? { comment: reason } : {}) });
+        await this.options.audit({ workspace, actor, kind: 'release.promote', subject: `release #${release.number}`, details: { stage: record.name, manual: true, ...(reason ? { reason } : {}) } }, tx);
+      });
+      await controller.settle(release.id);
+      return this.records(release.id);
     }
     const after = await this.records(release.id);
     const now = after.stages.at(-1);

@@ -20,6 +20,7 @@ export function aggregateDeploy(targets: ReleaseTarget[], record: Pick<StoredSta
 export function progressOfRecord(record: StoredStage, decisions: StoredDecision[]): StageProgress {
   const mine = decisions.filter((d) => d.stage === record.index);
   const rejection = mine.filter((d) => d.decision === 'reject').at(-1);
+  const promotion = mine.filter((d) => d.decision === 'promote').at(-1);
   return {
     state: record.state,
     ...(record.enteredAt ? { enteredAt: record.enteredAt } : {}),
@@ -27,5 +28,6 @@ export function progressOfRecord(record: StoredStage, decisions: StoredDecision[
     tests: record.tests.map((t) => ({ job: t.job, state: t.state, ...(t.envId ? { where: t.envId } : {}), ...(t.reason ? { reason: t.reason } : {}) })),
     approvals: mine.filter((d) => d.decision === 'approve').map((d) => ({ user: d.user, roles: d.roles, at: d.at })),
     ...(rejection ? { rejection: { user: rejection.user, reason: rejection.comment ?? 'no reason given' } } : {}),
+    ...(promotion ? { promotion: { user: promotion.user, at: promotion.at } } : {}),
   };
 }

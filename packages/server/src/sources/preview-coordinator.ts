@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, InputError, NotFoundError } from '@slipway/core';
 import type { EnvironmentService } from '../environments/environment-service.ts';
+import { recordAudit, type AuditEntryInput, type AuditHook } from '../store/audit-ledger.ts';
 import type { EnvironmentStore, StoredEnvironment } from '../store/environments.ts';
 import type { PreviewStore, WatchedApplication } from '../store/previews.ts';
 import { KeyedQueue } from './keyed-queue.ts';
@@ -128,7 +129,7 @@ export class PreviewCoordinator {
               app.workspace,
               { app: app.name, branch: action.branch, commit: action.commit, id: action.envId, kind: 'ephemeral' },
               requestedBy,
-              { invalidManifest: 'fail-environment' },
+              { invalidManifest: 'fail-environment', audit: previewAudit(app.workspace, requestedBy, ({ environment, deploy }) => ({ kind: 'environment.create', subject: environment.envId, details: { app: app.name, branch: action.branch, commit: action.commit, deploy: deploy.id } })) },
             );
             await previews.openLink({ ...linkFields, envId: action.envId, environmentId: environment.id, headSha: action.commit });
             this.logger.info(`${app.name}/${action.envId}: created for ${describe(event)}`);
@@ -139,12 +140,19 @@ export class PreviewCoordinator {
             this.logger.info(`${app.name}/${action.envId}: linked to ${describe(event)}`);
             break;
           case 'patch':
-            await this.options.service.patch(app.workspace, action.envId, action.commit, requestedBy, { invalidManifest: 'fail-environment' });
+            await this.options.service.patch(app.workspace, action.envId, action.commit, requestedBy, {
+              invalidManifest: 'fail-environment',
+              audit: previewAudit(app.workspace, requestedBy, (queued) => ({ kind: 'deploy.create', subject: action.envId, details: { app: app.name, deploy: queued.id, commit: action.commit } })),
+            });
             if (!action.permanent && link) await previews.updateLink(link.id, { headSha: action.commit, branch: linkFields.branch });
             this.logger.info(`${app.name}/${action.envId}: patching to ${action.commit.slice(0, 12)} for ${describe(event)}`);
             break;
           case 'teardown':
-            if (action.environmentId) await this.options.service.delete(app.workspace, action.envId, requestedBy);
+            if (action.environmentId) {
+              await this.options.service.delete(app.workspace, action.envId, requestedBy, {
+                audit: previewAudit(app.workspace, requestedBy, ({ deploy }) => ({ kind: 'environment.delete', subject: action.envId, details: { app: app.name, deploy: deploy.id } })),
+              });
+            }
             if (link) await previews.updateLink(link.id, { state: 'closed' });
             this.logger.info(`${app.name}/${action.envId}: ${action.environmentId ? 'tearing down' : 'link closed'} for ${describe(event)}`);
             break;
@@ -194,4 +202,15 @@ export class PreviewCoordinator {
 function describe(event: SourceEvent): string {
   if (event.type === 'pull-request') return `pull request #${event.number} (${event.action})`;
   return event.type === 'branch-pushed' ? `a push to ${event.branch}` : `the deletion of ${event.branch}`;
+}
+
+/**
+ * The audit hook of a change a pull request or a push makes: done by Slipway itself, and
+ * `details.trigger` says which event (the webhook or poll that carried it writes no entry).
+ */
+function previewAudit<T>(workspace: string, trigger: string, entryOf: (result: T) => Omit<AuditEntryInput, 'workspace' | 'actor'>): AuditHook<T> {
+  return (tx, result) => {
+    const entry = entryOf(result);
+    return recordAudit(tx, { ...entry, workspace, actor: 'slipway', details: { ...entry.details, trigger } });
+  };
 }

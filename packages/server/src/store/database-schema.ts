@@ -363,7 +363,7 @@ export interface ReleaseDecisionsTable {
   release_id: string;
   stage_idx: number;
   user_name: string;
-  decision: 'approve' | 'reject';
+  decision: 'approve' | 'reject' | 'promote';
   /** The approver roles the user held when deciding (JSON array). */
   roles_json: string;
   comment: string | null;

@@ -82,7 +82,7 @@ export interface StoredDecision {
   releaseId: string;
   stage: number;
   user: string;
-  decision: 'approve' | 'reject';
+  decision: 'approve' | 'reject' | 'promote';
   roles: string[];
   comment?: string;
   at: string;

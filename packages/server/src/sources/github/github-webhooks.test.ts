@@ -243,6 +243,11 @@ describe('GitHub webhooks', () => {
     expect(commentCalls(8).filter((c) => c.method === 'POST')).toHaveLength(1);
     const links = await server.previews.store.listLinks({ app: 'guestbook' });
     expect(links.map((l) => `${l.sourceKey}:${l.state}`)).toEqual(['pr:7:closed', 'pr:8:open']);
+    // Each change the pull requests made is in the audit ledger, by Slipway, naming the event.
+    const entries = await server.store.db.selectFrom('audit_entries').select(['actor', 'kind', 'details_json']).where('subject', '=', 'pr-7').orderBy('seq').execute();
+    expect(entries.map((e) => `${e.actor} ${e.kind}`)).toEqual(['slipway environment.create', ...Array(4).fill('slipway deploy.create'), 'slipway environment.delete']);
+    expect(JSON.parse(entries[0]!.details_json)).toMatchObject({ trigger: 'github: pull request #7 opened', app: 'guestbook' });
+    expect(JSON.parse(entries.at(-1)!.details_json)).toMatchObject({ trigger: 'github: pull request #7 closed' });
   }, 180_000);
 
   it('fails a pull request whose manifest is broken, naming the error in the status', async () => {
