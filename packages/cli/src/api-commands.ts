@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { collect, commitSha, dnsLabel, duration, lineCount } from './argument-parsers.ts';
 import { appsCreate, appsCreateFromRepository, appsGet, appsList } from './commands/apps.ts';
 import { deploysCreate, deploysGet, deploysList, deploysLogs } from './commands/deploys.ts';
-import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsGet, envsList, envsVarsGet } from './commands/envs.ts';
+import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsGet, envsList, envsProtect, envsUnprotect, envsVarsGet } from './commands/envs.ts';
 import { instancesExec, instancesList, instancesLogs } from './commands/instances.ts';
 import { previewsList } from './commands/previews.ts';
 import { secretsDelete, secretsList, secretsSet } from './commands/secrets.ts';
@@ -136,6 +136,21 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway envs extend pr-42 --ttl 48h'))
     .action((id: string, opts: Output & { ttl: string; breakGlass?: string }) => run(envsExtend({ id, ...opts }, io)));
+  envs
+    .command('protect')
+    .description('admins: mark an environment protected, so that only releases (or an admin breaking glass) change it; the mark stays on its id after a delete')
+    .argument('<id>', 'environment id')
+    .requiredOption('--reason <text>', 'why it is protected (kept in the audit ledger and shown in every refusal)')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway envs protect demo --reason "customer demo until Friday"'))
+    .action((id: string, opts: Output & { reason: string }) => run(envsProtect({ id, ...opts }, io)));
+  envs
+    .command('unprotect')
+    .description("admins: lift an environment's protection mark (a track or admission that names it still protects it)")
+    .argument('<id>', 'environment id')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway envs unprotect demo'))
+    .action((id: string, opts: Output) => run(envsUnprotect({ id, ...opts }, io)));
   envs
     .command('config-get')
     .description("show the environment's own variables (those that win over the application's) and its template version")

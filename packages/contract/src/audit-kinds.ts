@@ -28,6 +28,8 @@ export const knownAuditKinds = {
   'environment.extend': "an ephemeral environment's expiry was extended",
   'deploy.create': 'a deploy of a new commit was queued into an environment',
   'instance.exec': 'a command was run in an instance (the program, never its arguments)',
+  'environment.protect': 'an admin marked an environment protected (details say why)',
+  'environment.unprotect': "an admin lifted an environment's protection mark",
   'environment.break-glass': 'an admin changed a protected environment outside a release; details say the action and the reason',
   'secret.break-glass': 'an admin set or deleted a secret that a protected environment reads; details say the action and the reason',
   'instance.break-glass': 'an admin ran a command in a protected environment’s instance; details say the reason',

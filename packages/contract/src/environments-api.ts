@@ -135,3 +135,16 @@ export const execResponse = z.object({ exitCode: z.number().int().nullable(), ou
 /** `PUT /api/v1/secrets/:name` */
 export const putSecretRequest = z.strictObject({ value: z.string().max(65_536) });
 export const secretListResponse = z.object({ items: z.array(z.object({ name: z.string() })) });
+
+/** `PUT /api/v1/environments/:id/protection` — an admin marks an environment protected by hand. */
+export const protectEnvironmentRequest = z.strictObject({
+  reason: z.string().trim().min(1, { message: 'say why the environment is protected, such as "customer demo until Friday"' }).max(500),
+});
+export const environmentProtectionResponse = z.object({
+  envId: z.string(),
+  by: z.string().describe('the admin who marked it'),
+  reason: z.string(),
+  at: z.string(),
+  governedBy: z.string().optional().describe('with DELETE: a track or admission that still protects it after the mark is lifted'),
+});
+export type EnvironmentProtectionResponse = z.infer<typeof environmentProtectionResponse>;

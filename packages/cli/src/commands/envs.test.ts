@@ -186,6 +186,18 @@ describe('slipway envs, deploys, instances and secrets against a real server', (
     expect(result.stdout).toMatch(/✓ environment demo now expires in [45]h \(/);
   }, 30_000);
 
+  it('protects an environment by hand, refuses a direct change with the way out, and lifts the mark', async () => {
+    const marked = await slipway('envs', 'protect', 'demo', '--reason', 'customer demo until Friday');
+    expect([marked.code, marked.stdout]).toEqual([0, '✓ environment demo is protected: only releases change it now, or an admin breaking glass (customer demo until Friday)']);
+    const refused = await slipway('envs', 'extend', 'demo', '--ttl', '6h');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/environment demo is protected and cannot be extended directly: admin marked it protected \(customer demo until Friday\)/);
+    expect(refused.stderr).toContain('slipway envs unprotect demo');
+    const lifted = await slipway('envs', 'unprotect', 'demo');
+    expect([lifted.code, lifted.stdout]).toEqual([0, '✓ lifted the mark from demo; it may be changed directly again']);
+    expect((await slipway('envs', 'extend', 'demo', '--ttl', '6h')).code).toBe(0);
+  }, 30_000);
+
   it('stores secrets without ever printing them', async () => {
     const set = await slipway('secrets', 'set', 'api-token', '--value', 's3cr3t-value');
     expect(set.code).toBe(0);

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { CliConfig, CreateEnvironmentRequest, DeployResponse, EnvironmentResponse } from '@slipway/contract';
+import type { CliConfig, CreateEnvironmentRequest, DeployResponse, EnvironmentProtectionResponse, EnvironmentResponse } from '@slipway/contract';
 import { breakGlassQuery, callApi, resolveConnection } from '../api-client.ts';
 import { plural } from '../diagnostics-output.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
@@ -121,6 +121,28 @@ export async function envsExtend(options: { id: string; ttl: string; breakGlass?
     const env = await callApi<EnvironmentResponse>(resolveConnection(), 'POST', `${environmentPath(options.id)}/extend${breakGlassQuery(options.breakGlass)}`, { ttl: options.ttl });
     if (options.output === 'json') printJson(io, env);
     else io.out(`${pc.green('✓')} environment ${pc.bold(env.id)} now expires ${expiryOf(env, now)}${env.expiresAt ? ` (${env.expiresAt})` : ''}`);
+  });
+}
+
+/** `slipway envs protect`: an admin marks the environment protected; only releases (or break-glass) change it from then on. */
+export async function envsProtect(options: { id: string; reason: string; output: OutputFormat }, io: CommandIO): Promise<number> {
+  return apiCommand(io, async () => {
+    const mark = await callApi<EnvironmentProtectionResponse>(resolveConnection(), 'PUT', `${environmentPath(options.id)}/protection`, { reason: options.reason });
+    if (options.output === 'json') return printJson(io, mark);
+    io.out(`${pc.green('✓')} environment ${pc.bold(mark.envId)} is protected: only releases change it now, or an admin breaking glass (${mark.reason})`);
+  });
+}
+
+/** `slipway envs unprotect`: an admin lifts the mark; says so when a track or admission still protects it. */
+export async function envsUnprotect(options: { id: string; output: OutputFormat }, io: CommandIO): Promise<number> {
+  return apiCommand(io, async () => {
+    const lifted = await callApi<EnvironmentProtectionResponse>(resolveConnection(), 'DELETE', `${environmentPath(options.id)}/protection`);
+    if (options.output === 'json') return printJson(io, lifted);
+    io.out(
+      lifted.governedBy
+        ? `${pc.green('✓')} lifted the mark from ${pc.bold(lifted.envId)}; it stays protected: ${lifted.governedBy} governs it`
+        : `${pc.green('✓')} lifted the mark from ${pc.bold(lifted.envId)}; it may be changed directly again`,
+    );
   });
 }
 

@@ -20,12 +20,15 @@ export interface GovernanceCatalog {
   tracks: ReadonlyArray<{ name: string; applicationSet?: string; spec: ReleaseTrackSpec }>;
   sets: ReadonlyArray<{ name: string; applications: readonly string[]; releaseTrack?: string }>;
   admissions: ReadonlyArray<{ name: string; environments: readonly string[] }>;
+  /** Environments an admin marked protected by hand (by id), with who did and why. */
+  marks?: ReadonlyArray<{ environment: string; by: string; reason: string }>;
 }
 
 /** Who governs an environment, and the lane of the track that reaches it. */
 export type EnvironmentGuardian =
   | { kind: 'track'; name: string; stage: string; lane: 'pre-release' | 'release' | 'hotfix'; environment: string }
-  | { kind: 'admission'; name: string; environment: string };
+  | { kind: 'admission'; name: string; environment: string }
+  | { kind: 'mark'; by: string; reason: string; environment: string };
 
 const lanes = [
   ['releaseStages', 'release'],
@@ -54,6 +57,8 @@ export function guardianOf(envId: string, app: string, catalog: GovernanceCatalo
   for (const admission of catalog.admissions) {
     if (admission.environments.includes(envId)) return { kind: 'admission', name: admission.name, environment: envId };
   }
+  const mark = catalog.marks?.find((m) => m.environment === envId);
+  if (mark) return { kind: 'mark', by: mark.by, reason: mark.reason, environment: envId };
   return undefined;
 }
 
@@ -74,21 +79,28 @@ const actionWords: Record<ProtectedAction, string> = {
  * that change it, and the break-glass way out for admins.
  */
 export function protectedRefusal(envId: string, guardian: EnvironmentGuardian, action: ProtectedAction, breakGlassCommand: string): string {
-  const by =
-    guardian.kind === 'track'
-      ? `release track ${guardian.name} deploys to it (stage ${guardian.stage}, ${guardian.lane} lane)`
-      : `release plan admission ${guardian.name} releases into it`;
-  const way =
-    guardian.kind === 'track'
-      ? guardian.lane === 'pre-release'
-        ? 'put a pull request there, make it a pre-release: slipway snapshots create <set> --app <app> --pr <n>, then slipway releases create <snapshot>'
-        : 'change it, release a snapshot along the track: slipway snapshots create <set>, slipway releases create <snapshot>, slipway releases promote <n>; or roll back with slipway releases rollback <n>; or start a hotfix with slipway releases create <snapshot> --hotfix'
-      : 'change it, release into it: slipway managed-releases create <snapshot> --plan <plan> from an admitted workspace';
-  return `environment ${envId} is protected and cannot ${actionWords[action]}: ${by}. To ${way}. In an emergency an admin may break glass: ${breakGlassCommand} --break-glass "<reason>" (recorded in the audit ledger)`;
+  return `environment ${envId} is protected and cannot ${actionWords[action]}: ${governedBy(guardian, true)}. To ${governedWay(guardian, envId)}. In an emergency an admin may break glass: ${breakGlassCommand} --break-glass "<reason>" (recorded in the audit ledger)`;
 }
 
-function governedBy(guardian: EnvironmentGuardian): string {
-  return guardian.kind === 'track' ? `release track ${guardian.name}` : `release plan admission ${guardian.name}`;
+/** The governed way to change an environment, in words and commands (after "To "). */
+export function governedWay(guardian: EnvironmentGuardian, envId: string): string {
+  if (guardian.kind === 'mark') return `change it, release into it (a track stage or an admission that names it), or have an admin lift the mark: slipway envs unprotect ${envId}`;
+  if (guardian.kind === 'admission') return 'change it, release into it: slipway managed-releases create <snapshot> --plan <plan> from an admitted workspace';
+  return guardian.lane === 'pre-release'
+    ? 'put a pull request there, make it a pre-release: slipway snapshots create <set> --app <app> --pr <n>, then slipway releases create <snapshot>'
+    : 'change it, release a snapshot along the track: slipway snapshots create <set>, slipway releases create <snapshot>, slipway releases promote <n>; or roll back with slipway releases rollback <n>; or start a hotfix with slipway releases create <snapshot> --hotfix';
+}
+
+/** Who governs an environment, in words: short (for lists), or saying how (for a refusal). */
+export function governedBy(guardian: EnvironmentGuardian, how = false): string {
+  switch (guardian.kind) {
+    case 'track':
+      return how ? `release track ${guardian.name} deploys to it (stage ${guardian.stage}, ${guardian.lane} lane)` : `release track ${guardian.name}`;
+    case 'admission':
+      return how ? `release plan admission ${guardian.name} releases into it` : `release plan admission ${guardian.name}`;
+    case 'mark':
+      return how ? `${guardian.by} marked it protected (${guardian.reason})` : `marked protected by ${guardian.by}`;
+  }
 }
 
 /**

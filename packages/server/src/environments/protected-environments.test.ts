@@ -111,6 +111,56 @@ describe('an environment a release track governs', () => {
   }, 90_000);
 });
 
+describe('an environment an admin marked protected', () => {
+  it('is refused for every role once marked, keeps its mark across a delete, and changes again once the mark is lifted', async () => {
+    const created = await seed.ok('dev', 'POST', '/api/v1/environments', { app: 'ledger', kind: 'permanent', id: 'demo', branch: 'main' });
+    await until('demo to be ready', async () => ((await seed.server.environments.getLive('default', 'demo'))?.status === 'ready' ? true : undefined), 60_000);
+    expect(created.environment.id).toBe('demo');
+    // Only admins mark, and with a reason.
+    expect((await seed.api('rita', 'PUT', '/api/v1/environments/demo/protection', { reason: 'customer demo' })).status).toBe(403);
+    expect((await seed.api('admin', 'PUT', '/api/v1/environments/demo/protection', { reason: ' ' })).status).toBe(400);
+    expect((await seed.api('admin', 'PUT', '/api/v1/environments/nope/protection', { reason: 'customer demo' })).status).toBe(404);
+    const marked = await seed.ok('admin', 'PUT', '/api/v1/environments/demo/protection', { reason: 'customer demo until Friday' });
+    expect(marked).toMatchObject({ envId: 'demo', by: 'admin', reason: 'customer demo until Friday' });
+    expect((await ledger())[0]).toMatchObject({ kind: 'environment.protect', subject: 'demo', actor: 'admin', details: { reason: 'customer demo until Friday' } });
+
+    const before = (await ledger()).length;
+    for (const who of ['dev', 'rita', 'admin']) {
+      const deploy = await seed.api(who, 'POST', '/api/v1/environments/demo/deploys', {});
+      expect(deploy.status, who).toBe(403);
+      expect(deploy.json.error.message).toBe(
+        'environment demo is protected and cannot be deployed to directly: admin marked it protected (customer demo until Friday). To change it, release into it (a track stage or an admission that names it), or have an admin lift the mark: slipway envs unprotect demo. In an emergency an admin may break glass: slipway deploys create demo --break-glass "<reason>" (recorded in the audit ledger)',
+      );
+      expect((await seed.api(who, 'DELETE', '/api/v1/environments/demo')).status, who).toBe(403);
+    }
+    expect((await ledger()).length).toBe(before);
+
+    // Deleted by break-glass and created again: the id is still protected.
+    await seed.ok('admin', 'DELETE', `/api/v1/environments/demo?breakGlass=${reason}`);
+    await until('demo to be gone', async () => ((await seed.server.environments.getLive('default', 'demo')) ? undefined : true), 60_000);
+    expect((await seed.api('dev', 'POST', '/api/v1/environments', { app: 'ledger', kind: 'permanent', id: 'demo', branch: 'main' })).status).toBe(403);
+
+    const lifted = await seed.ok('admin', 'DELETE', '/api/v1/environments/demo/protection');
+    expect(lifted).toMatchObject({ envId: 'demo', reason: 'customer demo until Friday' });
+    expect(lifted.governedBy).toBeUndefined();
+    expect((await ledger())[0]).toMatchObject({ kind: 'environment.unprotect', subject: 'demo', actor: 'admin' });
+    expect((await seed.api('admin', 'DELETE', '/api/v1/environments/demo/protection')).status).toBe(404);
+    await seed.ok('dev', 'POST', '/api/v1/environments', { app: 'ledger', kind: 'permanent', id: 'demo', branch: 'main' });
+    await until('demo to be ready again', async () => ((await seed.server.environments.getLive('default', 'demo'))?.status === 'ready' ? true : undefined), 60_000);
+    await seed.ok('dev', 'DELETE', '/api/v1/environments/demo');
+  }, 180_000);
+
+  it("says, when the mark is lifted from an environment a track names, that the track still protects it", async () => {
+    await seed.ok('admin', 'POST', `/api/v1/environments?breakGlass=${reason}`, { app: 'shop', kind: 'permanent', id: 'shop-staging', branch: 'main' });
+    await seed.ok('admin', 'PUT', '/api/v1/environments/shop-staging/protection', { reason: 'belt and braces' });
+    const lifted = await seed.ok('admin', 'DELETE', '/api/v1/environments/shop-staging/protection');
+    expect(lifted.governedBy).toBe('release track shop-track');
+    expect((await seed.api('dev', 'POST', '/api/v1/environments/shop-staging/deploys', {})).status).toBe(403);
+    await until('shop-staging to settle', async () => ((await seed.server.environments.getLive('default', 'shop-staging'))?.status === 'ready' ? true : undefined), 60_000);
+    await seed.ok('admin', 'DELETE', `/api/v1/environments/shop-staging?breakGlass=${reason}`);
+  }, 120_000);
+});
+
 describe('a blocked audit ledger', () => {
   it('rolls back secret set and environment create with 503 audit_unavailable, and says why', async () => {
     const db = seed.server.store.db;

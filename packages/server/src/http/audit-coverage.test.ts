@@ -17,7 +17,7 @@ import { operationRoles, operationsOf } from './operation-roles.ts';
 const dir = mkdtempSync(join(tmpdir(), 'slipway-audit-coverage-'));
 let server: RunningServer;
 const tokens: Record<string, string> = {};
-const { ok, releaseIn } = apiAs(() => server.apiUrl, tokens);
+const { api, ok, releaseIn } = apiAs(() => server.apiUrl, tokens);
 let shop: string;
 
 const track = `apiVersion: slipway.dev/v1
@@ -97,13 +97,24 @@ const calls: AuditedCall[] = [
       return ok('dev', 'POST', `/api/v1/environments/${envId}/instances/${items[0].name}/exec`, { command: ['node', '-e', 'console.log(1)'] });
     },
   },
+  { operation: 'PUT /api/v1/environments/{id}/protection', who: 'admin', kind: 'environment.protect', call: () => ok('admin', 'PUT', `/api/v1/environments/${envId}/protection`, { reason: 'customer demo' }) },
+  { operation: 'DELETE /api/v1/environments/{id}/protection', who: 'admin', kind: 'environment.unprotect', call: () => ok('admin', 'DELETE', `/api/v1/environments/${envId}/protection`) },
   { operation: 'DELETE /api/v1/environments/{id}', who: 'dev', kind: 'environment.delete', before: () => ready(envId), call: () => ok('dev', 'DELETE', `/api/v1/environments/${envId}`) },
   { operation: 'POST /api/v1/tracks', who: 'rita', kind: 'release-track.register', call: () => ok('rita', 'POST', '/api/v1/tracks', { files: [{ file: 'release.yaml', text: track }] }) },
   { operation: 'POST /api/v1/sets', who: 'rita', kind: 'application-set.register', call: () => ok('rita', 'POST', '/api/v1/sets', { files: [{ file: 'release.yaml', text: track }] }) },
   { operation: 'POST /api/v1/snapshots', who: 'dev', kind: 'snapshot.create', call: newSnapshot },
   // Release 1: approved in staging, then promoted by hand out of production (its promotion is manual).
   { operation: 'POST /api/v1/releases', who: 'rita', kind: 'release.create', call: () => ok('rita', 'POST', '/api/v1/releases', { snapshot }) },
-  { operation: 'POST /api/v1/releases/{ref}/approve', who: 'quinn', kind: 'release.approve', before: () => awaiting(1, 'staging'), call: () => ok('quinn', 'POST', `${release(1)}/approve`, {}) },
+  {
+    operation: 'POST /api/v1/releases/{ref}/approve',
+    who: 'quinn',
+    kind: 'release.approve',
+    before: async () => {
+      await awaiting(1, 'staging');
+      // A promotion while a gate does not hold is refused and records nothing (the count at the end).
+      expect((await api('rita', 'POST', `${release(1)}/promote`, {})).status).toBe(409);
+    },
+    call: () => ok('quinn', 'POST', `${release(1)}/approve`, {}) },
   {
     operation: 'POST /api/v1/releases/{ref}/promote',
     who: 'rita',

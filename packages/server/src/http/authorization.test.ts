@@ -19,13 +19,33 @@ let operations: string[];
 
 /** Status of a call; the answer is not waited for past its headers, so streams end at once. */
 function statusOf(method: string, path: string, token?: string): Promise<number> {
+  return answerOf(method, path, token).then((a) => a.status);
+}
+
+/** Status and error code of a call. */
+function answerOf(method: string, path: string, token?: string): Promise<{ status: number; code?: string }> {
   const port = Number(new URL(server.apiUrl).port);
   const body = ['POST', 'PUT', 'PATCH'].includes(method) ? '{}' : undefined;
   const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) };
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, timeout: 15_000 }, (res) => {
-      resolve(res.statusCode ?? 0);
-      res.destroy();
+      const status = res.statusCode ?? 0;
+      if (status < 400) {
+        resolve({ status });
+        res.destroy();
+        return;
+      }
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => {
+        let code: string | undefined;
+        try {
+          code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+        } catch {
+          code = undefined;
+        }
+        resolve({ status, ...(code ? { code } : {}) });
+      });
     });
     req.on('timeout', () => req.destroy(new Error(`timeout ${method} ${path}`)));
     req.on('error', reject);
@@ -69,6 +89,31 @@ describe('authorization of every API endpoint', () => {
         const ok = role === ('no token' as BuiltInRole) ? status === 401 : allowed ? status !== 401 && status !== 403 && status < 500 : status === 403;
         if (!ok) wrong.push(`${operation} as ${role}: ${status}, expected ${expected} (least role ${least})`);
       }
+    }
+    expect(wrong, `\n${wrong.join('\n')}\n`).toEqual([]);
+  }, 60_000);
+
+  it('lets only admins break glass, on every operation that offers it', async () => {
+    const document = server.api.swagger() as { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
+    const breakable = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => op.parameters?.some((p) => p.in === 'query' && p.name === 'breakGlass'))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    // Environments create, delete, extend, config and deploy; exec; secrets set and delete.
+    expect(breakable.length).toBeGreaterThanOrEqual(8);
+    const wrong: string[] = [];
+    for (const operation of breakable) {
+      const [method, template] = operation.split(' ') as [string, string];
+      const path = `${template.replace(/\{[^}]+\}/g, 'x')}?breakGlass=${encodeURIComponent('restore after incident 42')}`;
+      for (const role of builtInRoles) {
+        const { status, code } = await answerOf(method, path, tokens[role]);
+        const ok = role === 'admin' ? status !== 401 && status !== 403 && status < 500 : status === 403 && code === 'not_allowed';
+        if (!ok) wrong.push(`${operation} with breakGlass as ${role}: ${status} ${code ?? ''}, expected ${role === 'admin' ? 'let through' : '403 not_allowed'}`);
+      }
+      // A reason is required, from admins too.
+      const empty = await answerOf(method, `${template.replace(/\{[^}]+\}/g, 'x')}?breakGlass=`, tokens.admin);
+      if (empty.status !== 400) wrong.push(`${operation} with an empty breakGlass as admin: ${empty.status}, expected 400`);
     }
     expect(wrong, `\n${wrong.join('\n')}\n`).toEqual([]);
   }, 60_000);

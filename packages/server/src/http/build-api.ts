@@ -14,6 +14,7 @@ import { createApplicationRoute } from './routes/create-application.ts';
 import { getApplicationRoute } from './routes/get-application.ts';
 import { listApplicationsRoute } from './routes/list-applications.ts';
 import { environmentRoutes } from './routes/environments.ts';
+import { environmentProtectionRoutes } from './routes/environment-protection.ts';
 import { GITHUB_WEBHOOK_PATH, githubWebhookRoute } from './routes/github-webhook.ts';
 import { previewRoutes } from './routes/previews.ts';
 import { managedReleaseRoutes } from './routes/managed-releases.ts';
@@ -82,6 +83,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   if (deps.repositories) applicationBranchesRoute(app, { ...deps, repositories: deps.repositories });
   if (deps.environments) {
     environmentRoutes(app, deps.environments);
+    environmentProtectionRoutes(app, deps.environments);
     instanceRoutes(app, deps.environments);
     deployEventsRoute(app, deps.environments);
   }

@@ -53,6 +53,9 @@ export const operationRoles: Record<string, MinimumRole> = {
   'POST /api/v1/environments/{id}/extend': 'developer',
   'PUT /api/v1/environments/{id}/config': 'developer',
   'POST /api/v1/environments/{id}/deploys': 'developer',
+  // an admin's own protection mark (docs/security.md#protected-environments-and-break-glass)
+  'PUT /api/v1/environments/{id}/protection': 'admin',
+  'DELETE /api/v1/environments/{id}/protection': 'admin',
 
   // instances
   'GET /api/v1/environments/{id}/instances': 'viewer',

@@ -11,6 +11,7 @@ export interface Database {
   secrets: SecretsTable;
   leases: LeasesTable;
   environments: EnvironmentsTable;
+  environment_protections: EnvironmentProtectionsTable;
   deploys: DeploysTable;
   deploy_tasks: DeployTasksTable;
   preview_links: PreviewLinksTable;
@@ -160,6 +161,15 @@ export interface DeployTasksTable {
 }
 
 /** The one comment of a pull request per application: previews' part and pre-releases' part. */
+/** An environment id an admin marked protected by hand: it changes only through releases (or break-glass). */
+export interface EnvironmentProtectionsTable {
+  workspace: string;
+  env_id: string;
+  marked_by: string;
+  reason: string;
+  marked_at: string;
+}
+
 export interface PullRequestCommentsTable {
   application_id: string;
   provider: string;

@@ -511,6 +511,24 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       await db.schema.dropTable('pull_request_comments').ifExists().execute();
     },
   },
+  '0012-environment-protections': {
+    async up(db: Kysely<unknown>) {
+      // Environments an admin marked protected by id: the mark outlives the environment, so one
+      // deleted by break-glass and created again is still protected.
+      await db.schema
+        .createTable('environment_protections')
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('env_id', 'text', (c) => c.notNull())
+        .addColumn('marked_by', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('marked_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('environment_protections_pk', ['workspace', 'env_id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('environment_protections').ifExists().execute();
+    },
+  },
   };
 }
 

@@ -42,8 +42,8 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     { schema: { summary: 'Create an environment (queues its setup deploy)', tags: ['environments'], querystring: breakGlassQuery, body: jsonSchema(createEnvironmentRequest), response: { 202: jsonSchema(created), ...errors } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
-      const body = parseBody(createEnvironmentRequest, request.body);
       const breakGlass = breakGlassOf(request);
+      const body = parseBody(createEnvironmentRequest, request.body);
       const { environment, deploy } = await service.create(principal.workspace, body, principal.name, {
         ...(breakGlass ? { breakGlass } : {}),
         audit: auditHook(request, ({ environment, deploy }) =>
@@ -104,8 +104,8 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     { schema: { summary: 'Extend an ephemeral environment: it expires the given time from now', tags: ['environments'], params: idParams, querystring: breakGlassQuery, body: jsonSchema(extendEnvironmentRequest), response: { 200: jsonSchema(environmentResponse), ...errors } } },
     async (request) => {
       const principal = requireRole(request, 'developer');
-      const body = parseBody(extendEnvironmentRequest, request.body);
       const breakGlass = breakGlassOf(request);
+      const body = parseBody(extendEnvironmentRequest, request.body);
       const extended = await service.extend(principal.workspace, request.params.id, body.ttl, {
         ...(breakGlass ? { breakGlass } : {}),
         audit: auditHook(request, (env) => withBreakGlass({ kind: 'environment.extend', subject: env.envId, details: { app: env.app, ttl: body.ttl, expiresAt: env.expiresAt } }, breakGlass)),
@@ -129,8 +129,8 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     { schema: { summary: "Replace the environment's own variables (re-runs setup)", tags: ['environments'], params: idParams, querystring: breakGlassQuery, body: jsonSchema(environmentConfigRequest), response: { 202: jsonSchema(created), ...errors } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
-      const body = parseBody(environmentConfigRequest, request.body);
       const breakGlass = breakGlassOf(request);
+      const body = parseBody(environmentConfigRequest, request.body);
       const { environment, deploy } = await service.setConfig(principal.workspace, request.params.id, body.variables, principal.name, {
         ...(breakGlass ? { breakGlass } : {}),
         audit: auditHook(request, ({ environment, deploy, before }) =>
@@ -163,8 +163,8 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     { schema: { summary: "Deploy a new commit (the branch's head when absent) with the patch workflow", tags: ['deploys'], params: idParams, querystring: breakGlassQuery, body: jsonSchema(createDeployRequest), response: { 202: jsonSchema(deployResponse), ...errors } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
-      const body = parseBody(createDeployRequest, request.body ?? {});
       const breakGlass = breakGlassOf(request);
+      const body = parseBody(createDeployRequest, request.body ?? {});
       const env = await service.live(principal.workspace, request.params.id);
       const deploy = await service.patch(principal.workspace, env.envId, body.commit, principal.name, {
         ...(breakGlass ? { breakGlass } : {}),

@@ -88,8 +88,8 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
     },
     async (request) => {
       const principal = requireRole(request, 'developer');
-      const body = parseBody(execRequest, request.body);
       const breakGlass = breakGlassOf(request);
+      const body = parseBody(execRequest, request.body);
       const { driver, ref, env } = await findInstance(principal.workspace, request.params.id, request.params.name);
       // A command in a protected environment's instance changes it outside any release.
       await service.refuseGoverned(principal.workspace, env.envId, env.app, 'exec', breakGlass ? { breakGlass } : {});

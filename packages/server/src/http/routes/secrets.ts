@@ -32,9 +32,9 @@ export function secretRoutes(app: FastifyInstance, secrets: SecretStore, environ
     { schema: { summary: 'Set a secret (encrypted at rest; the value is never returned)', tags: ['secrets'], params: nameParams, querystring: breakGlassQuery, body: jsonSchema(putSecretRequest), response: { 400: jsonSchema(errorResponse) } } },
     async (request, reply) => {
       const principal = requireRole(request, 'developer');
+      const breakGlass = breakGlassOf(request);
       const body = parseBody(putSecretRequest, request.body);
       const name = secretName(request.params.name);
-      const breakGlass = breakGlassOf(request);
       await refuseGoverned(environments, principal.workspace, name, breakGlass, `slipway secrets set ${name}`);
       await audited(request, (tx) => secrets.in(tx).set(principal.workspace, name, body.value), () => withBreakGlass({ kind: 'secret.set', subject: name }, breakGlass));
       return reply.code(204).send();
