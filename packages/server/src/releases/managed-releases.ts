@@ -216,8 +216,12 @@ export class ManagedReleases {
         const failed = policy.filter((p) => !p.passed);
         if (failed.length) {
           const reason = `refused by the policy of admission ${release.admission}: ${failed.map((f) => `${f.rule}: ${f.message}`).join('; ')}`;
-          await store.move(id, 'Verifying', 'Failed', ACTOR, reason, { policy });
-          await this.audit({ workspace: release.target, actor: ACTOR, kind: 'release.reject', subject: `managed release ${release.id} from ${release.origin}`, details: { rules: failed.map((f) => f.rule) } });
+          // The verdict and its audit entry commit together.
+          await store.transact(async (bound, tx) => {
+            if (await bound.move(id, 'Verifying', 'Failed', ACTOR, reason, { policy })) {
+              await this.audit({ workspace: release.target, actor: ACTOR, kind: 'release.reject', subject: `managed release ${release.id} from ${release.origin}`, details: { rules: failed.map((f) => f.rule) } }, tx);
+            }
+          });
           return;
         }
         await store.move(id, 'Verifying', 'Deploying', ACTOR, `policy holds; running the workflow of admission ${release.admission}`, { policy });
@@ -301,8 +305,11 @@ export class ManagedReleases {
       await store.move(release.id, 'Deploying', failed.state === 'failed' ? 'Failed' : 'Errored', ACTOR, `step ${failed.name} ${failed.state}${failed.reason ? `: ${failed.reason}` : ''}`);
       return;
     }
-    await store.move(release.id, 'Deploying', 'Promoted', ACTOR, `the workflow of admission ${release.admission} succeeded: ${steps.map((s) => s.name).join(', ')}`);
-    await this.audit({ workspace: release.target, actor: ACTOR, kind: 'release.promote', subject: `managed release ${release.id} from ${release.origin}`, details: { snapshot: snapshot.alias, admission: release.admission } });
+    await store.transact(async (bound, tx) => {
+      if (await bound.move(release.id, 'Deploying', 'Promoted', ACTOR, `the workflow of admission ${release.admission} succeeded: ${steps.map((s) => s.name).join(', ')}`)) {
+        await this.audit({ workspace: release.target, actor: ACTOR, kind: 'release.promote', subject: `managed release ${release.id} from ${release.origin}`, details: { snapshot: snapshot.alias, admission: release.admission } }, tx);
+      }
+    });
   }
 
   private async runOne(release: StoredManagedRelease, snapshot: StoredSnapshot, spec: ReleasePlanAdmissionManifest['spec']['workflow']['steps'][number]): Promise<{ outcome: 'succeeded' | 'failed' | 'errored'; reason?: string; logTail?: string }> {
