@@ -36,7 +36,10 @@ const refParams = { type: 'object', properties: { ref: { type: 'string', descrip
  * no status; an ended release's does (409), and a role refusal's (403).
  */
 function liftHoldOf(principal: Principal, held: HeldEntry | string, ended: string | undefined): ReleaseActionsResponse['liftHold'] {
-  if (typeof held !== 'string') return { ...actionOf(principal, releaseActionRoles.promote, undefined), stage: held };
+  if (typeof held !== 'string') {
+    const action = actionOf(principal, releaseActionRoles.promote, undefined);
+    return action.allowed ? { ...action, stage: held } : action;
+  }
   const action = actionOf(principal, releaseActionRoles.promote, held);
   return action.status === 409 && !ended ? { allowed: false, reason: held } : action;
 }
