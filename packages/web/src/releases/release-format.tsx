@@ -10,7 +10,7 @@ export const stateLooks: Record<ReleaseState, { symbol: string; words: string }>
   Pending: { symbol: '…', words: 'Pending' },
   Deploying: { symbol: '⇡', words: 'Deploying' },
   Verifying: { symbol: '⚙', words: 'Verifying' },
-  AwaitingApproval: { symbol: '✋', words: 'Awaiting approval' },
+  AwaitingApproval: { symbol: '✍', words: 'Awaiting approval' },
   Promoted: { symbol: '✓', words: 'Promoted' },
   Rejected: { symbol: '⊘', words: 'Rejected' },
   Failed: { symbol: '✗', words: 'Failed' },
