@@ -274,6 +274,20 @@ export const releaseActionsResponse = z.object({
   reject: releaseActionResponse,
   promote: releaseActionResponse.describe('by role and state only: promoting still answers 409 when a gate of the stage does not hold'),
   abort: releaseActionResponse,
+  rollback: releaseActionResponse
+    .extend({
+      stages: z
+        .array(z.object({ index: z.number().int(), name: z.string(), environments: z.array(z.string()), to: z.object({ release: z.number().int().describe('the release that promoted the version it goes back to'), snapshot: z.string().describe('that version: a snapshot alias') }) }))
+        .describe('the stages it may roll back now (POST …/rollback with "stage"), each with the version it would redeploy'),
+    })
+    .describe('rolling a stage back: by role, and whether an earlier version was promoted to the stage'),
+  liftHold: releaseActionResponse
+    .extend({
+      stage: z
+        .object({ index: z.number().int(), name: z.string(), environments: z.array(z.string()).describe('the held environments'), by: z.string().describe('who rolled back'), rollback: z.number().int().optional().describe('the rollback release that holds it') })
+        .optional(),
+    })
+    .describe('promoting the release into the stage a rollback holds, which lifts the hold (POST …/promote); allowed only while the release waits Pending before such a stage'),
   myApproval: z
     .object({ at: z.string(), countsAs: z.string().optional(), ignored: z.string().optional(), expiresAt: z.string().optional() })
     .optional()
@@ -304,6 +318,12 @@ export const trackViewResponse = z.object({
   track: z.string(),
   applicationSet: z.string().optional(),
   lanes: z.array(z.object({ kind: z.enum(['pre-release', 'release', 'hotfix']), stages: z.array(trackViewStageResponse) })),
+  actions: z
+    .object({
+      createRelease: releaseActionResponse.describe('POST /api/v1/releases of a snapshot along releaseStages'),
+      startHotfix: releaseActionResponse.describe('POST /api/v1/releases with "hotfix": true, along hotfixStages'),
+    })
+    .describe('what the caller may start on this track, and when not, the answer the call would give'),
 });
 export type TrackViewResponse = z.infer<typeof trackViewResponse>;
 

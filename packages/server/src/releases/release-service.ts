@@ -52,6 +52,32 @@ export function endedRefusal(release: Pick<StoredRelease, 'number' | 'state'>): 
   return isEnded(release.state) ? `release #${release.number} has already ended (${release.state})` : undefined;
 }
 
+/** Why a release of `kind` cannot follow the track (400: it has no stages for it), or undefined when it can. */
+export function laneRefusal(track: Pick<StoredReleaseTrack, 'name' | 'spec'>, kind: 'release' | 'hotfix' | 'pre-release'): string | undefined {
+  if (stagesFor(track.spec, kind).length) return undefined;
+  const list = kind === 'pre-release' ? 'preReleaseStages' : kind === 'hotfix' ? 'hotfixStages' : 'releaseStages';
+  return `release track ${track.name} has no ${list}, so a ${kind} cannot follow it`;
+}
+
+/** A stage of a release that can be rolled back, and the version it goes back to. */
+export interface RollbackChoice {
+  index: number;
+  name: string;
+  environments: string[];
+  /** The release that promoted the stage's previous version, and that version's snapshot alias. */
+  to: { release: number; snapshot: string };
+}
+
+/** The stage a release waits to enter while a rollback holds it: lifting the hold is promoting it (ReleaseService.promote). */
+export interface HeldEntry {
+  index: number;
+  name: string;
+  environments: string[];
+  /** Who put the hold, and the rollback release that did. */
+  by: string;
+  rollback?: number;
+}
+
 const ACTIVE = ['Deploying', 'Verifying', 'AwaitingApproval'] as const;
 const envKey = (environments: string[]) => [...environments].sort().join('+');
 
@@ -67,8 +93,8 @@ export class ReleaseService {
     if (snapshot.kind === 'pre-release' && body.hotfix) throw new InputError(`snapshot ${snapshot.alias} is a pre-release (one branch of ${snapshot.components[0]?.app}); a hotfix releases a release snapshot`);
     const kind = snapshot.kind === 'pre-release' ? 'pre-release' : body.hotfix ? 'hotfix' : 'release';
     const stages = stagesFor(track.spec, kind);
-    const list = kind === 'pre-release' ? 'preReleaseStages' : kind === 'hotfix' ? 'hotfixStages' : 'releaseStages';
-    if (stages.length === 0) throw new InputError(`release track ${track.name} has no ${list}, so a ${kind} cannot follow it`);
+    const refused = laneRefusal(track, kind);
+    if (refused) throw new InputError(refused);
     const release = await retryOnUniqueConflict(() => releases.transact(async (store, tx) => {
       const created = await store.createRelease({
         workspace,
@@ -218,19 +244,9 @@ export class ReleaseService {
     }
     const stage = release.stages[index]!;
     const record = records.find((r) => r.index === index);
-    if (!record?.enteredAt) throw new ConflictError(`release #${release.number} never reached ${stageName(stage)}; there is nothing to roll back there`);
-
-    const key = envKey(stage.environments);
-    let previous: { release: StoredRelease; record: StoredStage } | undefined;
-    for (const candidate of await releases.listReleases(workspace, { set: release.set, limit: 500 })) {
-      if (candidate.number >= release.number || candidate.snapshotId === release.snapshotId) continue;
-      const promoted = (await releases.stages(candidate.id)).find((s) => envKey(s.environments) === key && s.state === 'Promoted');
-      if (promoted) {
-        previous = { release: candidate, record: promoted };
-        break;
-      }
-    }
-    if (!previous) throw new ConflictError(`nothing was promoted to ${stageName(stage)} before release #${release.number}, so there is no earlier version to roll back to`);
+    const target = await this.rollbackTarget(release, records, index);
+    if (typeof target === 'string') throw new ConflictError(target);
+    const { previous } = target;
     const snapshot = await catalog.getSnapshot(previous.release.snapshotId);
     const why = `${stageName(stage)} rolled back to ${snapshot?.alias ?? previous.release.snapshotId} (release #${previous.release.number}) by ${actor}${options.reason ? `: ${options.reason}` : ''}`;
 
@@ -269,7 +285,48 @@ export class ReleaseService {
     return this.records(rollback.id);
   }
 
-  async trackView(workspace: string, name: string): Promise<TrackViewResponse> {
+  /**
+   * The stages of the release a rollback may take back now, each with the version it would go back
+   * to — the same search rollback makes — and, when there is none, what rolling back without a
+   * stage would answer (409).
+   */
+  async rollbackChoices(workspace: string, ref: string): Promise<{ stages: RollbackChoice[]; refusal?: string }> {
+    const release = await this.find(workspace, ref);
+    const records = await this.options.releases.stages(release.id);
+    const stages: RollbackChoice[] = [];
+    let refusal: string | undefined;
+    for (const record of records.filter((r) => r.enteredAt)) {
+      const target = await this.rollbackTarget(release, records, record.index);
+      if (typeof target === 'string') {
+        refusal = target;
+        continue;
+      }
+      const snapshot = await this.options.catalog.getSnapshot(target.previous.release.snapshotId);
+      stages.push({ index: record.index, name: record.name, environments: record.environments, to: { release: target.previous.release.number, snapshot: snapshot?.alias ?? target.previous.release.snapshotId.slice(0, 12) } });
+    }
+    if (records.every((r) => !r.enteredAt)) refusal = `release #${release.number} has not deployed anywhere yet; there is nothing to roll back`;
+    return { stages, ...(stages.length === 0 && refusal ? { refusal } : {}) };
+  }
+
+  /**
+   * The stage the release waits to enter while a rollback holds it — promoting the release lifts
+   * the hold — or why there is none, as promote would find it: the release is under way and its
+   * next stage is Pending with a hold on one of its environments.
+   */
+  async heldEntry(workspace: string, ref: string): Promise<HeldEntry | string> {
+    const { releases } = this.options;
+    const release = await this.find(workspace, ref);
+    const ended = endedRefusal(release);
+    if (ended) return ended;
+    const record = (await releases.stages(release.id)).at(-1);
+    if (record?.state !== 'Pending') return `release #${release.number} is not waiting to enter a held stage`;
+    const held = (await releases.holds(workspace, release.set)).filter((h) => record.environments.includes(h.environment));
+    if (!held.length) return `no hold stands before release #${release.number} in ${record.name}`;
+    const rollback = held[0]!.releaseId ? await releases.getRelease(held[0]!.releaseId) : undefined;
+    return { index: record.index, name: record.name, environments: held.map((h) => h.environment), by: held[0]!.actor, ...(rollback ? { rollback: rollback.number } : {}) };
+  }
+
+  async trackView(workspace: string, name: string): Promise<Omit<TrackViewResponse, 'actions'>> {
     const track = await this.track(workspace, name);
     const found = await this.options.releases.listReleases(workspace, { track: name, limit: 100 });
     const records = await Promise.all(found.map((r) => this.records(r.id, false)));
@@ -328,7 +385,24 @@ export class ReleaseService {
     return { release, record: records!, stage: stage! };
   }
 
-  /** Ends a release Aborted, with its current stage. */
+  /**
+   * The release promoted into stage `index` of `release` before it — the version rolling that stage
+   * back redeploys — or, when there is none, why (rollback answers it as a 409).
+   */
+  private async rollbackTarget(release: StoredRelease, records: StoredStage[], index: number): Promise<{ previous: { release: StoredRelease; record: StoredStage } } | string> {
+    const { releases } = this.options;
+    const stage = release.stages[index]!;
+    const record = records.find((r) => r.index === index);
+    if (!record?.enteredAt) return `release #${release.number} never reached ${stageName(stage)}; there is nothing to roll back there`;
+    const key = envKey(stage.environments);
+    for (const candidate of await releases.listReleases(release.workspace, { set: release.set, limit: 500 })) {
+      if (candidate.number >= release.number || candidate.snapshotId === release.snapshotId) continue;
+      const promoted = (await releases.stages(candidate.id)).find((s) => envKey(s.environments) === key && s.state === 'Promoted');
+      if (promoted) return { previous: { release: candidate, record: promoted } };
+    }
+    return `nothing was promoted to ${stageName(stage)} before release #${release.number}, so there is no earlier version to roll back to`;
+  }
+
 
   private async records(id: string, withTransitions = true): Promise<ReleaseRecords> {
     const { releases, catalog } = this.options;

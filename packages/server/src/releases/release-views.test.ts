@@ -1,5 +1,6 @@
-// The track view's lanes: a release is listed only in the lane its kind follows, although the lanes
-// share environments; which release a stage runs now is still decided across all of them.
+// The track view's lanes: a release under way is listed only in the lane its kind follows, although
+// the lanes share environments; which release a stage runs now is decided across all of them, and
+// what a release or hotfix stage runs once promoted there is listed in both of those lanes.
 import type { ReleaseKind, ReleaseStage, ReleaseState } from '@slipway/contract';
 import { describe, expect, it } from 'vitest';
 import type { StoredReleaseTrack } from '../store/release-catalog.ts';
@@ -78,12 +79,43 @@ describe('trackViewOf', () => {
     const preRelease = releaseOf(3, 'pre-release', track.spec.preReleaseStages, [['Deploying', 11]]);
     const view = trackViewOf(track, [release, hotfix, preRelease], []);
     expect(numbersIn(view, 'hotfix', 'staging')).toEqual([{ number: 2, current: true }]);
-    expect(numbersIn(view, 'hotfix', 'production')).toEqual([{ number: 2, current: false }]);
+    // Production still runs release #1, promoted there: the hotfix lane lists it beside the queued hotfix.
+    expect(numbersIn(view, 'hotfix', 'production')).toEqual([
+      { number: 1, current: true },
+      { number: 2, current: false },
+    ]);
     // Release #1 no longer runs in staging, and the hotfix is not shown in the release lane.
     expect(numbersIn(view, 'release', 'staging')).toEqual([]);
     expect(numbersIn(view, 'release', 'production')).toEqual([{ number: 1, current: true }]);
     expect(numbersIn(view, 'pre-release', 'dev')).toEqual([{ number: 3, current: true }]);
     expect(numbersIn(view, 'release', 'dev')).toEqual([]);
+  });
+
+  it('shows a hotfix promoted to production in the release lane too, since production runs it now', () => {
+    const release = releaseOf(1, 'release', track.spec.releaseStages, [
+      ['Promoted', 1],
+      ['Promoted', 2],
+      ['Promoted', 3],
+    ]);
+    const hotfix = releaseOf(2, 'hotfix', track.spec.hotfixStages, [
+      ['Promoted', 10],
+      ['Promoted', 11],
+    ]);
+    const view = trackViewOf(track, [release, hotfix], []);
+    expect(numbersIn(view, 'release', 'production')).toEqual([{ number: 2, current: true }]);
+    expect(numbersIn(view, 'hotfix', 'production')).toEqual([{ number: 2, current: true }]);
+    expect(numbersIn(view, 'release', 'staging')).toEqual([{ number: 2, current: true }]);
+    // Development still runs release #1; the pre-release lane keeps to pre-releases.
+    expect(numbersIn(view, 'release', 'dev')).toEqual([{ number: 1, current: true }]);
+    expect(numbersIn(view, 'pre-release', 'dev')).toEqual([]);
+    // While the next hotfix is still deploying to production, it is listed in its own lane only.
+    const next = releaseOf(3, 'hotfix', track.spec.hotfixStages, [
+      ['Promoted', 20],
+      ['Deploying', 21],
+    ]);
+    const moving = trackViewOf(track, [release, hotfix, next], []);
+    expect(numbersIn(moving, 'hotfix', 'production')).toEqual([{ number: 3, current: true }]);
+    expect(numbersIn(moving, 'release', 'production')).toEqual([]);
   });
 
   it('shows a rollback in the lane of the release it rolled back', () => {

@@ -191,11 +191,12 @@ export function laneOf(records: ReleaseRecords, releases: ReleaseRecords[]): Lan
 }
 
 /**
- * A track stage by stage for each lane, with the releases standing in each stage. A release is
- * listed only in the lane it follows, but which release a stage runs now (`current`) is decided
- * among every release that deployed to the stage's environments, since the lanes share them.
+ * A track stage by stage for each lane, with the releases standing in each stage. A release under
+ * way is listed only in the lane it follows, but which release a stage runs now (`current`) is
+ * decided among every release that deployed to the stage's environments, since the lanes share
+ * them; once promoted there, a release or hotfix is listed in both the release and hotfix lanes.
  */
-export function trackViewOf(track: StoredReleaseTrack, releases: ReleaseRecords[], holds: StoredHold[], now = new Date()): TrackViewResponse {
+export function trackViewOf(track: StoredReleaseTrack, releases: ReleaseRecords[], holds: StoredHold[], now = new Date()): Omit<TrackViewResponse, 'actions'> {
   const lanes: TrackViewResponse['lanes'] = [];
   const laneByRelease = new Map(releases.map((r) => [r, laneOf(r, releases)]));
   for (const [kind, stages] of [
@@ -216,7 +217,11 @@ export function trackViewOf(track: StoredReleaseTrack, releases: ReleaseRecords[
         const entered = entries.filter((e) => e.record.enteredAt).sort((a, b) => a.record.enteredAt!.localeCompare(b.record.enteredAt!));
         const current = entered.at(-1);
         const inLane = (e: Entry) => (laneByRelease.get(e.records) ?? kind) === kind;
-        const shown = entries.filter((e) => inLane(e) && (e === current || e.record.state === 'Pending' || isActiveStage(e.record.state)));
+        // A release or hotfix promoted into the stage is what it runs: both of those lanes list it (a
+        // hotfix promoted to production shows in the release lane's production too). Under way, a
+        // release is listed in its own lane only; pre-releases stay in theirs.
+        const settledHere = (e: Entry) => e === current && e.record.state === 'Promoted' && kind !== 'pre-release' && (laneByRelease.get(e.records) ?? kind) !== 'pre-release';
+        const shown = entries.filter((e) => (inLane(e) && (e === current || e.record.state === 'Pending' || isActiveStage(e.record.state))) || settledHere(e));
         shown.sort((a, b) => a.records.release.number - b.records.release.number);
         const hold = holds.find((h) => stage.environments.includes(h.environment));
         const holder = hold?.releaseId ? releases.find((r) => r.release.id === hold.releaseId) : undefined;

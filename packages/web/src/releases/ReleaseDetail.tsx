@@ -4,6 +4,7 @@ import { Link, useParams } from 'react-router';
 import { useApi } from '../api/session.tsx';
 import { ErrorMessage, Loading, QueryView } from '../shell/feedback.tsx';
 import { DecisionPanel } from './DecisionPanel.tsx';
+import { ReleaseActions } from './ReleaseActions.tsx';
 import { activeStates, describeRoles, endedStates, GateList, StateBadge, Time } from './release-format.tsx';
 import { RELEASE_POLL_MS, releasesApi } from './releases-api.ts';
 
@@ -117,7 +118,8 @@ export function ReleaseDetail() {
     refetchInterval: (query) => (query.state.data && endedStates.includes(query.state.data.state) ? false : RELEASE_POLL_MS),
   });
   const ended = release.data ? endedStates.includes(release.data.state) : false;
-  const actions = useQuery({ queryKey: ['release-actions', ref], queryFn: () => releasesApi.actions(api, ref), enabled: release.isSuccess, refetchInterval: ended ? false : RELEASE_POLL_MS });
+  // Asked again whenever the release changes, so an ended release's actions (roll back, no abort) are current too.
+  const actions = useQuery({ queryKey: ['release-actions', ref, release.data?.updatedAt], queryFn: () => releasesApi.actions(api, ref), enabled: release.isSuccess, refetchInterval: ended ? false : RELEASE_POLL_MS, placeholderData: (previous) => previous });
   return (
     <QueryView query={release} what={`release ${ref}`}>
       {(r) => {
@@ -136,6 +138,7 @@ export function ReleaseDetail() {
               {r.rollbackOf !== undefined ? ` · rolls back #${r.rollbackOf}` : ''}
             </p>
             {r.reason && endedStates.includes(r.state) ? <p>{r.reason}</p> : null}
+            {actions.data ? <ReleaseActions release={r} actions={actions.data} /> : null}
             {deciding ? (
               actions.isPending ? (
                 <Loading what="what you may do" />

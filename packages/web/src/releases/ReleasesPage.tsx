@@ -6,6 +6,7 @@ import { QueryView } from '../shell/feedback.tsx';
 import { ReleaseDetail } from './ReleaseDetail.tsx';
 import { describeRoles, StateBadge, Time } from './release-format.tsx';
 import { RELEASE_POLL_MS, releasesApi } from './releases-api.ts';
+import { StartRelease } from './StartRelease.tsx';
 import { TrackPipeline } from './TrackPipeline.tsx';
 import './releases.css';
 
@@ -83,6 +84,7 @@ function TrackPage() {
           <>
             {v.applicationSet ? <p className="meta">Releases of application set {v.applicationSet}</p> : null}
             {releases.data ? <PendingApprovals releases={releases.data} /> : null}
+            <StartRelease view={v} />
             <TrackPipeline view={v} />
           </>
         )}
@@ -93,7 +95,7 @@ function TrackPage() {
           {(items) =>
             items.length === 0 ? (
               <p className="empty">
-                No releases on this track yet. Start one with <code>slipway releases create &lt;snapshot&gt;</code>.
+                No releases on this track yet. A release manager starts one above, or with <code>slipway releases create &lt;snapshot&gt;</code>.
               </p>
             ) : (
               <ul className="release-list">

@@ -55,7 +55,9 @@ function StageCard({ stage, lane }: { stage: Stage; lane: Lane['kind'] }) {
                   {r.waitingFor && r.missingApprovals.length === 0 ? <p className="waiting">{r.waitingFor}</p> : null}
                 </>
               ) : (
-                <p className="meta">here on its way along the {laneTitles[r.kind as Lane['kind']].toLowerCase()}, where its gates are shown</p>
+                <p className="meta">
+                  {r.state === 'Promoted' ? 'promoted here' : 'here on its way'} along the {laneTitles[r.kind as Lane['kind']].toLowerCase()}, where its gates are shown
+                </p>
               )}
             </li>
           ))}

@@ -1,29 +1,37 @@
-import type { GateResult, ReleaseState } from '@slipway/contract';
+import type { GateResult, ReleaseState, SnapshotResponse } from '@slipway/contract';
 
 // Small pieces the release pages share: a state badge, a gate's result, times people can read.
 
-const stateSymbols: Record<ReleaseState, string> = {
-  Pending: '…',
-  Deploying: '◐',
-  Verifying: '◐',
-  AwaitingApproval: '◐',
-  Promoted: '✓',
-  Rejected: '✗',
-  Failed: '✗',
-  Errored: '!',
-  Aborted: '■',
+/**
+ * Each state's look: its own symbol, words and colour (releases.css .state-*), so a stage that is
+ * deploying never reads like one waiting for people, nor a rejection like a failure.
+ */
+export const stateLooks: Record<ReleaseState, { symbol: string; words: string }> = {
+  Pending: { symbol: '…', words: 'Pending' },
+  Deploying: { symbol: '⇡', words: 'Deploying' },
+  Verifying: { symbol: '⚙', words: 'Verifying' },
+  AwaitingApproval: { symbol: '✍', words: 'Awaiting approval' },
+  Promoted: { symbol: '✓', words: 'Promoted' },
+  Rejected: { symbol: '⊘', words: 'Rejected' },
+  Failed: { symbol: '✗', words: 'Failed' },
+  Errored: { symbol: '!', words: 'Errored' },
+  Aborted: { symbol: '■', words: 'Aborted' },
 };
-
-const stateWords: Partial<Record<ReleaseState, string>> = { AwaitingApproval: 'Awaiting approval' };
 
 /** A release's or a stage's state, as a symbol and words (the symbol is decoration). */
 export function StateBadge({ state }: { state: ReleaseState }) {
   return (
     <span className={`badge state-${state.toLowerCase()}`}>
-      <span aria-hidden="true">{stateSymbols[state]} </span>
-      {stateWords[state] ?? state}
+      <span aria-hidden="true">{stateLooks[state].symbol} </span>
+      {stateLooks[state].words}
     </span>
   );
+}
+
+/** What a snapshot holds, in words: "shop at 1a2b3c4d and ledger at 5e6f7a8b". */
+export function describeComponents(snapshot: Pick<SnapshotResponse, 'components'>): string {
+  const parts = snapshot.components.map((c) => `${c.app} at ${c.commit.slice(0, 8)}`);
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? 'no applications');
 }
 
 const gateSymbols: Record<GateResult['status'], string> = { passed: '✓', pending: '…', failed: '✗', blocked: '⏸', 'not-run': '–' };

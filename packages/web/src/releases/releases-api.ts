@@ -1,5 +1,9 @@
-import type { ReleaseActionsResponse, ReleaseResponse, ReleaseTrackResponse, TrackViewResponse } from '@slipway/contract';
+import type { ReleaseActionsResponse, ReleaseResponse, ReleaseTrackResponse, SnapshotResponse, TrackViewResponse } from '@slipway/contract';
 import type { ApiClient } from '../api/api-client.ts';
+
+const releasePath = (ref: string, action: string) => `/api/v1/releases/${encodeURIComponent(ref)}/${action}`;
+/** A body with the reason when one is given: the API keeps it with the release and the audit entry. */
+const withReason = (reason?: string) => (reason ? { reason } : {});
 
 /** Typed calls of the release tracks and releases API used by the release pages. */
 export const releasesApi = {
@@ -7,9 +11,16 @@ export const releasesApi = {
   trackView: (api: ApiClient, name: string) => api.json<TrackViewResponse>('GET', `/api/v1/tracks/${encodeURIComponent(name)}/view`),
   list: (api: ApiClient, track: string) => api.json<{ items: ReleaseResponse[] }>('GET', '/api/v1/releases', { query: { track } }).then((r) => r.items),
   get: (api: ApiClient, ref: string) => api.json<ReleaseResponse>('GET', `/api/v1/releases/${encodeURIComponent(ref)}`),
-  actions: (api: ApiClient, ref: string) => api.json<ReleaseActionsResponse>('GET', `/api/v1/releases/${encodeURIComponent(ref)}/actions`),
-  approve: (api: ApiClient, ref: string, comment?: string) => api.json<ReleaseResponse>('POST', `/api/v1/releases/${encodeURIComponent(ref)}/approve`, { body: comment ? { comment } : {} }),
-  reject: (api: ApiClient, ref: string, reason: string) => api.json<ReleaseResponse>('POST', `/api/v1/releases/${encodeURIComponent(ref)}/reject`, { body: { reason } }),
+  actions: (api: ApiClient, ref: string) => api.json<ReleaseActionsResponse>('GET', releasePath(ref, 'actions')),
+  snapshots: (api: ApiClient, set?: string) => api.json<{ items: SnapshotResponse[] }>('GET', '/api/v1/snapshots', { query: { set } }).then((r) => r.items),
+  snapshot: (api: ApiClient, ref: string) => api.json<SnapshotResponse>('GET', `/api/v1/snapshots/${encodeURIComponent(ref)}`),
+  create: (api: ApiClient, body: { snapshot: string; hotfix: boolean; track: string }) => api.json<ReleaseResponse>('POST', '/api/v1/releases', { body }),
+  approve: (api: ApiClient, ref: string, comment?: string) => api.json<ReleaseResponse>('POST', releasePath(ref, 'approve'), { body: comment ? { comment } : {} }),
+  reject: (api: ApiClient, ref: string, reason: string) => api.json<ReleaseResponse>('POST', releasePath(ref, 'reject'), { body: { reason } }),
+  promote: (api: ApiClient, ref: string, reason?: string) => api.json<ReleaseResponse>('POST', releasePath(ref, 'promote'), { body: withReason(reason) }),
+  abort: (api: ApiClient, ref: string, reason?: string) => api.json<ReleaseResponse>('POST', releasePath(ref, 'abort'), { body: withReason(reason) }),
+  /** Answers the rollback release it made. */
+  rollback: (api: ApiClient, ref: string, stage: string, reason?: string) => api.json<ReleaseResponse>('POST', releasePath(ref, 'rollback'), { body: { stage, ...withReason(reason) } }),
 };
 
 /** How often the release pages look again while something may move (a deploy, a test job, the controller). */

@@ -1,6 +1,7 @@
-// What the portal shows each person about a release — may they approve, reject, promote, abort, and
-// if not, why — tested against what the actions themselves answer, on the seed's track on the local
-// runtime: the reason shown for a refusal is the refused call's error, word for word.
+// What the portal shows each person about a release — may they approve, reject, promote, abort, roll
+// back, lift a hold, start a release on the track, and if not, why — tested against what the actions
+// themselves answer, on the seed's track on the local runtime: the reason shown for a refusal is the
+// refused call's error, word for word.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseActionsResponse, ReleaseResponse } from '@slipway/contract';
 import { setUpSeedReleaseTrack, type SeedReleaseTrack } from '../../test-support/seed-release-track.ts';
@@ -70,7 +71,27 @@ describe('what a person may do with a release', () => {
     expect((await actions('rita')).abort).toEqual({ allowed: false, status: 409, reason: 'release #1 has already ended (Promoted)' });
     const abort = await track.api('rita', 'POST', '/api/v1/releases/1/abort', {});
     expect([abort.status, abort.json.error.message]).toEqual([409, 'release #1 has already ended (Promoted)']);
+
+    // Rolling back: nothing was promoted before release #1 anywhere, so rollback (of the last stage it entered) refuses, in the words shown.
+    const rollback = (await actions('rita')).rollback;
+    expect(rollback).toEqual({ allowed: false, status: 409, reason: 'nothing was promoted to production before release #1, so there is no earlier version to roll back to', stages: [] });
+    const refusedRollback = await track.api('rita', 'POST', '/api/v1/releases/1/rollback', {});
+    expect([refusedRollback.status, refusedRollback.json.error.message]).toEqual([rollback.status, rollback.reason]);
+    expect((await actions('dev')).rollback).toMatchObject({ allowed: false, status: 403, reason: expect.stringMatching(/needs the release-manager role/), stages: [] });
+    // No hold to lift on an ended release; a developer may not promote at all.
+    expect((await actions('rita')).liftHold).toEqual({ allowed: false, status: 409, reason: 'release #1 has already ended (Promoted)' });
+    expect((await actions('dev')).liftHold).toMatchObject({ allowed: false, status: 403 });
   }, 180_000);
+
+  it('says on the track who may start a release or a hotfix there, as creating one answers', async () => {
+    const view = await track.ok('rita', 'GET', '/api/v1/tracks/shop-track/view');
+    expect(view.actions).toEqual({ createRelease: { allowed: true }, startHotfix: { allowed: true } });
+    const dev = (await track.ok('dev', 'GET', '/api/v1/tracks/shop-track/view')).actions;
+    expect(dev.createRelease).toMatchObject({ allowed: false, status: 403 });
+    const snapshot = await track.ok('dev', 'POST', '/api/v1/snapshots', { set: 'shop' });
+    const refused = await track.api('dev', 'POST', '/api/v1/releases', { snapshot: snapshot.alias, hotfix: true });
+    expect([refused.status, refused.json.error.message]).toEqual([dev.startHotfix.status, dev.startHotfix.reason]);
+  });
 
   it('answers 404 for a release that does not exist', async () => {
     const answer = await track.api('viewer', 'GET', '/api/v1/releases/99/actions');

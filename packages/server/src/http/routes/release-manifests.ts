@@ -9,12 +9,14 @@ import {
   trackViewResponse,
 } from '@slipway/contract';
 import { registerApplicationSets, registerReleaseTracks } from '../../releases/register-release-manifests.ts';
+import { laneRefusal } from '../../releases/release-service.ts';
 import { setResponseOf, trackResponseOf } from '../../releases/release-views.ts';
 import type { Releases } from '../../releases/start-releases.ts';
 import { auditHook } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { actionOf, releaseActionRoles } from './release-actions.ts';
 
 const nameParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
 const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) };
@@ -102,7 +104,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     '/api/v1/tracks/:name/view',
     {
       schema: {
-        summary: 'A release track stage by stage: where each release stands, its gates and missing approvals, and what each stage runs',
+        summary: 'A release track stage by stage: where each release stands, its gates and missing approvals, what each stage runs, and whether the caller may start a release or a hotfix on it',
         tags: ['releases'],
         params: nameParams,
         response: { 200: jsonSchema(trackViewResponse), ...errors },
@@ -110,7 +112,11 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      return releases.service.trackView(principal.workspace, request.params.name);
+      const view = await releases.service.trackView(principal.workspace, request.params.name);
+      const track = await releases.service.track(principal.workspace, request.params.name);
+      // What the caller may start here, by the role and the rule POST /api/v1/releases applies (400 when the track has no stages for it).
+      const actions = { createRelease: actionOf(principal, releaseActionRoles.create, laneRefusal(track, 'release'), 400), startHotfix: actionOf(principal, releaseActionRoles.create, laneRefusal(track, 'hotfix'), 400) };
+      return { ...view, actions };
     },
   );
 }

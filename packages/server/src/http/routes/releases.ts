@@ -39,7 +39,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'release-manager');
+      const principal = requireRole(request, releaseActionRoles.create);
       const body = parseBody(createReleaseRequest, request.body);
       return reply.code(201).send(releaseResponseOf(await service.create(principal.workspace, body, principal.name)));
     },
@@ -148,7 +148,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'release-manager');
+      const principal = requireRole(request, releaseActionRoles.rollback);
       const body = parseBody(rollbackReleaseRequest, request.body ?? {});
       const rollback = await service.rollback(principal.workspace, request.params.ref, principal.name, { ...(body.stage ? { stage: body.stage } : {}), ...(body.reason ? { reason: body.reason } : {}) });
       return reply.code(201).send(releaseResponseOf(rollback));
