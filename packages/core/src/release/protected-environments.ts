@@ -1,4 +1,4 @@
-import type { ReleaseTrackSpec } from '@slipway/contract';
+import type { EnvironmentProtection, ReleaseTrackSpec } from '@slipway/contract';
 
 // Which environments only releases change. A ReleaseTrack's stages and a ReleasePlanAdmission's
 // environments name them; what a developer could do to any other environment — deploy, patch,
@@ -78,13 +78,28 @@ export function protectedRefusal(envId: string, guardian: EnvironmentGuardian, a
     guardian.kind === 'track'
       ? `release track ${guardian.name} deploys to it (stage ${guardian.stage}, ${guardian.lane} lane)`
       : `release plan admission ${guardian.name} releases into it`;
+  return `environment ${envId} is protected and cannot ${actionWords[action]}: ${by}. ${protectedChangePath(guardian)} In an emergency an admin may break glass: ${breakGlassCommand} --break-glass "<reason>" (recorded in the audit ledger)`;
+}
+
+/** How a governed environment changes instead, as a sentence with the commands: the refusal's and the portal's. */
+export function protectedChangePath(guardian: EnvironmentGuardian): string {
   const way =
     guardian.kind === 'track'
       ? guardian.lane === 'pre-release'
         ? 'put a pull request there, make it a pre-release: slipway snapshots create <set> --app <app> --pr <n>, then slipway releases create <snapshot>'
         : 'change it, release a snapshot along the track: slipway snapshots create <set>, slipway releases create <snapshot>, slipway releases promote <n>; or roll back with slipway releases rollback <n>; or start a hotfix with slipway releases create <snapshot> --hotfix'
       : 'change it, release into it: slipway managed-releases create <snapshot> --plan <plan> from an admitted workspace';
-  return `environment ${envId} is protected and cannot ${actionWords[action]}: ${by}. To ${way}. In an emergency an admin may break glass: ${breakGlassCommand} --break-glass "<reason>" (recorded in the audit ledger)`;
+  return `To ${way}.`;
+}
+
+/** What the API says of a protected environment (`protectedBy`): who governs it and how it changes. */
+export function protectionOf(guardian: EnvironmentGuardian): EnvironmentProtection {
+  return {
+    kind: guardian.kind,
+    name: guardian.name,
+    ...(guardian.kind === 'track' ? { stage: guardian.stage, lane: guardian.lane } : {}),
+    change: protectedChangePath(guardian),
+  };
 }
 
 function governedBy(guardian: EnvironmentGuardian): string {
