@@ -55,17 +55,35 @@ function Verification() {
   );
 }
 
+/** `<subject>.break-glass`: an admin changed a protected environment (or what it reads) outside a release. */
+const isBreakGlass = (kind: string) => kind.endsWith('.break-glass');
+
 function Entry({ entry }: { entry: AuditEntryResponse }) {
-  const details = Object.entries(entry.details);
+  const breakGlass = isBreakGlass(entry.kind);
+  // A break-glass entry's reason and action are shown on their own line, not among the details.
+  const details = Object.entries(entry.details).filter(([key]) => !breakGlass || (key !== 'reason' && key !== 'action'));
+  const reason = breakGlass && typeof entry.details.reason === 'string' ? entry.details.reason : undefined;
+  const action = breakGlass && typeof entry.details.action === 'string' ? entry.details.action : undefined;
   return (
-    <li className="audit-entry">
+    <li className={breakGlass ? 'audit-entry break-glass' : 'audit-entry'}>
       <div>
+        {breakGlass ? (
+          <>
+            <span className="badge break-glass-badge">Break-glass</span>{' '}
+          </>
+        ) : null}
         <span className="seq">#{entry.seq}</span>{' '}
         <time dateTime={entry.at} title={entry.at}>
           {new Date(entry.at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' })}
         </time>{' '}
         · <strong>{entry.actor}</strong> · <code>{entry.kind}</code> · {entry.subject}
       </div>
+      {breakGlass ? (
+        <p className="break-glass-reason">
+          {action ? <>An admin broke glass to {action} {entry.subject} outside a release. </> : null}
+          <strong>Reason:</strong> {reason ?? '(none recorded)'}
+        </p>
+      ) : null}
       {details.length ? (
         <div className="details">
           {details.map(([key, value]) => (
