@@ -10,6 +10,7 @@ import { ErrorMessage, QueryView } from '../shell/feedback.tsx';
 import { RelativeTime, StatusBadge, shortSha } from '../shell/format.tsx';
 import { StackedTable } from '../shell/StackedTable.tsx';
 import { applicationsApi, deployActive } from './applications-api.ts';
+import { BreakGlassHistory } from './BreakGlassHistory.tsx';
 import { DeployHistory } from './DeployHistory.tsx';
 import { DeployTimeline } from './DeployTimeline.tsx';
 import { InstanceLogs } from './InstanceLogs.tsx';
@@ -84,6 +85,7 @@ export function EnvironmentPage() {
                 onDelete={() => (deleteAsked.current = true)}
               />
             )}
+            <BreakGlassHistory envId={env.id} />
             {env.lastDeploy ? <DeployTimeline key={chosenDeploy ?? env.lastDeploy.id} deployId={chosenDeploy ?? env.lastDeploy.id} onEnd={reload} /> : null}
             <Instances env={env} onLogs={setLogOf} />
             {logOf ? <InstanceLogs key={logOf} envId={env.id} instance={logOf} onClose={() => setLogOf(undefined)} /> : null}

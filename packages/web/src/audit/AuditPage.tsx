@@ -4,6 +4,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useApi } from '../api/session.tsx';
 import { ErrorMessage, Loading, QueryView } from '../shell/feedback.tsx';
 import { auditApi, type AuditFilter } from './audit-api.ts';
+import { BreakGlassBadge, BreakGlassReason, isBreakGlass } from './BreakGlass.tsx';
 import './audit.css';
 
 const kinds = Object.keys(knownAuditKinds);
@@ -55,21 +56,16 @@ function Verification() {
   );
 }
 
-/** `<subject>.break-glass`: an admin changed a protected environment (or what it reads) outside a release. */
-const isBreakGlass = (kind: string) => kind.endsWith('.break-glass');
-
 function Entry({ entry }: { entry: AuditEntryResponse }) {
-  const breakGlass = isBreakGlass(entry.kind);
+  const breakGlass = isBreakGlass(entry);
   // A break-glass entry's reason and action are shown on their own line, not among the details.
   const details = Object.entries(entry.details).filter(([key]) => !breakGlass || (key !== 'reason' && key !== 'action'));
-  const reason = breakGlass && typeof entry.details.reason === 'string' ? entry.details.reason : undefined;
-  const action = breakGlass && typeof entry.details.action === 'string' ? entry.details.action : undefined;
   return (
     <li className={breakGlass ? 'audit-entry break-glass' : 'audit-entry'}>
       <div>
         {breakGlass ? (
           <>
-            <span className="badge break-glass-badge">Break-glass</span>{' '}
+            <BreakGlassBadge />{' '}
           </>
         ) : null}
         <span className="seq">#{entry.seq}</span>{' '}
@@ -78,12 +74,7 @@ function Entry({ entry }: { entry: AuditEntryResponse }) {
         </time>{' '}
         · <strong>{entry.actor}</strong> · <code>{entry.kind}</code> · {entry.subject}
       </div>
-      {breakGlass ? (
-        <p className="break-glass-reason">
-          {action ? <>An admin broke glass to {action} {entry.subject} outside a release. </> : null}
-          <strong>Reason:</strong> {reason ?? '(none recorded)'}
-        </p>
-      ) : null}
+      {breakGlass ? <BreakGlassReason entry={entry} /> : null}
       {details.length ? (
         <div className="details">
           {details.map(([key, value]) => (

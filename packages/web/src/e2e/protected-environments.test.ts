@@ -2,7 +2,7 @@
 // production environment the track deploys to (made by an admin breaking glass) shows a lock and the
 // way it changes — a release — and no Deploy, Extend or Delete, for a developer and for an admin
 // alike; an environment no stage names still offers them; the break-glass shows in the audit log as
-// such, with its reason. At laptop and phone widths, with no console errors and every control named.
+// such, with its reason, and on the environment's page for those who may read the ledger. At laptop and phone widths, with no console errors and every control named.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUpSeedReleaseTrack, until, type SeedReleaseTrack } from '../../../server/src/test-support/seed-release-track.ts';
@@ -60,6 +60,12 @@ describe.skipIf(browserMissing)(`portal: protected environments${browserMissing 
         await page.getByRole('heading', { level: 1, name: 'shop-production' }).waitFor();
         for (const name of ['Deploy', 'Extend', 'Delete environment']) await expect(page.getByRole('button', { name, exact: true }).count(), name).resolves.toBe(0);
         await expect(page.getByRole('region', { name: 'Actions' }).count()).resolves.toBe(0);
+        // Its break-glass, from the audit ledger, for those who may read it (an admin, not a developer).
+        if (who === 'admin') {
+          const history = page.getByRole('region', { name: 'Break-glass changes' });
+          await history.waitFor();
+          await expect(history.textContent()).resolves.toMatch(new RegExp(`Break-glass.*admin.*environment\\.break-glass.*An admin broke glass to create shop-production outside a release\\. Reason: ${REASON}`));
+        } else await expect(page.getByRole('region', { name: 'Break-glass changes' }).count()).resolves.toBe(0);
         expect(await horizontalOverflows(page)).toEqual([]);
         expect(await unnamedControls(page)).toEqual([]);
         await screenshot(page, `environment-protected-${who}-${width}`);
