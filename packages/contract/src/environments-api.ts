@@ -75,6 +75,20 @@ export const instanceResponse = z.object({
 });
 export type InstanceResponse = z.infer<typeof instanceResponse>;
 
+/**
+ * Who governs a protected environment — a release track's stage or a release plan admission — and
+ * how it changes instead: direct deploys, changes of variables, extending and deleting are refused.
+ */
+export const environmentProtection = z.object({
+  kind: z.enum(['track', 'admission', 'mark']).describe('mark: an admin marked it protected by hand (slipway envs protect)'),
+  name: z.string().describe('the release track or release plan admission; for a mark, the admin who made it'),
+  stage: z.string().optional().describe("the track's stage that deploys to it"),
+  lane: z.enum(['pre-release', 'release', 'hotfix']).optional().describe('the lane of that stage'),
+  reason: z.string().optional().describe("a mark's reason"),
+  change: z.string().describe('how it changes: the release commands, in a sentence'),
+});
+export type EnvironmentProtection = z.infer<typeof environmentProtection>;
+
 export const environmentResponse = z.object({
   id: z.string().describe('environment id, used in hostnames'),
   app: z.string(),
@@ -93,6 +107,7 @@ export const environmentResponse = z.object({
   updatedAt: z.string(),
   lastDeploy: deployResponse.optional(),
   instances: z.array(instanceResponse).optional(),
+  protectedBy: environmentProtection.optional().describe('present when a release track or admission protects it, or an admin marked it protected: then only releases change it (admins may break glass)'),
 });
 export type EnvironmentResponse = z.infer<typeof environmentResponse>;
 

@@ -350,6 +350,7 @@ export const releasePlanAdmissionResponse = z.object({
   origins: z.array(z.object({ workspace: z.string(), applications: z.array(z.string()) })),
   steps: z.array(z.object({ name: z.string(), image: z.string().optional(), timeout: z.string() })),
   secrets: z.array(z.string()).describe('names of the secrets its workflow may read'),
+  environments: z.array(z.string()).describe('environments of this workspace it governs: protected, changed only by its releases'),
   policy: z.object({ requirePassedStages: z.boolean(), allowedRegistries: z.array(z.string()), requiredLabels: z.array(z.string()) }),
   block: z.boolean(),
   version: z.string(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReleaseTrackSpec } from '@slipway/contract';
-import { guardianOf, protectedRefusal, protectedSecretRefusal, stageEnvironmentId, type GovernanceCatalog } from './protected-environments.ts';
+import { guardianOf, protectedRefusal, protectionOf, protectedSecretRefusal, stageEnvironmentId, type GovernanceCatalog } from './protected-environments.ts';
 
 const spec = (over: Partial<ReleaseTrackSpec> = {}): ReleaseTrackSpec => ({ preReleaseStages: [], releaseStages: [], hotfixStages: [], ...over });
 const catalog = (over: Partial<GovernanceCatalog> = {}): GovernanceCatalog => ({
@@ -46,5 +46,16 @@ describe('what a refusal says', () => {
     expect(message).toContain('slipway envs delete shop-production --break-glass "<reason>"');
     expect(protectedRefusal('prod-eu', { kind: 'admission', name: 'a', environment: 'prod-eu' }, 'deploy', 'x')).toContain('slipway managed-releases create');
     expect(protectedSecretRefusal('db', [{ envId: 'shop-production', guardian: guardianOf('shop-production', 'shop', catalog())! }], 'slipway secrets set db')).toMatch(/^secret db is read by protected environment shop-production \(release track shop-track\)/);
+  });
+});
+
+describe('what the API says of a protected environment', () => {
+  it('names the track, stage and lane, and the same way to change it as the refusal', () => {
+    const guardian = guardianOf('shop-production', 'shop', catalog())!;
+    const protection = protectionOf(guardian);
+    expect(protection).toMatchObject({ kind: 'track', name: 'shop-track', stage: 'prod', lane: 'release' });
+    expect(protection.change).toMatch(/^To change it, release a snapshot along the track: .*slipway releases promote <n>/);
+    expect(protectedRefusal('shop-production', guardian, 'deploy', 'x')).toContain(protection.change);
+    expect(protectionOf({ kind: 'admission', name: 'a', environment: 'prod-eu' })).toEqual({ kind: 'admission', name: 'a', change: 'To change it, release into it: slipway managed-releases create <snapshot> --plan <plan> from an admitted workspace.' });
   });
 });

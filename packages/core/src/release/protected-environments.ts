@@ -1,4 +1,4 @@
-import type { ReleaseTrackSpec } from '@slipway/contract';
+import type { EnvironmentProtection, ReleaseTrackSpec } from '@slipway/contract';
 
 // Which environments only releases change. A ReleaseTrack's stages and a ReleasePlanAdmission's
 // environments name them; what a developer could do to any other environment — deploy, patch,
@@ -79,7 +79,23 @@ const actionWords: Record<ProtectedAction, string> = {
  * that change it, and the break-glass way out for admins.
  */
 export function protectedRefusal(envId: string, guardian: EnvironmentGuardian, action: ProtectedAction, breakGlassCommand: string): string {
-  return `environment ${envId} is protected and cannot ${actionWords[action]}: ${governedBy(guardian, true)}. To ${governedWay(guardian, envId)}. In an emergency an admin may break glass: ${breakGlassCommand} --break-glass "<reason>" (recorded in the audit ledger)`;
+  return `environment ${envId} is protected and cannot ${actionWords[action]}: ${governedBy(guardian, true)}. ${protectedChangePath(guardian)} In an emergency an admin may break glass: ${breakGlassCommand} --break-glass "<reason>" (recorded in the audit ledger)`;
+}
+
+/** How a governed environment changes instead, as a sentence with the commands: the refusal's and the portal's. */
+export function protectedChangePath(guardian: EnvironmentGuardian): string {
+  return `To ${governedWay(guardian, guardian.environment)}.`;
+}
+
+/** What the API says of a protected environment (`protectedBy`): who governs it and how it changes. */
+export function protectionOf(guardian: EnvironmentGuardian): EnvironmentProtection {
+  return {
+    kind: guardian.kind,
+    name: guardian.kind === 'mark' ? guardian.by : guardian.name,
+    ...(guardian.kind === 'track' ? { stage: guardian.stage, lane: guardian.lane } : {}),
+    ...(guardian.kind === 'mark' ? { reason: guardian.reason } : {}),
+    change: protectedChangePath(guardian),
+  };
 }
 
 /** The governed way to change an environment, in words and commands (after "To "). */

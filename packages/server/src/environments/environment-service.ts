@@ -171,6 +171,14 @@ export class EnvironmentService {
     return governance ? guardianOf(envId, app, await governance.catalogOf(workspace)) : undefined;
   }
 
+  /** Who governs each environment of the workspace, read once for many (the API's `protectedBy` of a list). */
+  async guardiansOf(workspace: string): Promise<(env: Pick<StoredEnvironment, 'envId' | 'app'>) => EnvironmentGuardian | undefined> {
+    const { governance } = this.options;
+    if (!governance) return () => undefined;
+    const catalog = await governance.catalogOf(workspace);
+    return (env) => guardianOf(env.envId, env.app, catalog);
+  }
+
   /** The governed environments that read workspace secret `name`, each with who governs it. */
   async governedReaders(workspace: string, name: string): Promise<{ envId: string; guardian: EnvironmentGuardian }[]> {
     const { governance, store } = this.options;

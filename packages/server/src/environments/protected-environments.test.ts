@@ -86,6 +86,20 @@ describe('an environment a release track governs', () => {
     expect((await seed.ok('viewer', 'GET', '/api/v1/environments/shop-production')).status).toBe('ready');
   });
 
+  it('says in its answers who protects it and how it changes, as the refusal does', async () => {
+    const refused = await seed.api('dev', 'DELETE', '/api/v1/environments/shop-production');
+    const one = await seed.ok('viewer', 'GET', '/api/v1/environments/shop-production');
+    expect(one.protectedBy).toMatchObject({ kind: 'track', name: 'shop-track', stage: 'production', lane: 'release' });
+    expect(one.protectedBy.change).toMatch(/^To change it, release a snapshot along the track: slipway snapshots create <set>/);
+    expect(refused.json.error.message).toContain(one.protectedBy.change);
+    const listed = (await seed.ok('viewer', 'GET', '/api/v1/environments')).items.find((e: { id: string }) => e.id === 'shop-production');
+    expect(listed.protectedBy).toEqual(one.protectedBy);
+    // An environment no stage names is not protected.
+    const other = await seed.ok('dev', 'POST', '/api/v1/environments', { app: 'shop', kind: 'permanent', id: 'shop-demo', branch: 'main' });
+    expect(other.environment.protectedBy).toBeUndefined();
+    await seed.ok('dev', 'DELETE', '/api/v1/environments/shop-demo');
+  });
+
   it('keeps a secret it reads from direct change; an admin breaking glass may set it', async () => {
     for (const who of ['dev', 'admin']) {
       const refused = await seed.api(who, 'PUT', '/api/v1/secrets/shop-db', { value: 'second-password' });

@@ -95,7 +95,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
     releaseManifestRoutes(app, deps.releases);
     snapshotRoutes(app, deps.releases);
     releaseRoutes(app, deps.releases);
-    managedReleaseRoutes(app, deps.releases);
+    managedReleaseRoutes(app, deps.releases, deps.environments?.masking);
   }
   if (deps.portalDir) await portalRoutes(app, deps.portalDir);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

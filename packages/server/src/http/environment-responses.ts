@@ -1,9 +1,9 @@
 import type { DeployResponse, DeployTaskResponse, EnvironmentResponse, InstanceResponse } from '@slipway/contract';
-import type { InstanceStatus } from '@slipway/core';
+import { protectionOf, type EnvironmentGuardian, type InstanceStatus } from '@slipway/core';
 import type { StoredDeploy, StoredEnvironment, StoredTask } from '../store/environments.ts';
 
 /** API answers from stored rows: the one place their shapes are mapped. */
-export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeploy?: StoredDeploy; instances?: InstanceStatus[] } = {}): EnvironmentResponse {
+export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeploy?: StoredDeploy; instances?: InstanceStatus[]; guardian?: EnvironmentGuardian | undefined } = {}): EnvironmentResponse {
   return {
     id: env.envId,
     app: env.app,
@@ -26,6 +26,8 @@ export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeplo
     updatedAt: env.updatedAt,
     ...(extra.lastDeploy ? { lastDeploy: deployResponseOf(env, extra.lastDeploy) } : {}),
     ...(extra.instances ? { instances: extra.instances.map(instanceResponseOf) } : {}),
+    // The same guardianOf that refuses direct changes decides it: the portal's lock never disagrees with a 403.
+    ...(extra.guardian ? { protectedBy: protectionOf(extra.guardian) } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { QueryView } from '../shell/feedback.tsx';
 import { RelativeTime, StatusBadge, shortSha } from '../shell/format.tsx';
 import { applicationsApi } from './applications-api.ts';
 import { CreateEnvironment } from './CreateEnvironment.tsx';
+import { LockIcon } from './ProtectedBy.tsx';
 
 /** An application: what it is, its live environments, and a form for a new one. */
 export function ApplicationPage() {
@@ -58,6 +59,12 @@ export function ApplicationPage() {
                           <tr key={env.id}>
                             <td>
                               <Link to={`/applications/${encodeURIComponent(name)}/environments/${encodeURIComponent(env.id)}`}>{env.id}</Link>
+                              {env.protectedBy ? (
+                                <>
+                                  {' '}
+                                  <LockIcon protection={env.protectedBy} />
+                                </>
+                              ) : null}
                             </td>
                             <td>
                               <StatusBadge status={env.status} />

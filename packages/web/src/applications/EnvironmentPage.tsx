@@ -10,11 +10,16 @@ import { ErrorMessage, QueryView } from '../shell/feedback.tsx';
 import { RelativeTime, StatusBadge, shortSha } from '../shell/format.tsx';
 import { StackedTable } from '../shell/StackedTable.tsx';
 import { applicationsApi, deployActive } from './applications-api.ts';
+import { BreakGlassHistory } from './BreakGlassHistory.tsx';
 import { DeployHistory } from './DeployHistory.tsx';
 import { DeployTimeline } from './DeployTimeline.tsx';
 import { InstanceLogs } from './InstanceLogs.tsx';
+import { LockIcon, ProtectedNotice } from './ProtectedBy.tsx';
 
-/** One environment: status, URLs, instances, the latest deploy live, its actions and instance logs. */
+/**
+ * One environment: status, URLs, instances, the latest deploy live, its actions and instance logs;
+ * a protected one shows who protects it and how it changes in place of the actions.
+ */
 export function EnvironmentPage() {
   const params = useParams();
   const app = params.app!;
@@ -61,20 +66,26 @@ export function EnvironmentPage() {
           <>
             <div className="row">
               <h1>{env.id}</h1>
+              {env.protectedBy ? <LockIcon protection={env.protectedBy} /> : null}
               <span role="status" aria-live="polite" aria-label={`Environment status: ${env.status}`}>
                 <StatusBadge status={env.status} />
               </span>
             </div>
             {env.reason ? <p className="error">{env.reason}</p> : null}
             <Facts env={env} />
-            <Actions
-              env={env}
-              onChanged={(deployId) => {
-                setChosenDeploy(deployId);
-                reload();
-              }}
-              onDelete={() => (deleteAsked.current = true)}
-            />
+            {env.protectedBy ? (
+              <ProtectedNotice envId={env.id} protection={env.protectedBy} />
+            ) : (
+              <Actions
+                env={env}
+                onChanged={(deployId) => {
+                  setChosenDeploy(deployId);
+                  reload();
+                }}
+                onDelete={() => (deleteAsked.current = true)}
+              />
+            )}
+            <BreakGlassHistory envId={env.id} />
             {env.lastDeploy ? <DeployTimeline key={chosenDeploy ?? env.lastDeploy.id} deployId={chosenDeploy ?? env.lastDeploy.id} onEnd={reload} /> : null}
             <Instances env={env} onLogs={setLogOf} />
             {logOf ? <InstanceLogs key={logOf} envId={env.id} instance={logOf} onClose={() => setLogOf(undefined)} /> : null}

@@ -4,6 +4,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { useApi } from '../api/session.tsx';
 import { ErrorMessage, Loading, QueryView } from '../shell/feedback.tsx';
 import { auditApi, type AuditFilter } from './audit-api.ts';
+import { BreakGlassBadge, BreakGlassReason, isBreakGlass } from './BreakGlass.tsx';
 import './audit.css';
 
 const kinds = Object.keys(knownAuditKinds);
@@ -56,16 +57,24 @@ function Verification() {
 }
 
 function Entry({ entry }: { entry: AuditEntryResponse }) {
-  const details = Object.entries(entry.details);
+  const breakGlass = isBreakGlass(entry);
+  // A break-glass entry's reason and action are shown on their own line, not among the details.
+  const details = Object.entries(entry.details).filter(([key]) => !breakGlass || (key !== 'reason' && key !== 'action'));
   return (
-    <li className="audit-entry">
+    <li className={breakGlass ? 'audit-entry break-glass' : 'audit-entry'}>
       <div>
+        {breakGlass ? (
+          <>
+            <BreakGlassBadge />{' '}
+          </>
+        ) : null}
         <span className="seq">#{entry.seq}</span>{' '}
         <time dateTime={entry.at} title={entry.at}>
           {new Date(entry.at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' })}
         </time>{' '}
         · <strong>{entry.actor}</strong> · <code>{entry.kind}</code> · {entry.subject}
       </div>
+      {breakGlass ? <BreakGlassReason entry={entry} /> : null}
       {details.length ? (
         <div className="details">
           {details.map(([key, value]) => (

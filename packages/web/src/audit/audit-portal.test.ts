@@ -75,7 +75,7 @@ describe.skipIf(browserMissing)(`portal: audit log${browserMissing ? ` (skipped:
       await signIn(page, url, track.tokens[who]!);
       const nav = page.getByRole('navigation', { name: 'Main' });
       await page.getByText(`${who} · `).waitFor();
-      await expect(nav.getByRole('link').allTextContents(), who).resolves.toEqual(['Applications', 'Releases', ...(linked ? ['Audit'] : [])]);
+      await expect(nav.getByRole('link').allTextContents(), who).resolves.toEqual(['Applications', 'Releases', 'Managed releases', ...(linked ? ['Audit'] : [])]);
       expect(errors, who).toEqual([]);
       await page.context().close();
     }

@@ -67,7 +67,7 @@ function StageSection({ release, stage }: { release: ReleaseResponse; stage: Sta
         <ul className="approvals" aria-label={`Decisions in ${stage.name}`}>
           {stage.approvals.map((a) => (
             <li key={`${a.user}/${a.at}`}>
-              {a.decision === 'approve' ? 'Approved' : 'Rejected'} by <strong>{a.user}</strong> <Time at={a.at} />
+              {{ approve: 'Approved', reject: 'Rejected', promote: 'Promoted' }[a.decision]} by <strong>{a.user}</strong> <Time at={a.at} />
               {a.countsAs ? ` — counts as ${a.countsAs}` : ''}
               {a.ignored ? ` — does not count: ${a.ignored}` : ''}
               {a.expiresAt ? (

@@ -2,6 +2,7 @@ import { auditReaderRole, type BuiltInRole } from '@slipway/contract';
 import type { ReactNode } from 'react';
 import { ApplicationsPages } from '../applications/ApplicationsPages.tsx';
 import { AuditPage } from '../audit/AuditPage.tsx';
+import { ManagedPage } from '../managed/ManagedPage.tsx';
 import { ReleasesPage } from '../releases/ReleasesPage.tsx';
 
 /**
@@ -28,5 +29,6 @@ export interface PortalPage {
 export const pages: PortalPage[] = [
   { path: 'applications/*', link: '/applications', label: 'Applications', element: <ApplicationsPages /> },
   { path: 'releases/*', link: '/releases', label: 'Releases', element: <ReleasesPage /> },
+  { path: 'managed/*', link: '/managed', label: 'Managed releases', element: <ManagedPage /> },
   { path: 'audit', link: '/audit', label: 'Audit', element: <AuditPage />, minimumRole: auditReaderRole, purpose: 'reading the audit log' },
 ];

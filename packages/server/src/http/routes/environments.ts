@@ -21,6 +21,7 @@ import { auditHook, breakGlassOf, breakGlassQuery, variableChanges, withBreakGla
 import { streamLines } from '../stream-lines.ts';
 import { maskedAnswer, maskedLines } from '../../secrets/output-masking.ts';
 import { requireRole } from '../authorize.ts';
+import type { StoredEnvironment } from '../../store/environments.ts';
 import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody, parseQuery } from '../parse-body.ts';
@@ -36,6 +37,8 @@ const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse),
 export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRuntime): void {
   const { service, store } = runtime;
   const masked = <T>(workspace: string, answer: T) => maskedAnswer(runtime.masking, workspace, answer);
+  /** An environment's answer with who protects it, if anyone. */
+  const answerOf = async (env: StoredEnvironment, extra: Parameters<typeof environmentResponseOf>[1] = {}) => environmentResponseOf(env, { ...extra, guardian: await service.guardianOf(env.workspace, env.envId, env.app) });
 
   app.post(
     '/api/v1/environments',
@@ -50,7 +53,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
           withBreakGlass({ kind: 'environment.create', subject: environment.envId, details: { app: environment.app, kind: environment.kind, branch: environment.branch, variables: Object.keys(body.variables ?? {}).sort(), deploy: deploy.id } }, breakGlass),
         ),
       });
-      return reply.code(202).send(await masked(principal.workspace, { environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) }));
+      return reply.code(202).send(await masked(principal.workspace, { environment: await answerOf(environment), deploy: deployResponseOf(environment, deploy) }));
     },
   );
 
@@ -67,7 +70,8 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const items = await store.listLive(principal.workspace, request.query.app);
-      return masked(principal.workspace, { items: items.map((env) => environmentResponseOf(env)) });
+      const guardianOf = await service.guardiansOf(principal.workspace);
+      return masked(principal.workspace, { items: items.map((env) => environmentResponseOf(env, { guardian: guardianOf(env) })) });
     },
   );
 
@@ -81,7 +85,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       const spec = await service.currentSpec(env);
       const driver = runtime.drivers[spec.runtime];
       const instances = driver ? await driver.instances(refOf(env)) : [];
-      return masked(principal.workspace, environmentResponseOf(env, { ...(lastDeploy ? { lastDeploy } : {}), instances }));
+      return masked(principal.workspace, await answerOf(env, { ...(lastDeploy ? { lastDeploy } : {}), instances }));
     },
   );
 
@@ -95,7 +99,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         ...(breakGlass ? { breakGlass } : {}),
         audit: auditHook(request, ({ environment, deploy }) => withBreakGlass({ kind: 'environment.delete', subject: environment.envId, details: { app: environment.app, deploy: deploy.id } }, breakGlass)),
       });
-      return reply.code(202).send(await masked(principal.workspace, { environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) }));
+      return reply.code(202).send(await masked(principal.workspace, { environment: await answerOf(environment), deploy: deployResponseOf(environment, deploy) }));
     },
   );
 
@@ -110,7 +114,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
         ...(breakGlass ? { breakGlass } : {}),
         audit: auditHook(request, (env) => withBreakGlass({ kind: 'environment.extend', subject: env.envId, details: { app: env.app, ttl: body.ttl, expiresAt: env.expiresAt } }, breakGlass)),
       });
-      return masked(principal.workspace, environmentResponseOf(extended));
+      return masked(principal.workspace, await answerOf(extended));
     },
   );
 
@@ -137,7 +141,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
           withBreakGlass({ kind: 'environment.config-set', subject: environment.envId, details: { app: environment.app, ...variableChanges(before.variables, environment.variables), deploy: deploy.id } }, breakGlass),
         ),
       });
-      return reply.code(202).send(await masked(principal.workspace, { environment: environmentResponseOf(environment), deploy: deployResponseOf(environment, deploy) }));
+      return reply.code(202).send(await masked(principal.workspace, { environment: await answerOf(environment), deploy: deployResponseOf(environment, deploy) }));
     },
   );
 

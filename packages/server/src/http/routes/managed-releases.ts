@@ -15,6 +15,7 @@ import type { ReleaseCatalog } from '../../store/release-catalog.ts';
 import type { ManagedTransition, StoredAdmission, StoredManagedRelease, StoredReleasePlan } from '../../store/managed-releases.ts';
 import { registerAdmissions, registerReleasePlans } from '../../releases/register-release-manifests.ts';
 import type { Releases } from '../../releases/start-releases.ts';
+import { maskedAnswer, type OutputMasking } from '../../secrets/output-masking.ts';
 import { auditHook } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
@@ -43,6 +44,8 @@ function admissionResponseOf(admission: StoredAdmission): ReleasePlanAdmissionRe
     origins: admission.spec.origins,
     steps: admission.spec.workflow.steps.map((s) => ({ name: s.name, ...(s.image ? { image: s.image } : {}), timeout: s.timeout })),
     secrets: admission.spec.secrets,
+    // Admissions registered before they could name environments have none.
+    environments: admission.spec.environments ?? [],
     policy: admission.spec.policy,
     block: admission.spec.block,
     version: admission.version,
@@ -51,7 +54,17 @@ function admissionResponseOf(admission: StoredAdmission): ReleasePlanAdmissionRe
   };
 }
 
-async function managedResponseOf(catalog: ReleaseCatalog, release: StoredManagedRelease, transitions?: ManagedTransition[]): Promise<ManagedReleaseResponse> {
+/**
+ * A managed release as the API answers it: its steps' logs and reasons pass the output masking of
+ * both workspaces' secrets — the managed one's, which its workflow reads, and the origin's — on top
+ * of the masking of the injected secrets when the step ran.
+ */
+async function managedResponseOf(catalog: ReleaseCatalog, masking: OutputMasking | undefined, release: StoredManagedRelease, transitions?: ManagedTransition[]): Promise<ManagedReleaseResponse> {
+  const answer = await unmaskedResponseOf(catalog, release, transitions);
+  return maskedAnswer(masking, release.origin, await maskedAnswer(masking, release.target, answer));
+}
+
+async function unmaskedResponseOf(catalog: ReleaseCatalog, release: StoredManagedRelease, transitions?: ManagedTransition[]): Promise<ManagedReleaseResponse> {
   const snapshot = await catalog.getSnapshot(release.snapshotId);
   return {
     id: release.id,
@@ -78,7 +91,7 @@ async function managedResponseOf(catalog: ReleaseCatalog, release: StoredManaged
  * Releasing into managed workspaces: ReleasePlans (development workspace), ReleasePlanAdmissions
  * (managed workspace), and the managed releases made under them.
  */
-export function managedReleaseRoutes(app: FastifyInstance, releases: Releases): void {
+export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, masking?: OutputMasking): void {
   const { managed, managedStore, catalog } = releases;
 
   app.post(
@@ -155,7 +168,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases): 
       const principal = requireRole(request, 'release-manager');
       const body = parseBody(createManagedReleaseRequest, request.body);
       const release = await managed.create(principal.workspace, body, principal.name);
-      return reply.code(201).send(await managedResponseOf(catalog, release, await managedStore.transitions(release.id)));
+      return reply.code(201).send(await managedResponseOf(catalog, masking, release, await managedStore.transitions(release.id)));
     },
   );
 
@@ -164,7 +177,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases): 
     { schema: { summary: 'Managed releases this workspace made or received, newest first', tags: ['managed releases'], response: { 200: jsonSchema(managedReleaseListResponse) } } },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      return { items: await Promise.all((await managedStore.list(principal.workspace)).map((r) => managedResponseOf(catalog, r))) };
+      return { items: await Promise.all((await managedStore.list(principal.workspace)).map((r) => managedResponseOf(catalog, masking, r))) };
     },
   );
 
@@ -174,7 +187,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases): 
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const release = await managed.get(principal.workspace, request.params.ref);
-      return managedResponseOf(catalog, release, await managedStore.transitions(release.id));
+      return managedResponseOf(catalog, masking, release, await managedStore.transitions(release.id));
     },
   );
 }

@@ -1,0 +1,17 @@
+import type { ManagedReleaseResponse, ReleasePlanAdmissionResponse, ReleasePlanResponse } from '@slipway/contract';
+import type { ApiClient } from '../api/api-client.ts';
+
+/** Typed calls of the release plans, admissions and managed releases API used by the managed release pages. */
+export const managedApi = {
+  plans: (api: ApiClient) => api.json<{ items: ReleasePlanResponse[] }>('GET', '/api/v1/release-plans').then((r) => r.items),
+  admissions: (api: ApiClient) => api.json<{ items: ReleasePlanAdmissionResponse[] }>('GET', '/api/v1/release-plan-admissions').then((r) => r.items),
+  releases: (api: ApiClient) => api.json<{ items: ManagedReleaseResponse[] }>('GET', '/api/v1/managed-releases').then((r) => r.items),
+  /** One managed release with its steps' (masked) logs and its transitions. */
+  release: (api: ApiClient, ref: string) => api.json<ManagedReleaseResponse>('GET', `/api/v1/managed-releases/${encodeURIComponent(ref)}`),
+};
+
+/** How often the pages look again while a managed release may still move. */
+export const MANAGED_POLL_MS = 1_500;
+
+/** Whether a managed release has ended (nothing more will run). */
+export const managedEnded = (release: Pick<ManagedReleaseResponse, 'state'>) => ['Promoted', 'Rejected', 'Failed', 'Errored', 'Aborted'].includes(release.state);
