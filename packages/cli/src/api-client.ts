@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { parse } from 'yaml';
 import { cliConfig, cliConfigPathFor, errorResponse, formatDiagnostic, type CliConfig } from '@slipway/contract';
@@ -46,15 +48,50 @@ export interface CallOptions {
 
 /** Calls the API with the bearer token; returns the parsed JSON answer or throws ApiError. */
 export async function callApi<T>(connection: Connection, method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
-  const response = await send(connection, method, path, body, AbortSignal.timeout(options.timeoutMs ?? 30_000));
-  const text = await response.text();
-  if (!response.ok) throw errorOf(response, text);
+  const { status, text } = await exchange(connection, method, path, body, options.timeoutMs ?? 30_000);
+  if (status < 200 || status >= 300) throw errorOf(status, text);
   if (!text) return undefined as T;
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new ApiError(`the API at ${connection.url} answered ${method} ${path} with something that is not JSON (HTTP ${response.status})`, 'http', response.status);
+    throw new ApiError(`the API at ${connection.url} answered ${method} ${path} with something that is not JSON (HTTP ${status})`, 'http', status);
   }
+}
+
+function urlOf(connection: Connection, path: string): URL {
+  const url = new URL(path, connection.url);
+  if (connection.workspace && !url.searchParams.has('workspace')) url.searchParams.set('workspace', connection.workspace);
+  return url;
+}
+
+function headersOf(connection: Connection, body: unknown): Record<string, string> {
+  return { authorization: `Bearer ${connection.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+}
+
+function unreachable(connection: Connection, error: Error): ApiError {
+  return new ApiError(`cannot reach the Slipway API at ${connection.url}: ${error.cause instanceof Error ? error.cause.message : error.message}`, 'unreachable');
+}
+
+/**
+ * One request and its whole answer, over node:http(s). Not fetch: loading and tearing down fetch's
+ * HTTP client costs a one-shot command about 150 ms of its start and exit (issue 14's CLI target).
+ */
+function exchange(connection: Connection, method: string, path: string, body: unknown, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const url = urlOf(connection, path);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const open = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = open(url, { method, headers: { ...headersOf(connection, body), ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }) }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (e) => reject(unreachable(connection, e)));
+    });
+    const timer = setTimeout(() => req.destroy(new ApiError(`the Slipway API at ${connection.url} did not answer ${method} ${path} in time`, 'unreachable')), timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', (e) => reject(e instanceof ApiError ? e : unreachable(connection, e)));
+    req.end(payload);
+  });
 }
 
 /**
@@ -63,28 +100,21 @@ export async function callApi<T>(connection: Connection, method: string, path: s
  */
 export async function streamApi(connection: Connection, path: string, signal: AbortSignal): Promise<Response> {
   const response = await send(connection, 'GET', path, undefined, signal);
-  if (!response.ok) throw errorOf(response, await response.text());
+  if (!response.ok) throw errorOf(response.status, await response.text());
   return response;
 }
 
 async function send(connection: Connection, method: string, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
-  const url = new URL(path, connection.url);
-  if (connection.workspace && !url.searchParams.has('workspace')) url.searchParams.set('workspace', connection.workspace);
   try {
-    return await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${connection.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal,
-    });
+    return await fetch(urlOf(connection, path), { method, headers: headersOf(connection, body), ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal });
   } catch (e) {
     if ((e as Error).name === 'TimeoutError') throw new ApiError(`the Slipway API at ${connection.url} did not answer ${method} ${path} in time`, 'unreachable');
     if ((e as Error).name === 'AbortError') throw e;
-    throw new ApiError(`cannot reach the Slipway API at ${connection.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, 'unreachable');
+    throw unreachable(connection, e as Error);
   }
 }
 
-function errorOf(response: Response, text: string): ApiError {
+function errorOf(status: number, text: string): ApiError {
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
@@ -92,9 +122,9 @@ function errorOf(response: Response, text: string): ApiError {
     json = undefined;
   }
   const parsed = errorResponse.safeParse(json);
-  const message = parsed.success ? parsed.data.error.message : `HTTP ${response.status}`;
+  const message = parsed.success ? parsed.data.error.message : `HTTP ${status}`;
   const details = parsed.success && parsed.data.error.diagnostics ? `\n${parsed.data.error.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}` : '';
-  return new ApiError(`${message}${details}`, 'http', response.status);
+  return new ApiError(`${message}${details}`, 'http', status);
 }
 
 /** The query that breaks glass on a protected environment (admins only, with a reason), or nothing. */

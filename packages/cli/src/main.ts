@@ -1,14 +1,22 @@
 import { Command, CommanderError, Option } from 'commander';
 import { addApiCommands } from './api-commands.ts';
 import { dnsLabel, port } from './argument-parsers.ts';
-import { importComposeCommand, importReleaseCommand } from './commands/import.ts';
 import { login } from './commands/login.ts';
 import { server } from './commands/server.ts';
 import { addRouterCommand } from './commands/router.ts';
-import { render } from './commands/render.ts';
-import { schema } from './commands/schema.ts';
-import { validate } from './commands/validate.ts';
 import { ExitCode, processIO, type CommandIO } from './io.ts';
+import type { importComposeCommand as importCompose, importReleaseCommand as importRelease } from './commands/import.ts';
+import type { render as renderCommand } from './commands/render.ts';
+import type { schema as schemaCommand } from './commands/schema.ts';
+import type { validate as validateCommand } from './commands/validate.ts';
+
+// The commands that read manifests (validate, import, render, schema) load core — its importers,
+// renderer and validation — only when they run, so the API commands start without it.
+const validate: typeof validateCommand = async (...a) => (await import('./commands/validate.ts')).validate(...a);
+const importComposeCommand: typeof importCompose = async (...a) => (await import('./commands/import.ts')).importComposeCommand(...a);
+const importReleaseCommand: typeof importRelease = async (...a) => (await import('./commands/import.ts')).importReleaseCommand(...a);
+const render: typeof renderCommand = async (...a) => (await import('./commands/render.ts')).render(...a);
+const schema: typeof schemaCommand = async (...a) => (await import('./commands/schema.ts')).schema(...a);
 
 const version = '0.1.0';
 

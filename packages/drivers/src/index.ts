@@ -14,4 +14,3 @@ export {
 } from './docker/engine.ts';
 // For tests of the docker runtime in other packages: base images made on this machine (never
 // pulled), and the node image under the name the example's Dockerfiles start FROM.
-export { BUSYBOX_IMAGE, ensureBaseImages, ensureNodeStandIn, NODE_IMAGE, NODE_STAND_IN } from './docker/test-support/base-images.ts';

@@ -6,9 +6,21 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+/**
+ * The checkout's packages/ folder: the nearest one above this module that holds packages/web. Found
+ * by walking up, because this module runs from its source (packages/server/src/portal) and from the
+ * CLI's compiled bundle (packages/cli/dist) alike.
+ */
+function packagesDir(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'packages', 'web', 'package.json'))) return join(dir, 'packages');
+    if (dirname(dir) === dir) throw new Error(`cannot find packages/web above ${fileURLToPath(import.meta.url)}: the portal is built from the checkout's sources`);
+  }
+}
+
 /** packages/web: the portal's sources. The server reads them as files; it imports none of their code. */
-export const webPackageDir = fileURLToPath(new URL('../../../web/', import.meta.url));
-const contractSourceDir = fileURLToPath(new URL('../../../contract/src/', import.meta.url));
+export const webPackageDir = `${join(packagesDir(), 'web')}/`;
+const contractSourceDir = `${join(packagesDir(), 'contract', 'src')}/`;
 
 export interface PortalBuild {
   /** Folder holding index.html and assets/. */

@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashText } from '@slipway/core';
-import { detectDockerEngine, ensureBaseImages, NODE_IMAGE } from '@slipway/drivers';
+import { detectDockerEngine } from '@slipway/drivers';
+import { ensureBaseImages, NODE_IMAGE } from '@slipway/drivers/docker-test-images';
 import { commitAll, git } from '../test-support/example-repository.ts';
 
 const detected = await detectDockerEngine();
