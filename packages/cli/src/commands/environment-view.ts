@@ -75,6 +75,13 @@ export function instanceTable(items: readonly InstanceResponse[], c: Colors = pc
 }
 
 /** `slipway envs get`: the environment's facts, its URLs and its instances. */
+/** Who protects an environment, as `envs get` says it. */
+function protectedWords(p: NonNullable<EnvironmentResponse['protectedBy']>): string {
+  if (p.kind === 'mark') return `marked by ${p.name}${p.reason ? ` (${p.reason})` : ''}`;
+  if (p.kind === 'admission') return `by release plan admission ${p.name}`;
+  return `by release track ${p.name}${p.stage ? `, stage ${p.stage}` : ''}${p.lane ? ` (${p.lane} lane)` : ''}`;
+}
+
 export function environmentDetails(env: EnvironmentResponse, now: Date, c: Colors = pc): string {
   const lines = [`${c.bold(env.id)}  ${env.kind} environment of ${env.app}`];
   const facts: [string, string][] = [
@@ -86,6 +93,7 @@ export function environmentDetails(env: EnvironmentResponse, now: Date, c: Color
   ];
   if (env.lastActivityAt) facts.push(['last used', `${relativeTime(env.lastActivityAt, now)} (a deploy or a request)`]);
   if (env.idleTimeout && env.idleExpiresAt) facts.push(['idle timeout', `${env.idleTimeout}: torn down ${relativeTime(env.idleExpiresAt, now)} unless used`]);
+  if (env.protectedBy) facts.push(['protected', `${protectedWords(env.protectedBy)}. ${env.protectedBy.change}`]);
   if (env.lastDeploy) facts.push(['last deploy', `${deployName(env.lastDeploy)}: ${colourStatus(env.lastDeploy.state, c)}, ${relativeTime(env.lastDeploy.createdAt, now)} (${env.lastDeploy.id})`]);
   const width = Math.max(...facts.map(([k]) => k.length));
   lines.push(...facts.map(([k, v]) => `  ${`${k}:`.padEnd(width + 1)}  ${v}`));

@@ -189,6 +189,7 @@ describe('slipway envs, deploys, instances and secrets against a real server', (
   it('protects an environment by hand, refuses a direct change with the way out, and lifts the mark', async () => {
     const marked = await slipway('envs', 'protect', 'demo', '--reason', 'customer demo until Friday');
     expect([marked.code, marked.stdout]).toEqual([0, '✓ environment demo is protected: only releases change it now, or an admin breaking glass (customer demo until Friday)']);
+    expect((await slipway('envs', 'get', 'demo')).stdout).toMatch(/protected: +marked by \S+ \(customer demo until Friday\)\. To change it, release into it/);
     const refused = await slipway('envs', 'extend', 'demo', '--ttl', '6h');
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/environment demo is protected and cannot be extended directly: admin marked it protected \(customer demo until Friday\)/);
