@@ -14,4 +14,28 @@ describe('SseParser', () => {
     ]);
     expect(parser.retryMs).toBe(1500);
   });
+
+  it('gives the same events for every way of cutting the stream, \r\n split across chunks included', () => {
+    const text = 'event: a\r\ndata: one\r\n\r\ndata: two\r\rdata: three\n\nid: 9\ndata: x\r\ndata: y\r\n\r\n';
+    const whole: ServerSentEvent[] = [];
+    new SseParser((e) => whole.push(e)).push(Buffer.from(text));
+    expect(whole.map((e) => e.data)).toEqual(['one', 'two', 'three', 'x\ny']);
+    const bytes = Buffer.from(text);
+    for (let size = 1; size <= 8; size++) {
+      const events: ServerSentEvent[] = [];
+      const parser = new SseParser((e) => events.push(e));
+      for (let i = 0; i < bytes.length; i += size) parser.push(bytes.subarray(i, i + size));
+      expect(events, `chunks of ${size}`).toEqual(whole);
+    }
+  });
+
+  it('takes a line of several megabytes in small chunks (a whole route table in one event)', () => {
+    const data = JSON.stringify(Array.from({ length: 60_000 }, (_, i) => ({ host: `web-pr-${i}.slipway.localhost`, port: 30_000 + (i % 1000) })));
+    const bytes = Buffer.from(`event: snapshot\ndata: ${data}\n\n`);
+    const events: ServerSentEvent[] = [];
+    const parser = new SseParser((e) => events.push(e));
+    for (let i = 0; i < bytes.length; i += 16_384) parser.push(bytes.subarray(i, i + 16_384));
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toBe(data);
+  });
 });

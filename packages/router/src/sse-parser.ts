@@ -13,6 +13,8 @@ export interface ServerSentEvent {
 export class SseParser {
   private readonly decoder = new TextDecoder();
   private buffer = '';
+  /** How much of the buffer has been searched for a line end already. */
+  private scanned = 0;
   private dataLines: string[] = [];
   private eventName = '';
   private lastId: string | undefined;
@@ -22,20 +24,29 @@ export class SseParser {
 
   constructor(private readonly onEvent: (event: ServerSentEvent) => void) {}
 
+  /**
+   * Takes the next chunk. Linear in the input: each character is searched for a line end once, so a
+   * line of many megabytes arriving in small chunks (a whole route table) costs its length, not its
+   * length times the number of chunks.
+   */
   push(chunk: Uint8Array): void {
     this.buffer += this.decoder.decode(chunk, { stream: true });
+    const lineEnd = /\r\n|\r|\n/g;
+    lineEnd.lastIndex = this.scanned;
     let start = 0;
-    for (;;) {
-      const newline = this.buffer.slice(start).search(/\r\n|\r|\n/);
-      if (newline === -1) break;
-      const end = start + newline;
+    for (let match = lineEnd.exec(this.buffer); match; match = lineEnd.exec(this.buffer)) {
       // A lone \r at the very end may be the first half of \r\n: wait for the next chunk.
-      if (this.buffer[end] === '\r' && end + 1 === this.buffer.length) break;
-      const line = this.buffer.slice(start, end);
-      start = end + (this.buffer.startsWith('\r\n', end) ? 2 : 1);
-      this.line(line);
+      if (match[0] === '\r' && match.index + 1 === this.buffer.length) {
+        lineEnd.lastIndex = match.index;
+        break;
+      }
+      this.line(this.buffer.slice(start, match.index));
+      start = match.index + match[0].length;
     }
+    // Where the search stops: the end of the text, or the lone \r it waits behind.
+    const scannedTo = this.buffer.endsWith('\r') ? this.buffer.length - 1 : this.buffer.length;
     this.buffer = this.buffer.slice(start);
+    this.scanned = Math.max(0, scannedTo - start);
   }
 
   private line(line: string): void {

@@ -11,6 +11,8 @@ export type RouteListener = (event: RouteChangeEvent) => void;
  */
 export class RouteHub {
   private readonly environments = new Map<string, { app: string; envId: string; routes: RouteTableEntry[] }>();
+  /** Which environment (its key in `environments`) serves each host: host checks answer in O(1). */
+  private readonly hostOwners = new Map<string, string>();
   private readonly recent: RouteChangeEvent[] = [];
   private readonly listeners = new Set<RouteListener>();
   private currentVersion: number;
@@ -28,12 +30,17 @@ export class RouteHub {
   /** Replaces every route of one environment (an empty list removes it). */
   upsertEnvironment(app: string, envId: string, routes: RouteTableEntry[]): void {
     if (routes.length === 0) return this.removeEnvironment(app, envId);
-    this.environments.set(`${app}/${envId}`, { app, envId, routes });
+    const key = `${app}/${envId}`;
+    this.forgetHosts(key);
+    this.environments.set(key, { app, envId, routes });
+    for (const route of routes) this.hostOwners.set(route.host, key);
     this.publish({ type: 'upsert-environment', version: this.nextVersion(), app, envId, routes });
   }
 
   removeEnvironment(app: string, envId: string): void {
-    if (!this.environments.delete(`${app}/${envId}`)) return;
+    const key = `${app}/${envId}`;
+    this.forgetHosts(key);
+    if (!this.environments.delete(key)) return;
     this.publish({ type: 'remove-environment', version: this.nextVersion(), app, envId });
   }
 
@@ -44,8 +51,13 @@ export class RouteHub {
 
   /** Which environment serves a host, if any. */
   ownerOfHost(host: string): { app: string; envId: string } | undefined {
-    for (const env of this.environments.values()) if (env.routes.some((r) => r.host === host)) return { app: env.app, envId: env.envId };
-    return undefined;
+    const key = this.hostOwners.get(host);
+    const env = key === undefined ? undefined : this.environments.get(key);
+    return env ? { app: env.app, envId: env.envId } : undefined;
+  }
+
+  private forgetHosts(key: string): void {
+    for (const route of this.environments.get(key)?.routes ?? []) if (this.hostOwners.get(route.host) === key) this.hostOwners.delete(route.host);
   }
 
   snapshot(): Extract<RouteChangeEvent, { type: 'snapshot' }> {
