@@ -99,6 +99,24 @@ describe('slipway import', () => {
     expect(await main(['node', 'slipway', 'validate', out], check)).toBe(0);
   });
 
+  it('reads --env-file files (later ones winning) before filling ${VAR}, and names an unset one with how to give it', async () => {
+    mkdirSync(join(dir, 'vars'));
+    writeFileSync(join(dir, 'vars', 'compose.yaml'), 'services:\n  web:\n    image: "nginx:${SLIPWAY_TEST_TAG}"\n    ports: ["${SLIPWAY_TEST_PORT}"]\n');
+    writeFileSync(join(dir, 'vars', 'a.env'), 'SLIPWAY_TEST_TAG=1.25\nSLIPWAY_TEST_PORT=8080\n');
+    writeFileSync(join(dir, 'vars', 'b.env'), 'SLIPWAY_TEST_TAG=1.27\n');
+    const io = captureIO();
+    const args = ['node', 'slipway', 'import', 'compose', join(dir, 'vars', 'compose.yaml')];
+    expect(await main([...args, '--env-file', join(dir, 'vars', 'a.env'), '--env-file', join(dir, 'vars', 'b.env')], io)).toBe(0);
+    expect(io.stdout()).toMatch(/image: nginx:1\.27/);
+    expect(io.stdout()).toMatch(/port: 8080/);
+    const unset = captureIO();
+    expect(await main(args, unset)).toBe(1);
+    expect(unset.stderr()).toMatch(/compose\.yaml:4:13 .*\$\{SLIPWAY_TEST_PORT\} is not set.*--env-file/);
+    const missing = captureIO();
+    expect(await main([...args, '--env-file', join(dir, 'vars', 'nope.env')], missing)).toBe(2);
+    expect(missing.stderr()).toMatch(/nope\.env: no such file/);
+  });
+
   it('converts a Release template folder', async () => {
     mkdirSync(join(dir, 'repo', '.release'), { recursive: true });
     writeFileSync(

@@ -39,8 +39,11 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
     .argument('<file>', 'compose.yaml or docker-compose.yml')
     .option('-o, --output <file>', 'write the manifest to this file instead of stdout')
     .option('--name <name>', 'application name (default: from the Compose file or its folder)')
+    .option('--env-file <file>', 'read ${VAR} values from this file instead of .env (repeatable; later files win)', collect, [])
     .addHelpText('after', '\nExample:\n  slipway import compose docker-compose.yml -o .slipway/app.yaml')
-    .action((file: string, opts: { output?: string; name?: string }) => run(importComposeCommand({ path: file, outputFile: opts.output, name: opts.name }, io)));
+    .action((file: string, opts: { output?: string; name?: string; envFile: string[] }) =>
+      run(importComposeCommand({ path: file, outputFile: opts.output, name: opts.name, envFiles: opts.envFile }, io)),
+    );
   importCmd
     .command('release')
     .description('convert a Release application template (.release/application_template.yaml and environment_variables.yaml)')
@@ -136,4 +139,9 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
     return ExitCode.usage;
   }
   return code;
+}
+
+/** Commander's accumulator for an option given several times. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

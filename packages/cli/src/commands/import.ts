@@ -15,6 +15,10 @@ export interface ImportOptions {
   outputFile?: string;
   /** Application name; derived from the input when absent. */
   name?: string;
+  /** (compose) Variables files read instead of the project's .env, later ones winning. */
+  envFiles?: string[];
+  /** (compose) The shell's variables for ${VAR}; the process's own environment when absent. */
+  shellEnvironment?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Converts a Docker Compose file into an Application manifest. */
@@ -24,7 +28,15 @@ export async function importComposeCommand(options: ImportOptions, io: CommandIO
     return ExitCode.usage;
   }
   const folder = dirname(resolve(options.path));
+  for (const envFile of options.envFiles ?? []) {
+    if (!isFile(envFile)) {
+      io.err(`${pc.red('error')}   ${envFile}: no such file; --env-file takes a file of KEY=value lines`);
+      return ExitCode.usage;
+    }
+  }
   const result = importCompose({
+    ...(options.envFiles?.length ? { envFiles: options.envFiles.map((f) => ({ file: displayPath(f), text: readFileSync(f, 'utf8') })) } : {}),
+    shellEnvironment: options.shellEnvironment ?? process.env,
     file: displayPath(options.path),
     text: readFileSync(options.path, 'utf8'),
     ...(options.name ? { name: options.name } : {}),

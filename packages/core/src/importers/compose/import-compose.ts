@@ -30,6 +30,16 @@ export interface ComposeImportInput {
    * (an override file, a second -f). Their paths are read relative to the first file's folder.
    */
   overrides?: ComposeFileText[];
+  /**
+   * Files of variables given instead of the project's `.env` (`--env-file`, later ones winning), as
+   * `docker compose --env-file` does. Absent: `.env` beside the first file, through readFile.
+   */
+  envFiles?: ComposeFileText[];
+  /**
+   * The shell's variables, which Compose prefers over `.env` when it fills `${VAR}` in images, ports
+   * and other fields. They are never copied into the manifest's variables.
+   */
+  shellEnvironment?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Order of a service's fields in the manifest: identity, what runs, how it connects, how it behaves. */
@@ -51,8 +61,8 @@ export function importCompose(input: ComposeImportInput): ParseResult<Applicatio
   reporter.warnings.push(...project.warnings);
   reporter.errors.push(...project.errors);
 
-  const dotenv = readDotenv(file, input.readFile, reporter);
-  const root = interpolateDocument(project.root, dotenv, reporter);
+  const dotenv = input.envFiles ? readEnvFiles(input.envFiles, reporter) : readDotenv(file, input.readFile, reporter);
+  const root = interpolateDocument(project.root, { dotenv, shell: input.shellEnvironment ?? {}, envFileGiven: input.envFiles !== undefined, file }, reporter);
   checkTopLevel(root, reporter);
 
   const rawServices = root.services;
@@ -133,6 +143,16 @@ function readDotenv(file: string, readFile: ReadFile | undefined, reporter: Repo
   const dotenvFile = `${file.replace(/[^\\/]*$/, '')}.env`;
   for (const problem of parsed.problems) reporter.warnings.push({ severity: 'warning', file: dotenvFile, line: problem.line, column: 1, message: problem.message });
   for (const entry of parsed.entries) if (entry.value !== undefined) values.set(entry.key, entry.value);
+  return values;
+}
+
+function readEnvFiles(files: ComposeFileText[], reporter: Reporter): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const { file, text } of files) {
+    const parsed = parseDotenv(text);
+    for (const problem of parsed.problems) reporter.warnings.push({ severity: 'warning', file, line: problem.line, column: 1, message: problem.message });
+    for (const entry of parsed.entries) if (entry.value !== undefined) values.set(entry.key, entry.value);
+  }
   return values;
 }
 

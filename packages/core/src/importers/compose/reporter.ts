@@ -68,7 +68,8 @@ export class Reporter {
   }
 
   error(path: ComposePath, message: string, options: ReportOptions = {}): void {
-    const note = this.notes.find((n) => n.path.length <= path.length && n.path.every((segment, i) => segment === path[i]));
+    // The note's value, inside it, or the field that holds it (ports[0] for ports[0].published).
+    const note = this.notes.find((n) => Math.min(n.path.length, path.length) >= 3 && n.path.slice(0, path.length).every((segment, i) => segment === path[i]));
     this.errors.push(this.diagnostic('error', path, note ? `${note.note} (${message})` : message, options));
   }
 
