@@ -117,6 +117,25 @@ describe('slipway import', () => {
     expect(missing.stderr()).toMatch(/nope\.env: no such file/);
   });
 
+  it('merges -f files in order, and reads the override beside a default-named file unless --no-override', async () => {
+    mkdirSync(join(dir, 'multi'));
+    writeFileSync(join(dir, 'multi', 'docker-compose.yml'), 'services:\n  web:\n    image: nginx:1.25\n    ports: ["8080:80"]\n');
+    writeFileSync(join(dir, 'multi', 'docker-compose.override.yml'), 'services:\n  web:\n    image: nginx:1.27\n');
+    writeFileSync(join(dir, 'multi', 'prod.yml'), 'services:\n  web:\n    image: nginx:prod\n');
+    const base = join(dir, 'multi', 'docker-compose.yml');
+    const picked = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', base], picked)).toBe(0);
+    expect(picked.stdout()).toMatch(/image: nginx:1\.27/);
+    expect(picked.stderr()).toMatch(/also read .*docker-compose\.override\.yml.*--no-override/);
+    const alone = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', base, '--no-override'], alone)).toBe(0);
+    expect(alone.stdout()).toMatch(/image: nginx:1\.25/);
+    const several = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', '-f', base, '-f', join(dir, 'multi', 'prod.yml')], several)).toBe(0);
+    expect(several.stdout()).toMatch(/image: nginx:prod/);
+    expect(several.stderr()).not.toMatch(/also read/);
+  });
+
   it('converts a Release template folder', async () => {
     mkdirSync(join(dir, 'repo', '.release'), { recursive: true });
     writeFileSync(

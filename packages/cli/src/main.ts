@@ -36,14 +36,21 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
   importCmd
     .command('compose')
     .description('convert a Docker Compose file; prints the manifest, with a warning for each thing that has no equivalent')
-    .argument('<file>', 'compose.yaml or docker-compose.yml')
+    .argument('[file]', 'compose.yaml or docker-compose.yml (or give the files with -f)')
+    .option('-f, --file <file>', 'a Compose file; several are merged in order, as docker compose -f a -f b does (repeatable)', collect, [])
+    .option('--no-override', 'do not read compose.override.yaml / docker-compose.override.yml beside the file')
     .option('-o, --output <file>', 'write the manifest to this file instead of stdout')
     .option('--name <name>', 'application name (default: from the Compose file or its folder)')
     .option('--env-file <file>', 'read ${VAR} values from this file instead of .env (repeatable; later files win)', collect, [])
     .addHelpText('after', '\nExample:\n  slipway import compose docker-compose.yml -o .slipway/app.yaml')
-    .action((file: string, opts: { output?: string; name?: string; envFile: string[] }) =>
-      run(importComposeCommand({ path: file, outputFile: opts.output, name: opts.name, envFiles: opts.envFile }, io)),
-    );
+    .action((file: string | undefined, opts: { output?: string; name?: string; envFile: string[]; file: string[]; override: boolean }) => {
+      const [first, ...rest] = file ? [file, ...opts.file] : opts.file;
+      if (!first) {
+        io.err('error   give a Compose file: slipway import compose compose.yaml, or -f a.yml -f b.yml');
+        return run(Promise.resolve(2));
+      }
+      return run(importComposeCommand({ path: first, files: rest, noOverride: !opts.override, outputFile: opts.output, name: opts.name, envFiles: opts.envFile }, io));
+    });
   importCmd
     .command('release')
     .description('convert a Release application template (.release/application_template.yaml and environment_variables.yaml)')

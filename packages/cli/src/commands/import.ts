@@ -15,6 +15,10 @@ export interface ImportOptions {
   outputFile?: string;
   /** Application name; derived from the input when absent. */
   name?: string;
+  /** (compose) Files merged over `path` in order, as `docker compose -f path -f file…` does. */
+  files?: string[];
+  /** (compose) Do not read compose.override.yaml / docker-compose.override.yml beside a default-named file. */
+  noOverride?: boolean;
   /** (compose) Variables files read instead of the project's .env, later ones winning. */
   envFiles?: string[];
   /** (compose) The shell's variables for ${VAR}; the process's own environment when absent. */
@@ -28,6 +32,16 @@ export async function importComposeCommand(options: ImportOptions, io: CommandIO
     return ExitCode.usage;
   }
   const folder = dirname(resolve(options.path));
+  for (const extra of options.files ?? []) {
+    if (!isFile(extra)) {
+      io.err(`${pc.red('error')}   ${extra}: no such file; -f takes the path of a Compose file to merge over the first`);
+      return ExitCode.usage;
+    }
+  }
+  const overrides = options.files?.length ? options.files : options.noOverride ? [] : defaultOverride(options.path);
+  if (!options.files?.length && overrides.length) {
+    io.err(`${pc.cyan('note')}    also read ${displayPath(overrides[0]!)}, merged over ${displayPath(options.path)} as docker compose does; --no-override to import the file alone`);
+  }
   for (const envFile of options.envFiles ?? []) {
     if (!isFile(envFile)) {
       io.err(`${pc.red('error')}   ${envFile}: no such file; --env-file takes a file of KEY=value lines`);
@@ -35,6 +49,7 @@ export async function importComposeCommand(options: ImportOptions, io: CommandIO
     }
   }
   const result = importCompose({
+    ...(overrides.length ? { overrides: overrides.map((f) => ({ file: displayPath(f), text: readFileSync(f, 'utf8') })) } : {}),
     ...(options.envFiles?.length ? { envFiles: options.envFiles.map((f) => ({ file: displayPath(f), text: readFileSync(f, 'utf8') })) } : {}),
     shellEnvironment: options.shellEnvironment ?? process.env,
     file: displayPath(options.path),
@@ -85,6 +100,18 @@ function finish(result: ParseResult<ApplicationManifestInput>, options: ImportOp
     io.err(`${pc.green('✓')} wrote ${options.outputFile} (${plural(result.warnings.length, 'warning')})`);
   } else io.out(text);
   return ExitCode.ok;
+}
+
+const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
+/** The override file docker compose reads beside a default-named file when no -f is given. */
+function defaultOverride(path: string): string[] {
+  const name = basename(path);
+  if (!DEFAULT_FILES.includes(name)) return [];
+  const stem = name.replace(/\.ya?ml$/, '');
+  const candidates = [`${stem}.override.yaml`, `${stem}.override.yml`, ...DEFAULT_FILES.map((f) => f.replace(/\.ya?ml$/, '.override$&'))];
+  const found = candidates.map((c) => join(dirname(path), c)).find(isFile);
+  return found ? [found] : [];
 }
 
 function isFile(path: string): boolean {
