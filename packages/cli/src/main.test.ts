@@ -150,10 +150,33 @@ describe('slipway import', () => {
     expect(io.stdout()).not.toMatch(/hunter2/);
   });
 
+  it('imports what a .release.yaml points at: a Compose file, or a template elsewhere', async () => {
+    mkdirSync(join(dir, 'pointer'));
+    writeFileSync(join(dir, 'pointer', '.release.yaml'), 'compose: docker-compose.dev.yml\n');
+    writeFileSync(join(dir, 'pointer', 'docker-compose.dev.yml'), 'services:\n  api:\n    image: shop/api:dev\n');
+    const io = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'release', join(dir, 'pointer')], io)).toBe(0);
+    expect(io.stdout()).toMatch(/image: shop\/api:dev/);
+    expect(io.stderr()).toMatch(/points at .*docker-compose\.dev\.yml/);
+
+    mkdirSync(join(dir, 'pointer2', 'deploy'), { recursive: true });
+    writeFileSync(join(dir, 'pointer2', '.release.yaml'), 'application_template: deploy/template.yaml\n');
+    writeFileSync(join(dir, 'pointer2', 'deploy', 'template.yaml'), 'app: shop\nservices:\n  - name: web\n    image: nginx\n');
+    const io2 = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'release', join(dir, 'pointer2')], io2)).toBe(0);
+    expect(io2.stdout()).toMatch(/name: shop/);
+
+    mkdirSync(join(dir, 'pointer3'));
+    writeFileSync(join(dir, 'pointer3', '.release.yaml'), 'compose: [a.yml]\n');
+    const io3 = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'release', join(dir, 'pointer3')], io3)).toBe(1);
+    expect(io3.stderr()).toMatch(/\.release\.yaml:1:1 compose: expected compose to be a path relative to the repository/);
+  });
+
   it('says what it needs when the input is missing', async () => {
     const io = captureIO();
     expect(await main(['node', 'slipway', 'import', 'release', dir], io)).toBe(2);
-    expect(io.stderr()).toMatch(/no \.release\/application_template\.yaml here/);
+    expect(io.stderr()).toMatch(/no \.release\/application_template\.yaml and no \.release\.yaml here/);
     const io2 = captureIO();
     expect(await main(['node', 'slipway', 'import', 'compose', join(dir, 'nope.yml')], io2)).toBe(2);
     expect(io2.stderr()).toMatch(/no such file; give the path of a Compose file/);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { stringify } from 'yaml';
-import { importCompose, importReleaseTemplate, validateManifestFiles } from '@slipway/core';
+import { importCompose, importReleaseTemplate, readReleasePointer, validateManifestFiles } from '@slipway/core';
 import type { ApplicationManifestInput, ParseResult } from '@slipway/contract';
 import { plural, printDiagnostics } from '../diagnostics-output.ts';
 import { ExitCode, type CommandIO } from '../io.ts';
@@ -66,12 +66,33 @@ export async function importComposeCommand(options: ImportOptions, io: CommandIO
 /** Converts a Release application template (.release/application_template.yaml) into an Application manifest. */
 export async function importReleaseCommand(options: ImportOptions, io: CommandIO): Promise<number> {
   const folder = existsSync(join(options.path, '.release')) ? join(options.path, '.release') : options.path;
-  const templatePath = join(folder, 'application_template.yaml');
+  let templatePath = join(folder, 'application_template.yaml');
+  let envPath = join(folder, 'environment_variables.yaml');
   if (!isFile(templatePath)) {
-    io.err(`${pc.red('error')}   ${options.path}: no .release/application_template.yaml here; give a repository folder or its .release/ folder`);
-    return ExitCode.usage;
+    // A repository may instead point Release at a Compose file or a template elsewhere, in .release.yaml.
+    const repo = basename(folder) === '.release' ? dirname(folder) : folder;
+    const pointerPath = ['.release.yaml', '.release.yml'].map((f) => join(repo, f)).find(isFile);
+    if (!pointerPath) {
+      io.err(`${pc.red('error')}   ${options.path}: no .release/application_template.yaml and no .release.yaml here; give a repository folder or its .release/ folder`);
+      return ExitCode.usage;
+    }
+    const pointer = readReleasePointer(readFileSync(pointerPath, 'utf8'), displayPath(pointerPath));
+    if (!pointer.value) {
+      printDiagnostics(io, pointer);
+      io.err(pc.red(`✗ nothing imported: ${plural(pointer.errors.length, 'error')}`));
+      return ExitCode.invalid;
+    }
+    printDiagnostics(io, { errors: [], warnings: pointer.warnings });
+    const target = join(repo, pointer.value.compose ?? pointer.value.applicationTemplate!);
+    if (!isFile(target)) {
+      io.err(`${pc.red('error')}   ${displayPath(pointerPath)}: it names ${displayPath(target)}, which is not a file of the repository`);
+      return ExitCode.invalid;
+    }
+    io.err(`${pc.cyan('note')}    ${displayPath(pointerPath)} points at ${displayPath(target)}; importing that`);
+    if (pointer.value.compose) return importComposeCommand({ ...options, path: target }, io);
+    templatePath = target;
+    if (pointer.value.environmentVariables) envPath = join(repo, pointer.value.environmentVariables);
   }
-  const envPath = join(folder, 'environment_variables.yaml');
   const result = importReleaseTemplate({
     templateFile: displayPath(templatePath),
     templateText: readFileSync(templatePath, 'utf8'),
