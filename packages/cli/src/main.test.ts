@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +134,27 @@ describe('slipway import', () => {
     expect(await main(['node', 'slipway', 'import', 'compose', '-f', base, '-f', join(dir, 'multi', 'prod.yml')], several)).toBe(0);
     expect(several.stdout()).toMatch(/image: nginx:prod/);
     expect(several.stderr()).not.toMatch(/also read/);
+  });
+
+  it('summarizes many warnings by key with counts, lists them with --verbose, and refuses them with --strict', async () => {
+    mkdirSync(join(dir, 'noisy'));
+    const services = ['a', 'b', 'c'].map((n) => `  ${n}:\n    image: nginx\n    restart: always\n    labels: [x=1]\n`).join('');
+    writeFileSync(join(dir, 'noisy', 'compose.yaml'), `services:\n${services}`);
+    const file = join(dir, 'noisy', 'compose.yaml');
+    const io = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', file], io)).toBe(0);
+    expect(io.stderr()).toMatch(/6 warnings: not carried over as written, by key/);
+    expect(io.stderr()).toMatch(/ {2}labels {2}\s+3 {2}first at .*compose\.yaml:5:5/);
+    expect(io.stderr()).toMatch(/ {2}restart\s+3 {2}first at .*compose\.yaml:4:5/);
+    expect(io.stderr()).not.toMatch(/restart has no equivalent/);
+    const verbose = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', file, '--verbose'], verbose)).toBe(0);
+    expect(verbose.stderr().match(/restart has no equivalent/g)).toHaveLength(3);
+    const strict = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', file, '--strict', '-o', join(dir, 'noisy', 'out.yaml')], strict)).toBe(1);
+    expect(strict.stderr()).toMatch(/error {3}.*services\.a\.restart: restart has no equivalent/);
+    expect(strict.stderr()).toMatch(/--strict, and 6 warnings/);
+    expect(existsSync(join(dir, 'noisy', 'out.yaml'))).toBe(false);
   });
 
   it('converts a Release template folder', async () => {

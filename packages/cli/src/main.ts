@@ -41,15 +41,17 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
     .option('--no-override', 'do not read compose.override.yaml / docker-compose.override.yml beside the file')
     .option('-o, --output <file>', 'write the manifest to this file instead of stdout')
     .option('--name <name>', 'application name (default: from the Compose file or its folder)')
+    .option('--strict', 'refuse to import when there is any warning (exit 1)')
+    .option('--verbose', 'list every warning instead of a summary by key')
     .option('--env-file <file>', 'read ${VAR} values from this file instead of .env (repeatable; later files win)', collect, [])
     .addHelpText('after', '\nExample:\n  slipway import compose docker-compose.yml -o .slipway/app.yaml')
-    .action((file: string | undefined, opts: { output?: string; name?: string; envFile: string[]; file: string[]; override: boolean }) => {
+    .action((file: string | undefined, opts: { output?: string; name?: string; envFile: string[]; file: string[]; override: boolean; strict?: boolean; verbose?: boolean }) => {
       const [first, ...rest] = file ? [file, ...opts.file] : opts.file;
       if (!first) {
         io.err('error   give a Compose file: slipway import compose compose.yaml, or -f a.yml -f b.yml');
         return run(Promise.resolve(2));
       }
-      return run(importComposeCommand({ path: first, files: rest, noOverride: !opts.override, outputFile: opts.output, name: opts.name, envFiles: opts.envFile }, io));
+      return run(importComposeCommand({ path: first, files: rest, noOverride: !opts.override, strict: opts.strict, verbose: opts.verbose, outputFile: opts.output, name: opts.name, envFiles: opts.envFile }, io));
     });
   importCmd
     .command('release')
@@ -57,8 +59,12 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
     .argument('<dir>', 'the repository folder, or its .release/ folder')
     .option('-o, --output <file>', 'write the manifest to this file instead of stdout')
     .option('--name <name>', 'application name (default: the template\'s app or repository name)')
+    .option('--strict', 'refuse to import when there is any warning (exit 1)')
+    .option('--verbose', 'list every warning instead of a summary by key')
     .addHelpText('after', '\nExample:\n  slipway import release ../my-repo -o .slipway/app.yaml')
-    .action((dir: string, opts: { output?: string; name?: string }) => run(importReleaseCommand({ path: dir, outputFile: opts.output, name: opts.name }, io)));
+    .action((dir: string, opts: { output?: string; name?: string; strict?: boolean; verbose?: boolean }) =>
+      run(importReleaseCommand({ path: dir, outputFile: opts.output, name: opts.name, strict: opts.strict, verbose: opts.verbose }, io)),
+    );
 
   program
     .command('schema')

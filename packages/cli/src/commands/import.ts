@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { stringify } from 'yaml';
 import { importCompose, importReleaseTemplate, readReleasePointer, validateManifestFiles } from '@slipway/core';
-import type { ApplicationManifestInput, ParseResult } from '@slipway/contract';
+import type { ApplicationManifestInput, Diagnostic, ParseResult } from '@slipway/contract';
 import { plural, printDiagnostics } from '../diagnostics-output.ts';
 import { ExitCode, type CommandIO } from '../io.ts';
 import { displayPath } from '../manifest-files.ts';
@@ -15,6 +15,10 @@ export interface ImportOptions {
   outputFile?: string;
   /** Application name; derived from the input when absent. */
   name?: string;
+  /** Fail (exit 1, nothing written) when there is any warning, and list every one. */
+  strict?: boolean;
+  /** List every warning instead of the summary by key. */
+  verbose?: boolean;
   /** (compose) Files merged over `path` in order, as `docker compose -f path -f file…` does. */
   files?: string[];
   /** (compose) Do not read compose.override.yaml / docker-compose.override.yml beside a default-named file. */
@@ -103,7 +107,13 @@ export async function importReleaseCommand(options: ImportOptions, io: CommandIO
 }
 
 function finish(result: ParseResult<ApplicationManifestInput>, options: ImportOptions, io: CommandIO): number {
-  printDiagnostics(io, result);
+  if (options.strict && result.warnings.length) {
+    printDiagnostics(io, { errors: [...result.errors, ...result.warnings.map((w) => ({ ...w, severity: 'error' as const }))], warnings: [] });
+    io.err(pc.red(`✗ nothing imported: --strict, and ${plural(result.warnings.length, 'warning')}${result.errors.length ? ` and ${plural(result.errors.length, 'error')}` : ''}`));
+    return ExitCode.invalid;
+  }
+  printDiagnostics(io, { errors: result.errors, warnings: options.verbose || result.warnings.length <= SUMMARY_THRESHOLD ? result.warnings : [] });
+  if (!options.verbose && result.warnings.length > SUMMARY_THRESHOLD) printSummary(io, result.warnings);
   if (!result.value || result.errors.length) {
     io.err(pc.red(`✗ nothing imported: ${plural(result.errors.length, 'error')}`));
     return ExitCode.invalid;
@@ -121,6 +131,35 @@ function finish(result: ParseResult<ApplicationManifestInput>, options: ImportOp
     io.err(`${pc.green('✓')} wrote ${options.outputFile} (${plural(result.warnings.length, 'warning')})`);
   } else io.out(text);
   return ExitCode.ok;
+}
+
+/** Up to this many warnings are listed one by one; more are summarized by key. */
+const SUMMARY_THRESHOLD = 5;
+
+/** What could not be carried over, by key, with counts and the first place of each. */
+function printSummary(io: CommandIO, warnings: Diagnostic[]): void {
+  const byKey = new Map<string, { count: number; first: Diagnostic }>();
+  for (const w of warnings) {
+    const key = summaryKey(w.path);
+    const seen = byKey.get(key);
+    if (seen) seen.count++;
+    else byKey.set(key, { count: 1, first: w });
+  }
+  io.err(`${pc.yellow('warning')} ${plural(warnings.length, 'warning')}: not carried over as written, by key (--verbose lists each, --strict refuses them):`);
+  const rows = [...byKey].sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0]));
+  const width = Math.max(...rows.map(([key]) => key.length));
+  for (const [key, { count, first }] of rows) {
+    const at = [first.file, first.line, first.column].filter((p) => p !== undefined).join(':');
+    io.err(`  ${key.padEnd(width)}  ${String(count).padStart(3)}  first at ${at}`);
+  }
+}
+
+/** services.web.ports[0] → ports; services[2].envs[1] → envs; networks → networks. */
+function summaryKey(path: string | undefined): string {
+  if (!path) return '(the file)';
+  const unit = /^(services|jobs|cron_jobs)(?:\.[^.[]+|\[\d+\]|\["[^"]*"\])(.*)$/.exec(path);
+  const rest = (unit ? unit[2]! : path).replace(/\[[^\]]*\]/g, '').replace(/^\./, '');
+  return rest || (unit ? unit[1]! : path);
 }
 
 const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
