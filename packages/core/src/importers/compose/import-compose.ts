@@ -130,8 +130,10 @@ function result(reporter: Reporter, value?: ApplicationManifestInput): ParseResu
   return errors.length || !value ? { errors, warnings } : { value, errors, warnings };
 }
 
+/** By file in the order they were first reported (the first Compose file first), then line and column. */
 function sortByPosition(list: Diagnostic[]): Diagnostic[] {
-  return [...list].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  const files = [...new Set(list.map((d) => d.file))];
+  return [...list].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** `.env` holds the values Compose interpolates; an unreadable one is the same as none. */
