@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,64 @@ describe('slipway import', () => {
     expect(await main(['node', 'slipway', 'validate', out], check)).toBe(0);
   });
 
+  it('reads --env-file files (later ones winning) before filling ${VAR}, and names an unset one with how to give it', async () => {
+    mkdirSync(join(dir, 'vars'));
+    writeFileSync(join(dir, 'vars', 'compose.yaml'), 'services:\n  web:\n    image: "nginx:${SLIPWAY_TEST_TAG}"\n    ports: ["${SLIPWAY_TEST_PORT}"]\n');
+    writeFileSync(join(dir, 'vars', 'a.env'), 'SLIPWAY_TEST_TAG=1.25\nSLIPWAY_TEST_PORT=8080\n');
+    writeFileSync(join(dir, 'vars', 'b.env'), 'SLIPWAY_TEST_TAG=1.27\n');
+    const io = captureIO();
+    const args = ['node', 'slipway', 'import', 'compose', join(dir, 'vars', 'compose.yaml')];
+    expect(await main([...args, '--env-file', join(dir, 'vars', 'a.env'), '--env-file', join(dir, 'vars', 'b.env')], io)).toBe(0);
+    expect(io.stdout()).toMatch(/image: nginx:1\.27/);
+    expect(io.stdout()).toMatch(/port: 8080/);
+    const unset = captureIO();
+    expect(await main(args, unset)).toBe(1);
+    expect(unset.stderr()).toMatch(/compose\.yaml:4:13 .*\$\{SLIPWAY_TEST_PORT\} is not set.*--env-file/);
+    const missing = captureIO();
+    expect(await main([...args, '--env-file', join(dir, 'vars', 'nope.env')], missing)).toBe(2);
+    expect(missing.stderr()).toMatch(/nope\.env: no such file/);
+  });
+
+  it('merges -f files in order, and reads the override beside a default-named file unless --no-override', async () => {
+    mkdirSync(join(dir, 'multi'));
+    writeFileSync(join(dir, 'multi', 'docker-compose.yml'), 'services:\n  web:\n    image: nginx:1.25\n    ports: ["8080:80"]\n');
+    writeFileSync(join(dir, 'multi', 'docker-compose.override.yml'), 'services:\n  web:\n    image: nginx:1.27\n');
+    writeFileSync(join(dir, 'multi', 'prod.yml'), 'services:\n  web:\n    image: nginx:prod\n');
+    const base = join(dir, 'multi', 'docker-compose.yml');
+    const picked = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', base], picked)).toBe(0);
+    expect(picked.stdout()).toMatch(/image: nginx:1\.27/);
+    expect(picked.stderr()).toMatch(/also read .*docker-compose\.override\.yml.*--no-override/);
+    const alone = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', base, '--no-override'], alone)).toBe(0);
+    expect(alone.stdout()).toMatch(/image: nginx:1\.25/);
+    const several = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', '-f', base, '-f', join(dir, 'multi', 'prod.yml')], several)).toBe(0);
+    expect(several.stdout()).toMatch(/image: nginx:prod/);
+    expect(several.stderr()).not.toMatch(/also read/);
+  });
+
+  it('summarizes many warnings by key with counts, lists them with --verbose, and refuses them with --strict', async () => {
+    mkdirSync(join(dir, 'noisy'));
+    const services = ['a', 'b', 'c'].map((n) => `  ${n}:\n    image: nginx\n    restart: always\n    labels: [x=1]\n`).join('');
+    writeFileSync(join(dir, 'noisy', 'compose.yaml'), `services:\n${services}`);
+    const file = join(dir, 'noisy', 'compose.yaml');
+    const io = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', file], io)).toBe(0);
+    expect(io.stderr()).toMatch(/6 warnings: not carried over as written, by key/);
+    expect(io.stderr()).toMatch(/ {2}labels {2}\s+3 {2}first at .*compose\.yaml:5:5/);
+    expect(io.stderr()).toMatch(/ {2}restart\s+3 {2}first at .*compose\.yaml:4:5/);
+    expect(io.stderr()).not.toMatch(/restart has no equivalent/);
+    const verbose = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', file, '--verbose'], verbose)).toBe(0);
+    expect(verbose.stderr().match(/restart has no equivalent/g)).toHaveLength(3);
+    const strict = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'compose', file, '--strict', '-o', join(dir, 'noisy', 'out.yaml')], strict)).toBe(1);
+    expect(strict.stderr()).toMatch(/error {3}.*services\.a\.restart: restart has no equivalent/);
+    expect(strict.stderr()).toMatch(/--strict, and 6 warnings/);
+    expect(existsSync(join(dir, 'noisy', 'out.yaml'))).toBe(false);
+  });
+
   it('converts a Release template folder', async () => {
     mkdirSync(join(dir, 'repo', '.release'), { recursive: true });
     writeFileSync(
@@ -113,10 +171,33 @@ describe('slipway import', () => {
     expect(io.stdout()).not.toMatch(/hunter2/);
   });
 
+  it('imports what a .release.yaml points at: a Compose file, or a template elsewhere', async () => {
+    mkdirSync(join(dir, 'pointer'));
+    writeFileSync(join(dir, 'pointer', '.release.yaml'), 'compose: docker-compose.dev.yml\n');
+    writeFileSync(join(dir, 'pointer', 'docker-compose.dev.yml'), 'services:\n  api:\n    image: shop/api:dev\n');
+    const io = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'release', join(dir, 'pointer')], io)).toBe(0);
+    expect(io.stdout()).toMatch(/image: shop\/api:dev/);
+    expect(io.stderr()).toMatch(/points at .*docker-compose\.dev\.yml/);
+
+    mkdirSync(join(dir, 'pointer2', 'deploy'), { recursive: true });
+    writeFileSync(join(dir, 'pointer2', '.release.yaml'), 'application_template: deploy/template.yaml\n');
+    writeFileSync(join(dir, 'pointer2', 'deploy', 'template.yaml'), 'app: shop\nservices:\n  - name: web\n    image: nginx\n');
+    const io2 = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'release', join(dir, 'pointer2')], io2)).toBe(0);
+    expect(io2.stdout()).toMatch(/name: shop/);
+
+    mkdirSync(join(dir, 'pointer3'));
+    writeFileSync(join(dir, 'pointer3', '.release.yaml'), 'compose: [a.yml]\n');
+    const io3 = captureIO();
+    expect(await main(['node', 'slipway', 'import', 'release', join(dir, 'pointer3')], io3)).toBe(1);
+    expect(io3.stderr()).toMatch(/\.release\.yaml:1:1 compose: expected compose to be a path relative to the repository/);
+  });
+
   it('says what it needs when the input is missing', async () => {
     const io = captureIO();
     expect(await main(['node', 'slipway', 'import', 'release', dir], io)).toBe(2);
-    expect(io.stderr()).toMatch(/no \.release\/application_template\.yaml here/);
+    expect(io.stderr()).toMatch(/no \.release\/application_template\.yaml and no \.release\.yaml here/);
     const io2 = captureIO();
     expect(await main(['node', 'slipway', 'import', 'compose', join(dir, 'nope.yml')], io2)).toBe(2);
     expect(io2.stderr()).toMatch(/no such file; give the path of a Compose file/);

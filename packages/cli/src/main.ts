@@ -44,19 +44,35 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
   importCmd
     .command('compose')
     .description('convert a Docker Compose file; prints the manifest, with a warning for each thing that has no equivalent')
-    .argument('<file>', 'compose.yaml or docker-compose.yml')
+    .argument('[file]', 'compose.yaml or docker-compose.yml (or give the files with -f)')
+    .option('-f, --file <file>', 'a Compose file; several are merged in order, as docker compose -f a -f b does (repeatable)', collect, [])
+    .option('--no-override', 'do not read compose.override.yaml / docker-compose.override.yml beside the file')
     .option('-o, --output <file>', 'write the manifest to this file instead of stdout')
     .option('--name <name>', 'application name (default: from the Compose file or its folder)')
+    .option('--strict', 'refuse to import when there is any warning (exit 1)')
+    .option('--verbose', 'list every warning instead of a summary by key')
+    .option('--env-file <file>', 'read ${VAR} values from this file instead of .env (repeatable; later files win)', collect, [])
     .addHelpText('after', '\nExample:\n  slipway import compose docker-compose.yml -o .slipway/app.yaml')
-    .action((file: string, opts: { output?: string; name?: string }) => run(importComposeCommand({ path: file, outputFile: opts.output, name: opts.name }, io)));
+    .action((file: string | undefined, opts: { output?: string; name?: string; envFile: string[]; file: string[]; override: boolean; strict?: boolean; verbose?: boolean }) => {
+      const [first, ...rest] = file ? [file, ...opts.file] : opts.file;
+      if (!first) {
+        io.err('error   give a Compose file: slipway import compose compose.yaml, or -f a.yml -f b.yml');
+        return run(Promise.resolve(2));
+      }
+      return run(importComposeCommand({ path: first, files: rest, noOverride: !opts.override, strict: opts.strict, verbose: opts.verbose, outputFile: opts.output, name: opts.name, envFiles: opts.envFile }, io));
+    });
   importCmd
     .command('release')
     .description('convert a Release application template (.release/application_template.yaml and environment_variables.yaml)')
     .argument('<dir>', 'the repository folder, or its .release/ folder')
     .option('-o, --output <file>', 'write the manifest to this file instead of stdout')
     .option('--name <name>', 'application name (default: the template\'s app or repository name)')
+    .option('--strict', 'refuse to import when there is any warning (exit 1)')
+    .option('--verbose', 'list every warning instead of a summary by key')
     .addHelpText('after', '\nExample:\n  slipway import release ../my-repo -o .slipway/app.yaml')
-    .action((dir: string, opts: { output?: string; name?: string }) => run(importReleaseCommand({ path: dir, outputFile: opts.output, name: opts.name }, io)));
+    .action((dir: string, opts: { output?: string; name?: string; strict?: boolean; verbose?: boolean }) =>
+      run(importReleaseCommand({ path: dir, outputFile: opts.output, name: opts.name, strict: opts.strict, verbose: opts.verbose }, io)),
+    );
 
   program
     .command('schema')
@@ -144,4 +160,9 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
     return ExitCode.usage;
   }
   return code;
+}
+
+/** Commander's accumulator for an option given several times. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

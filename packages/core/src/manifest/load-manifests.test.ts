@@ -118,6 +118,30 @@ spec:
     ]);
   });
 
+  it('still runs the deeper checks on a service whose own shape is wrong', () => {
+    const text = application(`
+  services:
+    - name: api
+      image: shop/api
+      replicas: two
+      colour: blue
+      ports: [{ port: 8080 }]
+      dependsOn: [worker, cache]
+      hostnames: ["api-\${branch}.\${domain}"]
+    - name: worker
+      image: shop/worker
+      dependsOn: [api]
+`);
+    const { errors } = diagnosticsOf(text);
+    expect(errors).toEqual([
+      expect.stringMatching(/^app\.yaml:9:17 spec\.services\[0\]\.replicas: /),
+      expect.stringMatching(/^app\.yaml:10:7 spec\.services\[0\]\.colour: unknown key "colour"/),
+      expect.stringMatching(/^app\.yaml:12:19 spec\.services\[0\]\.dependsOn\[0\]: dependency cycle: api → worker → api/),
+      expect.stringMatching(/^app\.yaml:12:27 spec\.services\[0\]\.dependsOn\[1\]: depends on "cache", which is not a service/),
+      expect.stringMatching(/^app\.yaml:13:19 spec\.services\[0\]\.hostnames\[0\]: unknown variable \$\{branch\}/),
+    ]);
+  });
+
   it('names the problem with apiVersion and kind', () => {
     expect(diagnosticsOf('kind: Application\nmetadata: { name: x }\n').errors).toEqual([
       'app.yaml:1:1: missing apiVersion: expected "slipway.dev/v1" or "lowops.manifests.v1"',

@@ -12,7 +12,8 @@ export function pruneToValid<T>(schema: z.ZodType<T>, value: unknown, maxRounds 
   const copy = structuredClone(value) as unknown;
   const pruned: Path[] = [];
   for (let round = 0; round < maxRounds; round++) {
-    const result = schema.safeParse(copy);
+    // reportInput tells a wrong value (input present: remove only it) from a missing one (remove its parent).
+    const result = schema.safeParse(copy, { reportInput: true });
     if (result.success) return { data: result.data, pruned };
     const splicedThisRound: Path[] = [];
     let changed = false;

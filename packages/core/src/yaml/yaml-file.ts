@@ -170,11 +170,12 @@ export function positionOf(
   doc: Document.Parsed,
   lineCounter: LineCounter,
   path: ReadonlyArray<string | number | symbol>,
-  options: { key?: boolean } = {},
+  options: { key?: boolean; exact?: boolean } = {},
 ): Position | undefined {
   let node: Node | null | undefined = doc.contents as Node | null;
   let offset = node?.range?.[0];
-  for (let i = 0; i < path.length && node; i++) {
+  let found = 0;
+  for (let i = 0; i < path.length && node; i++, found++) {
     node = resolve(doc, node);
     const segment = path[i]!;
     const last = i === path.length - 1;
@@ -190,7 +191,8 @@ export function positionOf(
       else break;
     } else break;
   }
-  if (offset === undefined) return undefined;
+  // exact: only the node at the whole path will do, for callers that try several documents.
+  if (offset === undefined || (options.exact && found < path.length)) return undefined;
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };
 }

@@ -184,7 +184,7 @@ services:
     );
     expect(serviceOf(result, 'web')).toMatchObject({ image: 'registry/web:latest', ports: [{ port: 8080 }], args: ['--port', '8080'] });
     expect(messages(result.warnings)).toEqual([
-      'compose.yaml:5:13 services.web.ports[0]: ${WEB_PORT} has no value here: Compose reads it from the shell or .env when it starts; it is replaced by an empty string, as Compose does for an unset variable — edit the imported value',
+      'compose.yaml:5:13 services.web.ports[0]: ${WEB_PORT} is not set; it is replaced by an empty string, as Compose does — give it a value with `slipway import --env-file <file>`, a line WEB_PORT=… in .env, or an environment variable WEB_PORT of the shell that runs slipway import',
     ]);
   });
 });
@@ -199,6 +199,6 @@ services:
     container_name: \${NAME}
 x-extra: \${WHATEVER}
 `);
-    expect(result.warnings.map((w) => w.message).filter((m) => m.includes('has no value'))).toEqual([]);
+    expect(result.warnings.map((w) => w.message).filter((m) => m.includes('is not set'))).toEqual([]);
   });
 });

@@ -1,11 +1,11 @@
 import type { Diagnostic, ParseResult } from '@slipway/contract';
 import { findCycles } from '../../application/dependency-graph.ts';
-import { parseYamlFile, positionOf } from '../../yaml/yaml-file.ts';
 import { parseDotenv } from './dotenv.ts';
 import { placeVariables, type ServiceVariables } from './env-placement.ts';
 import { readSafely, type ReadFile } from './environment.ts';
 import { interpolateDocument } from './interpolate-document.ts';
 import type { ApplicationManifestInput, ServiceInput } from './manifest-input.ts';
+import { loadComposeProject, type ComposeFileText } from './project.ts';
 import { nameFromFile, toDnsLabel, uniqueLabel } from './names.ts';
 import { Reporter } from './reporter.ts';
 import { convertOneShots } from './one-shot-jobs.ts';
@@ -25,6 +25,21 @@ export interface ComposeImportInput {
    * undefined when there is no such file. Without it, those files are reported as not read.
    */
   readFile?: ReadFile;
+  /**
+   * Files merged over this one in order, as `docker compose -f file -f override…` merges them
+   * (an override file, a second -f). Their paths are read relative to the first file's folder.
+   */
+  overrides?: ComposeFileText[];
+  /**
+   * Files of variables given instead of the project's `.env` (`--env-file`, later ones winning), as
+   * `docker compose --env-file` does. Absent: `.env` beside the first file, through readFile.
+   */
+  envFiles?: ComposeFileText[];
+  /**
+   * The shell's variables, which Compose prefers over `.env` when it fills `${VAR}` in images, ports
+   * and other fields. They are never copied into the manifest's variables.
+   */
+  shellEnvironment?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Order of a service's fields in the manifest: identity, what runs, how it connects, how it behaves. */
@@ -38,31 +53,16 @@ const JOB_FIELD_ORDER = ['name', 'fromService', 'image', 'command', 'env', 'depe
  */
 export function importCompose(input: ComposeImportInput): ParseResult<ApplicationManifestInput> {
   const { file, text } = input;
-  const parsed = parseYamlFile(text, file);
-  if (!parsed.value) return { errors: parsed.errors, warnings: parsed.warnings };
-  const { documents, lineCounter } = parsed.value;
-  const first = documents[0];
-  if (!first) {
-    return { errors: [{ severity: 'error', file, message: 'the file is empty: expected a Compose file with services' }], warnings: parsed.warnings };
-  }
-  const reporter = new Reporter(file, first.doc, lineCounter);
-  reporter.warnings.push(...parsed.warnings);
-  const second = documents[1];
-  if (second) {
-    reporter.warnings.push({
-      severity: 'warning',
-      file,
-      ...positionOf(second.doc, lineCounter, []),
-      message: 'the file holds several YAML documents; only the first is imported',
-    });
-  }
-  if (!isRecord(first.value)) {
-    reporter.error([], `expected a Compose file (a mapping with services), got ${describeValue(first.value)}`);
-    return result(reporter);
-  }
+  const project = loadComposeProject([{ file, text }, ...(input.overrides ?? [])], input.readFile);
+  if (!('root' in project)) return { errors: sortByPosition(project.errors), warnings: project.warnings };
+  const { primary } = project;
+  const reporter = new Reporter(file, primary.doc, primary.lineCounter);
+  reporter.locateWith(project.locator);
+  reporter.warnings.push(...project.warnings);
+  reporter.errors.push(...project.errors);
 
-  const dotenv = readDotenv(file, input.readFile, reporter);
-  const root = interpolateDocument(first.value, dotenv, reporter);
+  const dotenv = input.envFiles ? readEnvFiles(input.envFiles, reporter) : readDotenv(file, input.readFile, reporter);
+  const root = interpolateDocument(project.root, { dotenv, shell: input.shellEnvironment ?? {}, envFileGiven: input.envFiles !== undefined, file }, reporter);
   checkTopLevel(root, reporter);
 
   const rawServices = root.services;
@@ -85,6 +85,8 @@ export function importCompose(input: ComposeImportInput): ParseResult<Applicatio
   const services: ServiceInput[] = [];
   const variables: ServiceVariables[] = [];
   for (const [composeName, raw] of Object.entries(rawServices)) {
+    // Its extends could not be followed: that error says all there is to say about it.
+    if (project.broken.has(composeName)) continue;
     const converted = convertService(composeName, raw, { names, readFile: input.readFile, definitions, warnedSecrets, reporter });
     if (!converted) continue;
     services.push(converted.service);
@@ -128,8 +130,10 @@ function result(reporter: Reporter, value?: ApplicationManifestInput): ParseResu
   return errors.length || !value ? { errors, warnings } : { value, errors, warnings };
 }
 
+/** By file in the order they were first reported (the first Compose file first), then line and column. */
 function sortByPosition(list: Diagnostic[]): Diagnostic[] {
-  return [...list].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  const files = [...new Set(list.map((d) => d.file))];
+  return [...list].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** `.env` holds the values Compose interpolates; an unreadable one is the same as none. */
@@ -141,6 +145,16 @@ function readDotenv(file: string, readFile: ReadFile | undefined, reporter: Repo
   const dotenvFile = `${file.replace(/[^\\/]*$/, '')}.env`;
   for (const problem of parsed.problems) reporter.warnings.push({ severity: 'warning', file: dotenvFile, line: problem.line, column: 1, message: problem.message });
   for (const entry of parsed.entries) if (entry.value !== undefined) values.set(entry.key, entry.value);
+  return values;
+}
+
+function readEnvFiles(files: ComposeFileText[], reporter: Reporter): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const { file, text } of files) {
+    const parsed = parseDotenv(text);
+    for (const problem of parsed.problems) reporter.warnings.push({ severity: 'warning', file, line: problem.line, column: 1, message: problem.message });
+    for (const entry of parsed.entries) if (entry.value !== undefined) values.set(entry.key, entry.value);
+  }
   return values;
 }
 

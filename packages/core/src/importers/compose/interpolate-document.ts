@@ -13,9 +13,23 @@ const IMPORTED_TOP_LEVEL = new Set(['name', 'services', 'volumes', 'secrets', 'c
  * Fields that are not imported (extension fields `x-…`, labels, networks…) are left alone, so that an
  * unset variable is only reported where its value matters.
  */
-export function interpolateDocument(root: Record<string, unknown>, dotenv: ReadonlyMap<string, string>, reporter: Reporter): Record<string, unknown> {
+export interface InterpolationValues {
+  /** `.env` or the `--env-file` files. */
+  dotenv: ReadonlyMap<string, string>;
+  /** The shell's variables, which win over dotenv as in Compose. */
+  shell: Readonly<Record<string, string | undefined>>;
+  /** Whether --env-file replaced .env, for the hint. */
+  envFileGiven: boolean;
+  /** The first Compose file, beside which .env is read. */
+  file: string;
+}
+
+export function interpolateDocument(root: Record<string, unknown>, values: InterpolationValues, reporter: Reporter): Record<string, unknown> {
   const reported = new Set<string>();
-  const lookup = (name: string) => dotenv.get(name);
+  const lookup = (name: string) => values.shell[name] ?? values.dotenv.get(name);
+  const folder = values.file.replace(/[^\\/]*$/, '');
+  const howToGive = (name: string) =>
+    `give it a value with \`slipway import --env-file <file>\`, a line ${name}=… in ${values.envFileGiven ? 'the --env-file files' : `${folder}.env`}, or an environment variable ${name} of the shell that runs slipway import`;
 
   const visit = (value: unknown, path: ComposePath): unknown => {
     if (typeof value === 'string') return interpolateString(value, path);
@@ -36,16 +50,16 @@ export function interpolateDocument(root: Record<string, unknown>, dotenv: Reado
     if (parsed.problems.length) return value;
     const result = resolveComposeTemplate(parsed.parts, lookup);
     if (!hasReferences(parsed.parts)) return result.value;
+    // An error about this value downstream ("" is not a port) is really about the unset variable.
+    if (result.unset.length) reporter.noteValue(path, `\${${result.unset[0]}} is not set, and ${JSON.stringify(value)} needs it: ${howToGive(result.unset[0]!)}`);
     for (const name of result.unset) {
       if (reported.has(name)) continue;
       reported.add(name);
-      reporter.warn(
-        path,
-        `\${${name}} has no value here: Compose reads it from the shell or .env when it starts; it is replaced by an empty string, as Compose does for an unset variable — edit the imported value`,
-      );
+      reporter.warn(path, `\${${name}} is not set; it is replaced by an empty string, as Compose does — ${howToGive(name)}`);
     }
     for (const { name, message } of result.required) {
-      reporter.warn(path, `\${${name}} must be set (${message || 'Compose refuses to start without it'}); it is replaced by an empty string — edit the imported value`);
+      // Compose refuses to start without it, so the importer does too.
+      reporter.error(path, `\${${name}} must be set${message ? ` (${message})` : ''}: ${howToGive(name)}`);
     }
     return result.value;
   };

@@ -30,7 +30,6 @@ const SERVICE_NOTES: Record<string, string | ((service: string, value: unknown) 
   platform: "images are built and run for the runtime's platform",
   runtime: "containers run with the engine's default runtime",
   pull_policy: 'the runtime pulls images when it needs them',
-  extends: 'it is not followed; copy the fields of the extended service, or share them with a YAML anchor and <<',
   volumes_from: 'declare the volumes on this service',
   privileged: 'containers never run privileged',
   cap_add: 'containers get no extra kernel capabilities',

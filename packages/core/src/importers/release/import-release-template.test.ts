@@ -26,7 +26,7 @@ describe('importReleaseTemplate: bad input', () => {
     const result = importReleaseTemplate({ templateFile: file, templateText: '- name: web\n  image: nginx\n' });
     expect(result.value).toBeUndefined();
     expect(result.errors).toEqual([
-      expect.objectContaining({ file, line: 1, column: 1, message: expect.stringMatching(/must be a mapping of Release settings .* got a list/) }),
+      expect.objectContaining({ file, line: 1, column: 1, message: expect.stringMatching(/must be a mapping of Release settings, such as .* got a list/) }),
     ]);
   });
 

@@ -170,12 +170,17 @@ function readDocument(text: string, file: string, sink: DiagnosticSink, what: st
   const { documents, lineCounter } = parsed.value;
   const first = documents[0];
   const src = new SourceFile(file, first?.doc, lineCounter, sink);
+  const shape = required
+    ? 'a mapping of Release settings, such as "app: shop" and "services:" with "- name: web" and "image: nginx" under it'
+    : 'a mapping with "defaults:" (a list of "- key: NAME" with "value: …"), "services:" (such lists by service name) and "mapping:"';
   if (!first || first.value === null || first.value === undefined) {
-    if (required) src.error([], `the ${what} is empty; expected a mapping of Release settings (app, services, workflows, …)`);
+    // An empty file has no node to point at; its first line is where the settings belong.
+    if (required) sink.errors.push({ severity: 'error', file, line: 1, column: 1, message: `the ${what} is empty; expected ${shape}` });
     return required ? undefined : { src, doc: {} };
   }
   if (!isRawMap(first.value)) {
-    src.error([], `the ${what} must be a mapping of Release settings (such as services: and workflows:), got ${describe(first.value)}`);
+    const hint = !required && Array.isArray(first.value) ? '; a list of variables for every service goes under "defaults:"' : '';
+    src.error([], `the ${what} must be ${shape}, got ${describe(first.value)}${hint}`);
     return undefined;
   }
   if (documents.length > 1) src.warn([], `the ${what} holds ${documents.length} YAML documents; only the first is read`);
