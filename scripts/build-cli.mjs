@@ -13,6 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // --outdir <dir> builds elsewhere (the tests do, so as not to pull the CLI from under a running one).
 const outFlag = process.argv.indexOf('--outdir');
 const outdir = outFlag > 0 ? process.argv[outFlag + 1] : join(root, 'packages/cli/dist');
+// Taken before esbuild reads the sources: a file saved during the build counts as newer than it.
 const started = Date.now();
 
 /**
@@ -73,5 +74,5 @@ const result = await build({
 const inputs = Object.keys(result.metafile.inputs)
   .map((file) => relative(root, join(root, file)))
   .filter((file) => file.startsWith('packages/'));
-writeFileSync(join(outdir, 'build.json'), `${JSON.stringify({ builtAt: Date.now(), inputs }, null, 1)}\n`);
+writeFileSync(join(outdir, 'build.json'), `${JSON.stringify({ builtAt: started, inputs }, null, 1)}\n`);
 console.log(`slipway: compiled the CLI from ${inputs.length} source files into ${relative(root, outdir) || outdir} in ${Date.now() - started} ms`);

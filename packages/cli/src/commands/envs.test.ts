@@ -186,18 +186,22 @@ describe('slipway envs, deploys, instances and secrets against a real server', (
     expect(result.stdout).toMatch(/✓ environment demo now expires in [45]h \(/);
   }, 30_000);
 
-  it('protects an environment by hand, refuses a direct change with the way out, and lifts the mark', async () => {
-    const marked = await slipway('envs', 'protect', 'demo', '--reason', 'customer demo until Friday');
-    expect([marked.code, marked.stdout]).toEqual([0, '✓ environment demo is protected: only releases change it now, or an admin breaking glass (customer demo until Friday)']);
-    expect((await slipway('envs', 'get', 'demo')).stdout).toMatch(/protected: +marked by \S+ \(customer demo until Friday\)\. To change it, release into it/);
-    const refused = await slipway('envs', 'extend', 'demo', '--ttl', '6h');
+  it('protects a permanent environment by hand, refuses a direct change with the way out, and lifts the mark', async () => {
+    const ephemeral = await slipway('envs', 'protect', 'demo', '--reason', 'customer demo');
+    expect(ephemeral.code).not.toBe(0);
+    expect(ephemeral.stderr).toMatch(/environment demo is ephemeral: it expires and is torn down by its lifecycle, so it cannot be marked protected/);
+    expect((await slipway('envs', 'create', '--app', 'hello', '--branch', 'main', '--id', 'shared', '--permanent', '--wait')).code).toBe(0);
+    const marked = await slipway('envs', 'protect', 'shared', '--reason', 'customer demo until Friday');
+    expect([marked.code, marked.stdout]).toEqual([0, '✓ environment shared is protected: it changes only once an admin lifts the mark (slipway envs unprotect), or by an admin breaking glass (customer demo until Friday)']);
+    expect((await slipway('envs', 'get', 'shared')).stdout).toMatch(/protected: +marked by \S+ \(customer demo until Friday\)\. To change it, have an admin lift the mark/);
+    const refused = await slipway('deploys', 'create', 'shared');
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/environment demo is protected and cannot be extended directly: admin marked it protected \(customer demo until Friday\)/);
-    expect(refused.stderr).toContain('slipway envs unprotect demo');
-    const lifted = await slipway('envs', 'unprotect', 'demo');
-    expect([lifted.code, lifted.stdout]).toEqual([0, '✓ lifted the mark from demo; it may be changed directly again']);
-    expect((await slipway('envs', 'extend', 'demo', '--ttl', '6h')).code).toBe(0);
-  }, 30_000);
+    expect(refused.stderr).toMatch(/environment shared is protected and cannot be deployed to directly: \S+ marked it protected \(customer demo until Friday\)/);
+    expect(refused.stderr).toContain('slipway envs unprotect shared');
+    const lifted = await slipway('envs', 'unprotect', 'shared');
+    expect([lifted.code, lifted.stdout]).toEqual([0, '✓ lifted the mark from shared; it may be changed directly again']);
+    expect((await slipway('envs', 'delete', 'shared', '--wait')).code).toBe(0);
+  }, 60_000);
 
   it('stores secrets without ever printing them', async () => {
     const set = await slipway('secrets', 'set', 'api-token', '--value', 's3cr3t-value');

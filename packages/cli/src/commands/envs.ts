@@ -129,7 +129,7 @@ export async function envsProtect(options: { id: string; reason: string; output:
   return apiCommand(io, async () => {
     const mark = await callApi<EnvironmentProtectionResponse>(resolveConnection(), 'PUT', `${environmentPath(options.id)}/protection`, { reason: options.reason });
     if (options.output === 'json') return printJson(io, mark);
-    io.out(`${pc.green('✓')} environment ${pc.bold(mark.envId)} is protected: only releases change it now, or an admin breaking glass (${mark.reason})`);
+    io.out(`${pc.green('✓')} environment ${pc.bold(mark.envId)} is protected: it changes only once an admin lifts the mark (slipway envs unprotect), or by an admin breaking glass (${mark.reason})`);
   });
 }
 

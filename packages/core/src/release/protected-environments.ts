@@ -100,7 +100,7 @@ export function protectionOf(guardian: EnvironmentGuardian): EnvironmentProtecti
 
 /** The governed way to change an environment, in words and commands (after "To "). */
 export function governedWay(guardian: EnvironmentGuardian, envId: string): string {
-  if (guardian.kind === 'mark') return `change it, release into it (a track stage or an admission that names it), or have an admin lift the mark: slipway envs unprotect ${envId}`;
+  if (guardian.kind === 'mark') return `change it, have an admin lift the mark: slipway envs unprotect ${envId}`;
   if (guardian.kind === 'admission') return 'change it, release into it: slipway managed-releases create <snapshot> --plan <plan> from an admitted workspace';
   return guardian.lane === 'pre-release'
     ? 'put a pull request there, make it a pre-release: slipway snapshots create <set> --app <app> --pr <n>, then slipway releases create <snapshot>'

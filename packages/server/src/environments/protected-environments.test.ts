@@ -143,7 +143,7 @@ describe('an environment an admin marked protected', () => {
       const deploy = await seed.api(who, 'POST', '/api/v1/environments/demo/deploys', {});
       expect(deploy.status, who).toBe(403);
       expect(deploy.json.error.message).toBe(
-        'environment demo is protected and cannot be deployed to directly: admin marked it protected (customer demo until Friday). To change it, release into it (a track stage or an admission that names it), or have an admin lift the mark: slipway envs unprotect demo. In an emergency an admin may break glass: slipway deploys create demo --break-glass "<reason>" (recorded in the audit ledger)',
+        'environment demo is protected and cannot be deployed to directly: admin marked it protected (customer demo until Friday). To change it, have an admin lift the mark: slipway envs unprotect demo. In an emergency an admin may break glass: slipway deploys create demo --break-glass "<reason>" (recorded in the audit ledger)',
       );
       expect((await seed.api(who, 'DELETE', '/api/v1/environments/demo')).status, who).toBe(403);
     }

@@ -97,8 +97,18 @@ const calls: AuditedCall[] = [
       return ok('dev', 'POST', `/api/v1/environments/${envId}/instances/${items[0].name}/exec`, { command: ['node', '-e', 'console.log(1)'] });
     },
   },
-  { operation: 'PUT /api/v1/environments/{id}/protection', who: 'admin', kind: 'environment.protect', call: () => ok('admin', 'PUT', `/api/v1/environments/${envId}/protection`, { reason: 'customer demo' }) },
-  { operation: 'DELETE /api/v1/environments/{id}/protection', who: 'admin', kind: 'environment.unprotect', call: () => ok('admin', 'DELETE', `/api/v1/environments/${envId}/protection`) },
+  // Only a permanent environment can be marked protected: one is made first.
+  {
+    operation: 'PUT /api/v1/environments/{id}/protection',
+    who: 'admin',
+    kind: 'environment.protect',
+    before: async () => {
+      await ok('dev', 'POST', '/api/v1/environments', { app: 'shop', id: 'shared', kind: 'permanent' });
+      await ready('shared');
+    },
+    call: () => ok('admin', 'PUT', '/api/v1/environments/shared/protection', { reason: 'customer demo' }),
+  },
+  { operation: 'DELETE /api/v1/environments/{id}/protection', who: 'admin', kind: 'environment.unprotect', call: () => ok('admin', 'DELETE', '/api/v1/environments/shared/protection') },
   { operation: 'DELETE /api/v1/environments/{id}', who: 'dev', kind: 'environment.delete', before: () => ready(envId), call: () => ok('dev', 'DELETE', `/api/v1/environments/${envId}`) },
   { operation: 'POST /api/v1/tracks', who: 'rita', kind: 'release-track.register', call: () => ok('rita', 'POST', '/api/v1/tracks', { files: [{ file: 'release.yaml', text: track }] }) },
   { operation: 'POST /api/v1/sets', who: 'rita', kind: 'application-set.register', call: () => ok('rita', 'POST', '/api/v1/sets', { files: [{ file: 'release.yaml', text: track }] }) },
@@ -238,7 +248,7 @@ describe('every state-changing API call is audited', () => {
     // Nothing written later, in the background, in a person's name: every entry by a person is one of the calls or a step's preparation.
     const people = ['admin', 'dev', 'rita', 'quinn', 'opsadmin'];
     const byPeople = (await Promise.all(people.map((who) => entriesAfter(who, start)))).flat();
-    // The steps' preparations wrote 6: a snapshot, three releases, an approval and a promotion.
-    expect(byPeople.length - total, `entries by people: ${byPeople.map((e) => `${e.actor} ${e.kind}`).join(', ')}`).toBe(6);
+    // The steps' preparations wrote 7: an environment, a snapshot, three releases, an approval and a promotion.
+    expect(byPeople.length - total, `entries by people: ${byPeople.map((e) => `${e.actor} ${e.kind}`).join(', ')}`).toBe(7);
   }, 240_000);
 });

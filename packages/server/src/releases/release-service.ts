@@ -210,6 +210,12 @@ export class ReleaseService {
     const waiting = await controller.awaitingPromotion(release.id);
     if (record && waiting === record.index) {
       await releases.transact(async (store, tx) => {
+        // Checked again inside the write: two promotions at once, or an abort in between, record one or none.
+        const now = (await store.stages(release.id)).find((s) => s.index === record.index);
+        const promotedAlready = (await store.decisions(release.id)).some((d) => d.stage === record.index && d.decision === 'promote');
+        if (now?.state !== 'AwaitingApproval' || promotedAlready || isEnded((await store.getRelease(release.id))!.state)) {
+          throw new ConflictError(`release #${release.number} is no longer waiting for a promotion out of ${record.name}${promotedAlready ? ': someone promoted it a moment ago' : ''}`);
+        }
         await store.addDecision({ releaseId: release.id, stage: record.index, user: actor, decision: 'promote', roles: [], ...(reason ? { comment: reason } : {}) });
         await this.options.audit({ workspace, actor, kind: 'release.promote', subject: `release #${release.number}`, details: { stage: record.name, manual: true, ...(reason ? { reason } : {}) } }, tx);
       });

@@ -4,7 +4,7 @@
 // records the link. Events for one pull request or branch of one application run one at a time.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConflictError, InputError, NotFoundError } from '@slipway/core';
+import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@slipway/core';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import { recordAudit, type AuditEntryInput, type AuditHook } from '../store/audit-ledger.ts';
 import type { EnvironmentStore, StoredEnvironment } from '../store/environments.ts';
@@ -159,7 +159,8 @@ export class PreviewCoordinator {
         }
         results.push({ app: app.name, action, outcome: 'done' });
       } catch (error) {
-        if (!(error instanceof InputError || error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+        // A protected environment refuses the change (403): the pull request is told, and the rest goes on.
+        if (!(error instanceof InputError || error instanceof ConflictError || error instanceof NotFoundError || error instanceof NotAllowedError)) throw error;
         const message = (error as Error).message;
         this.logger.error(`${app.name}: ${action.kind} ${'envId' in action ? action.envId : ''} for ${describe(event)} refused: ${message}`);
         results.push({ app: app.name, action, outcome: 'failed', message });

@@ -27,7 +27,7 @@ export function LockIcon({ protection }: { protection: EnvironmentProtection }) 
 /** In place of the actions: who protects the environment, and how it changes instead. */
 export function ProtectedNotice({ envId, protection }: { envId: string; protection: EnvironmentProtection }) {
   const id = useId();
-  const via = { track: 'a release along the track', admission: 'a managed release under the admission', mark: 'a release, or once an admin lifts the mark' }[protection.kind];
+  const via = { track: 'a release along the track', admission: 'a managed release under the admission', mark: 'an admin lifting the mark first' }[protection.kind];
   return (
     <section className="panel protected" aria-labelledby={`${id}-heading`}>
       <h2 id={`${id}-heading`}>

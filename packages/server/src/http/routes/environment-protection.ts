@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { environmentProtectionResponse, errorResponse, protectEnvironmentRequest } from '@slipway/contract';
-import { governedBy, NotFoundError } from '@slipway/core';
+import { governedBy, InputError, NotFoundError } from '@slipway/core';
 import { EnvironmentProtections } from '../../store/environment-protections.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
 import { audited } from '../audit-trail.ts';
@@ -25,6 +25,8 @@ export function environmentProtectionRoutes(app: FastifyInstance, runtime: Envir
       const principal = requireRole(request, 'admin');
       const body = parseBody(protectEnvironmentRequest, request.body);
       const env = await service.live(principal.workspace, request.params.id);
+      // An ephemeral environment expires and makes room for newer ones by itself; only a permanent one can be held still.
+      if (env.kind === 'ephemeral') throw new InputError(`environment ${env.envId} is ephemeral: it expires and is torn down by its lifecycle, so it cannot be marked protected; create a permanent one (slipway envs create --permanent) to protect`);
       const mark = await audited(
         request,
         (tx) => new EnvironmentProtections(tx).mark({ workspace: principal.workspace, envId: env.envId, by: principal.name, reason: body.reason }),
