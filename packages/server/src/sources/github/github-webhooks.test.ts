@@ -288,6 +288,18 @@ describe('GitHub webhooks', () => {
     await deliver('push', pushPayload({ repository: 'Octo/Guestbook', ref: 'refs/heads/unrelated', before: '0'.repeat(40), after: other, created: true }));
     await settle();
     expect(await server.environments.getLive('default', 'unrelated')).toBeUndefined();
+
+    // Marked protected, main refuses the push's patch: the delivery is handled (not failed and retried), the refusal recorded, the environment unchanged.
+    await server.api.inject({ method: 'PUT', url: '/api/v1/environments/main/protection', headers: { authorization: `Bearer ${token}` }, payload: { reason: 'frozen for the audit' } });
+    const frozen = onBranch('main', 'main', markPage('main moved again'), 'main moves again');
+    const refused = await deliver('push', pushPayload({ repository: 'Octo/Guestbook', ref: 'refs/heads/main', before: sha, after: frozen }));
+    expect(refused.status).toBe(202);
+    await settle();
+    const handled = await server.previews.store.getDelivery('github', refused.deliveryId);
+    expect(handled).toMatchObject({ state: 'done' });
+    expect(handled!.result).toMatch(/guestbook: patch main failed \(environment main is protected and cannot be deployed to directly/);
+    expect(await server.environments.getLive('default', 'main')).toMatchObject({ commit: sha });
+    await server.api.inject({ method: 'DELETE', url: '/api/v1/environments/main/protection', headers: { authorization: `Bearer ${token}` } });
   }, 120_000);
 
   it('edits a comment someone deleted by posting it again, once', async () => {
