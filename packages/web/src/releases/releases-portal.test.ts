@@ -341,6 +341,7 @@ describe.skipIf(browserMissing)(`portal: releases and approvals${browserMissing 
     await screenshot(page, 'release-rollback-dialog-phone');
     await dialog.getByRole('button', { name: 'Roll back production' }).click();
     await page.getByRole('heading', { name: /^Release #5/ }).waitFor();
+    await page.getByText(/rolls back #4/).waitFor();
     await expect(page.getByText(/rolls back #4/).count()).resolves.toBe(1);
     const rollback: ReleaseResponse = await track.ok('viewer', 'GET', '/api/v1/releases/5');
     expect({ kind: rollback.kind, snapshot: rollback.snapshot.alias, rollbackOf: rollback.rollbackOf }).toEqual({ kind: 'rollback', snapshot: first.snapshot.alias, rollbackOf: 4 });
@@ -377,6 +378,8 @@ describe.skipIf(browserMissing)(`portal: releases and approvals${browserMissing 
     const { page, errors } = await open('rita', viewports.laptop);
     await page.goto(`${url}/releases/tracks/shop-track`);
     const heldProduction = page.getByRole('region', { name: 'Hotfix stages' }).getByRole('listitem').filter({ has: page.getByRole('heading', { name: '2. production' }) });
+    // The track view loads after the page: wait for the note rather than count what is there at once.
+    await heldProduction.getByRole('note').filter({ hasText: 'Held by rita (rollback #5)' }).waitFor();
     await expect(heldProduction.getByRole('note').filter({ hasText: 'Held by rita (rollback #5)' }).count()).resolves.toBe(1);
     await page.goto(`${url}/releases/6`);
     await page.getByRole('button', { name: 'Lift the hold on production…' }).click();
