@@ -212,9 +212,7 @@ export class ReleaseController {
       }
       let records = await this.options.releases.stages(releaseId);
       records = await this.applyEndedTests(release, records);
-      const decisions = await this.options.releases.decisions(releaseId);
-      const progress = await this.progressOf(release, records, decisions);
-      const step = nextStep({ stages: release.stages, records: progress, author: release.author }, new Date());
+      const step = await this.stepOf(release, records);
       const changed = await this.act(release, records, step);
       if (!changed) return kind;
     }
@@ -226,10 +224,14 @@ export class ReleaseController {
   async awaitingPromotion(releaseId: string): Promise<number | undefined> {
     const release = await this.options.releases.getRelease(releaseId);
     if (!release || isEnded(release.state)) return undefined;
-    const records = await this.options.releases.stages(releaseId);
-    const progress = await this.progressOf(release, records, await this.options.releases.decisions(releaseId));
-    const step = nextStep({ stages: release.stages, records: progress, author: release.author }, new Date());
+    const step = await this.stepOf(release, await this.options.releases.stages(releaseId));
     return step.type === 'await-promotion' ? step.stage : undefined;
+  }
+
+  /** What core says happens next to the release, from its stage records, decisions and health now. */
+  private async stepOf(release: StoredRelease, records: StoredStage[]): Promise<NextStep> {
+    const progress = await this.progressOf(release, records, await this.options.releases.decisions(release.id));
+    return nextStep({ stages: release.stages, records: progress, author: release.author }, new Date());
   }
 
   /** What core needs to know of each stage reached: deploys (refreshed from the store), health, tests, decisions. */
