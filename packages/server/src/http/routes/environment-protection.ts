@@ -7,12 +7,12 @@ import { audited } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { idParams } from './environments.ts';
 
 // An admin's own protection of an environment that no track or admission names (a customer demo,
 // a shared database): from then on it changes only through releases, or by break-glass, exactly as
 // a governed one. The mark is on the id, so it outlives a delete and protects the id recreated.
 
-const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 const errors = { 400: jsonSchema(errorResponse), 403: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) };
 
 export function environmentProtectionRoutes(app: FastifyInstance, runtime: EnvironmentRuntime): void {

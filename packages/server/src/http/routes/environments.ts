@@ -26,7 +26,8 @@ import { deployResponseOf, environmentResponseOf } from '../environment-response
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody, parseQuery } from '../parse-body.ts';
 
-const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
+/** The `:id` path parameter of every /environments/{id} route. */
+export const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 const created = z.object({ environment: environmentResponse, deploy: deployResponse });
 /** The longest a GET of a deploy waits for its end (?wait=). */
 const MAX_WAIT_SECONDS = 60;
