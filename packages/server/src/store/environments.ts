@@ -178,12 +178,29 @@ export class EnvironmentStore {
     return rows.map(toEnvironment);
   }
 
-  /** One page of the live environments, by application then id (the order of `listLive`). */
-  async pageLive(workspace: string, page: PageRequest, app?: string): Promise<KeysetPage<StoredEnvironment>> {
+  /** One page of the live environments (of one application, or the one with an id), by application then id (the order of `listLive`). */
+  async pageLive(workspace: string, page: PageRequest, filter: { app?: string; envId?: string } = {}): Promise<KeysetPage<StoredEnvironment>> {
     let query = this.db.selectFrom('environments').selectAll().where('workspace', '=', workspace).where('deleted_at', 'is', null);
-    if (app) query = query.where('app', '=', app);
+    if (filter.app) query = query.where('app', '=', filter.app);
+    if (filter.envId) query = query.where('env_id', '=', filter.envId);
     const found = await keysetPage(query, LIVE_ORDER, page);
     return { ...found, items: found.items.map(toEnvironment) };
+  }
+
+  /** How many live environments each of `apps` has in the workspace (0 for those it leaves out). */
+  async countLive(workspace: string, apps: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map(apps.map((app) => [app, 0]));
+    if (apps.length === 0) return counts;
+    const rows = await this.db
+      .selectFrom('environments')
+      .select((eb) => ['app', eb.fn.countAll<number | string>().as('n')])
+      .where('workspace', '=', workspace)
+      .where('deleted_at', 'is', null)
+      .where('app', 'in', [...apps])
+      .groupBy('app')
+      .execute();
+    for (const row of rows) counts.set(row.app, Number(row.n));
+    return counts;
   }
 
   async updateEnvironment(

@@ -94,7 +94,7 @@ for (const database of testDatabases()) {
         after = page.nextKey;
       } while (after);
       expect(all).toEqual((await environments.listLive('default')).map((e) => e.envId));
-      const shop = await environments.pageLive('default', { limit: 10 }, 'shop');
+      const shop = await environments.pageLive('default', { limit: 10 }, { app: 'shop' });
       expect(shop.items.every((e) => e.app === 'shop' && e.workspace === 'default')).toBe(true);
       expect(shop.nextKey).toBeUndefined();
     });

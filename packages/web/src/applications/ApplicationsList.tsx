@@ -6,8 +6,8 @@ import { applicationsApi } from './applications-api.ts';
 
 export function ApplicationsList() {
   const api = useApi();
-  const applications = useQuery({ queryKey: ['applications'], queryFn: () => applicationsApi.list(api) });
-  const environments = useQuery({ queryKey: ['environments'], queryFn: () => applicationsApi.environments(api), refetchInterval: 5_000 });
+  // Each application comes with its count of live environments: the page never reads every environment.
+  const applications = useQuery({ queryKey: ['applications'], queryFn: () => applicationsApi.list(api), refetchInterval: 5_000 });
   return (
     <>
       <h1>Applications</h1>
@@ -20,7 +20,6 @@ export function ApplicationsList() {
           ) : (
             <ul className="cards">
               {items.map((app) => {
-                const live = environments.data?.filter((e) => e.app === app.name);
                 return (
                   <li key={app.name} className="card">
                     <h2>
@@ -30,7 +29,7 @@ export function ApplicationsList() {
                       {app.repositoryUrl ? <span title="repository">{app.repositoryUrl}</span> : <span>no repository</span>}
                       {app.trackingBranch ? <span> · tracks {app.trackingBranch}</span> : null}
                     </p>
-                    <p>{environments.isError ? 'environments could not be loaded' : live === undefined ? '…' : `${live.length} environment${live.length === 1 ? '' : 's'}`}</p>
+                    <p>{app.liveEnvironments === undefined ? '…' : `${app.liveEnvironments} environment${app.liveEnvironments === 1 ? '' : 's'}`}</p>
                   </li>
                 );
               })}

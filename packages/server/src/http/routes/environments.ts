@@ -62,19 +62,20 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     },
   );
 
-  app.get<{ Querystring: { app?: string } }>(
+  app.get<{ Querystring: { app?: string; id?: string } }>(
     '/api/v1/environments',
     {
       schema: {
         summary: "List the workspace's live environments, by application then id, a page at a time",
         tags: ['environments'],
-        querystring: { type: 'object', properties: { app: { type: 'string' }, ...pageParameters } },
+        querystring: { type: 'object', properties: { app: { type: 'string' }, id: { type: 'string', description: 'only the environment with this id (an empty page when there is none, where GET /environments/{id} answers 404)' }, ...pageParameters } },
         response: { 200: jsonSchema(environmentListResponse), 400: jsonSchema(errorResponse) },
       },
     },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      const page = await store.pageLive(principal.workspace, pageRequestOf(ENVIRONMENTS_LIST, request.query, 2), request.query.app);
+      const { app, id } = request.query;
+      const page = await store.pageLive(principal.workspace, pageRequestOf(ENVIRONMENTS_LIST, request.query, 2), { ...(app ? { app } : {}), ...(id ? { envId: id } : {}) });
       const guardianOf = await service.guardiansOf(principal.workspace);
       return masked(principal.workspace, pageAnswer(ENVIRONMENTS_LIST, page, (env) => environmentResponseOf(env, { guardian: guardianOf(env) })));
     },
