@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadServerConfig } from './config.ts';
 
@@ -26,5 +29,21 @@ describe('preview settings of the server', () => {
       'SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m',
     ]);
     expect(loadServerConfig({ SLIPWAY_POLL_INTERVAL: '10ms' }).problems).toEqual(['SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m']);
+  });
+});
+
+describe('the prebuilt portal setting', () => {
+  it('takes a folder with the built index.html, and names what is missing otherwise', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-portal-'));
+    try {
+      expect(loadServerConfig({ SLIPWAY_PORTAL_DIR: dir }).problems).toEqual([
+        "SLIPWAY_PORTAL_DIR: expected a folder holding the portal's built files (index.html and assets/), such as /opt/slipway/portal",
+      ]);
+      writeFileSync(join(dir, 'index.html'), '<!doctype html>');
+      expect(loadServerConfig({ SLIPWAY_PORTAL_DIR: dir }).config?.portalDir).toBe(dir);
+      expect(loadServerConfig({}).config?.portalDir).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -52,6 +53,11 @@ const configSchema = z.object({
       nodeAddress: z.string().min(1).optional(),
     })
     .optional(),
+  /** A folder of the portal's built files, served as they are (the container image's); by default the portal is built from the checkout's packages/web. */
+  portalDir: z
+    .string()
+    .refine((dir) => existsSync(join(dir, 'index.html')), { message: "SLIPWAY_PORTAL_DIR: expected a folder holding the portal's built files (index.html and assets/), such as /opt/slipway/portal" })
+    .optional(),
 });
 
 export type ServerConfig = z.infer<typeof configSchema>;
@@ -95,6 +101,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv, flags: ServerFlags = {}
           nodeAddress: env.SLIPWAY_KUBE_NODE_ADDRESS || undefined,
         }
       : undefined,
+    portalDir: env.SLIPWAY_PORTAL_DIR ? resolve(env.SLIPWAY_PORTAL_DIR) : undefined,
   };
   const parsed = configSchema.safeParse(candidate);
   if (parsed.success) return { config: parsed.data, problems: [] };

@@ -80,7 +80,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const { key } = loadSecretKey({ secretKey: config.secretKey, keyFile: join(config.home, 'secret.key') });
   const secretBox = new SecretBox(key);
   // The portal builds (when its sources changed) while the rest starts.
-  const portalBuild = options.portal ? ensurePortalBuild() : undefined;
+  // A prebuilt portal (SLIPWAY_PORTAL_DIR, as in the container image) is served as it is.
+  const portalBuild = !options.portal ? undefined : config.portalDir ? Promise.resolve({ dir: config.portalDir, built: false, ms: 0 }) : ensurePortalBuild();
   portalBuild?.catch(() => undefined);
   const store = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: join(config.home, 'slipway.db') });
   const cleanups: (() => Promise<unknown>)[] = [() => store.close()];
