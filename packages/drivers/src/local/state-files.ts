@@ -4,15 +4,13 @@ import type { ResolvedService } from '@slipway/contract';
 import type { EnvironmentRef, ExitInfo } from '@slipway/core';
 import type { JobRecord } from '../shared/job-records.ts';
 import type { ProcessIdentity } from '../shared/process-group.ts';
+import type { Endpoint } from '../shared/supervision.ts';
 
 export interface ProcessRecord extends ProcessIdentity {
   startedAt: string;
 }
 
-export interface Endpoint {
-  port: number;
-  hostPort: number;
-}
+export type { Endpoint };
 
 export interface InstanceRecord {
   replica: number;
