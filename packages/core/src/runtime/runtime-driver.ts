@@ -67,8 +67,10 @@ export interface PreparedSource {
   /** Output folder of each static service, absolute, for the router to serve. */
   staticRoots: Record<string, string>;
   /**
-   * The image each service with a `build` runs, by service: its content-addressed id on the engine
-   * (`sha256:…`). Runtimes that build no images leave it out; snapshots record it.
+   * The image each service with a `build` runs, by service, content-addressed: its id on the engine
+   * (`sha256:…`, docker), or the registry reference it was pushed to, pinned by digest
+   * (`registry.example.com/team/shop-web@sha256:…`, kubernetes). Runtimes that build no images
+   * leave it out; snapshots record it.
    */
   images?: Record<string, string>;
 }
@@ -93,6 +95,11 @@ export interface ApplyRequest {
   waitFor?: 'started' | 'ready';
   /** Longest wait for `waitFor: 'ready'`; a service not ready by then fails the apply. */
   timeoutMs?: number;
+  /**
+   * The environment's cron jobs, for runtimes that schedule them (kubernetes: CronJobs). Converged
+   * by an apply without `only`, which removes those not listed; left as they are when absent.
+   */
+  cronJobs?: ResolvedJob[];
 }
 
 export type ServiceAction = 'created' | 'replaced' | 'updated' | 'unchanged' | 'removed';
