@@ -54,11 +54,11 @@ import {
   type ServiceReport,
   type SweepReport,
 } from '@slipway/core';
-import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from '../shared/git-source.ts';
-import { appendLine, argv, containerArgv, spawnGroup, stopGroup } from '../shared/process-group.ts';
+import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees } from '../shared/git-source.ts';
+import { containerArgv } from '../shared/process-group.ts';
 import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
-import { followFileLines, lineSplitter, secretMasker } from '../shared/output-lines.ts';
+import { lineSplitter, secretMasker } from '../shared/output-lines.ts';
 import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageResult } from './images.ts';
 import { DockerInstanceSupervisor, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
@@ -66,6 +66,7 @@ import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanc
 import { STARTUP_PROBE_MS } from '../shared/supervision.ts';
 import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, sweepOrphans, writeJson } from '../shared/state-folder.ts';
 import { KeyedQueue } from '../shared/keyed-queue.ts';
+import { buildStaticSite, commandText, staticOutputFolder } from '../shared/static-site-build.ts';
 import { problem } from '../shared/driver-problem.ts';
 import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
 
@@ -121,9 +122,6 @@ interface JobRecord {
 
 const sleep = (ms: number) => new Promise<void>((resolvePromise) => setTimeout(resolvePromise, ms));
 
-function commandText(command: Command): string {
-  return typeof command === 'string' ? command : command.join(' ');
-}
 
 /** CPU quantity (2, "0.5", "500m") as a number of CPUs. */
 export function cpus(value: number | string): number {
@@ -509,49 +507,12 @@ export class DockerDriver implements RuntimeDriver {
    * A static site is served by the router from a folder of the host, so its install and build
    * commands run on the host in the checkout, as the local runtime runs them (once per checkout).
    */
-  private async buildStatic(request: PrepareSourceRequest, sha: string, service: ResolvedService): Promise<DriverProblem | undefined> {
-    const spec = service.static!;
-    const key = environmentKey(request.env);
-    const workdir = folderIn(this.checkoutPath(request.env, sha), spec.workdir);
-    if (!workdir || !existsSync(workdir)) return problem('failed', `services.${service.name}: the workdir "${spec.workdir}" is not a folder of the repository at ${sha.slice(0, 7)}`);
-    const { values, missingSecrets } = resolveVariables(service.env, request.secrets);
-    if (missingSecrets.length > 0) return problem('errored', `services.${service.name}: secrets not provided: ${missingSecrets.join(', ')}`);
-    for (const step of ['install', 'build'] as const) {
-      const command = spec[step];
-      if (!command) continue;
-      const marker = this.dir('builds', key, sha, `${service.name}.static.${step}.${specHash({ command, workdir: spec.workdir })}`);
-      if (existsSync(marker)) continue;
-      const logPath = this.dir('logs', key, 'builds', `${sha.slice(0, 12)}-${service.name}-${step}.log`);
-      remove(logPath);
-      appendLine(logPath, `[slipway] services.${service.name} static.${step}: ${commandText(command)}`);
-      const path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-      const onOutput = request.onOutput;
-      const masker = createSecretMasker(request.secrets);
-      const output = onOutput ? followFileLines(logPath, (line) => onOutput(masker.mask(line), service.name)) : undefined;
-      const running = spawnGroup(argv(command), { cwd: workdir, env: { PATH: path, HOME: process.env.HOME ?? '/', ...values, SLIPWAY_SERVICE: service.name }, logPath, mask: masker.forms });
-      let timer: NodeJS.Timeout | undefined;
-      const exit = await Promise.race([running.exited, new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), this.buildTimeoutMs)))]);
-      clearTimeout(timer);
-      if (exit === 'timeout') await stopGroup(running, 5_000);
-      output?.stop();
-      const tail = () => masker.mask(lastLines(readFileSync(logPath, 'utf8'), 20));
-      if (exit === 'timeout') {
-        return problem('failed', `services.${service.name} static.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, tail());
-      }
-      if (exit.code !== 0) {
-        const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        return problem('failed', `services.${service.name} static.${step} "${commandText(command)}" ${how}`, tail());
-      }
-      writeMarker(marker);
-    }
-    return undefined;
+  private buildStatic(request: PrepareSourceRequest, sha: string, service: ResolvedService): Promise<DriverProblem | undefined> {
+    return buildStaticSite(request, sha, service, { stateDir: this.stateDir, checkout: this.checkoutPath(request.env, sha), timeoutMs: this.buildTimeoutMs });
   }
 
   private staticRoot(env: EnvironmentRef, sha: string, service: ResolvedService): string | undefined {
-    if (!service.static) return undefined;
-    const checkout = this.checkoutPath(env, sha);
-    const root = folderIn(folderIn(checkout, service.static.workdir) ?? checkout, service.static.output);
-    return root && existsSync(root) ? root : undefined;
+    return staticOutputFolder(this.checkoutPath(env, sha), service);
   }
 
   // ---------------------------------------------------------------------------------------------
