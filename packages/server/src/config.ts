@@ -51,6 +51,7 @@ const configSchema = z.object({
       exposure: z.enum(['cluster-ip', 'node-port'], { error: 'SLIPWAY_KUBE_EXPOSURE: expected cluster-ip (a router inside the cluster) or node-port (a router outside it)' }).optional(),
       nodeAddress: z.string().min(1).optional(),
       /** Push credentials of the image registry (a secret: never printed); also given to the cluster as a pull Secret. */
+      staticServerImage: z.string().min(1).optional(),
       registryUsername: z.string().min(1).optional(),
       registryPassword: z.string().min(1).optional(),
       registryInsecure: z.enum(['true', 'false'], { error: 'SLIPWAY_KUBE_REGISTRY_INSECURE: expected true (push over plain HTTP or without checking the certificate) or false' }).optional(),
@@ -104,6 +105,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv, flags: ServerFlags = {}
           imageRegistry: env.SLIPWAY_KUBE_IMAGE_REGISTRY || undefined,
           exposure: env.SLIPWAY_KUBE_EXPOSURE || undefined,
           nodeAddress: env.SLIPWAY_KUBE_NODE_ADDRESS || undefined,
+          staticServerImage: env.SLIPWAY_KUBE_STATIC_SERVER_IMAGE || undefined,
           registryUsername: env.SLIPWAY_KUBE_REGISTRY_USERNAME || undefined,
           registryPassword: env.SLIPWAY_KUBE_REGISTRY_PASSWORD || undefined,
           registryInsecure: env.SLIPWAY_KUBE_REGISTRY_INSECURE || undefined,

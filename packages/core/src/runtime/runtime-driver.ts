@@ -260,6 +260,12 @@ export type LinkResult = DriverResult<{ addresses: PeerAddress[] }>;
 /** A runtime. Implementations: `local`, `docker`, `kubernetes` in @slipway/drivers. */
 export interface RuntimeDriver {
   readonly name: string;
+  /**
+   * Static sites run as the runtime's own instances (kubernetes: a Deployment of an image of the
+   * output), routed like any service's; `prepareSource` gives no static root for them. Absent:
+   * the router serves them from the folder `prepareSource` names.
+   */
+  readonly servesStaticSites?: boolean;
   /** Checks out the commit and runs install and build commands; a failing build is `failed` with its log tail. */
   prepareSource(request: PrepareSourceRequest): Promise<DriverResult<PreparedSource>>;
   /** Converges services to the desired spec; idempotent. */

@@ -6,13 +6,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { extract } from 'tar-stream';
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedService } from '@slipway/contract';
 import type { EnvironmentRef } from '@slipway/core';
 import { commitAll, createFixtureRepository } from '../conformance/fixture-app.ts';
 import { fixtureJob, fixtureService } from '../conformance/runtime-driver-conformance.ts';
+import { BUSYBOX_IMAGE } from '../docker/test-support/base-images.ts';
 import { asImageBuild, testEngine } from '../docker/test-support/engine-for-tests.ts';
+import { allocatePort } from '../shared/ports.ts';
 import type { KubernetesDriver, KubernetesDriverOptions } from './kubernetes-driver.ts';
 import { namespaceName } from './objects.ts';
 import { clusterSkipReason, testDriver, testKubeconfig } from './test-support/cluster-for-tests.ts';
@@ -171,6 +175,86 @@ suite(`kubernetes runtime: built images pushed to a registry${skipReason ? ` (sk
     expect(applied.outcome !== 'succeeded' && applied.reason).toMatch(/unauthorized/);
     // Nothing of the environment was made with an image that is not there.
     await expect(clients().apps.readNamespacedDeployment({ name: 'web', namespace: namespaceName('sw', env) })).rejects.toMatchObject({ code: 404 });
+  }, 300_000);
+
+  it('serves a static site from an image of its output on busybox httpd: pushed, run by digest behind a Service, answering over HTTP', async () => {
+    const driver = driverOn({ staticServerImage: BUSYBOX_IMAGE });
+    const env = newEnv();
+    const ns = namespaceName('sw', env);
+    const build = [process.execPath, '-e', "const fs = require('fs'); fs.mkdirSync('dist', { recursive: true }); fs.writeFileSync('dist/index.html', 'static ' + process.env.GREETING); fs.writeFileSync('dist/.env', 'TOKEN=' + process.env.TOKEN)"];
+    const site: ResolvedService = { ...fixtureService('site', { readiness: undefined, ports: [], env: { GREETING: 'hello', TOKEN: { secret: 'db' } } }), run: undefined, static: { build, output: 'dist', workdir: 'app', spa: true } };
+    const lines: string[] = [];
+    const prepared = await driver.prepareSource({ env, repository, commit, services: [site], secrets: { db: SECRET }, onOutput: (line) => lines.push(line) });
+    if (prepared.outcome !== 'succeeded') throw new Error(`${prepared.reason}\n${prepared.logTail ?? ''}`);
+    // The router serves no folder: the runtime runs the site.
+    expect(prepared.staticRoots).toEqual({});
+    const reference = prepared.images?.site ?? '';
+    expect(reference).toMatch(/\/team\/fixture-site@sha256:[a-f0-9]{64}$/);
+    expect(lines).toContain(`[slipway] services.site: pushed ${reference}`);
+
+    // The pushed image's layers hold the site, and not its dotfiles.
+    const manifest = JSON.parse((await registry.get(`/v2/team/fixture-site/manifests/${reference.split('@')[1]}`, { accept: MANIFEST_TYPES })).body) as { layers: { digest: string }[] };
+    const layerFiles = async (digest: string) => {
+      const layer = await fetch(`http://${registry.address}/v2/team/fixture-site/blobs/${digest}`, { headers: { authorization: `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}` } });
+      const bytes = gunzipSync(Buffer.from(await layer.arrayBuffer()));
+      return new Promise<string[]>((resolve, reject) => {
+        const names: string[] = [];
+        const tar = extract();
+        tar.on('entry', (header, stream, next) => {
+          names.push(header.name);
+          stream.on('end', next);
+          stream.resume();
+        });
+        tar.on('finish', () => resolve(names));
+        tar.on('error', reject);
+        tar.end(bytes);
+      });
+    };
+    const files = (await Promise.all(manifest.layers.map((l) => layerFiles(l.digest)))).flat();
+    expect(files.map((f) => f.replace(/^\.?\//, ''))).toContain('site/index.html');
+    expect(files.some((f) => f.endsWith('.env'))).toBe(false);
+
+    const applied = await driver.apply({ env, commit: prepared.commit, services: [site], secrets: { db: SECRET }, waitFor: 'ready', timeoutMs: 30_000 });
+    expect(applied).toMatchObject({ outcome: 'succeeded', services: [{ service: 'site', action: 'created' }] });
+    const { apps, core } = clients();
+    const deployment = await apps.readNamespacedDeployment({ name: 'site', namespace: ns });
+    expect(deployment.spec?.template.spec?.containers[0]).toMatchObject({ image: reference, ports: [{ containerPort: 8080 }] });
+    // The build's variables stay the build's: the server gets none, so no Secret is made.
+    expect(deployment.spec?.template.spec?.containers[0]?.env?.map((e) => e.name)).toEqual(['PORT']);
+    expect((await core.listNamespacedSecret({ namespace: ns })).items.map((x) => x.metadata?.name)).not.toContain('site-env');
+    expect((await core.readNamespacedService({ name: 'site', namespace: ns })).spec?.ports?.[0]).toMatchObject({ port: 8080, targetPort: 8080 });
+    const [instance] = await driver.instances(env, 'site');
+    expect(instance).toMatchObject({ state: 'ready', endpoints: [{ port: 8080, host: `site.${ns}.svc.cluster.local`, hostPort: 8080 }] });
+    // Deployed again unchanged: nothing is written.
+    expect(await driver.apply({ env, commit: prepared.commit, services: [site], secrets: { db: SECRET } })).toMatchObject({ outcome: 'succeeded', services: [{ service: 'site', action: 'unchanged' }] });
+
+    // kwok runs no container: the engine runs the very image the Deployment names, and it answers.
+    const docker = engine!.docker!;
+    const port = await allocatePort(new Set());
+    const [tag] = (JSON.parse((await registry.get('/v2/team/fixture-site/tags/list')).body) as { tags: string[] }).tags;
+    const image = `${registry.address}/team/fixture-site:${tag}`;
+    const container = await docker.createContainer({ Image: image, HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } } });
+    try {
+      await container.start();
+      const get = async (path: string) => {
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          try {
+            const answer = await fetch(`http://127.0.0.1:${port}${path}`);
+            return { status: answer.status, body: await answer.text() };
+          } catch (error) {
+            if (Date.now() > deadline) throw error;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      };
+      expect(await get('/')).toEqual({ status: 200, body: 'static hello' });
+      // A single-page app: an unknown path gets the app shell.
+      expect((await get('/some/client/route')).body).toBe('static hello');
+      expect((await get('/.env')).body).not.toContain(SECRET);
+    } finally {
+      await container.remove({ force: true });
+    }
   }, 300_000);
 
   it('refuses a build without a registry prefix, saying what to set', async () => {

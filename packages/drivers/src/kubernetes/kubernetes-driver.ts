@@ -31,7 +31,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type Dockerode from 'dockerode';
-import type { Command, ResolvedJob, ResolvedService } from '@slipway/contract';
+import type { BuildSpec, Command, ResolvedJob, ResolvedService } from '@slipway/contract';
 import {
   environmentKey,
   labelKeys,
@@ -71,6 +71,7 @@ import { KeyedQueue } from '../shared/keyed-queue.ts';
 import { problem } from '../shared/driver-problem.ts';
 import { secretMasker } from '../shared/output-lines.ts';
 import { containerArgv } from '../shared/process-group.ts';
+import { buildStaticSite, staticOutputFolder } from '../shared/static-site-build.ts';
 import { connectDockerEngine } from '../docker/engine.ts';
 import { buildHash, buildTag, ensureBuilt } from '../docker/images.ts';
 import { pushImage, registryOf, type RegistryAuth } from '../docker/image-push.ts';
@@ -91,11 +92,13 @@ import {
   secretObject,
   serviceObject,
   serviceSecretName,
+  staticSiteService,
   unmappable,
   volumeClaimObject,
   type KubeObject,
   type ServiceExposure,
 } from './objects.ts';
+import { DEFAULT_STATIC_SERVER_IMAGE, prepareStaticSiteContext } from './static-site-image.ts';
 
 export interface KubernetesDriverOptions extends DriverFactoryOptions {
   /** Path of the kubeconfig; KUBECONFIG or ~/.kube/config, else the in-cluster service account, when absent. */
@@ -119,8 +122,10 @@ export interface KubernetesDriverOptions extends DriverFactoryOptions {
   registryPullSecret?: boolean;
   /** The engine that builds and pushes images; DOCKER_HOST, else the usual sockets, on the first build when absent. */
   docker?: Dockerode;
-  /** Longest image build; 30 minutes by default. */
+  /** Longest image build (and static site build step); 30 minutes by default. */
   buildTimeoutMs?: number;
+  /** The image static sites are served from: one with busybox's httpd; docker.io/library/busybox:1.37 by default. */
+  staticServerImage?: string;
   /** How the router reaches services: by Service DNS from inside the cluster (default), or on node ports from outside. */
   exposure?: ServiceExposure;
   /** With `exposure: 'node-port'`: the address of a node the router reaches; 127.0.0.1 by default. */
@@ -171,6 +176,8 @@ function unreachable(error: unknown): boolean {
 
 export class KubernetesDriver implements RuntimeDriver {
   readonly name = 'kubernetes';
+  /** Static sites run as Deployments of their own image, reached through their Service like any service. */
+  readonly servesStaticSites = true;
   private readonly kc = new KubeConfig();
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
@@ -257,6 +264,17 @@ export class KubernetesDriver implements RuntimeDriver {
           `services.${service.name}: the kubernetes runtime pushes the images it builds to a registry the cluster pulls from, and none is configured: set SLIPWAY_KUBE_IMAGE_REGISTRY (the runtime's imageRegistry), or build and push the image with your CI and give the service that image`,
         );
       }
+      if (service.static && !this.options.imageRegistry) {
+        return problem(
+          'failed',
+          `services.${service.name}.static: the kubernetes runtime serves a static site from an image of its output that it pushes to a registry the cluster pulls from, and none is configured: set SLIPWAY_KUBE_IMAGE_REGISTRY (the runtime's imageRegistry)`,
+        );
+      }
+    }
+    // Static sites are built on this machine first, as on the other runtimes, one after another.
+    for (const service of request.services.filter((s) => s.static)) {
+      const built = await buildStaticSite(request, sha, service, { stateDir: this.options.stateDir, checkout: this.dir('checkouts', environmentKey(request.env), sha), timeoutMs: this.options.buildTimeoutMs ?? 30 * 60_000 });
+      if (built) return built;
     }
     // Built and pushed side by side: a service's build does not wait for another's.
     const images: Record<string, string> = {};
@@ -265,9 +283,9 @@ export class KubernetesDriver implements RuntimeDriver {
     const mask = secretMasker({ ...request.secrets, ...(this.options.registryAuth ? { '\u0000registry': this.options.registryAuth.password } : {}) });
     const results = await Promise.all(
       request.services.map(async (service) => {
-        if (!service.build || !this.options.imageRegistry) return undefined;
+        if ((!service.build && !service.static) || !this.options.imageRegistry) return undefined;
         const output = onOutput ? (line: string) => onOutput(mask(line), service.name) : undefined;
-        const pushed = await this.builtImage(request.env, service, sha, output);
+        const pushed = service.static ? await this.staticImage(request.env, service, sha, output) : await this.builtImage(request.env, service, sha, output);
         if (pushed.ok) images[service.name] = pushed.reference;
         return pushed;
       }),
@@ -286,64 +304,78 @@ export class KubernetesDriver implements RuntimeDriver {
 
   /**
    * A service's build, as the docker runtime builds it (same tag, same reuse of an unchanged
-   * context), pushed to the registry prefix and named by digest. Pushed once per build tag.
+   * context), pushed to the registry prefix and named by digest.
    */
-  private builtImage(env: EnvironmentRef, spec: ResolvedService, commit: string, onOutput?: (line: string) => void): Promise<PushedImage> {
+  private async builtImage(env: EnvironmentRef, spec: ResolvedService, commit: string, onOutput?: (line: string) => void): Promise<PushedImage> {
     const what = `services.${spec.name}`;
     const build = spec.build!;
-    return (async (): Promise<PushedImage> => {
-      const checkout = this.dir('checkouts', environmentKey(env), commit);
-      const hashed = await buildHash(checkout, build);
-      if ('error' in hashed) return { ok: false, outcome: 'failed', reason: `${what}: at ${commit.slice(0, 7)}, ${hashed.error}` };
-      const local = buildTag(env.app, spec.name, commit, hashed.hash);
-      const target = `${this.options.imageRegistry!.replace(/\/+$/, '')}/${local.slice('slipway/'.length)}`;
-      const known = this.pushed.get(target);
-      if (known) return known;
-      const pushing = (async (): Promise<PushedImage> => {
-        let docker: Dockerode;
-        try {
-          docker = await this.dockerEngine();
-        } catch (error) {
-          return { ok: false, outcome: 'errored', reason: `${what} build: the kubernetes runtime builds images with a Docker or Podman engine, and ${(error as Error).message}` };
-        }
-        const built = await ensureBuilt(docker, {
-          tag: local,
-          hash: hashed.hash,
-          contextDir: hashed.contextDir,
-          build,
-          logPath: this.dir('logs', environmentKey(env), 'builds', `${commit.slice(0, 12)}-${spec.name}.log`),
-          labels: { [labelKeys.app]: env.app, [labelKeys.service]: spec.name },
-          ...(this.options.buildTimeoutMs !== undefined ? { timeoutMs: this.options.buildTimeoutMs } : {}),
-          what: `${what} build`,
-          ...(onOutput ? { onOutput } : {}),
-        });
-        if (!built.ok) return built;
-        onOutput?.(`[slipway] ${what}: pushing ${target}`);
-        const result = await pushImage(docker, {
-          image: built.id,
-          reference: target,
-          ...(this.options.registryAuth ? { auth: this.options.registryAuth } : {}),
-          ...(this.options.registryInsecure ? { insecure: true } : {}),
-          ...(onOutput ? { onOutput } : {}),
-        });
-        if (!result.ok) {
-          onOutput?.(`[slipway] ${what}: ${result.reason}`);
-          return { ok: false, outcome: 'failed', reason: `${what}: ${result.reason}` };
-        }
-        onOutput?.(`[slipway] ${what}: pushed ${result.reference}`);
-        return { ok: true, reference: result.reference };
-      })();
-      this.pushed.set(target, pushing);
-      // Only a push that worked is kept: a failed one is tried again by the next deploy.
-      void pushing.then((r) => {
-        if (!r.ok) this.pushed.delete(target);
+    const hashed = await buildHash(this.dir('checkouts', environmentKey(env), commit), build);
+    if ('error' in hashed) return { ok: false, outcome: 'failed', reason: `${what}: at ${commit.slice(0, 7)}, ${hashed.error}` };
+    return this.buildAndPush(env, spec, commit, { hash: hashed.hash, contextDir: hashed.contextDir, build }, onOutput);
+  }
+
+  /** A static site's output (built by prepareSource) packed into an image on busybox's httpd, pushed and named by digest. */
+  private async staticImage(env: EnvironmentRef, spec: ResolvedService, commit: string, onOutput?: (line: string) => void): Promise<PushedImage> {
+    const what = `services.${spec.name}`;
+    const output = staticOutputFolder(this.dir('checkouts', environmentKey(env), commit), spec);
+    if (!output) return { ok: false, outcome: 'failed', reason: `${what}: the static output folder "${spec.static!.output}" does not exist after the build` };
+    const contextDir = this.dir('static-images', environmentKey(env), `${commit.slice(0, 12)}-${spec.name}`);
+    const hash = prepareStaticSiteContext(output, contextDir, this.options.staticServerImage ?? DEFAULT_STATIC_SERVER_IMAGE, spec.static!);
+    return this.buildAndPush(env, spec, commit, { hash, contextDir, build: { context: `${spec.static!.output} (static site)`, dockerfile: 'Dockerfile' } }, onOutput);
+  }
+
+  /** Builds (or reuses) the image of a context and pushes it under the registry prefix; once per build tag for the driver's life. */
+  private buildAndPush(env: EnvironmentRef, spec: ResolvedService, commit: string, source: { hash: string; contextDir: string; build: BuildSpec }, onOutput?: (line: string) => void): Promise<PushedImage> {
+    const what = `services.${spec.name}`;
+    const local = buildTag(env.app, spec.name, commit, source.hash);
+    const target = `${this.options.imageRegistry!.replace(/\/+$/, '')}/${local.slice('slipway/'.length)}`;
+    const known = this.pushed.get(target);
+    if (known) return known;
+    const pushing = (async (): Promise<PushedImage> => {
+      let docker: Dockerode;
+      try {
+        docker = await this.dockerEngine();
+      } catch (error) {
+        return { ok: false, outcome: 'errored', reason: `${what} build: the kubernetes runtime builds images with a Docker or Podman engine, and ${(error as Error).message}` };
+      }
+      const built = await ensureBuilt(docker, {
+        tag: local,
+        hash: source.hash,
+        contextDir: source.contextDir,
+        build: source.build,
+        logPath: this.dir('logs', environmentKey(env), 'builds', `${commit.slice(0, 12)}-${spec.name}.log`),
+        labels: { [labelKeys.app]: env.app, [labelKeys.service]: spec.name },
+        ...(this.options.buildTimeoutMs !== undefined ? { timeoutMs: this.options.buildTimeoutMs } : {}),
+        what: `${what} build`,
+        ...(onOutput ? { onOutput } : {}),
       });
-      return pushing;
+      if (!built.ok) return built;
+      onOutput?.(`[slipway] ${what}: pushing ${target}`);
+      const result = await pushImage(docker, {
+        image: built.id,
+        reference: target,
+        ...(this.options.registryAuth ? { auth: this.options.registryAuth } : {}),
+        ...(this.options.registryInsecure ? { insecure: true } : {}),
+        ...(onOutput ? { onOutput } : {}),
+      });
+      if (!result.ok) {
+        onOutput?.(`[slipway] ${what}: ${result.reason}`);
+        return { ok: false, outcome: 'failed', reason: `${what}: ${result.reason}` };
+      }
+      onOutput?.(`[slipway] ${what}: pushed ${result.reference}`);
+      return { ok: true, reference: result.reference };
     })();
+    this.pushed.set(target, pushing);
+    // Only a push that worked is kept: a failed one is tried again by the next deploy.
+    void pushing.then((r) => {
+      if (!r.ok) this.pushed.delete(target);
+    });
+    return pushing;
   }
 
   /** The image the cluster pulls for a service: its pushed build (by digest) with a registry prefix, else `image:` as given. */
   private async imageOf(env: EnvironmentRef, service: ResolvedService, commit: string): Promise<PushedImage> {
+    if (service.static && this.options.imageRegistry) return this.staticImage(env, service, commit);
     if (service.build && this.options.imageRegistry) return this.builtImage(env, service, commit);
     if (service.image) return { ok: true, reference: service.image };
     return { ok: false, outcome: 'failed', reason: `services.${service.name} has no image the cluster can pull` };
@@ -421,12 +453,14 @@ export class KubernetesDriver implements RuntimeDriver {
     return found;
   }
 
-  private async applyService(request: ApplyRequest, ns: string, spec: ResolvedService, existing: { hash: string; replicas: number } | undefined): Promise<ServiceReport | DriverProblem> {
-    const refused = unmappable(spec);
+  private async applyService(request: ApplyRequest, ns: string, given: ResolvedService, existing: { hash: string; replicas: number } | undefined): Promise<ServiceReport | DriverProblem> {
+    const refused = unmappable(given);
     if (refused) return problem('failed', `${refused.path}: ${refused.message}`);
-    const pulled = await this.imageOf(request.env, spec, request.commit);
+    const pulled = await this.imageOf(request.env, given, request.commit);
     if (!pulled.ok) return problem(pulled.outcome, pulled.reason, pulled.logTail);
     const image = pulled.reference;
+    // A static site runs as the server of its image, like any service.
+    const spec = given.static ? staticSiteService(given) : given;
     const secrets = secretData(serviceVariableSets(spec), request.secrets);
     if (secrets.missing.length > 0) return problem('errored', `services.${spec.name}: secrets not provided: ${secrets.missing.join(', ')}`);
     // As on docker: the commit's own variables do not roll a service whose image and spec did not change.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureJob, fixtureService, probe } from '../conformance/runtime-driver-conformance.ts';
-import { boundedName, cronJobObject, cronJobSecretName, deploymentObject, jobObject, jobObjectName, namespaceName, probeObject, registryPullSecretObject, secretData, secretObject, serviceObject, serviceSecretName, unmappable } from './objects.ts';
+import { boundedName, cronJobObject, cronJobSecretName, deploymentObject, jobObject, jobObjectName, namespaceName, probeObject, registryPullSecretObject, secretData, staticSiteService, secretObject, serviceObject, serviceSecretName, unmappable } from './objects.ts';
 
 const env = { workspace: 'team', app: 'shop', envId: 'pr-42' };
 const withImage = (overrides = {}) => fixtureService('web', { run: undefined, image: 'shop/web:1', ...overrides });
@@ -116,6 +116,13 @@ describe('kubernetes objects', () => {
     expect(JSON.stringify(deployment)).not.toContain('pw-123');
     expect(jobObject({ namespace: 'ns', env, job: fixtureJob('j', {}), runId: 'r', image: 'i', commit: 'c', imagePullSecret: 'slipway-registry' })).toMatchObject({ spec: { template: { spec: { imagePullSecrets: [{ name: 'slipway-registry' }] } } } });
     expect(JSON.stringify(deploymentObject({ namespace: 'ns', env, service: withImage(), image: 'i', specHash: 'h', commit: 'c' }))).not.toContain('imagePullSecrets');
+  });
+
+  it('runs a static site as its image\'s server on port 8080, without the build\'s variables', () => {
+    const site = fixtureService('site', { run: undefined, static: { output: 'dist', spa: false }, env: { TOKEN: { secret: 'x' } }, replicas: 2 });
+    expect(staticSiteService(site)).toMatchObject({ name: 'site', ports: [{ port: 8080 }], env: {}, replicas: 2, sidecars: [], initContainers: [] });
+    expect(staticSiteService(site).static).toBeUndefined();
+    expect(unmappable(site)).toBeUndefined();
   });
 
   it('refuses what cannot run on a cluster, naming the field', () => {

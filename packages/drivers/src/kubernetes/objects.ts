@@ -125,6 +125,19 @@ export function unmappable(service: ResolvedService): { path: string; message: s
   return { path: `services.${service.name}${path}`, message: refusal.message };
 }
 
+/** The port a static site's server listens on inside its pod (static-site-image.ts builds it). */
+export const STATIC_SITE_PORT = 8080;
+
+/**
+ * A static site as the service that serves it: its pushed image's server on one port, with no
+ * variables (they were the build's), its init steps, sidecars and volumes left out; replicas,
+ * resources and hostnames as the manifest says.
+ */
+export function staticSiteService(service: ResolvedService): ResolvedService {
+  const { static: _site, command: _command, args: _args, ...rest } = service;
+  return { ...rest, ports: [{ port: STATIC_SITE_PORT, protocol: 'http' }], env: {}, initContainers: [], sidecars: [], volumes: [] };
+}
+
 export const serviceSecretName = (service: string) => boundedName(`${service}-env`, 253);
 export const volumeClaimName = (service: string, volume: string) => boundedName(`${service}-${volume}`);
 
