@@ -30,6 +30,23 @@ describe('preview settings of the server', () => {
     ]);
     expect(loadServerConfig({ SLIPWAY_POLL_INTERVAL: '10ms' }).problems).toEqual(['SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m']);
   });
+
+  it('read the kubernetes registry credentials as a pair, only with a registry, and never echo them in a problem', () => {
+    const base = { SLIPWAY_KUBECONFIG: '/k', SLIPWAY_KUBE_IMAGE_REGISTRY: 'registry.example.com/team' };
+    expect(loadServerConfig({ ...base, SLIPWAY_KUBE_REGISTRY_USERNAME: 'ci', SLIPWAY_KUBE_REGISTRY_PASSWORD: 'pw-1', SLIPWAY_KUBE_REGISTRY_INSECURE: 'true' }).config?.kubernetes).toMatchObject({
+      registryUsername: 'ci',
+      registryPassword: 'pw-1',
+      registryInsecure: 'true',
+    });
+    const half = loadServerConfig({ ...base, SLIPWAY_KUBE_REGISTRY_PASSWORD: 'pw-secret-2' }).problems;
+    expect(half).toEqual(['SLIPWAY_KUBE_REGISTRY_USERNAME and SLIPWAY_KUBE_REGISTRY_PASSWORD: expected both (the registry credentials) or neither']);
+    expect(loadServerConfig({ SLIPWAY_KUBECONFIG: '/k', SLIPWAY_KUBE_REGISTRY_USERNAME: 'ci', SLIPWAY_KUBE_REGISTRY_PASSWORD: 'pw-secret-3' }).problems).toEqual([
+      'SLIPWAY_KUBE_REGISTRY_USERNAME: registry credentials need SLIPWAY_KUBE_IMAGE_REGISTRY, the registry they are for',
+    ]);
+    expect(loadServerConfig({ ...base, SLIPWAY_KUBE_REGISTRY_INSECURE: 'yes' }).problems).toEqual([
+      'SLIPWAY_KUBE_REGISTRY_INSECURE: expected true (push over plain HTTP or without checking the certificate) or false',
+    ]);
+  });
 });
 
 describe('the prebuilt portal setting', () => {
