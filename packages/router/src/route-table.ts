@@ -155,6 +155,24 @@ export class RouteTable {
     }
   }
 
+  /** One environment's entries, or undefined when the table has none of it. */
+  routesOf(app: string, envId: string): readonly RouteTableEntry[] | undefined {
+    return this.environments.get(environmentKey(app, envId));
+  }
+
+  /** Every environment the table holds. */
+  *environmentNames(): Generator<{ app: string; envId: string }> {
+    for (const entries of this.environments.values()) yield { app: entries[0]!.app, envId: entries[0]!.envId };
+  }
+
+  /**
+   * Records the version a snapshot that arrived in pieces (each applied with upsertEnvironment and
+   * removeEnvironment) brought the table to. May go down, like a snapshot's.
+   */
+  setVersion(version: number): void {
+    this.currentVersion = version;
+  }
+
   /** The route for a request, or undefined. `hostHeader` may carry a port; `path` may carry a query. */
   lookup(hostHeader: string, path: string): RouteMatch | undefined {
     const host = normalizeHost(hostHeader);
