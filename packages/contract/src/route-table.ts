@@ -6,12 +6,14 @@ import { portNumber } from './primitives.ts';
 // needs to know about environments, so it holds resolved addresses, never service names.
 
 /** A hostname as the router matches it: lowercase, no port; `*.` in front matches any subdomain. */
-export const routeHost = z.string().regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+export const ROUTE_HOST_PATTERN = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const routeHost = z.string().regex(ROUTE_HOST_PATTERN, {
   message: 'expected a lowercase hostname without port, optionally starting with "*." for every subdomain',
 });
 
 /** A path prefix matched on whole segments: "/api" matches /api and /api/x, not /apix. */
-export const routePathPrefix = z.string().regex(/^\/([^?#\s]*)$/, {
+export const ROUTE_PATH_PREFIX_PATTERN = /^\/([^?#\s]*)$/;
+export const routePathPrefix = z.string().regex(ROUTE_PATH_PREFIX_PATTERN, {
   message: 'expected a path prefix starting with "/", without query or spaces',
 });
 

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { routeStreamEvent } from '@slipway/contract';
+import { parseRouteStreamEvent } from '@slipway/contract';
 import type { RouteTable } from './route-table.ts';
 import { SseParser } from './sse-parser.ts';
 import { RouteStreamApplier } from './route-stream-applier.ts';
@@ -123,9 +123,9 @@ export function followRouteStream(options: FollowRouteStreamOptions): RouteStrea
         logger.warn({ event: sse.event, id: sse.id }, 'route stream event is not JSON; skipped');
         return;
       }
-      const parsed = routeStreamEvent.safeParse(json);
+      const parsed = parseRouteStreamEvent(json);
       if (!parsed.success) {
-        logger.warn({ event: sse.event, id: sse.id, issue: parsed.error.issues[0]?.message }, 'route stream event does not match the contract; skipped');
+        logger.warn({ event: sse.event, id: sse.id, issue: parsed.issue }, 'route stream event does not match the contract; skipped');
         return;
       }
       const outcome = applier.apply(parsed.data);

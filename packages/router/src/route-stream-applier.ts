@@ -19,7 +19,7 @@ export type AppliedEvent =
   | { kind: 'out-of-order'; problem: string };
 
 export class RouteStreamApplier {
-  private loading: { version: number; seen: Set<string>; written: number; startedAt: number } | undefined;
+  private loading: { version: number; seen: Set<string>; written: number; startedAt: number; tableWasEmpty: boolean } | undefined;
 
   constructor(private readonly table: RouteTable) {}
 
@@ -40,7 +40,8 @@ export class RouteStreamApplier {
       case 'snapshot':
         return this.table.apply(event) ? { kind: 'change', version: event.version } : { kind: 'stale' };
       case 'snapshot-begin':
-        this.loading = { version: event.version, seen: new Set(), written: 0, startedAt: performance.now() };
+        // Into an empty table (a router's first start) nothing needs comparing or removing.
+        this.loading = { version: event.version, seen: new Set(), written: 0, startedAt: performance.now(), tableWasEmpty: this.table.size.environments === 0 };
         return { kind: 'snapshot-begin', version: event.version, environments: event.environments, routes: event.routes };
       case 'snapshot-chunk':
         return this.applyChunk(event.version, event.routes);
@@ -54,24 +55,24 @@ export class RouteStreamApplier {
   private applyChunk(version: number, routes: readonly RouteTableEntry[]): AppliedEvent {
     const loading = this.loading;
     if (!loading || loading.version !== version) return { kind: 'out-of-order', problem: `a snapshot chunk of version ${version} outside its snapshot` };
-    const byEnvironment = new Map<string, RouteTableEntry[]>();
-    for (const route of routes) {
-      const key = `${route.app}/${route.envId}`;
-      const list = byEnvironment.get(key);
-      if (list) list.push(route);
-      else byEnvironment.set(key, [route]);
-    }
+    // A chunk holds whole environments, each one's routes next to each other.
     let written = 0;
-    for (const [key, list] of byEnvironment) {
-      loading.seen.add(key);
-      const { app, envId } = list[0]!;
-      const current = this.table.routesOf(app, envId);
+    let environments = 0;
+    for (let start = 0; start < routes.length; ) {
+      const { app, envId } = routes[start]!;
+      let end = start + 1;
+      while (end < routes.length && routes[end]!.envId === envId && routes[end]!.app === app) end++;
+      const list = start === 0 && end === routes.length ? routes : routes.slice(start, end);
+      start = end;
+      environments += 1;
+      loading.seen.add(`${app}/${envId}`);
+      const current = loading.tableWasEmpty ? undefined : this.table.routesOf(app, envId);
       if (current && JSON.stringify(current) === JSON.stringify(list)) continue;
       this.table.upsertEnvironment(app, envId, list);
       written += 1;
     }
     loading.written += written;
-    return { kind: 'snapshot-chunk', environments: byEnvironment.size, written };
+    return { kind: 'snapshot-chunk', environments, written };
   }
 
   private finish(version: number, environments: number): AppliedEvent {
@@ -82,7 +83,7 @@ export class RouteStreamApplier {
       // Something was lost in between: keep the old version so that the next connection corrects it.
       return { kind: 'out-of-order', problem: `the snapshot of version ${version} named ${environments} environments, ${loading.seen.size} arrived` };
     }
-    const gone = [...this.table.environmentNames()].filter(({ app, envId }) => !loading.seen.has(`${app}/${envId}`));
+    const gone = loading.tableWasEmpty ? [] : [...this.table.environmentNames()].filter(({ app, envId }) => !loading.seen.has(`${app}/${envId}`));
     for (const { app, envId } of gone) this.table.removeEnvironment(app, envId);
     this.table.setVersion(version);
     return { kind: 'snapshot-end', version, environments, written: loading.written, removed: gone.length, ms: performance.now() - loading.startedAt };
