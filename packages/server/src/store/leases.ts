@@ -117,11 +117,20 @@ export class Leases {
    */
   async fenced<T>(token: LeaseToken, work: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
     return transact(this.db, async (tx) => {
-      // An update that changes nothing takes the row's lock (PostgreSQL) or the database's write lock (SQLite).
-      const held = await tx.updateTable('leases').set({ owner: token.owner }).where('name', '=', token.name).where('owner', '=', token.owner).where('epoch', '=', token.epoch).executeTakeFirst();
-      if (Number(held.numUpdatedRows) !== 1) throw new LeaseLostError(token);
+      await Leases.check(tx, token);
       return work(tx);
     });
+  }
+
+  /**
+   * Inside a transaction another store opened: throws LeaseLostError unless the token still holds
+   * the lease, and locks the lease's row until that transaction commits.
+   */
+  static async check(tx: Kysely<Database>, token: LeaseToken): Promise<void> {
+    if (!tx.isTransaction) throw new Error(`checking lease ${token.name} outside a transaction would fence nothing: call it inside the write's transaction`);
+    // An update that changes nothing takes the row's lock (PostgreSQL) or the database's write lock (SQLite).
+    const held = await tx.updateTable('leases').set({ owner: token.owner }).where('name', '=', token.name).where('owner', '=', token.owner).where('epoch', '=', token.epoch).executeTakeFirst();
+    if (Number(held.numUpdatedRows) !== 1) throw new LeaseLostError(token);
   }
 
   /** Who holds the lease and until when, as the store has it now. */

@@ -262,6 +262,45 @@ for (const database of testDatabases()) {
       expect(rows.map((r) => r.env_id)).toEqual(['env-1-b', 'env-1-started-a']);
     });
 
+    it('fences the writes a run makes deep in a controller, refusing them once the worker-wide lease changed hands', async () => {
+      const leasesA = server('a');
+      const hold = gate();
+      const outcomes: string[] = [];
+      // A controller's store call, several calls below the reconcile: it opens its own transaction and shows the run's lease there.
+      const markDeep = (w: KeyedWorker, envId: string, by: string) =>
+        store.db.transaction().execute(async (tx) => {
+          await w.fence(tx);
+          await protection(tx, envId, by);
+        });
+      const a: KeyedWorker = worker({
+        name: 'releases',
+        lease: { per: 'worker', name: 'releases:controller', leases: leasesA, ttlMs: 200, resync: async () => [] },
+        reconcile: async (key) => {
+          await markDeep(a, `${key}-before-a`, 'a');
+          await hold.wait;
+          await markDeep(a, `${key}-after-a`, 'a').then(
+            () => outcomes.push('written'),
+            (error: Error) => outcomes.push(error.name),
+          );
+        },
+      });
+      await a.start();
+      await expect(store.db.transaction().execute((tx) => a.fence(tx))).rejects.toThrow(/outside any of its runs/);
+      a.enqueue('r1');
+      await until('a to write before the cut', async () => (await store.db.selectFrom('environment_protections').select('env_id').execute()).length === 1);
+      leasesA.cut = true;
+      await sleep(250);
+      const b = worker({ name: 'releases', lease: { per: 'worker', name: 'releases:controller', leases: server('b'), ttlMs: 200, resync: async () => [] }, reconcile: async () => undefined });
+      await b.start();
+      expect(b.holdsLease).toBe(true);
+      leasesA.cut = false;
+      hold.open();
+      await until('a’s late write to end', () => outcomes.length === 1);
+      expect(outcomes).toEqual(['LeaseLostError']);
+      expect((await store.db.selectFrom('environment_protections').select('env_id').execute()).map((r) => r.env_id)).toEqual(['r1-before-a']);
+      expect(a.metrics().leaseLosses).toBe(1);
+    });
+
     it('runs keys only on the holder of a worker-wide lease; another server takes over and resumes what was under way', async () => {
       const ran: string[] = [];
       const forwarded: string[] = [];

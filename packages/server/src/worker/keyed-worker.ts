@@ -1,6 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database-schema.ts';
-import { LeaseLostError, type LeaseToken, type Leases } from '../store/leases.ts';
+import { LeaseLostError, Leases, type LeaseToken } from '../store/leases.ts';
 
 // The one keyed worker every controller runs on (client-go's work queue and controller-runtime's
 // Reconcile(key) are the model). A controller is a `reconcile(key)`: it reads the desired state of
@@ -26,6 +27,8 @@ export interface ReconcileContext {
    * written by a server that lost it (it throws LeaseLostError instead, and the run ends there).
    */
   fenced<T>(work: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** The same check inside a transaction a store opened (ReleaseStore.transact): throws LeaseLostError when the lease was lost. */
+  fence(tx: Kysely<Database>): Promise<void>;
   /** Aborted when the worker stops or the lease is lost: a long run stops at its next step. */
   signal: AbortSignal;
 }
@@ -62,6 +65,11 @@ export interface KeyedWorkerOptions {
   resyncMs?: number;
   /** Keys to queue at each resync (and at start). */
   keys?(): Promise<string[]>;
+  /**
+   * Whether `stop` waits for the runs under way (default true). A worker whose runs wait on work
+   * outside the process (a managed workflow's step) leaves them: the next holder runs them again.
+   */
+  waitOnStop?: boolean;
   logger?: { info(message: string): void; error(message: string): void };
 }
 
@@ -100,11 +108,15 @@ export class KeyedWorker {
   /** Per-key leases being given up: taking one again waits for it. */
   private readonly releasing = new Map<string, Promise<void>>();
   private workerLease?: LeaseToken;
+  /** Until when the worker's lease runs as far as this server knows (its last take or renewal). */
+  private workerLeaseUntil = 0;
   private readonly idleWaiters = new Map<string, (() => void)[]>();
   private started = false;
   private stopping = false;
   private leaseTimer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
+  /** The run whose code is calling: what `fence` checks when a controller's deeper calls write. */
+  private readonly current = new AsyncLocalStorage<ReconcileContext>();
   private readonly counters = { runs: 0, failures: 0, retries: 0, leaseRefusals: 0, leaseLosses: 0, fencedRefusals: 0 };
 
   constructor(private readonly options: KeyedWorkerOptions) {}
@@ -143,7 +155,7 @@ export class KeyedWorker {
     this.queue.length = 0;
     this.queued.clear();
     for (const run of this.running.values()) run.abort.abort();
-    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    if (this.options.waitOnStop ?? true) await Promise.allSettled([...this.running.values()].map((r) => r.done));
     const { lease } = this.options;
     if (lease) {
       const held = [...this.keyLeases.values(), ...(this.workerLease ? [this.workerLease] : [])];
@@ -220,6 +232,16 @@ export class KeyedWorker {
     await this.idle(key);
   }
 
+  /**
+   * Checks, inside the write's transaction, that the run calling holds its lease still (throws
+   * LeaseLostError when it lost it): for writes deep in a controller, without passing its context down.
+   */
+  async fence(tx: Kysely<Database>): Promise<void> {
+    const context = this.current.getStore();
+    if (!context) throw new Error(`a write fenced by worker ${this.options.name} was made outside any of its runs`);
+    await context.fence(tx);
+  }
+
   metrics(): WorkerMetrics {
     return { name: this.options.name, depth: this.queue.length, running: this.running.size, delayed: this.timers.size, ...this.counters };
   }
@@ -263,18 +285,17 @@ export class KeyedWorker {
       key,
       lease: token,
       signal: entry.abort.signal,
-      fenced: (work) => (token && leases ? leases.fenced(token, work) : Promise.reject(new Error(`worker ${this.options.name} takes no lease: a fenced write needs one`))),
+      fenced: (work) => (token && leases ? this.refusals(key, token, leases.fenced(token, work)) : Promise.reject(new Error(`worker ${this.options.name} takes no lease: a fenced write needs one`))),
+      fence: (tx) => (token ? this.refusals(key, token, Leases.check(tx, token)) : Promise.reject(new Error(`worker ${this.options.name} takes no lease: a fenced write needs one`))),
     };
     this.counters.runs++;
     try {
-      const result = await this.options.reconcile(key, context);
+      const result = await this.current.run(context, () => this.options.reconcile(key, context));
       this.failures.delete(key);
       if (result?.requeueAfterMs !== undefined) this.enqueueAfter(key, result.requeueAfterMs);
     } catch (error) {
       if (error instanceof LeaseLostError) {
         // Another server holds the key's work now: it carries on, not this one.
-        this.counters.fencedRefusals++;
-        this.lost(key, token);
         this.options.logger?.error(`${this.options.name} ${key}: ${error.message}`);
         return;
       }
@@ -311,6 +332,19 @@ export class KeyedWorker {
     const until = holder ? Date.parse(holder.expiresAt) : Date.now() + this.ttlMs;
     this.enqueueAt(key, Math.min(until, Date.now() + this.ttlMs) + 50);
     return undefined;
+  }
+
+  /** Counts a write fencing refused, and lets go of the lease it showed: this server no longer holds it. */
+  private async refusals<T>(key: string, token: LeaseToken, write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        this.counters.fencedRefusals++;
+        this.lost(key, token);
+      }
+      throw error;
+    }
   }
 
   /** Gives a key's lease up once it has nothing more queued. */
@@ -360,12 +394,16 @@ export class KeyedWorker {
     if (lease?.per !== 'worker' || this.stopping) return;
     const before = this.workerLease;
     let token: LeaseToken | undefined;
+    const asked = Date.now();
     try {
       token = before && (await lease.leases.renew(before, this.ttlMs)) ? before : await lease.leases.take(lease.name, this.ttlMs);
     } catch (error) {
       this.options.logger?.error(`${this.options.name}: lease ${lease.name}: ${(error as Error).message}`);
+      // Cut off from the store for longer than the lease runs: another server may hold it now.
+      if (before && Date.now() > this.workerLeaseUntil) this.lost(undefined, before);
       return;
     }
+    if (token) this.workerLeaseUntil = asked + this.ttlMs;
     if (this.stopping) {
       if (token) await lease.leases.release(token).catch(() => undefined);
       return;
