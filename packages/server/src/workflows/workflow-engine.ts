@@ -49,13 +49,14 @@ export interface WorkflowEngineOptions {
   routes: RouteHub;
   /** Longest wait for a service to become ready (default 3 minutes). */
   readinessTimeoutMs?: number;
-  /** How often expired environments and stray deploys are looked for (default 2 s). */
+  /**
+   * How often deploys no server drives are looked for (default 10 s): a safety net for a server
+   * that died holding one, not how deploys start (queueing one kicks its environment).
+   */
   tickMs?: number;
   /** How often the routes of ready environments are refreshed from their instances (default 5 s). */
   refreshRoutesMs?: number;
   leaseMs?: number;
-  /** How often runtime leftovers of deleted environments are swept (default 5 minutes; also at start). */
-  sweepMs?: number;
   logger?: EngineLogger;
   /** Where each deploy's log is written (task lines, build and job output); none without it. */
   deployLogs?: DeployLogs;
@@ -82,9 +83,7 @@ export class WorkflowEngine {
   private stopping = false;
   private stopSignal!: Promise<void>;
   private signalStop!: () => void;
-  private tickTimer?: NodeJS.Timeout;
   private refreshTimer?: NodeJS.Timeout;
-  private sweepTimer?: NodeJS.Timeout;
   private sweeping: Promise<void> = Promise.resolve();
   private readonly logger: EngineLogger;
   private readonly deployListeners = new Set<DeployListener>();
@@ -98,6 +97,8 @@ export class WorkflowEngine {
       name: 'environment',
       reconcile: (id) => this.drive(id),
       lease: { per: 'key', leases: options.leases, ttlMs: options.leaseMs ?? 30_000 },
+      keys: () => options.store.environmentsWithActiveDeploys(),
+      resyncMs: options.tickMs ?? 10_000,
       logger: this.logger,
     });
   }
@@ -109,18 +110,14 @@ export class WorkflowEngine {
 
   /**
    * Recovers after a (possibly unclean) stop: removes runtime leftovers of environments that no
-   * longer exist, publishes the routes of live ones, and resumes every unfinished deploy.
+   * longer exist, publishes the routes of live ones, and resumes every unfinished deploy. Expiry,
+   * idle teardown and later sweeps are environment-lifecycle.ts's.
    */
   async start(): Promise<void> {
     const live = await this.sweep();
     for (const env of live) if (env.status === 'ready' || env.status === 'failed') await this.refreshRoutes(env).catch(() => undefined);
     await this.worker.start();
-    for (const id of await this.options.store.environmentsWithActiveDeploys()) this.kick(id);
-    this.tickTimer = setInterval(() => void this.tick(), this.options.tickMs ?? 2_000);
     this.refreshTimer = setInterval(() => void this.refreshAll(), this.options.refreshRoutesMs ?? 5_000);
-    this.sweepTimer = setInterval(() => {
-      if (!this.stopping) this.sweep().catch((error: Error) => this.logger.error(`sweep: ${error.message}`));
-    }, this.options.sweepMs ?? 5 * 60_000);
   }
 
   /**
@@ -151,8 +148,7 @@ export class WorkflowEngine {
   async stop(): Promise<void> {
     this.stopping = true;
     this.signalStop();
-    clearInterval(this.tickTimer);
-    clearInterval(this.sweepTimer);
+    clearInterval(this.refreshTimer);
     await this.worker.stop();
   }
 
@@ -688,18 +684,6 @@ export class WorkflowEngine {
       }
     } catch (error) {
       this.logger.error(`refreshing routes: ${(error as Error).message}`);
-    }
-  }
-
-  /** Tears down expired ephemeral environments and picks up deploys nobody drives. */
-  private async tick(): Promise<void> {
-    if (this.stopping) return;
-    try {
-      for (const env of await this.options.store.expired()) await this.tearDownFor(env, 'scheduler (expired)', `expired at ${env.expiresAt}`);
-      for (const env of await this.options.store.idle()) await this.tearDownFor(env, 'scheduler (idle)', `no deploy or request since ${env.lastActivityAt ?? env.createdAt}`);
-      for (const id of await this.options.store.environmentsWithActiveDeploys()) this.kick(id);
-    } catch (error) {
-      this.logger.error(`scheduler: ${(error as Error).message}`);
     }
   }
 
