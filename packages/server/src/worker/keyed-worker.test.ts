@@ -156,6 +156,17 @@ describe('keyed worker, in memory', () => {
     await until('the earliest timer', () => at.length === 3);
     expect(w.metrics().delayed).toBe(0);
   });
+
+  it('queues every listed key at each resync, or with resyncSkipsScheduled only those not waiting on their own timer', async () => {
+    const runs = { every: 0, own: 0 };
+    const every = worker({ keys: async () => ['a'], resyncMs: 50, reconcile: async () => void runs.every++ });
+    const own = worker({ keys: async () => ['a'], resyncMs: 50, resyncSkipsScheduled: true, reconcile: async () => (runs.own++, { requeueAfterMs: 10_000 }) });
+    await every.start();
+    await own.start();
+    await sleep(300);
+    expect(runs.every).toBeGreaterThanOrEqual(4);
+    expect(runs.own).toBe(1);
+  });
 });
 
 for (const database of testDatabases()) {

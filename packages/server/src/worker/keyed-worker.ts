@@ -66,6 +66,11 @@ export interface KeyedWorkerOptions {
   /** Keys to queue at each resync (and at start). */
   keys?(): Promise<string[]>;
   /**
+   * Whether a resync leaves alone a key that waits for a timer already (default false): for
+   * controllers that run each key on its own clock (a poll), the resync only finds new keys.
+   */
+  resyncSkipsScheduled?: boolean;
+  /**
    * Whether `stop` waits for the runs under way (default true). A worker whose runs wait on work
    * outside the process (a managed workflow's step) leaves them: the next holder runs them again.
    */
@@ -425,7 +430,10 @@ export class KeyedWorker {
   private async resync(): Promise<void> {
     if (this.stopping || !this.options.keys || !this.holdsLease) return;
     try {
-      for (const key of await this.options.keys()) this.enqueue(key);
+      for (const key of await this.options.keys()) {
+        if (this.options.resyncSkipsScheduled && (this.busy(key) || this.timers.has(key))) continue;
+        this.enqueue(key);
+      }
     } catch (error) {
       this.options.logger?.error(`${this.options.name}: listing keys: ${(error as Error).message}`);
     }
