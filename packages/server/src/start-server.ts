@@ -17,6 +17,8 @@ import { RouteHub } from './routing/route-hub.ts';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.ts';
 import { EnvironmentStore } from './store/environments.ts';
 import { Leases } from './store/leases.ts';
+import type { WorkerMetrics } from './worker/keyed-worker.ts';
+import { EnvironmentLifecycle } from './workflows/environment-lifecycle.ts';
 import { openDatabase, type StoreDatabase } from './store/open-database.ts';
 import { SecretStore } from './store/secrets.ts';
 import { WorkspaceOutputMasking } from './secrets/output-masking.ts';
@@ -37,6 +39,10 @@ export interface RunningServer {
   environments: EnvironmentStore;
   service: EnvironmentService;
   engine: WorkflowEngine;
+  /** Expiry, idle teardown and orphan sweeps. */
+  lifecycle: EnvironmentLifecycle;
+  /** The counters of every controller on the keyed worker: queue depth, runs, retries, lease refusals and losses. */
+  workerMetrics(): WorkerMetrics[];
   routes: RouteHub;
   repositories: Repositories;
   drivers: Readonly<Record<string, RuntimeDriver>>;
@@ -164,15 +170,24 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engine?.tickMs !== undefined ? { tickMs: options.engine.tickMs } : {}),
       ...(options.engine?.refreshRoutesMs !== undefined ? { refreshRoutesMs: options.engine.refreshRoutesMs } : {}),
       ...(options.engine?.readinessTimeoutMs !== undefined ? { readinessTimeoutMs: options.engine.readinessTimeoutMs } : {}),
-      ...(options.engine?.sweepMs !== undefined ? { sweepMs: options.engine.sweepMs } : {}),
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
       // An importer's deploy renders again once its App Imports are linked (the service is made below, before the engine starts).
       renderWithImports: (env, deploy, imported) => service.renderWithImports(env, deploy, imported),
     });
     const repositories = new Repositories(join(config.home, 'git'));
-    const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db) });
+    // Expiry, idle teardown and orphan sweeps (workflows/environment-lifecycle.ts).
+    const lifecycle = new EnvironmentLifecycle({
+      store: environments,
+      engine,
+      leases: new Leases(store.db),
+      ...(options.engine?.sweepMs !== undefined ? { sweepMs: options.engine.sweepMs } : {}),
+      ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+    });
+    const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db), lifecycle });
     await engine.start();
     cleanups.push(() => engine.stop());
+    await lifecycle.start();
+    cleanups.push(() => lifecycle.stop());
     // Pull request and branch previews from GitHub webhooks and polled repositories (docs/previews.md).
     const previews = startPreviews(config, { db: store.db, service, environments, engine, repositories, masking, ...(options.engineLogger ? { logger: options.engineLogger } : {}) });
     cleanups.push(() => previews.stop());
@@ -223,6 +238,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       environments,
       service,
       engine,
+      lifecycle,
+      workerMetrics: () => [engine.metrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics()],
       routes,
       repositories,
       drivers,
