@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { RenderSettings } from '@slipway/contract';
 import type { RuntimeDriver } from '@slipway/core';
-import { createDockerDriver, createKubernetesDriver, createLocalDriver, detectDockerEngine, runOneOffContainer } from '@slipway/drivers';
+import { createDockerDriver, createKubernetesDriver, createLocalDriver, detectDockerEngine, runOneOffContainer, type KubernetesDriverOptions } from '@slipway/drivers';
 import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
@@ -17,6 +17,8 @@ import { RouteHub } from './routing/route-hub.ts';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.ts';
 import { EnvironmentStore } from './store/environments.ts';
 import { Leases } from './store/leases.ts';
+import type { WorkerMetrics } from './worker/keyed-worker.ts';
+import { EnvironmentLifecycle } from './workflows/environment-lifecycle.ts';
 import { openDatabase, type StoreDatabase } from './store/open-database.ts';
 import { SecretStore } from './store/secrets.ts';
 import { WorkspaceOutputMasking } from './secrets/output-masking.ts';
@@ -37,6 +39,10 @@ export interface RunningServer {
   environments: EnvironmentStore;
   service: EnvironmentService;
   engine: WorkflowEngine;
+  /** Expiry, idle teardown and orphan sweeps. */
+  lifecycle: EnvironmentLifecycle;
+  /** The counters of every controller on the keyed worker: queue depth, runs, retries, lease refusals and losses. */
+  workerMetrics(): WorkerMetrics[];
   routes: RouteHub;
   repositories: Repositories;
   drivers: Readonly<Record<string, RuntimeDriver>>;
@@ -80,7 +86,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const { key } = loadSecretKey({ secretKey: config.secretKey, keyFile: join(config.home, 'secret.key') });
   const secretBox = new SecretBox(key);
   // The portal builds (when its sources changed) while the rest starts.
-  const portalBuild = options.portal ? ensurePortalBuild() : undefined;
+  // A prebuilt portal (SLIPWAY_PORTAL_DIR, as in the container image) is served as it is.
+  const portalBuild = !options.portal ? undefined : config.portalDir ? Promise.resolve({ dir: config.portalDir, built: false, ms: 0 }) : ensurePortalBuild();
   portalBuild?.catch(() => undefined);
   const store = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: join(config.home, 'slipway.db') });
   const cleanups: (() => Promise<unknown>)[] = [() => store.close()];
@@ -93,6 +100,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
     // The docker runtime is offered when a Docker or Podman engine answers (DOCKER_HOST, else the usual sockets).
     let dockerEngine: string;
+    let buildEngine: KubernetesDriverOptions['docker'];
     // Managed workflow steps that name an image run in containers of the same engine.
     let containers: NonNullable<Parameters<typeof startReleases>[0]['containers']>;
     if (options.docker === false) {
@@ -101,6 +109,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     } else {
       const detected = await detectDockerEngine();
       if (detected.found) {
+        buildEngine = detected.docker;
         drivers.docker = createDockerDriver({ stateDir: join(config.home, 'runtime', 'docker'), docker: detected.docker, ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) });
         dockerEngine = `${detected.engine} ${detected.version} at ${detected.endpoint}`;
         containers = { run: (request) => runOneOffContainer(detected.docker, request) };
@@ -110,11 +119,16 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       }
     }
     if (config.kubernetes) {
-      const { kubeconfig, ...kube } = config.kubernetes;
+      const { kubeconfig, registryUsername, registryPassword, registryInsecure, registryPullSecret, ...kube } = config.kubernetes;
       drivers.kubernetes = createKubernetesDriver({
         stateDir: join(config.home, 'runtime', 'kubernetes'),
         ...(kubeconfig === 'in-cluster' ? {} : { kubeconfig }),
         ...Object.fromEntries(Object.entries(kube).filter(([, v]) => v !== undefined)),
+        // Images of services with `build` are built by the same engine as the docker runtime's.
+        ...(buildEngine ? { docker: buildEngine } : {}),
+        ...(registryUsername && registryPassword ? { registryAuth: { username: registryUsername, password: registryPassword } } : {}),
+        ...(registryInsecure ? { registryInsecure: registryInsecure === 'true' } : {}),
+        ...(registryPullSecret ? { registryPullSecret: registryPullSecret === 'true' } : {}),
       });
     }
     cleanups.push(async () => {
@@ -156,15 +170,24 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engine?.tickMs !== undefined ? { tickMs: options.engine.tickMs } : {}),
       ...(options.engine?.refreshRoutesMs !== undefined ? { refreshRoutesMs: options.engine.refreshRoutesMs } : {}),
       ...(options.engine?.readinessTimeoutMs !== undefined ? { readinessTimeoutMs: options.engine.readinessTimeoutMs } : {}),
-      ...(options.engine?.sweepMs !== undefined ? { sweepMs: options.engine.sweepMs } : {}),
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
       // An importer's deploy renders again once its App Imports are linked (the service is made below, before the engine starts).
       renderWithImports: (env, deploy, imported) => service.renderWithImports(env, deploy, imported),
     });
     const repositories = new Repositories(join(config.home, 'git'));
-    const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db) });
+    // Expiry, idle teardown and orphan sweeps (workflows/environment-lifecycle.ts).
+    const lifecycle = new EnvironmentLifecycle({
+      store: environments,
+      engine,
+      leases: new Leases(store.db),
+      ...(options.engine?.sweepMs !== undefined ? { sweepMs: options.engine.sweepMs } : {}),
+      ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+    });
+    const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db), lifecycle });
     await engine.start();
     cleanups.push(() => engine.stop());
+    await lifecycle.start();
+    cleanups.push(() => lifecycle.stop());
     // Pull request and branch previews from GitHub webhooks and polled repositories (docs/previews.md).
     const previews = startPreviews(config, { db: store.db, service, environments, engine, repositories, masking, ...(options.engineLogger ? { logger: options.engineLogger } : {}) });
     cleanups.push(() => previews.stop());
@@ -215,6 +238,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       environments,
       service,
       engine,
+      lifecycle,
+      workerMetrics: () => [engine.metrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics()],
       routes,
       repositories,
       drivers,

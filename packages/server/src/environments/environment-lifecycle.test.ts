@@ -132,6 +132,7 @@ describe('an environment through its life', () => {
   }, 60_000);
 
   it('extends an ephemeral environment, and the scheduler tears it down once it expired', async () => {
+    const runsBefore = server.workerMetrics().find((m) => m.name === 'expiry')!.runs;
     const created = await call('POST', '/api/v1/environments', { app: 'hello', branch: 'main', id: 'short', ttl: '1h' });
     expect((await settle(created.json().deploy.id)).state).toBe('succeeded');
     const extended = (await call('POST', '/api/v1/environments/short/extend', { ttl: '2s' })).json();
@@ -142,5 +143,9 @@ describe('an environment through its life', () => {
     for (let i = 0; i < 100 && (await call('GET', '/api/v1/environments/short')).status !== 404; i++) await new Promise((r) => setTimeout(r, 200));
     expect((await call('GET', '/api/v1/environments/short')).status).toBe(404);
     expect((await server.drivers.local!.listOwned()).filter((r) => r.env.envId === 'short')).toEqual([]);
+    // The scheduler woke for events (deploys starting, the extension) and the deadline, not to scan every tick.
+    const runs = server.workerMetrics().find((m) => m.name === 'expiry')!.runs - runsBefore;
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(runs).toBeLessThanOrEqual(8);
   }, 60_000);
 });

@@ -48,6 +48,8 @@ export interface EnvironmentServiceOptions {
   drivers: Readonly<Record<string, RuntimeDriver>>;
   /** Which environments releases govern (none without it). */
   governance?: Governance;
+  /** Told when an environment's expiry moved without a deploy (extend), so the scheduler reads its deadlines again. */
+  lifecycle?: { changed(): void };
 }
 
 /** What a workspace registered that governs environments: tracks, sets, admissions (environments/governance.ts). */
@@ -390,12 +392,14 @@ export class EnvironmentService {
     if (env.kind === 'permanent') throw new InputError(`environment ${envId} is permanent and never expires; only ephemeral environments can be extended`);
     this.refuseWhenDeleting(env);
     const ttlMs = this.ttl(ttl);
-    return this.options.store.transact(async (store, tx) => {
+    const extended = await this.options.store.transact(async (store, tx) => {
       await store.updateEnvironment(env.id, { ttlMs, expiresAt: new Date(Date.now() + ttlMs).toISOString() });
-      const extended = (await store.getById(env.id))!;
-      await options.audit?.(tx, extended);
-      return extended;
+      const changed = (await store.getById(env.id))!;
+      await options.audit?.(tx, changed);
+      return changed;
     });
+    this.options.lifecycle?.changed();
+    return extended;
   }
 
   async delete(workspace: string, envId: string, requestedBy: string, options: EnvironmentWrite<Created> = {}): Promise<Created> {

@@ -22,6 +22,7 @@ import type { Leases } from '../store/leases.ts';
 import type { ManagedReleaseStore, ManagedStep, PolicyCheck, StoredManagedRelease } from '../store/managed-releases.ts';
 import type { ReleaseCatalog, StoredSnapshot } from '../store/release-catalog.ts';
 import type { ReleaseStore, StoredRelease } from '../store/releases.ts';
+import { KeyedWorker, type WorkerMetrics } from '../worker/keyed-worker.ts';
 import type { EngineLogger } from '../workflows/workflow-engine.ts';
 import { runStep, type StepResult } from './managed-step-runner.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
@@ -31,8 +32,9 @@ import type { SnapshotService } from './snapshot-service.ts';
 // snapshot, matched to exactly one ReleasePlanAdmission of the managed workspace (none or several is
 // refused, naming them), checked against the admission's policy, then its workflow runs step by step
 // with the managed workspace's secrets — which the development team's tokens cannot read. Durable as
-// the release controller: every state and step is written before and after it acts, and a restarted
-// server runs a step that was under way again.
+// the release controller: a reconcile(managed release id) on the keyed worker, holding one lease;
+// every state and step is written (fenced by that lease) before and after it acts, and a restarted
+// server, or one that took the lease over, runs a step that was under way again.
 
 export interface ManagedReleasesOptions {
   db: Kysely<Database>;
@@ -52,67 +54,69 @@ export interface ManagedReleasesOptions {
   leases: Leases;
   audit?: ReleaseAudit;
   logger?: EngineLogger;
+  /**
+   * How often every managed release under way is re-read (default 5 s): how a release made on a
+   * server without the lease reaches the one with it, which no notification wakes yet.
+   */
   tickMs?: number;
+  leaseMs?: number;
 }
 
 const ACTOR = 'slipway';
 const LEASE = 'releases:managed';
 
 export class ManagedReleases {
-  private readonly driving = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
-  private holdsLease = false;
+  private readonly worker: KeyedWorker;
   private stopping = false;
-  private timer?: NodeJS.Timeout;
   private readonly audit: ReleaseAudit;
   private readonly logger: EngineLogger;
 
   constructor(private readonly options: ManagedReleasesOptions) {
     this.audit = options.audit ?? noAudit;
     this.logger = options.logger ?? { info: () => undefined, error: () => undefined };
+    this.worker = new KeyedWorker({
+      name: 'managed-releases',
+      reconcile: (id) => this.advance(id),
+      lease: { per: 'worker', name: LEASE, leases: options.leases, ttlMs: options.leaseMs ?? 30_000, resync: () => options.store.activeIds() },
+      keys: () => options.store.activeIds(),
+      resyncMs: options.tickMs ?? 5_000,
+      // A step under way is left running; the next holder of the lease runs it again.
+      waitOnStop: false,
+      logger: this.logger,
+    });
   }
 
   async start(): Promise<void> {
-    await this.tick();
-    this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 5_000);
+    await this.worker.start();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.timer);
-    // A step under way is left running; the next start runs it again.
-    if (this.holdsLease) await this.options.leases.release(LEASE).catch(() => undefined);
+    await this.worker.stop();
   }
 
-  private async tick(): Promise<void> {
-    if (this.stopping) return;
-    try {
-      this.holdsLease = await this.options.leases.acquire(LEASE, 30_000);
-      if (this.holdsLease) for (const id of await this.options.store.activeIds()) this.kick(id);
-    } catch (error) {
-      this.logger.error(`managed releases: ${(error as Error).message}`);
-    }
+  /** The queue and lease counters of managed releases. */
+  metrics(): WorkerMetrics {
+    return this.worker.metrics();
   }
 
   kick(id: string): void {
-    if (this.stopping || !this.holdsLease) return;
-    if (this.driving.has(id)) {
-      this.again.add(id);
-      return;
-    }
-    const run = this.advance(id)
-      .catch((error: Error) => this.logger.error(`managed release ${id}: ${error.stack ?? error.message}`))
-      .finally(() => {
-        this.driving.delete(id);
-        if (this.again.delete(id)) this.kick(id);
-      });
-    this.driving.set(id, run);
+    if (this.stopping) return;
+    this.worker.enqueue(id);
   }
 
   /** Resolves once the managed release has ended or waits on nothing this process does (tests). */
   async settle(id: string): Promise<void> {
-    this.kick(id);
-    while (this.driving.has(id)) await this.driving.get(id);
+    if (this.stopping) return;
+    await this.worker.settle(id);
+  }
+
+  /** Writes of a managed release's step, in one transaction fenced by the lease: a server that lost it writes nothing. */
+  private write<T>(work: (store: ManagedReleaseStore, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.options.store.transact(async (bound, tx) => {
+      await this.worker.fence(tx);
+      return work(bound, tx);
+    });
   }
 
   /**
@@ -204,11 +208,11 @@ export class ManagedReleases {
       if (!release || isEnded(release.state)) return;
       const snapshot = await this.options.catalog.getSnapshot(release.snapshotId);
       if (!snapshot) {
-        await store.move(id, release.state, 'Errored', ACTOR, `snapshot ${release.snapshotId} is missing from the store`);
+        await this.write((bound) => bound.move(id, release.state, 'Errored', ACTOR, `snapshot ${release.snapshotId} is missing from the store`));
         return;
       }
       if (release.state === 'Pending') {
-        await store.move(id, 'Pending', 'Verifying', ACTOR, `checking the policy of admission ${release.admission}`);
+        await this.write((bound) => bound.move(id, 'Pending', 'Verifying', ACTOR, `checking the policy of admission ${release.admission}`));
         continue;
       }
       if (release.state === 'Verifying') {
@@ -217,14 +221,14 @@ export class ManagedReleases {
         if (failed.length) {
           const reason = `refused by the policy of admission ${release.admission}: ${failed.map((f) => `${f.rule}: ${f.message}`).join('; ')}`;
           // The verdict and its audit entry commit together.
-          await store.transact(async (bound, tx) => {
+          await this.write(async (bound, tx) => {
             if (await bound.move(id, 'Verifying', 'Failed', ACTOR, reason, { policy })) {
               await this.audit({ workspace: release.target, actor: ACTOR, kind: 'release.reject', subject: `managed release ${release.id} from ${release.origin}`, details: { rules: failed.map((f) => f.rule) } }, tx);
             }
           });
           return;
         }
-        await store.move(id, 'Verifying', 'Deploying', ACTOR, `policy holds; running the workflow of admission ${release.admission}`, { policy });
+        await this.write((bound) => bound.move(id, 'Verifying', 'Deploying', ACTOR, `policy holds; running the workflow of admission ${release.admission}`, { policy }));
         continue;
       }
       if (release.state === 'Deploying') {
@@ -281,7 +285,6 @@ export class ManagedReleases {
 
   /** Runs the admission's steps in order (again, for one a stopped server left running); the first failure ends it. */
   private async runWorkflow(release: StoredManagedRelease, snapshot: StoredSnapshot): Promise<void> {
-    const { store } = this.options;
     const steps: ManagedStep[] = release.steps.map((s) => ({ ...s }));
     const specs = release.admissionSpec.workflow.steps;
     for (let i = 0; i < specs.length; i++) {
@@ -292,20 +295,20 @@ export class ManagedReleases {
       step.state = 'running';
       step.startedAt = new Date().toISOString();
       delete step.reason;
-      await store.updateSteps(release.id, steps);
+      await this.write((bound) => bound.updateSteps(release.id, steps));
       const result = await this.runOne(release, snapshot, specs[i]!);
       if (this.stopping) return;
       Object.assign(step, { state: result.outcome, finishedAt: new Date().toISOString(), ...(result.reason ? { reason: result.reason } : {}), ...(result.logTail ? { logTail: result.logTail } : {}) });
       if (result.outcome !== 'succeeded') for (const later of steps.slice(i + 1)) later.state = 'skipped';
-      await store.updateSteps(release.id, steps);
+      await this.write((bound) => bound.updateSteps(release.id, steps));
       if (result.outcome !== 'succeeded') break;
     }
     const failed = steps.find((s) => s.state === 'failed' || s.state === 'errored');
     if (failed) {
-      await store.move(release.id, 'Deploying', failed.state === 'failed' ? 'Failed' : 'Errored', ACTOR, `step ${failed.name} ${failed.state}${failed.reason ? `: ${failed.reason}` : ''}`);
+      await this.write((bound) => bound.move(release.id, 'Deploying', failed.state === 'failed' ? 'Failed' : 'Errored', ACTOR, `step ${failed.name} ${failed.state}${failed.reason ? `: ${failed.reason}` : ''}`));
       return;
     }
-    await store.transact(async (bound, tx) => {
+    await this.write(async (bound, tx) => {
       if (await bound.move(release.id, 'Deploying', 'Promoted', ACTOR, `the workflow of admission ${release.admission} succeeded: ${steps.map((s) => s.name).join(', ')}`)) {
         await this.audit({ workspace: release.target, actor: ACTOR, kind: 'release.promote', subject: `managed release ${release.id} from ${release.origin}`, details: { snapshot: snapshot.alias, admission: release.admission } }, tx);
       }

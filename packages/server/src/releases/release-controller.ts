@@ -13,11 +13,14 @@ import {
   type StageProgress,
   type WorkState,
 } from '@slipway/core';
+import type { Kysely } from 'kysely';
 import type { EnvironmentService } from '../environments/environment-service.ts';
+import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import type { Leases } from '../store/leases.ts';
 import type { ReleaseCatalog } from '../store/release-catalog.ts';
 import type { ReleaseStore, ReleaseTarget, ReleaseTestRun, StoredDecision, StoredRelease, StoredStage } from '../store/releases.ts';
+import { KeyedWorker, type WorkerMetrics } from '../worker/keyed-worker.ts';
 import { refOf, type DeployEvent, type EngineLogger, type WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
 import type { ReleaseSignals } from './release-signals.ts';
@@ -27,9 +30,12 @@ import { progressOfRecord } from './stage-progress.ts';
 // The release controller moves releases along their tracks. It keeps nothing that matters in
 // memory: each step reads the release, its stages and decisions from the store, asks core's
 // nextStep what happens next, and writes the result (a transition, a deploy, a test run) before
-// acting on it. It reacts at once to what can move a release — a deploy ending, a test job ending,
-// an approval, an abort, a soak or window timer — and a slow tick re-reads every release under way,
-// so a restarted server (or one that took the lease over) carries on where the last one stopped.
+// acting on it. It is a reconcile(release id) on the keyed worker (worker/keyed-worker.ts), which
+// holds the controller's one lease: it runs at once for what can move a release — a deploy ending,
+// a test job ending, an approval, an abort — and at the time a soak, a window or a health recheck
+// ends. A server that takes the lease over (or restarts) queues every release under way, so it
+// carries on where the last holder stopped; every write shows the lease's epoch, so a server that
+// lost the lease cannot move a release any more.
 
 export interface ReleaseControllerOptions {
   releases: ReleaseStore;
@@ -41,7 +47,7 @@ export interface ReleaseControllerOptions {
   leases: Leases;
   audit?: ReleaseAudit;
   logger?: EngineLogger;
-  /** How often every release under way is re-read (default 5 s). */
+  /** How often every release under way is re-read as a safety net for a missed event (default 30 s). */
   tickMs?: number;
   /** How soon instances that are not ready yet are looked at again (default 1 s). */
   healthRecheckMs?: number;
@@ -60,19 +66,14 @@ const LEASE = 'releases:controller';
 const ACTIVE: ReleaseState[] = ['Deploying', 'Verifying', 'AwaitingApproval'];
 
 export class ReleaseController {
-  private readonly driving = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly worker: KeyedWorker;
   /** Test jobs running in this process, by run id. */
   private readonly testRuns = new Map<string, Promise<void>>();
   /** Results of test jobs that ended, waiting to be written by their release's next step. */
   private readonly endedTests = new Map<string, { releaseId: string; stage: number; runId: string; result: { outcome: WorkState; reason?: string; logTail?: string; finishedAt: string } }>();
   /** Entering a stage decides over the environments' queue: one decision at a time. */
   private enterLock: Promise<unknown> = Promise.resolve();
-  private holdsLease = false;
   private stopping = false;
-  private tickTimer?: NodeJS.Timeout;
-  private leaseTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private unsubscribeEnded?: () => void;
   private readonly logger: EngineLogger;
@@ -82,6 +83,27 @@ export class ReleaseController {
   constructor(private readonly options: ReleaseControllerOptions) {
     this.logger = options.logger ?? { info: () => undefined, error: () => undefined };
     this.audit = options.audit ?? noAudit;
+    this.worker = new KeyedWorker({
+      name: 'releases',
+      reconcile: (id) => this.advance(id),
+      lease: {
+        per: 'worker',
+        name: LEASE,
+        leases: options.leases,
+        ttlMs: options.leaseMs ?? 30_000,
+        resync: () => options.releases.activeReleaseIds(),
+        // A kick on a server that does not hold the lease goes to the one that does (PostgreSQL).
+        elsewhere: (id) => void options.signals?.notify(id).catch((error: Error) => this.logger.error(`release ${id}: notifying the lease holder: ${error.message}`)),
+      },
+      keys: () => options.releases.activeReleaseIds(),
+      resyncMs: options.tickMs ?? 30_000,
+      logger: this.logger,
+    });
+  }
+
+  /** The controller's queue and lease counters. */
+  metrics(): WorkerMetrics {
+    return this.worker.metrics();
   }
 
   async start(): Promise<void> {
@@ -90,41 +112,28 @@ export class ReleaseController {
     this.unsubscribeEnded = this.options.releases.onEnded((id) => this.kick(id));
     // Another server's approval, promotion or abort: the lease holder moves the release now.
     await this.options.signals?.listen(
-      (id) => this.drive(id),
-      () => void this.tick(),
+      (id) => {
+        if (this.worker.holdsLease) this.worker.enqueue(id);
+      },
+      () => {
+        // Notifications may have been missed while nobody listened: every release under way is looked at.
+        if (!this.worker.holdsLease) return;
+        void this.options.releases
+          .activeReleaseIds()
+          .then((ids) => ids.forEach((id) => this.worker.enqueue(id)))
+          .catch((error: Error) => this.logger.error(`release controller: ${error.message}`));
+      },
     );
-    await this.tick();
-    this.tickTimer = setInterval(() => void this.tick(), this.options.tickMs ?? 5_000);
-    // The lease is renewed on its own clock, however slow the tick.
-    this.leaseTimer = setInterval(() => void this.renewLease(), Math.max(1_000, Math.floor(this.leaseMs / 3)));
-  }
-
-  private get leaseMs(): number {
-    return this.options.leaseMs ?? 30_000;
-  }
-
-  private async renewLease(): Promise<void> {
-    if (this.stopping) return;
-    const held = await this.options.leases.acquire(LEASE, this.leaseMs).catch(() => false);
-    if (held && !this.holdsLease) {
-      this.holdsLease = true;
-      for (const id of await this.options.releases.activeReleaseIds().catch(() => [] as string[])) this.kick(id);
-    }
-    this.holdsLease = held;
+    await this.worker.start();
   }
 
   /** Stops moving releases; test jobs under way are picked up again (by their run id) at the next start. */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.tickTimer);
-    clearInterval(this.leaseTimer);
     this.unsubscribe?.();
     this.unsubscribeEnded?.();
     await this.options.signals?.close();
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-    await Promise.allSettled([...this.driving.values()]);
-    if (this.holdsLease) await this.options.leases.release(LEASE).catch(() => undefined);
+    await this.worker.stop();
   }
 
   /** Calls the listener when a release went through every stage of its track (automatic managed releases). */
@@ -139,49 +148,18 @@ export class ReleaseController {
    */
   kick(releaseId: string): void {
     if (this.stopping) return;
-    if (!this.holdsLease) {
-      this.options.signals?.notify(releaseId).catch((error: Error) => this.logger.error(`release ${releaseId}: notifying the lease holder: ${error.message}`));
-      return;
-    }
-    this.drive(releaseId);
-  }
-
-  /** Takes the release's next steps in this process, when it holds the lease. */
-  private drive(releaseId: string): void {
-    if (this.stopping || !this.holdsLease) return;
-    if (this.driving.has(releaseId)) {
-      this.again.add(releaseId);
-      return;
-    }
-    const run = this.advance(releaseId)
-      .catch((error: Error) => this.logger.error(`release ${releaseId}: ${error.stack ?? error.message}`))
-      .finally(() => {
-        this.driving.delete(releaseId);
-        if (this.again.delete(releaseId)) this.drive(releaseId);
-      });
-    this.driving.set(releaseId, run);
+    this.worker.enqueue(releaseId);
   }
 
   /** Kicks the release and resolves once it has taken every step it can take now. */
   async settle(releaseId: string): Promise<void> {
-    this.kick(releaseId);
-    while (this.driving.has(releaseId)) await this.driving.get(releaseId);
+    if (this.stopping) return;
+    await this.worker.settle(releaseId);
   }
 
   /** Kicks every release of the set waiting in a queue or a hold (an environment became free). */
   async kickWaiting(workspace: string, set: string): Promise<void> {
     for (const { release } of await this.options.releases.stagesOfSet(workspace, set, ['Pending'])) this.kick(release.id);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.stopping) return;
-    try {
-      this.holdsLease = await this.options.leases.acquire(LEASE, this.leaseMs);
-      if (!this.holdsLease) return;
-      for (const id of await this.options.releases.activeReleaseIds()) this.kick(id);
-    } catch (error) {
-      this.logger.error(`release controller: ${(error as Error).message}`);
-    }
   }
 
   private onDeploy(event: DeployEvent): void {
@@ -190,6 +168,17 @@ export class ReleaseController {
       .releasesDeploying(event.deploy.id)
       .then((ids) => ids.forEach((id) => this.kick(id)))
       .catch((error: Error) => this.logger.error(`release controller: ${error.message}`));
+  }
+
+  /**
+   * Writes of the release's step: one transaction that first checks this server holds the
+   * controller's lease still (the worker's fence), so a server that lost it moves nothing.
+   */
+  private write<T>(work: (store: ReleaseStore, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.options.releases.transact(async (store, tx) => {
+      await this.worker.fence(tx);
+      return work(store, tx);
+    });
   }
 
   /** Takes the release's steps, then reports where a pre-release stands as its commit status. */
@@ -216,7 +205,8 @@ export class ReleaseController {
       const changed = await this.act(release, records, step);
       if (!changed) return kind;
     }
-    this.logger.error(`release ${releaseId}: took 25 steps without waiting; trying again at the next tick`);
+    this.logger.error(`release ${releaseId}: took 25 steps without waiting; trying again in a second`);
+    this.recheck(releaseId, Date.now() + 1_000);
     return kind;
   }
 
@@ -242,7 +232,7 @@ export class ReleaseController {
       if (record.state === 'Deploying') {
         targets = await this.refreshTargets(record);
         if (JSON.stringify(targets) !== JSON.stringify(record.targets)) {
-          await this.options.releases.updateStage(release.id, record.index, { targets });
+          await this.write((s) => s.updateStage(release.id, record.index, { targets }));
           record.targets = targets;
         }
       }
@@ -262,7 +252,7 @@ export class ReleaseController {
       case 'done': {
         const last = records.filter((r) => r.state === step.state).at(-1);
         const reason = step.state === 'Promoted' ? 'promoted through every stage' : last ? `${last.name}: ${last.reason ?? step.state}` : `ended ${step.state}`;
-        if (release.state !== step.state) await releases.endRelease(release.id, step.state, ACTOR, reason);
+        if (release.state !== step.state) await this.write((s) => s.endRelease(release.id, step.state, ACTOR, reason));
         return false;
       }
       case 'enter': {
@@ -270,7 +260,7 @@ export class ReleaseController {
         const record = records[step.stage];
         if (!record) {
           const reason = step.stage === 0 ? `release ${release.kind === 'rollback' ? 'of the rollback ' : ''}started` : `promoted out of ${stageName(release.stages[step.stage - 1]!)}`;
-          await releases.addStage({ releaseId: release.id, index: step.stage, name: stageName(stage), environments: stage.environments }, ACTOR, reason);
+          await this.write((s) => s.addStage({ releaseId: release.id, index: step.stage, name: stageName(stage), environments: stage.environments }, ACTOR, reason));
           return true;
         }
         const entered = await this.tryEnter(release, record);
@@ -332,15 +322,15 @@ export class ReleaseController {
         }
         const into = step.next !== undefined ? stageName(release.stages[step.next]!) : undefined;
         // The move and its audit entry commit together: no promotion without its entry.
-        const moved = await releases.transact(async (store, tx) => {
+        const moved = await this.write(async (store, tx) => {
           const done = await store.moveStage(release.id, record.index, record.state, 'Promoted', ACTOR, `every gate holds (${summary})`, { finishedAt: new Date().toISOString(), reason: undefined });
           if (done) await this.audit({ workspace: release.workspace, actor: ACTOR, kind: 'release.promote', subject: `release #${release.number}`, details: { from: record.name, ...(into ? { into } : { done: true }), gates: step.gates } }, tx);
           return done;
         });
         if (!moved) return true;
         if (step.next === undefined) {
-          await releases.endRelease(release.id, 'Promoted', ACTOR, `promoted through every stage; ${record.name} is the last`);
-          await releases.updateRelease(release.id, { currentStage: record.index, reason: undefined });
+          await this.write((s) => s.endRelease(release.id, 'Promoted', ACTOR, `promoted through every stage; ${record.name} is the last`));
+          await this.write((s) => s.updateRelease(release.id, { currentStage: record.index, reason: undefined }));
           const done = (await releases.getRelease(release.id))!;
           for (const listener of this.completed) {
             Promise.resolve()
@@ -353,11 +343,11 @@ export class ReleaseController {
       }
       case 'stop': {
         const record = records[step.stage]!;
-        if (record.state === 'Pending') await releases.moveStage(release.id, record.index, 'Pending', 'Deploying', ACTOR, 'entering');
+        if (record.state === 'Pending') await this.write((s) => s.moveStage(release.id, record.index, 'Pending', 'Deploying', ACTOR, 'entering'));
         const from = record.state === 'Pending' ? 'Deploying' : record.state;
-        await releases.moveStage(release.id, record.index, from, step.state, ACTOR, step.reason, { finishedAt: new Date().toISOString(), reason: step.reason });
-        await releases.endRelease(release.id, step.state, ACTOR, `${record.name}: ${step.reason}`);
-        await releases.updateRelease(release.id, { currentStage: record.index });
+        await this.write((s) => s.moveStage(release.id, record.index, from, step.state, ACTOR, step.reason, { finishedAt: new Date().toISOString(), reason: step.reason }));
+        await this.write((s) => s.endRelease(release.id, step.state, ACTOR, `${record.name}: ${step.reason}`));
+        await this.write((s) => s.updateRelease(release.id, { currentStage: record.index }));
         this.logger.info(`release #${release.number} ${step.state} in ${record.name}: ${step.reason}`);
         await this.kickWaiting(release.workspace, release.set);
         return false;
@@ -373,18 +363,18 @@ export class ReleaseController {
     if (record.state === to) return false;
     if (record.state === 'Deploying') {
       const deployedAt = record.targets.map((t) => t.finishedAt).filter((x): x is string => !!x).sort().at(-1) ?? new Date().toISOString();
-      await this.options.releases.moveStage(release.id, record.index, 'Deploying', 'Verifying', ACTOR, to === 'Verifying' ? reason : 'deployed; every gate checked', { deployedAt });
+      await this.write((s) => s.moveStage(release.id, record.index, 'Deploying', 'Verifying', ACTOR, to === 'Verifying' ? reason : 'deployed; every gate checked', { deployedAt }));
       return true;
     }
-    await this.options.releases.moveStage(release.id, record.index, record.state, to, ACTOR, reason);
+    await this.write((s) => s.moveStage(release.id, record.index, record.state, to, ACTOR, reason));
     return true;
   }
 
   /** Keeps the release row and the stage's reason in step with what it waits for. */
   private async note(release: StoredRelease, record: StoredStage, state: ReleaseState, reason: string): Promise<void> {
-    if (record.reason !== reason) await this.options.releases.updateStage(release.id, record.index, { reason });
+    if (record.reason !== reason) await this.write((s) => s.updateStage(release.id, record.index, { reason }));
     if (release.state !== state || release.reason !== reason || release.currentStage !== record.index) {
-      await this.options.releases.updateRelease(release.id, { state, reason, currentStage: record.index });
+      await this.write((s) => s.updateRelease(release.id, { state, reason, currentStage: record.index }));
     }
   }
 
@@ -409,7 +399,7 @@ export class ReleaseController {
     const envs = new Set(record.environments);
     const overlaps = (s: StoredStage) => s.environments.some((e) => envs.has(e));
     const waitFor = async (reason: string) => {
-      if (fresh.reason !== reason) await releases.updateStage(release.id, record.index, { reason });
+      if (fresh.reason !== reason) await this.write((s) => s.updateStage(release.id, record.index, { reason }));
       record.reason = reason;
       return false;
     };
@@ -437,16 +427,16 @@ export class ReleaseController {
       targets = await this.targetsOf(release, record);
     } catch (error) {
       const reason = (error as Error).message;
-      await releases.moveStage(release.id, record.index, 'Pending', 'Deploying', ACTOR, 'entering');
-      await releases.moveStage(release.id, record.index, 'Deploying', error instanceof InputError || error instanceof NotFoundError ? 'Failed' : 'Errored', ACTOR, reason, { reason, finishedAt: new Date().toISOString() });
+      await this.write((s) => s.moveStage(release.id, record.index, 'Pending', 'Deploying', ACTOR, 'entering'));
+      await this.write((s) => s.moveStage(release.id, record.index, 'Deploying', error instanceof InputError || error instanceof NotFoundError ? 'Failed' : 'Errored', ACTOR, reason, { reason, finishedAt: new Date().toISOString() }));
       return true;
     }
     const now = new Date().toISOString();
-    const moved = await releases.moveStage(release.id, record.index, 'Pending', 'Deploying', ACTOR, `entering ${record.name}: deploying ${describeTargets(targets)}`, { enteredAt: now, targets, reason: 'deploying' });
+    const moved = await this.write((s) => s.moveStage(release.id, record.index, 'Pending', 'Deploying', ACTOR, `entering ${record.name}: deploying ${describeTargets(targets)}`, { enteredAt: now, targets, reason: 'deploying' }));
     if (!moved) return true;
     record.state = 'Deploying';
     record.targets = targets;
-    await releases.updateRelease(release.id, { state: 'Deploying', currentStage: record.index, reason: 'deploying' });
+    await this.write((s) => s.updateRelease(release.id, { state: 'Deploying', currentStage: record.index, reason: 'deploying' }));
     await this.deployTargets(release, record, targets);
     return true;
   }
@@ -495,7 +485,7 @@ export class ReleaseController {
       const match = [...results.entries()].find(([k]) => k.app === t.app && k.envId === t.envId);
       return match ? { ...t, ...match[1] } : t;
     });
-    await this.options.releases.updateStage(release.id, record.index, { targets });
+    await this.write((s) => s.updateStage(release.id, record.index, { targets }));
     this.logger.info(`release #${release.number}: entered ${record.name} (${describeTargets(targets)})`);
   }
 
@@ -557,7 +547,7 @@ export class ReleaseController {
       }
       for (const c of where) runs.push({ job, app: c.app, envId: c.envId, environmentId: c.environmentId, runId: `release-${release.id}.s${record.index}.${job}.${c.envId}`, state: 'running', startedAt });
     }
-    await this.options.releases.updateStage(release.id, record.index, { tests: runs });
+    await this.write((s) => s.updateStage(release.id, record.index, { tests: runs }));
     record.tests = runs;
     this.resumeTests(release, record);
   }
@@ -617,7 +607,7 @@ export class ReleaseController {
         const e = mine.find((m) => m.runId === t.runId);
         return e && t.state === 'running' ? { ...t, state: e.result.outcome, ...(e.result.reason ? { reason: e.result.reason } : {}), ...(e.result.logTail ? { logTail: e.result.logTail } : {}), finishedAt: e.result.finishedAt } : t;
       });
-      await this.options.releases.updateStage(release.id, record.index, { tests });
+      await this.write((s) => s.updateStage(release.id, record.index, { tests }));
       record.tests = tests;
     }
     for (const e of ended) this.endedTests.delete(e.runId);
@@ -626,16 +616,7 @@ export class ReleaseController {
 
   /** Looks at the release again at `at` (a soak ending, a window opening, an approval expiring). */
   private recheck(releaseId: string, at: number): void {
-    const current = this.timers.get(releaseId);
-    if (current && current.at <= at && current.at > Date.now()) return;
-    if (current) clearTimeout(current.timer);
-    const delay = Math.min(Math.max(0, at - Date.now()) + 5, 2 ** 31 - 1);
-    const timer = setTimeout(() => {
-      this.timers.delete(releaseId);
-      this.kick(releaseId);
-    }, delay);
-    timer.unref();
-    this.timers.set(releaseId, { at, timer });
+    this.worker.enqueueAt(releaseId, at + 5);
   }
 }
 

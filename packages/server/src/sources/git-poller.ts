@@ -5,11 +5,11 @@
 // vanished one a deletion, and the preview coordinator acts on each. A head is recorded only once
 // its change was handled, so a platform fault is retried at the next look.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError } from '@slipway/core';
 import { normalizeRepository, type Repositories } from '../git/repositories.ts';
 import type { Leases } from '../store/leases.ts';
-import type { PreviewStore, WatchedApplication } from '../store/previews.ts';
+import { PreviewStore, type WatchedApplication } from '../store/previews.ts';
+import { KeyedWorker, type ReconcileContext, type ReconcileResult } from '../worker/keyed-worker.ts';
 import type { PreviewCoordinator, PreviewLogger } from './preview-coordinator.ts';
 import type { SourceEvent, SourceWatcher } from './source-provider.ts';
 
@@ -29,53 +29,50 @@ export function polls(app: WatchedApplication): boolean {
   return app.manifest?.spec.repository?.poll === true;
 }
 
+/**
+ * A reconcile(application id) on the keyed worker: each application is looked at on its own
+ * jittered clock, under the `poll:<id>` lease (one server polls an application at a time when
+ * several share a PostgreSQL), and the list of polled applications is read every interval to
+ * find new ones.
+ */
 export class GitPoller implements SourceWatcher {
   readonly provider = 'git' as const;
-  private stopping = false;
-  private loop?: Promise<void>;
-  private readonly wake = new AbortController();
-  private readonly held = new Set<string>();
+  private readonly worker: KeyedWorker;
   /** Last problem per application, so a remote that stays unreachable is logged once, not every look. */
   private readonly problems = new Map<string, string>();
 
-  constructor(private readonly options: GitPollerOptions) {}
+  constructor(private readonly options: GitPollerOptions) {
+    this.worker = new KeyedWorker({
+      name: 'poll',
+      reconcile: (id, context) => this.poll(id, context),
+      lease: { per: 'key', leases: options.leases, ttlMs: Math.max(30_000, 3 * options.intervalMs) },
+      keys: async () => (await options.previews.applicationsWithRepository()).filter(polls).map((app) => app.id),
+      resyncMs: options.intervalMs,
+      resyncSkipsScheduled: true,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  }
 
   start(): void {
-    if (this.loop) return;
-    this.loop = this.run();
+    void this.worker.start().catch((error: Error) => this.options.logger?.error(`polling: ${error.message}`));
   }
 
+  /** Stops polling and waits for a look under way to end. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake.abort();
-    await this.loop;
-    for (const name of this.held) await this.options.leases.release(name).catch(() => undefined);
-    this.held.clear();
+    await this.worker.stop();
   }
 
-  /** One look at every polled application's repository (tests call it directly). */
-  async pollOnce(): Promise<void> {
-    for (const app of (await this.options.previews.applicationsWithRepository()).filter(polls)) {
-      if (this.stopping) return;
-      await this.pollApplication(app).catch((error: Error) => this.problem(app, `polling ${app.repositoryUrl}: ${error.message}`));
-    }
+  /** Looks at the application's repository once, then again after about an interval (not at all once it stops polling). */
+  private async poll(id: string, context: ReconcileContext): Promise<ReconcileResult> {
+    const app = (await this.options.previews.applicationsWithRepository()).find((a) => a.id === id);
+    if (!app || !polls(app)) return undefined;
+    await this.pollApplication(app, context).catch((error: Error) => this.problem(app, `polling ${app.repositoryUrl}: ${error.message}`));
+    const spread = this.options.jitter ?? 0.2;
+    return { requeueAfterMs: this.options.intervalMs * (1 - spread + 2 * spread * Math.random()) };
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      await this.pollOnce().catch((error: Error) => this.options.logger?.error(`polling: ${error.message}`));
-      const spread = this.options.jitter ?? 0.2;
-      const wait = this.options.intervalMs * (1 - spread + 2 * spread * Math.random());
-      await sleep(wait, undefined, { signal: this.wake.signal }).catch(() => undefined);
-    }
-  }
-
-  private async pollApplication(app: WatchedApplication): Promise<void> {
-    const { previews, coordinator, repositories, leases } = this.options;
-    // One server polls an application at a time when several share a PostgreSQL.
-    const lease = `poll:${app.id}`;
-    if (!(await leases.acquire(lease, Math.max(30_000, 3 * this.options.intervalMs)))) return;
-    this.held.add(lease);
+  private async pollApplication(app: WatchedApplication, context: ReconcileContext): Promise<void> {
+    const { previews, coordinator, repositories } = this.options;
     let heads;
     try {
       heads = await repositories.heads(app.repositoryUrl);
@@ -96,9 +93,10 @@ export class GitPoller implements SourceWatcher {
       changes.push({ branch, sha, event: { type: 'branch-pushed', provider: 'git', repository, branch, sha, ...(heads.defaultBranch ? { defaultBranch: heads.defaultBranch } : {}) } });
     }
     for (const { branch, sha, event } of changes) {
-      if (this.stopping) return;
+      if (context.signal.aborted) return;
       await coordinator.handle(event, [app], `git poll: ${sha ? 'push to' : 'deletion of'} ${branch}`);
-      await previews.setHead(app.id, branch, sha);
+      // Recorded only while this server holds the application's lease: one that lost it leaves it to the new holder.
+      await context.fenced((tx) => new PreviewStore(tx).setHead(app.id, branch, sha));
     }
   }
 

@@ -88,6 +88,8 @@ export interface LeasesTable {
   name: string;
   owner: string;
   expires_at: string;
+  /** Grows each time the lease changes hands, or is taken again after it ran out: the fencing token (migration 0013). */
+  epoch: Generated<number>;
 }
 
 export interface EnvironmentsTable {

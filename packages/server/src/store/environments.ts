@@ -413,6 +413,29 @@ export class EnvironmentStore {
       .execute();
     return rows.map(toEnvironment);
   }
+
+  /**
+   * When the next live ephemeral environment expires or goes idle after `after` (epoch ms), if any
+   * will: when the scheduler looks again.
+   */
+  async nextLifecycleDeadline(after = new Date()): Promise<number | undefined> {
+    const rows = await this.db
+      .selectFrom('environments')
+      .select(['expires_at', 'idle_timeout_ms', 'last_activity_at', 'created_at'])
+      .where('deleted_at', 'is', null)
+      .where('kind', '=', 'ephemeral')
+      .where('status', 'not in', ['deleting', 'deleted'])
+      .where((eb) => eb.or([eb('expires_at', 'is not', null), eb('idle_timeout_ms', 'is not', null)]))
+      .execute();
+    let next: number | undefined;
+    for (const row of rows) {
+      const expires = row.expires_at ? Date.parse(row.expires_at) : Infinity;
+      const idle = row.idle_timeout_ms !== null ? Date.parse(row.last_activity_at ?? row.created_at) + Number(row.idle_timeout_ms) : Infinity;
+      const due = Math.min(expires, idle);
+      if (Number.isFinite(due) && due > after.getTime() && (next === undefined || due < next)) next = due;
+    }
+    return next;
+  }
 }
 
 async function insertDeploy(

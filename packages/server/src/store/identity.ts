@@ -111,14 +111,19 @@ export async function listMembers(db: Kysely<Database>, workspace: string): Prom
     .orderBy('users.name')
     .execute();
   const approvers = await db.selectFrom('approver_roles').select(['user_id', 'role']).where('workspace', '=', workspace).orderBy('role').execute();
-  return rows.map((r) => ({
+  return rows.map((r) => memberOf(r, workspace, approvers));
+}
+
+/** A member from its membership row and the workspace's approver roles. */
+function memberOf(r: { userId: string; name: string; role: string; createdAt: string }, workspace: string, approvers: { user_id: string; role: string }[]): Member {
+  return {
     userId: r.userId,
     name: r.name,
     workspace,
     role: r.role as BuiltInRole,
     approverRoles: approvers.filter((a) => a.user_id === r.userId).map((a) => a.role),
     createdAt: r.createdAt,
-  }));
+  };
 }
 
 /** One page of the workspace's members, by user name. */
@@ -133,14 +138,7 @@ export async function pageMembers(db: Kysely<Database>, workspace: string, page:
   const approvers = ids.length ? await db.selectFrom('approver_roles').select(['user_id', 'role']).where('workspace', '=', workspace).where('user_id', 'in', ids).orderBy('role').execute() : [];
   return {
     ...found,
-    items: found.items.map((r) => ({
-      userId: r.userId,
-      name: r.name,
-      workspace,
-      role: r.role as BuiltInRole,
-      approverRoles: approvers.filter((a) => a.user_id === r.userId).map((a) => a.role),
-      createdAt: r.createdAt,
-    })),
+    items: found.items.map((r) => memberOf(r, workspace, approvers)),
   };
 }
 

@@ -552,6 +552,16 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       }
     },
   },
+  '0014-lease-epochs': {
+    async up(db: Kysely<unknown>) {
+      // A lease's epoch grows each time it changes hands: the fencing token a holder shows with
+      // each write (worker/keyed-worker.ts), so one that lost the lease cannot write any more.
+      await db.schema.alterTable('leases').addColumn('epoch', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('leases').dropColumn('epoch').execute();
+    },
+  },
   };
 }
 

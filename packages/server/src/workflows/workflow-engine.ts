@@ -22,13 +22,16 @@ import { environmentRoutes } from '../routing/environment-routes.ts';
 import type { Database } from '../store/database-schema.ts';
 import type { EnvironmentStore, StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { Leases } from '../store/leases.ts';
+import { KeyedWorker, type WorkerMetrics } from '../worker/keyed-worker.ts';
 import { StaticBuilds, staticBuildsInTasks } from './static-builds.ts';
 
 // The durable workflow engine. It keeps no state of its own that matters: everything it decides
 // comes from the store (deploys and their tasks) and core's pure planner, and every change is
 // written before and after the runtime acts. Killed at any point, a new engine reads the same rows
 // and carries on — tasks written as running are run again, which the runtime makes safe (apply
-// converges and adopts, a job run id that completed returns its recorded result).
+// converges and adopts, a job run id that completed returns its recorded result). Driving an
+// environment's deploys is a reconcile(environment id) on the keyed worker: one at a time per
+// environment, under the environment's lease, each write of it fenced by that lease.
 
 export interface EngineLogger {
   info(message: string): void;
@@ -46,13 +49,14 @@ export interface WorkflowEngineOptions {
   routes: RouteHub;
   /** Longest wait for a service to become ready (default 3 minutes). */
   readinessTimeoutMs?: number;
-  /** How often expired environments and stray deploys are looked for (default 2 s). */
+  /**
+   * How often deploys no server drives are looked for (default 10 s): a safety net for a server
+   * that died holding one, not how deploys start (queueing one kicks its environment).
+   */
   tickMs?: number;
   /** How often the routes of ready environments are refreshed from their instances (default 5 s). */
   refreshRoutesMs?: number;
   leaseMs?: number;
-  /** How often runtime leftovers of deleted environments are swept (default 5 minutes; also at start). */
-  sweepMs?: number;
   logger?: EngineLogger;
   /** Where each deploy's log is written (task lines, build and job output); none without it. */
   deployLogs?: DeployLogs;
@@ -74,17 +78,12 @@ export interface DeployEvent {
 export type DeployListener = (event: DeployEvent) => void | Promise<void>;
 
 export class WorkflowEngine {
-  private readonly driving = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
-  private readonly heldLeases = new Set<string>();
+  private readonly worker: KeyedWorker;
   private readonly published = new Map<string, string>();
   private stopping = false;
   private stopSignal!: Promise<void>;
   private signalStop!: () => void;
-  private tickTimer?: NodeJS.Timeout;
   private refreshTimer?: NodeJS.Timeout;
-  private leaseTimer?: NodeJS.Timeout;
-  private sweepTimer?: NodeJS.Timeout;
   private sweeping: Promise<void> = Promise.resolve();
   private readonly logger: EngineLogger;
   private readonly deployListeners = new Set<DeployListener>();
@@ -94,26 +93,31 @@ export class WorkflowEngine {
   constructor(private readonly options: WorkflowEngineOptions) {
     this.logger = options.logger ?? quiet;
     this.stopSignal = new Promise((resolve) => (this.signalStop = resolve));
+    this.worker = new KeyedWorker({
+      name: 'environment',
+      reconcile: (id) => this.drive(id),
+      lease: { per: 'key', leases: options.leases, ttlMs: options.leaseMs ?? 30_000 },
+      keys: () => options.store.environmentsWithActiveDeploys(),
+      resyncMs: options.tickMs ?? 10_000,
+      logger: this.logger,
+    });
   }
 
-  private get leaseMs(): number {
-    return this.options.leaseMs ?? 30_000;
+  /** The deploy queue's and environment leases' counters. */
+  metrics(): WorkerMetrics {
+    return this.worker.metrics();
   }
 
   /**
    * Recovers after a (possibly unclean) stop: removes runtime leftovers of environments that no
-   * longer exist, publishes the routes of live ones, and resumes every unfinished deploy.
+   * longer exist, publishes the routes of live ones, and resumes every unfinished deploy. Expiry,
+   * idle teardown and later sweeps are environment-lifecycle.ts's.
    */
   async start(): Promise<void> {
     const live = await this.sweep();
     for (const env of live) if (env.status === 'ready' || env.status === 'failed') await this.refreshRoutes(env).catch(() => undefined);
-    for (const id of await this.options.store.environmentsWithActiveDeploys()) this.kick(id);
-    this.tickTimer = setInterval(() => void this.tick(), this.options.tickMs ?? 2_000);
+    await this.worker.start();
     this.refreshTimer = setInterval(() => void this.refreshAll(), this.options.refreshRoutesMs ?? 5_000);
-    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(1_000, Math.floor(this.leaseMs / 3)));
-    this.sweepTimer = setInterval(() => {
-      if (!this.stopping) this.sweep().catch((error: Error) => this.logger.error(`sweep: ${error.message}`));
-    }, this.options.sweepMs ?? 5 * 60_000);
   }
 
   /**
@@ -144,29 +148,14 @@ export class WorkflowEngine {
   async stop(): Promise<void> {
     this.stopping = true;
     this.signalStop();
-    clearInterval(this.tickTimer);
     clearInterval(this.refreshTimer);
-    clearInterval(this.leaseTimer);
-    clearInterval(this.sweepTimer);
-    await Promise.allSettled([...this.driving.values()]);
-    for (const name of this.heldLeases) await this.options.leases.release(name).catch(() => undefined);
-    this.heldLeases.clear();
+    await this.worker.stop();
   }
 
   /** Makes sure the environment's queued deploys get run (call after queueing one). */
   kick(environmentId: string): void {
     if (this.stopping) return;
-    if (this.driving.has(environmentId)) {
-      this.again.add(environmentId);
-      return;
-    }
-    const run = this.drive(environmentId)
-      .catch((error: Error) => this.logger.error(`driving environment ${environmentId}: ${error.stack ?? error.message}`))
-      .finally(() => {
-        this.driving.delete(environmentId);
-        if (this.again.delete(environmentId)) this.kick(environmentId);
-      });
-    this.driving.set(environmentId, run);
+    this.worker.enqueue(environmentId);
   }
 
   /**
@@ -227,34 +216,41 @@ export class WorkflowEngine {
 
   /** Resolves when the environment has no deploy being driven (tests and `npm start`). */
   async idle(environmentId: string): Promise<void> {
-    while (this.driving.has(environmentId)) await this.driving.get(environmentId);
+    await this.worker.idle(environmentId);
   }
 
+  /** Runs the environment's deploys in order until none is left (the worker holds its lease meanwhile). */
   private async drive(environmentId: string): Promise<void> {
-    const lease = `environment:${environmentId}`;
-    if (!(await this.options.leases.acquire(lease, this.leaseMs))) return; // another server drives it
-    this.heldLeases.add(lease);
-    try {
-      for (;;) {
-        if (this.stopping) return;
-        this.again.delete(environmentId);
-        const deploy = await this.options.store.nextDeploy(environmentId);
-        if (!deploy) return;
-        const env = await this.options.store.getById(environmentId);
-        if (!env) return;
-        if (deploy.state === 'queued') this.emit({ type: 'started', environment: env, deploy: { ...deploy, state: 'running' } });
-        await this.sweeping;
-        await this.runDeploy(env, deploy);
-        if (this.stopping) return;
-        const [after, ended] = await Promise.all([this.options.store.getById(environmentId), this.options.store.getDeploy(deploy.id)]);
-        if (after && ended && ended.state !== 'running' && ended.state !== 'queued') this.emit({ type: 'ended', environment: after, deploy: ended });
-      }
-    } finally {
-      if (!this.stopping) {
-        this.heldLeases.delete(lease);
-        await this.options.leases.release(lease).catch(() => undefined);
-      }
+    for (;;) {
+      if (this.stopping) return;
+      const deploy = await this.options.store.nextDeploy(environmentId);
+      if (!deploy) return;
+      const env = await this.options.store.getById(environmentId);
+      if (!env) return;
+      if (deploy.state === 'queued') this.emit({ type: 'started', environment: env, deploy: { ...deploy, state: 'running' } });
+      await this.sweeping;
+      await this.runDeploy(env, deploy);
+      if (this.stopping) return;
+      const [after, ended] = await Promise.all([this.options.store.getById(environmentId), this.options.store.getDeploy(deploy.id)]);
+      if (after && ended && ended.state !== 'running' && ended.state !== 'queued') this.emit({ type: 'ended', environment: after, deploy: ended });
     }
+  }
+
+  /**
+   * The writes of a deploy, each in a transaction that first checks this server holds the
+   * environment's lease still: a server that lost it (paused, cut off) writes nothing more of it.
+   */
+  private readonly fencedStore = {
+    updateDeploy: (...args: Parameters<EnvironmentStore['updateDeploy']>) => this.fenced((store) => store.updateDeploy(...args)),
+    setTask: (...args: Parameters<EnvironmentStore['setTask']>) => this.fenced((store) => store.setTask(...args)),
+    updateEnvironment: (...args: Parameters<EnvironmentStore['updateEnvironment']>) => this.fenced((store) => store.updateEnvironment(...args)),
+  };
+
+  private fenced<T>(work: (store: EnvironmentStore) => Promise<T>): Promise<T> {
+    return this.options.store.transact(async (store, tx) => {
+      await this.worker.fence(tx);
+      return work(store);
+    });
   }
 
   private async runDeploy(env: StoredEnvironment, deploy: StoredDeploy): Promise<void> {
@@ -272,24 +268,24 @@ export class WorkflowEngine {
     const now = () => new Date().toISOString();
     this.logTask(deploy.id, `▸ ${deploy.workflow} deploy #${deploy.seq} of ${env.app}/${env.envId} ${deploy.state === 'queued' ? 'started' : 'resumed'} (${rendered.runtime} runtime)`);
     if (deploy.state === 'queued') {
-      await store.updateDeploy(deploy.id, { state: 'running', startedAt: now() });
+      await this.fencedStore.updateDeploy(deploy.id, { state: 'running', startedAt: now() });
       this.logger.info(`${env.app}/${env.envId}: ${deploy.workflow} deploy #${deploy.seq} started`);
     }
-    await store.updateEnvironment(env.id, this.masked(deploy.id, { status: deploy.workflow === 'teardown' ? 'deleting' : 'deploying', reason: undefined }));
+    await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: deploy.workflow === 'teardown' ? 'deleting' : 'deploying', reason: undefined }));
 
     const finish = async (outcome: 'succeeded' | 'failed' | 'errored', reason?: string) => {
       if (this.stopping) return;
       // Written before the end is stored: whoever follows the log reads this line before it closes.
       this.logTask(deploy.id, `${outcome === 'succeeded' ? '✓' : '✗'} ${deploy.workflow} deploy #${deploy.seq} ${outcome}${reason ? `: ${reason}` : ''}`);
       this.options.deployLogs?.close(deploy.id);
-      await store.updateDeploy(deploy.id, this.masked(deploy.id, { state: outcome, outcome, reason, finishedAt: now() }));
+      await this.fencedStore.updateDeploy(deploy.id, this.masked(deploy.id, { state: outcome, outcome, reason, finishedAt: now() }));
       this.logger.info(this.masked(deploy.id, `${env.app}/${env.envId}: ${deploy.workflow} deploy #${deploy.seq} ${outcome}${reason ? `: ${reason}` : ''}`));
     };
 
     const driver = this.options.drivers[rendered.runtime];
     if (!driver) {
       await finish('errored', `runtime "${rendered.runtime}" is not available on this server (it has ${Object.keys(this.options.drivers).join(', ')})`);
-      await store.updateEnvironment(env.id, this.masked(deploy.id, { status: 'errored', reason: `runtime "${rendered.runtime}" is not available` }));
+      await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: 'errored', reason: `runtime "${rendered.runtime}" is not available` }));
       return;
     }
 
@@ -302,7 +298,7 @@ export class WorkflowEngine {
         // Whatever the teardown workflow did, nothing of the environment may outlive it.
         await driver.destroy({ env: ref });
         await finish(outcome.outcome, outcome.reason);
-        await store.updateEnvironment(env.id, this.masked(deploy.id, { status: 'deleted', deletedAt: now(), reason: outcome.reason }));
+        await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: 'deleted', deletedAt: now(), reason: outcome.reason }));
         // What its App Imports brought up for it goes too; environments that existed before stay.
         for (const child of await store.children(env.id)) {
           if (child.ownedByParent) await this.tearDownFor(child, `${deploy.requestedBy ?? 'teardown'} (with ${env.app}/${env.envId})`, `imported by ${env.app}/${env.envId}, which was deleted`);
@@ -316,9 +312,9 @@ export class WorkflowEngine {
         this.maskers.set(deploy.id, createSecretMasker(secrets));
       } catch (error) {
         this.logTask(deploy.id, `✗ source failed: ${(error as Error).message}`);
-        await store.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: 'failed', reason: (error as Error).message }));
+        await this.fencedStore.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: 'failed', reason: (error as Error).message }));
         await finish('failed', (error as Error).message);
-        await store.updateEnvironment(env.id, this.masked(deploy.id, { status: 'failed', reason: (error as Error).message }));
+        await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: 'failed', reason: (error as Error).message }));
         return;
       }
       if (deploy.workflow === 'setup' && this.options.routes.routesOf(env.app, env.envId).length === 0) {
@@ -332,12 +328,12 @@ export class WorkflowEngine {
         const repository = await this.repositoryOf(env.applicationId);
         if (!repository) {
           const message = `application ${env.app} has no git repository to check out; register it from one (slipway apps create --repo <path-or-url>)`;
-          await store.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: 'failed', reason: message }));
+          await this.fencedStore.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: 'failed', reason: message }));
           await finish('failed', message);
-          await store.updateEnvironment(env.id, this.masked(deploy.id, { status: 'failed', reason: message }));
+          await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: 'failed', reason: message }));
           return;
         }
-        await store.setTask(deploy.id, { key: 'source', step: -1, state: 'running' });
+        await this.fencedStore.setTask(deploy.id, { key: 'source', step: -1, state: 'running' });
         const wanted = deploy.commit ?? env.branch;
         this.logTask(deploy.id, `▸ source · checking out ${/^[0-9a-f]{40}$/.test(wanted) ? wanted.slice(0, 12) : wanted} and building`);
         const output = this.outputTo(deploy.id);
@@ -346,15 +342,15 @@ export class WorkflowEngine {
         this.logTask(deploy.id, prepared.outcome === 'succeeded' ? `✓ source succeeded: ${prepared.commit.slice(0, 12)}` : `✗ source ${prepared.outcome}: ${prepared.reason}`);
         if (prepared.outcome !== 'succeeded') {
           const reason = `checking out and building the source ${prepared.outcome}: ${prepared.reason}`;
-          await store.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: prepared.outcome, reason: prepared.reason, ...(prepared.logTail ? { logTail: prepared.logTail } : {}) }));
+          await this.fencedStore.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: prepared.outcome, reason: prepared.reason, ...(prepared.logTail ? { logTail: prepared.logTail } : {}) }));
           await finish(prepared.outcome, reason);
-          await store.updateEnvironment(env.id, this.masked(deploy.id, { status: prepared.outcome, reason }));
+          await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: prepared.outcome, reason }));
           await this.refreshRoutes(env, rendered).catch(() => undefined);
           return;
         }
         source = { commit: prepared.commit, staticRoots: prepared.staticRoots, ...(prepared.images ? { images: prepared.images } : {}) };
-        await store.updateDeploy(deploy.id, { source, commit: prepared.commit });
-        await store.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: 'succeeded' }));
+        await this.fencedStore.updateDeploy(deploy.id, { source, commit: prepared.commit });
+        await this.fencedStore.setTask(deploy.id, this.masked(deploy.id, { key: 'source', step: -1, state: 'succeeded' }));
       }
 
       // App Imports: once they are ready, their services' direct addresses go to this one's.
@@ -362,11 +358,11 @@ export class WorkflowEngine {
       if (linked === 'stopped') return;
       if ('reason' in linked) {
         await finish(linked.outcome, linked.reason);
-        await store.updateEnvironment(env.id, this.masked(deploy.id, { status: linked.outcome, reason: linked.reason }));
+        await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: linked.outcome, reason: linked.reason }));
         await this.refreshRoutes(env, rendered).catch(() => undefined);
         return;
       }
-      if (linked.rendered !== rendered) await store.updateDeploy(deploy.id, { rendered: linked.rendered });
+      if (linked.rendered !== rendered) await this.fencedStore.updateDeploy(deploy.id, { rendered: linked.rendered });
       const active = { ...deploy, rendered: linked.rendered };
 
       let builds: StaticBuilds | undefined;
@@ -378,30 +374,30 @@ export class WorkflowEngine {
           services: rendered.services,
           request: { env: ref, repository, secrets, ...(output ? { onOutput: output } : {}) },
           source,
-          save: (saved) => store.updateDeploy(deploy.id, { source: saved }),
+          save: (saved) => this.fencedStore.updateDeploy(deploy.id, { source: saved }),
         });
       }
       const outcome = await this.runSteps(env, active, driver, secrets, source.commit, builds);
       if (outcome === 'stopped') return;
       if (outcome.outcome === 'succeeded') {
         // Converge the whole environment: removes services the new spec no longer has.
-        const converged = await driver.apply({ env: ref, commit: source.commit, services: active.rendered.services, secrets, waitFor: 'started' });
+        const converged = await driver.apply({ env: ref, commit: source.commit, services: active.rendered.services, cronJobs: active.rendered.cronJobs, secrets, waitFor: 'started' });
         if (converged.outcome !== 'succeeded') {
           await finish(converged.outcome, converged.reason);
-          await store.updateEnvironment(env.id, this.masked(deploy.id, { status: converged.outcome, reason: converged.reason }));
+          await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: converged.outcome, reason: converged.reason }));
           return;
         }
       }
       await finish(outcome.outcome, outcome.reason);
       const status = outcome.outcome === 'succeeded' ? 'ready' : outcome.outcome;
-      await store.updateEnvironment(env.id, this.masked(deploy.id, { status, reason: outcome.reason, commit: source.commit, urls: rendered.urls }));
+      await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status, reason: outcome.reason, commit: source.commit, urls: rendered.urls }));
       await this.refreshRoutes({ ...env, status }, rendered, source.staticRoots);
     } catch (error) {
       if (this.stopping) return;
       const reason = `platform error: ${(error as Error).message}`;
       this.logger.error(this.masked(deploy.id, `${env.app}/${env.envId}: ${(error as Error).stack ?? reason}`));
       await finish('errored', reason);
-      await store.updateEnvironment(env.id, this.masked(deploy.id, { status: deploy.workflow === 'teardown' ? 'errored' : 'errored', reason }));
+      await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: deploy.workflow === 'teardown' ? 'errored' : 'errored', reason }));
     }
   }
 
@@ -509,7 +505,7 @@ export class WorkflowEngine {
         .then(async (result) => {
           if (this.stopping) return;
           this.logTask(deploy.id, `${result.state === 'succeeded' ? '✓' : '✗'} ${label(step, task)} ${result.state}${result.reason ? `: ${result.reason}` : ''}`);
-          await store.setTask(deploy.id, this.masked(deploy.id, { key, step, ...result }));
+          await this.fencedStore.setTask(deploy.id, this.masked(deploy.id, { key, step, ...result }));
         })
         .finally(() => inFlight.delete(key));
       inFlight.set(key, run);
@@ -532,10 +528,10 @@ export class WorkflowEngine {
         const step = Number(skipped.key.split(':')[0]);
         const task = steps[step]?.tasks.find((t) => taskKey(step, t) === skipped.key);
         this.logTask(deploy.id, `– ${task ? label(step, task) : skipped.key} skipped${skipped.reason ? `: ${skipped.reason}` : ''}`);
-        await store.setTask(deploy.id, this.masked(deploy.id, { key: skipped.key, step: Number(skipped.key.split(':')[0]), state: 'skipped', reason: skipped.reason }));
+        await this.fencedStore.setTask(deploy.id, this.masked(deploy.id, { key: skipped.key, step: Number(skipped.key.split(':')[0]), state: 'skipped', reason: skipped.reason }));
       }
       for (const next of plan.start) {
-        await store.setTask(deploy.id, { key: next.key, step: next.step, state: 'running' });
+        await this.fencedStore.setTask(deploy.id, { key: next.key, step: next.step, state: 'running' });
         launch(next.key, next.step, next.task);
       }
       if (plan.done && inFlight.size === 0) return { outcome: plan.outcome ?? 'succeeded', ...(plan.reason ? { reason: plan.reason } : {}) };
@@ -683,23 +679,11 @@ export class WorkflowEngine {
     if (this.stopping) return;
     try {
       for (const env of await this.options.store.listLive()) {
-        if (this.driving.has(env.id) || (env.status !== 'ready' && env.status !== 'failed')) continue;
+        if (this.worker.busy(env.id) || (env.status !== 'ready' && env.status !== 'failed')) continue;
         await this.refreshRoutes(env).catch(() => undefined);
       }
     } catch (error) {
       this.logger.error(`refreshing routes: ${(error as Error).message}`);
-    }
-  }
-
-  /** Tears down expired ephemeral environments and picks up deploys nobody drives. */
-  private async tick(): Promise<void> {
-    if (this.stopping) return;
-    try {
-      for (const env of await this.options.store.expired()) await this.tearDownFor(env, 'scheduler (expired)', `expired at ${env.expiresAt}`);
-      for (const env of await this.options.store.idle()) await this.tearDownFor(env, 'scheduler (idle)', `no deploy or request since ${env.lastActivityAt ?? env.createdAt}`);
-      for (const id of await this.options.store.environmentsWithActiveDeploys()) if (!this.driving.has(id)) this.kick(id);
-    } catch (error) {
-      this.logger.error(`scheduler: ${(error as Error).message}`);
     }
   }
 
@@ -708,10 +692,6 @@ export class WorkflowEngine {
     if (!(await this.options.store.queueTeardown(env, requestedBy))?.queued) return;
     this.logger.info(`${env.app}/${env.envId}: ${why}; tearing it down`);
     this.kick(env.id);
-  }
-
-  private async renewLeases(): Promise<void> {
-    for (const name of this.heldLeases) await this.options.leases.acquire(name, this.leaseMs).catch(() => undefined);
   }
 }
 
