@@ -1,19 +1,26 @@
-import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { useApi } from '../api/session.tsx';
-import { QueryView } from '../shell/feedback.tsx';
+import { usePagedList } from '../api/use-paged-list.ts';
+import { ErrorMessage, Loading } from '../shell/feedback.tsx';
+import { ShowMore } from '../shell/ShowMore.tsx';
 import { applicationsApi } from './applications-api.ts';
+
+/** Applications a page shows: the API's default page. */
+const APPLICATIONS_PAGE = 100;
 
 export function ApplicationsList() {
   const api = useApi();
   // Each application comes with its count of live environments: the page never reads every environment.
-  const applications = useQuery({ queryKey: ['applications'], queryFn: () => applicationsApi.list(api), refetchInterval: 5_000 });
+  const applications = usePagedList({ queryKey: ['applications'], page: (cursor) => applicationsApi.page(api, cursor), refetchInterval: 5_000 });
+  const items = applications.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <>
       <h1>Applications</h1>
-      <QueryView query={applications} what="applications">
-        {(items) =>
-          items.length === 0 ? (
+      {applications.isPending ? (
+        <Loading what="applications" />
+      ) : applications.isError ? (
+        <ErrorMessage error={applications.error} what="applications" retry={() => void applications.refetch()} />
+      ) : items.length === 0 ? (
             <p className="empty">
               No applications yet. Register one with <code>slipway apps create</code>.
             </p>
@@ -34,9 +41,8 @@ export function ApplicationsList() {
                 );
               })}
             </ul>
-          )
-        }
-      </QueryView>
+      )}
+      <ShowMore list={applications} shown={items.length} pageSize={APPLICATIONS_PAGE} what="applications" />
     </>
   );
 }

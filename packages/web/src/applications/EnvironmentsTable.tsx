@@ -1,26 +1,19 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { useApi } from '../api/session.tsx';
+import { usePagedList } from '../api/use-paged-list.ts';
 import { ErrorMessage, Loading } from '../shell/feedback.tsx';
 import { RelativeTime, StatusBadge, shortSha } from '../shell/format.tsx';
+import { ShowMore } from '../shell/ShowMore.tsx';
 import { applicationsApi } from './applications-api.ts';
 import { LockIcon } from './ProtectedBy.tsx';
 
 /** Environments per page: a table this long renders at once; more come with "Show more". */
 const PAGE_SIZE = 100;
-/** Pages kept fresh every few seconds; beyond them the table refreshes less often, so 10k shown do not mean 100 requests each time. */
-const FRESH_PAGES = 5;
 
 /** An application's live environments by id, a page at a time: an application with 10,000 stays quick to open. */
 export function EnvironmentsTable({ app }: { app: string }) {
   const api = useApi();
-  const environments = useInfiniteQuery({
-    queryKey: ['environments', app],
-    queryFn: ({ pageParam }) => applicationsApi.environments(api, { app, cursor: pageParam, limit: PAGE_SIZE }),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.nextCursor,
-    refetchInterval: (query) => ((query.state.data?.pages.length ?? 0) > FRESH_PAGES ? 30_000 : 3_000),
-  });
+  const environments = usePagedList({ queryKey: ['environments', app], page: (cursor) => applicationsApi.environments(api, { app, cursor, limit: PAGE_SIZE }), refetchInterval: 3_000 });
   if (environments.isPending) return <Loading what="environments" />;
   if (environments.isError) return <ErrorMessage error={environments.error} what="environments" retry={() => void environments.refetch()} />;
   const items = environments.data.pages.flatMap((page) => page.items);
@@ -65,14 +58,7 @@ export function EnvironmentsTable({ app }: { app: string }) {
           </tbody>
         </table>
       </div>
-      {environments.hasNextPage ? (
-        <p>
-          <button type="button" className="secondary" disabled={environments.isFetchingNextPage} onClick={() => void environments.fetchNextPage()}>
-            {environments.isFetchingNextPage ? 'Loading…' : `Show ${PAGE_SIZE} more environments`}
-          </button>{' '}
-          <span className="hint">{items.length} shown</span>
-        </p>
-      ) : null}
+      <ShowMore list={environments} shown={items.length} pageSize={PAGE_SIZE} what="environments" />
     </>
   );
 }

@@ -1,13 +1,13 @@
 import type { ApplicationBranchesResponse, ApplicationResponse, CreateEnvironmentRequest, DeployResponse, EnvironmentResponse } from '@slipway/contract';
 import type { ApiClient } from '../api/api-client.ts';
-import { everyItem, listPage } from '../api/list-pages.ts';
+import { listPage } from '../api/list-pages.ts';
 
 const enc = encodeURIComponent;
 
 /** Typed calls of the applications, environments, deploys and instances API used by these pages. */
 export const applicationsApi = {
-  /** Every application, each with its count of live environments. */
-  list: (api: ApiClient) => everyItem<ApplicationResponse>(api, '/api/v1/applications'),
+  /** One page of the applications by name, each with its count of live environments; the next from `cursor`. */
+  page: (api: ApiClient, cursor: string | null = null) => listPage<ApplicationResponse>(api, '/api/v1/applications', { cursor }),
   get: (api: ApiClient, name: string) => api.json<ApplicationResponse>('GET', `/api/v1/applications/${enc(name)}`),
   branches: (api: ApiClient, name: string) => api.json<ApplicationBranchesResponse>('GET', `/api/v1/applications/${enc(name)}/branches`),
   /** One page of the live environments (of one application), by id; the next from `cursor`. */
@@ -20,8 +20,8 @@ export const applicationsApi = {
   deleteEnvironment: (api: ApiClient, id: string) => api.json<{ environment: EnvironmentResponse; deploy: DeployResponse }>('DELETE', `/api/v1/environments/${enc(id)}`),
   extendEnvironment: (api: ApiClient, id: string, ttl: string) => api.json<EnvironmentResponse>('POST', `/api/v1/environments/${enc(id)}/extend`, { body: { ttl } }),
   deploy: (api: ApiClient, id: string, commit?: string) => api.json<DeployResponse>('POST', `/api/v1/environments/${enc(id)}/deploys`, { body: commit ? { commit } : {} }),
-  /** The newest deploys of an environment (one page). */
-  deploys: (api: ApiClient, id: string) => listPage<DeployResponse>(api, `/api/v1/environments/${enc(id)}/deploys`).then((r) => r.items),
+  /** One page of an environment's deploys, newest first; the next from `cursor`. */
+  deploys: (api: ApiClient, id: string, cursor: string | null = null) => listPage<DeployResponse>(api, `/api/v1/environments/${enc(id)}/deploys`, { cursor }),
   /** The deploy with its tasks on every change, until it has finished. */
   deployEvents: (api: ApiClient, deployId: string, signal: AbortSignal) => api.events(`/api/v1/deploys/${enc(deployId)}/events`, { signal }),
   /** An instance's log lines; with follow, new lines as they come until `signal` aborts. */

@@ -6,8 +6,8 @@ import { everyItem, listPage } from '../api/list-pages.ts';
 export const managedApi = {
   plans: (api: ApiClient) => everyItem<ReleasePlanResponse>(api, '/api/v1/release-plans'),
   admissions: (api: ApiClient) => everyItem<ReleasePlanAdmissionResponse>(api, '/api/v1/release-plan-admissions'),
-  /** The newest managed releases (one page). */
-  releases: (api: ApiClient) => listPage<ManagedReleaseResponse>(api, '/api/v1/managed-releases').then((r) => r.items),
+  /** One page of the managed releases, newest first; the next from `cursor`. */
+  releases: (api: ApiClient, cursor: string | null = null) => listPage<ManagedReleaseResponse>(api, '/api/v1/managed-releases', { cursor }),
   /** One managed release with its steps' (masked) logs and its transitions. */
   release: (api: ApiClient, ref: string) => api.json<ManagedReleaseResponse>('GET', `/api/v1/managed-releases/${encodeURIComponent(ref)}`),
 };

@@ -10,12 +10,12 @@ const withReason = (reason?: string) => (reason ? { reason } : {});
 export const releasesApi = {
   tracks: (api: ApiClient) => everyItem<ReleaseTrackResponse>(api, '/api/v1/tracks'),
   trackView: (api: ApiClient, name: string) => api.json<TrackViewResponse>('GET', `/api/v1/tracks/${encodeURIComponent(name)}/view`),
-  /** The newest releases along a track (one page of 200). */
-  list: (api: ApiClient, track: string) => listPage<ReleaseResponse>(api, '/api/v1/releases', { query: { track }, limit: 200 }).then((r) => r.items),
+  /** One page of the releases along a track, newest first; the next from `cursor`. */
+  list: (api: ApiClient, track: string, cursor: string | null = null) => listPage<ReleaseResponse>(api, '/api/v1/releases', { query: { track }, cursor }),
   get: (api: ApiClient, ref: string) => api.json<ReleaseResponse>('GET', `/api/v1/releases/${encodeURIComponent(ref)}`),
   actions: (api: ApiClient, ref: string) => api.json<ReleaseActionsResponse>('GET', releasePath(ref, 'actions')),
-  /** The newest snapshots (one page). */
-  snapshots: (api: ApiClient, set?: string) => listPage<SnapshotResponse>(api, '/api/v1/snapshots', { query: { set } }).then((r) => r.items),
+  /** The newest snapshots (one page), and whether older ones follow. */
+  snapshots: (api: ApiClient, set?: string) => listPage<SnapshotResponse>(api, '/api/v1/snapshots', { query: { set } }),
   snapshot: (api: ApiClient, ref: string) => api.json<SnapshotResponse>('GET', `/api/v1/snapshots/${encodeURIComponent(ref)}`),
   create: (api: ApiClient, body: { snapshot: string; hotfix: boolean; track: string }) => api.json<ReleaseResponse>('POST', '/api/v1/releases', { body }),
   approve: (api: ApiClient, ref: string, comment?: string) => api.json<ReleaseResponse>('POST', releasePath(ref, 'approve'), { body: comment ? { comment } : {} }),
