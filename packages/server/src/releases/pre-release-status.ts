@@ -12,7 +12,7 @@ import type { ReleaseCommitStatus } from '@slipway/contract';
 import { isEnded } from '@slipway/core';
 import type { ApplicationManifest } from '@slipway/contract';
 import { githubRepositoryOf } from '../sources/github/github-events.ts';
-import { KeyedQueue } from '../sources/keyed-queue.ts';
+import { KeyedQueue } from '@slipway/drivers';
 import type { PullRequestComments } from '../sources/pull-request-comments.ts';
 import { boundDescription, type CommitState, type ProviderName, type SourceReporter } from '../sources/source-provider.ts';
 import { getApplication, getTemplateVersion } from '../store/applications.ts';

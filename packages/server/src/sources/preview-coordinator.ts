@@ -9,7 +9,7 @@ import type { EnvironmentService } from '../environments/environment-service.ts'
 import { recordAudit, type AuditEntryInput, type AuditHook } from '../store/audit-ledger.ts';
 import type { EnvironmentStore, StoredEnvironment } from '../store/environments.ts';
 import type { PreviewStore, WatchedApplication } from '../store/previews.ts';
-import { KeyedQueue } from './keyed-queue.ts';
+import { KeyedQueue } from '@slipway/drivers';
 import { decide, previewSettingsOf, sourceKeyOf, type EnvironmentFacts, type PreviewAction } from './preview-policy.ts';
 import type { PullRequestEvent, SourceEvent } from './source-provider.ts';
 

@@ -9,7 +9,7 @@ import type { PreviewLink, PreviewStore, WatchedApplication } from '../store/pre
 import type { DeployEvent } from '../workflows/workflow-engine.ts';
 import { noOutputMasking, type OutputMasking } from '../secrets/output-masking.ts';
 import { githubRepositoryOf } from './github/github-events.ts';
-import { KeyedQueue } from './keyed-queue.ts';
+import { KeyedQueue } from '@slipway/drivers';
 import { commentBody, type PullRequestComments } from './pull-request-comments.ts';
 import type { PreviewLogger } from './preview-coordinator.ts';
 import { boundDescription, type CommitState, type ProviderName, type SourceReporter } from './source-provider.ts';

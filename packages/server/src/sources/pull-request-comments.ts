@@ -3,7 +3,7 @@
 // stands); each part's latest text is stored with the comment's id, so either writer edits the
 // comment in place without erasing the other's part. Writes for one pull request go one at a time.
 
-import { KeyedQueue } from './keyed-queue.ts';
+import { KeyedQueue } from '@slipway/drivers';
 import type { SourceReporter } from './source-provider.ts';
 import type { PullRequestCommentKey, PullRequestCommentStore } from '../store/pull-request-comments.ts';
 
