@@ -21,7 +21,9 @@ try {
 console.log(`== test cluster up in ${Date.now() - started} ms at ${cluster.server} (kubeconfig ${cluster.kubeconfig})`);
 let status = 1;
 try {
-  const ran = spawnSync('npx', ['vitest', 'run', 'packages/drivers/src/kubernetes', ...process.argv.slice(2)], {
+  // The runtime's own tests, and the server end to end on the runtime (built images, cron jobs).
+  const files = ['packages/drivers/src/kubernetes', 'packages/server/src/environments/kubernetes-runtime.test.ts'];
+  const ran = spawnSync('npx', ['vitest', 'run', ...files, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, SLIPWAY_TEST_KUBECONFIG: cluster.kubeconfig, SLIPWAY_TEST_KUBECTL: join(cluster.binDir, 'kubectl') },
   });

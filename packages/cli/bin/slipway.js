@@ -3,14 +3,18 @@
 // JavaScript starts fast; while any source file it was built from has changed since (an edited
 // checkout), or when there is no build, the TypeScript sources run through tsx instead, so nothing
 // stale ever runs. SLIPWAY_FROM_SOURCE=1 forces the sources.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Whether packages/cli/dist was built after every file it was built from last changed. */
+/**
+ * Whether packages/cli/dist was built after every file it was built from last changed. An install
+ * without the sources (the container image) has only the bundle to run.
+ */
 function compiledIsFresh() {
   if (process.env.SLIPWAY_FROM_SOURCE === '1') return false;
+  if (!existsSync(new URL('../src', import.meta.url))) return true;
   try {
     const { builtAt, inputs } = JSON.parse(readFileSync(new URL('../dist/build.json', import.meta.url), 'utf8'));
     return inputs.every((file) => statSync(root + file).mtimeMs <= builtAt);

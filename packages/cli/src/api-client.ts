@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { parse } from 'yaml';
-import { cliConfig, cliConfigPathFor, errorResponse, formatDiagnostic, type CliConfig } from '@slipway/contract';
+import { cliConfig, cliConfigPathFor, errorResponse, formatDiagnostic, MAX_PAGE_LIMIT, type CliConfig } from '@slipway/contract';
 
 /** Where the CLI keeps its URL and token (the server writes it on first start). */
 export function cliConfigFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -130,4 +130,27 @@ function errorOf(status: number, text: string): ApiError {
 /** The query that breaks glass on a protected environment (admins only, with a reason), or nothing. */
 export function breakGlassQuery(reason: string | undefined): string {
   return reason === undefined ? '' : `?breakGlass=${encodeURIComponent(reason)}`;
+}
+
+/** Rows per request when the CLI reads a list: the API's largest page, so few round trips. */
+const LIST_PAGE_SIZE = MAX_PAGE_LIMIT;
+
+/**
+ * A list endpoint read page by page: every item when `limit` is absent, else the first `limit`.
+ * `nextCursor` is the cursor of the rows not read (null when the list was read to its end), so a
+ * `--limit` that cut the list short can say so, and `-o json` keeps the API's shape.
+ */
+export async function callApiList<T>(connection: Connection, path: string, options: { limit?: number } = {}): Promise<{ items: T[]; nextCursor: string | null }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const url = new URL(path, 'http://list.invalid');
+    const wanted = options.limit === undefined ? LIST_PAGE_SIZE : Math.min(LIST_PAGE_SIZE, options.limit - items.length);
+    url.searchParams.set('limit', String(wanted));
+    if (cursor) url.searchParams.set('cursor', cursor);
+    const page: { items: T[]; nextCursor?: string | null } = await callApi(connection, 'GET', `${url.pathname}${url.search}`);
+    items.push(...page.items);
+    cursor = page.nextCursor ?? null;
+  } while (cursor && (options.limit === undefined || items.length < options.limit));
+  return { items, nextCursor: cursor };
 }

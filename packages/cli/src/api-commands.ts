@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { collect, commitSha, dnsLabel, duration, lineCount } from './argument-parsers.ts';
+import { collect, commitSha, dnsLabel, duration, limitOption, lineCount } from './argument-parsers.ts';
 import { appsCreate, appsCreateFromRepository, appsGet, appsList } from './commands/apps.ts';
 import { deploysCreate, deploysGet, deploysList, deploysLogs } from './commands/deploys.ts';
 import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsGet, envsList, envsProtect, envsUnprotect, envsVarsGet } from './commands/envs.ts';
@@ -39,8 +39,11 @@ function addPreviews(program: Command, io: CommandIO, run: Run): void {
     .description('list the open previews: which environment stands for which pull request or branch')
     .option('--app <name>', 'only this application')
     .option('--all', 'closed ones too (pull requests closed, branches deleted)')
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .action((opts: Output & { app?: string; all?: boolean }) => run(previewsList({ ...(opts.app ? { app: opts.app } : {}), ...(opts.all ? { all: true } : {}), output: opts.output }, io)));
+    .action((opts: Output & { app?: string; all?: boolean; limit?: number }) =>
+      run(previewsList({ ...(opts.app ? { app: opts.app } : {}), ...(opts.all ? { all: true } : {}), ...(opts.limit !== undefined ? { limit: opts.limit } : {}), output: opts.output }, io)),
+    );
 }
 
 function addApps(program: Command, io: CommandIO, run: Run): void {
@@ -67,8 +70,9 @@ function addApps(program: Command, io: CommandIO, run: Run): void {
   apps
     .command('list')
     .description('list the applications of your workspace')
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .action((opts: Output) => run(appsList({ output: opts.output }, io)));
+    .action((opts: Output & { limit?: number }) => run(appsList(opts, io)));
   apps
     .command('get')
     .description('show an application and its template versions')
@@ -108,9 +112,10 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
     .command('list')
     .description('list the live environments of your workspace, or of one application')
     .option('--app <app>', 'only environments of this application')
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .addHelpText('after', examples('slipway envs list', 'slipway envs list --app shop -o json'))
-    .action((opts: Output & { app?: string }) => run(envsList(opts, io)));
+    .addHelpText('after', examples('slipway envs list', 'slipway envs list --app shop -o json', 'slipway envs list --limit 20'))
+    .action((opts: Output & { app?: string; limit?: number }) => run(envsList(opts, io)));
   envs
     .command('get')
     .description('show an environment: status, branch, commit, expiry, URLs, last deploy and instances')
@@ -196,9 +201,10 @@ function addDeploys(program: Command, io: CommandIO, run: Run): void {
     .command('list')
     .description("list an environment's deploys, newest first")
     .argument('<env>', 'environment id')
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .addHelpText('after', examples('slipway deploys list pr-42'))
-    .action((env: string, opts: Output) => run(deploysList({ env, output: opts.output }, io)));
+    .addHelpText('after', examples('slipway deploys list pr-42', 'slipway deploys list pr-42 --limit 5'))
+    .action((env: string, opts: Output & { limit?: number }) => run(deploysList({ env, ...opts }, io)));
   deploys
     .command('get')
     .description('show a deploy and the state of each of its tasks; --wait follows it live')
@@ -223,9 +229,10 @@ function addInstances(program: Command, io: CommandIO, run: Run): void {
     .command('list')
     .description("list an environment's instances: state, restarts, endpoints and why they are unwell")
     .argument('<env>', 'environment id')
+    .addOption(limitOption())
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway instances list pr-42'))
-    .action((env: string, opts: Output) => run(instancesList({ env, output: opts.output }, io)));
+    .action((env: string, opts: Output & { limit?: number }) => run(instancesList({ env, ...opts }, io)));
   instances
     .command('logs')
     .description("print an instance's log; with --follow, keep printing new lines until Ctrl-C")
@@ -268,8 +275,9 @@ function addSecrets(program: Command, io: CommandIO, run: Run): void {
   secrets
     .command('list')
     .description('list the names of the workspace secrets')
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .action((opts: Output) => run(secretsList(opts, io)));
+    .action((opts: Output & { limit?: number }) => run(secretsList(opts, io)));
   secrets
     .command('delete')
     .description('delete a secret')

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { dnsLabel as dnsLabelSchema, durationPattern } from '@slipway/contract';
 
 // Commander argument parsers: a bad value stops the command before it runs, with exit code 2 and
@@ -35,3 +35,13 @@ export function lineCount(value: string): number {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** `--limit` of a list command: how many rows at most (the CLI pages through the API for them). */
+export function listLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('expected a number of rows, 1 or more');
+  return n;
+}
+
+/** The `--limit` option of every list command. */
+export const limitOption = () => new Option('--limit <n>', 'show at most n rows (default: every row; the CLI reads the list 1000 rows per request)').argParser(listLimit);

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { approverRoleName, builtInRoles, type BuiltInRole } from '@slipway/contract';
-import { dnsLabel } from './argument-parsers.ts';
+import { dnsLabel, limitOption } from './argument-parsers.ts';
 import { auditExport, auditList, auditVerify, type AuditFilterOptions } from './commands/audit.ts';
 import { tokensCreate, tokensList, tokensRevoke } from './commands/tokens.ts';
 import { usersCreate, usersGet, usersGrant, usersList, usersRevoke } from './commands/users.ts';
@@ -44,8 +44,9 @@ export function addIdentityCommands(program: Command, io: CommandIO, run: Run): 
   workspaces
     .command('list')
     .description('the workspaces you are a member of, with your role and approver roles in each')
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .action((opts: Output) => run(workspacesList(opts, io)));
+    .action((opts: Output & { limit?: number }) => run(workspacesList(opts, io)));
 
   const users = program.command('users').description("manage the workspace's users: their role and approver roles");
   users
@@ -62,8 +63,9 @@ export function addIdentityCommands(program: Command, io: CommandIO, run: Run): 
     .command('list')
     .description("the workspace's members with their role and approver roles")
     .addOption(workspaceOption())
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .action((opts: InWorkspace) => run(usersList(opts, io)));
+    .action((opts: InWorkspace & { limit?: number }) => run(usersList(opts, io)));
   users
     .command('get')
     .description('show a member: role and approver roles')
@@ -112,8 +114,9 @@ export function addIdentityCommands(program: Command, io: CommandIO, run: Run): 
     .option('--user <name>', "one user's tokens (admins: anyone's)")
     .option('--all', 'include revoked tokens')
     .addOption(workspaceOption())
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .action((opts: InWorkspace & { user?: string; all?: boolean }) => run(tokensList(opts, io)));
+    .action((opts: InWorkspace & { user?: string; all?: boolean; limit?: number }) => run(tokensList(opts, io)));
   tokens
     .command('revoke')
     .description('revoke a token (yours, or as an admin anyone’s): calls with it are refused at once')

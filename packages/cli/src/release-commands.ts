@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { collect, dnsLabel } from './argument-parsers.ts';
+import { collect, dnsLabel, limitOption } from './argument-parsers.ts';
 import {
   releasesAct,
   releasesCreate,
@@ -53,7 +53,7 @@ function registration(parent: Command, kind: 'ApplicationSet' | 'ReleaseTrack' |
 export function addReleaseCommands(program: Command, io: CommandIO, run: Run): void {
   const sets = program.command('sets').description('application sets: the applications released together');
   registration(sets, 'ApplicationSet', run, io, setsCreate);
-  sets.command('list').description('list the application sets').addOption(jsonOutput()).action((opts: Output) => run(setsList(opts, io)));
+  sets.command('list').description('list the application sets').addOption(limitOption()).addOption(jsonOutput()).action((opts: Output & { limit?: number }) => run(setsList(opts, io)));
   sets
     .command('get')
     .description('show an application set: its members and track')
@@ -63,7 +63,7 @@ export function addReleaseCommands(program: Command, io: CommandIO, run: Run): v
 
   const tracks = program.command('tracks').description('release tracks: the stages of environments a release passes, with their gates');
   registration(tracks, 'ReleaseTrack', run, io, tracksCreate);
-  tracks.command('list').description('list the release tracks and their stages').addOption(jsonOutput()).action((opts: Output) => run(tracksList(opts, io)));
+  tracks.command('list').description('list the release tracks and their stages').addOption(limitOption()).addOption(jsonOutput()).action((opts: Output & { limit?: number }) => run(tracksList(opts, io)));
   tracks
     .command('get')
     .description('show a track stage by stage: what each stage runs, the releases on their way, their gates and missing approvals')
@@ -96,8 +96,9 @@ export function addReleaseCommands(program: Command, io: CommandIO, run: Run): v
     .command('list')
     .description('list snapshots, newest first')
     .option('--set <set>', 'only snapshots of this set')
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .action((opts: Output & { set?: string }) => run(snapshotsList(opts, io)));
+    .action((opts: Output & { set?: string; limit?: number }) => run(snapshotsList(opts, io)));
   snapshots
     .command('get')
     .description("show a snapshot: each application's commit")
@@ -120,8 +121,9 @@ export function addReleaseCommands(program: Command, io: CommandIO, run: Run): v
     .description('list releases, newest first')
     .option('--track <track>', 'only releases along this track')
     .option('--active', 'only releases still under way')
+    .addOption(limitOption())
     .addOption(jsonOutput())
-    .action((opts: Output & { track?: string; active?: boolean }) => run(releasesList(opts, io)));
+    .action((opts: Output & { track?: string; active?: boolean; limit?: number }) => run(releasesList(opts, io)));
   releases
     .command('get')
     .description('show a release: each stage with its deploys, test jobs, gates and approvals, and every transition with who, when and why')
@@ -174,11 +176,11 @@ export function addReleaseCommands(program: Command, io: CommandIO, run: Run): v
 function addManagedReleaseCommands(program: Command, io: CommandIO, run: Run): void {
   const plans = program.command('plans').description('release plans: "release this set or application into that managed workspace"');
   registration(plans, 'ReleasePlan', run, io, plansCreate);
-  plans.command('list').description("list this workspace's release plans").addOption(jsonOutput()).action((opts: Output) => run(plansList(opts, io)));
+  plans.command('list').description("list this workspace's release plans").addOption(limitOption()).addOption(jsonOutput()).action((opts: Output & { limit?: number }) => run(plansList(opts, io)));
 
   const admissions = program.command('admissions').description('release plan admissions of a managed workspace: the origins it accepts, its workflow, secrets and policy');
   registration(admissions, 'ReleasePlanAdmission', run, io, admissionsCreate);
-  admissions.command('list').description("list this workspace's admissions").addOption(jsonOutput()).action((opts: Output) => run(admissionsList(opts, io)));
+  admissions.command('list').description("list this workspace's admissions").addOption(limitOption()).addOption(jsonOutput()).action((opts: Output & { limit?: number }) => run(admissionsList(opts, io)));
 
   const managed = program.command('managed-releases').description('release snapshots into managed workspaces and follow them');
   managed
@@ -190,7 +192,7 @@ function addManagedReleaseCommands(program: Command, io: CommandIO, run: Run): v
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway managed-releases create 2026.11.23-1 --plan shop-to-production --data version=1.4.2'))
     .action((snapshot: string, opts: Output & { plan: string; data?: string[] }) => run(managedReleasesCreate({ snapshot, ...opts }, io)));
-  managed.command('list').description('managed releases this workspace made or received').addOption(jsonOutput()).action((opts: Output) => run(managedReleasesList(opts, io)));
+  managed.command('list').description('managed releases this workspace made or received').addOption(limitOption()).addOption(jsonOutput()).action((opts: Output & { limit?: number }) => run(managedReleasesList(opts, io)));
   managed
     .command('get')
     .description('show a managed release: its admission, policy verdicts, steps and transitions')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nextCursor, pageOf } from './pagination.ts';
 import { dnsLabel } from './primitives.ts';
 
 /**
@@ -32,7 +33,7 @@ export const applicationResponse = z.object({
 });
 export type ApplicationResponse = z.infer<typeof applicationResponse>;
 
-export const applicationListResponse = z.object({ items: z.array(applicationResponse) });
+export const applicationListResponse = pageOf(applicationResponse);
 
 export const diagnosticSchema = z.object({
   severity: z.enum(['error', 'warning']),
@@ -55,7 +56,8 @@ export type ErrorResponse = z.infer<typeof errorResponse>;
 
 /** `GET /api/v1/applications/:name/branches` — the branches of the application's repository, to pick one for a new environment. */
 export const applicationBranchesResponse = z.object({
-  items: z.array(z.object({ name: z.string(), commit: z.string() })),
+  items: z.array(z.object({ name: z.string(), commit: z.string() })).describe('by name'),
+  nextCursor,
   defaultBranch: z.string().optional().describe("the repository's default branch, when it says"),
   trackingBranch: z.string().optional().describe('the branch the application was registered from'),
 });

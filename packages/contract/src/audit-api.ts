@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nextCursor, pageQuery } from './pagination.ts';
 
 // The audit ledger's entries and the answers of its endpoints (docs/security.md#audit-ledger).
 
@@ -23,6 +24,7 @@ export type AuditEntryResponse = z.infer<typeof auditEntryResponse>;
 export const auditListResponse = z.object({
   items: z.array(auditEntryResponse).describe('newest first'),
   nextBefore: z.number().int().optional().describe('pass as before= for the next (older) page; absent on the last page'),
+  nextCursor,
 });
 export type AuditListResponse = z.infer<typeof auditListResponse>;
 
@@ -38,7 +40,8 @@ export const auditQuery = z.strictObject({
     .describe('kinds, comma-separated; a trailing * matches a prefix (release.*)'),
   since: isoTime.optional().describe('entries at or after this time'),
   until: isoTime.optional().describe('entries before this time'),
-  limit: z.coerce.number().int().min(1).max(1000).optional().describe('page size (default 100)'),
+  limit: pageQuery.shape.limit,
+  cursor: pageQuery.shape.cursor,
   before: z.coerce.number().int().min(1).optional().describe('only entries with a smaller seq: the nextBefore of the previous page'),
   workspace: z.string().optional().describe('the workspace to act in (admins of it only); the token’s own when absent'),
 });

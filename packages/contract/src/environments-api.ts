@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageOf } from './pagination.ts';
 import { dnsLabel, duration } from './primitives.ts';
 
 // Requests and answers of the environments, deploys and instances endpoints. The CLI and the web
@@ -111,7 +112,7 @@ export const environmentResponse = z.object({
 });
 export type EnvironmentResponse = z.infer<typeof environmentResponse>;
 
-export const environmentListResponse = z.object({ items: z.array(environmentResponse) });
+export const environmentListResponse = pageOf(environmentResponse);
 
 /** `POST /api/v1/environments/:id/extend` */
 export const extendEnvironmentRequest = z.strictObject({
@@ -137,8 +138,8 @@ export const createDeployRequest = z.strictObject({
   commit: z.string().regex(/^[0-9a-f]{4,40}$/, 'expected a commit sha (hex)').optional(),
 });
 
-export const deployListResponse = z.object({ items: z.array(deployResponse) });
-export const instanceListResponse = z.object({ items: z.array(instanceResponse) });
+export const deployListResponse = pageOf(deployResponse);
+export const instanceListResponse = pageOf(instanceResponse);
 
 /** `POST /api/v1/environments/:id/instances/:name/exec` */
 export const execRequest = z.strictObject({
@@ -149,7 +150,7 @@ export const execResponse = z.object({ exitCode: z.number().int().nullable(), ou
 
 /** `PUT /api/v1/secrets/:name` */
 export const putSecretRequest = z.strictObject({ value: z.string().max(65_536) });
-export const secretListResponse = z.object({ items: z.array(z.object({ name: z.string() })) });
+export const secretListResponse = pageOf(z.object({ name: z.string() }));
 
 /** `PUT /api/v1/environments/:id/protection` — an admin marks an environment protected by hand. */
 export const protectEnvironmentRequest = z.strictObject({

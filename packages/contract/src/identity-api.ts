@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageOf } from './pagination.ts';
 import { dnsLabel } from './primitives.ts';
 
 // Requests and answers of the workspaces, users and API tokens endpoints (docs/security.md).
@@ -33,7 +34,7 @@ export const workspaceResponse = z.object({
   approverRoles: z.array(z.string()).describe("the caller's approver roles in this workspace"),
 });
 export type WorkspaceResponse = z.infer<typeof workspaceResponse>;
-export const workspaceListResponse = z.object({ items: z.array(workspaceResponse) });
+export const workspaceListResponse = pageOf(workspaceResponse);
 
 export const createUserRequest = z.strictObject({
   name: userName,
@@ -50,7 +51,7 @@ export const userResponse = z.object({
   createdAt: z.string().describe('when the user was created'),
 });
 export type UserResponse = z.infer<typeof userResponse>;
-export const userListResponse = z.object({ items: z.array(userResponse) });
+export const userListResponse = pageOf(userResponse);
 
 /** Grant: set the built-in role (up or down; adds the user to the workspace) and/or add approver roles. */
 export const grantRolesRequest = z
@@ -96,7 +97,7 @@ export const tokenResponse = z.object({
   revokedAt: z.string().optional(),
 });
 export type TokenResponse = z.infer<typeof tokenResponse>;
-export const tokenListResponse = z.object({ items: z.array(tokenResponse) });
+export const tokenListResponse = pageOf(tokenResponse);
 
 export const createdTokenResponse = z.object({
   token: tokenResponse,

@@ -6,6 +6,8 @@ export * from './manifest.ts';
 export * from './diagnostic.ts';
 export type * from './rendered-environment.ts';
 export * from './route-table.ts';
+export * from './route-stream-check.ts';
+export * from './pagination.ts';
 export * from './api.ts';
 export * from './cli-config.ts';
 export * from './environments-api.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageOf } from './pagination.ts';
 
 /** What a pull request or branch is linked to: the environment a source provider keeps for it. */
 export const previewLinkResponse = z.object({
@@ -15,5 +16,5 @@ export const previewLinkResponse = z.object({
 });
 export type PreviewLinkResponse = z.infer<typeof previewLinkResponse>;
 
-export const previewListResponse = z.object({ items: z.array(previewLinkResponse) });
+export const previewListResponse = pageOf(previewLinkResponse);
 export type PreviewListResponse = z.infer<typeof previewListResponse>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageOf } from './pagination.ts';
 import { dnsLabel } from './primitives.ts';
 
 // Requests and answers of the application sets, release tracks, snapshots and releases endpoints
@@ -45,7 +46,9 @@ export const applicationSetResponse = z.object({
   updatedAt: z.string(),
 });
 export type ApplicationSetResponse = z.infer<typeof applicationSetResponse>;
-export const applicationSetListResponse = z.object({ items: z.array(applicationSetResponse) });
+export const applicationSetListResponse = pageOf(applicationSetResponse);
+/** What a POST of manifests registered, in one answer (not a page). */
+export const registeredApplicationSetsResponse = z.object({ items: z.array(applicationSetResponse) });
 
 export const gateSummary = z.object({
   healthy: z.boolean(),
@@ -75,7 +78,9 @@ export const releaseTrackResponse = z.object({
   updatedAt: z.string(),
 });
 export type ReleaseTrackResponse = z.infer<typeof releaseTrackResponse>;
-export const releaseTrackListResponse = z.object({ items: z.array(releaseTrackResponse) });
+export const releaseTrackListResponse = pageOf(releaseTrackResponse);
+/** What a POST of manifests registered, in one answer (not a page). */
+export const registeredReleaseTracksResponse = z.object({ items: z.array(releaseTrackResponse) });
 
 // ---------------------------------------------------------------------------------------------
 // Snapshots
@@ -123,7 +128,7 @@ export const snapshotResponse = z.object({
   createdAt: z.string(),
 });
 export type SnapshotResponse = z.infer<typeof snapshotResponse>;
-export const snapshotListResponse = z.object({ items: z.array(snapshotResponse) });
+export const snapshotListResponse = pageOf(snapshotResponse);
 
 // ---------------------------------------------------------------------------------------------
 // Releases
@@ -251,7 +256,7 @@ export const releaseResponse = z.object({
   transitions: z.array(releaseTransitionResponse).optional(),
 });
 export type ReleaseResponse = z.infer<typeof releaseResponse>;
-export const releaseListResponse = z.object({ items: z.array(releaseResponse) });
+export const releaseListResponse = pageOf(releaseResponse);
 
 /** Whether the caller may take one action on a release now; when not, the answer the action itself would give. */
 export const releaseActionResponse = z.object({
@@ -343,7 +348,9 @@ export const releasePlanResponse = z.object({
   updatedAt: z.string(),
 });
 export type ReleasePlanResponse = z.infer<typeof releasePlanResponse>;
-export const releasePlanListResponse = z.object({ items: z.array(releasePlanResponse) });
+export const releasePlanListResponse = pageOf(releasePlanResponse);
+/** What a POST of manifests registered, in one answer (not a page). */
+export const registeredReleasePlansResponse = z.object({ items: z.array(releasePlanResponse) });
 
 export const releasePlanAdmissionResponse = z.object({
   name: z.string(),
@@ -358,7 +365,9 @@ export const releasePlanAdmissionResponse = z.object({
   updatedAt: z.string(),
 });
 export type ReleasePlanAdmissionResponse = z.infer<typeof releasePlanAdmissionResponse>;
-export const releasePlanAdmissionListResponse = z.object({ items: z.array(releasePlanAdmissionResponse) });
+export const releasePlanAdmissionListResponse = pageOf(releasePlanAdmissionResponse);
+/** What a POST of manifests registered, in one answer (not a page). */
+export const registeredReleasePlanAdmissionsResponse = z.object({ items: z.array(releasePlanAdmissionResponse) });
 
 /** `POST /api/v1/managed-releases` */
 export const createManagedReleaseRequest = z.strictObject({
@@ -397,4 +406,4 @@ export const managedReleaseResponse = z.object({
   transitions: z.array(z.object({ at: z.string(), from: releaseState.optional(), to: releaseState, actor: z.string(), reason: z.string() })).optional(),
 });
 export type ManagedReleaseResponse = z.infer<typeof managedReleaseResponse>;
-export const managedReleaseListResponse = z.object({ items: z.array(managedReleaseResponse) });
+export const managedReleaseListResponse = pageOf(managedReleaseResponse);

@@ -6,12 +6,14 @@ import { portNumber } from './primitives.ts';
 // needs to know about environments, so it holds resolved addresses, never service names.
 
 /** A hostname as the router matches it: lowercase, no port; `*.` in front matches any subdomain. */
-export const routeHost = z.string().regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+export const ROUTE_HOST_PATTERN = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const routeHost = z.string().regex(ROUTE_HOST_PATTERN, {
   message: 'expected a lowercase hostname without port, optionally starting with "*." for every subdomain',
 });
 
 /** A path prefix matched on whole segments: "/api" matches /api and /api/x, not /apix. */
-export const routePathPrefix = z.string().regex(/^\/([^?#\s]*)$/, {
+export const ROUTE_PATH_PREFIX_PATTERN = /^\/([^?#\s]*)$/;
+export const routePathPrefix = z.string().regex(ROUTE_PATH_PREFIX_PATTERN, {
   message: 'expected a path prefix starting with "/", without query or spaces',
 });
 
@@ -95,9 +97,53 @@ export type RouteChangeEvent = z.infer<typeof routeChangeEvent>;
 export type RouteTableSnapshot = Extract<RouteChangeEvent, { type: 'snapshot' }>;
 
 /**
- * One server-sent event of the route stream, as the control plane writes it and routers read it:
- * the version is the event id (so EventSource-style resume works), the type is the event name.
+ * What `GET /api/v1/routes/stream` sends (docs/architecture.md, "The route stream"). A follower
+ * without a usable version gets the table in pieces — `snapshot-begin`, any number of
+ * `snapshot-chunk`s, `snapshot-end` — then every change as it happens. A follower that names the
+ * version it holds (Last-Event-ID or ?lastEventId=) gets only the changes after it, or a fresh
+ * snapshot when the server no longer knows what changed since. Changes are per environment and
+ * replace it whole, so a server may coalesce several changes of one environment into its newest.
  */
-export function routeChangeEventToSse(event: RouteChangeEvent): string {
-  return `id: ${event.version}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+export const routeStreamEvent = z.discriminatedUnion('type', [
+  routeChangeEvent.options[0],
+  routeChangeEvent.options[1],
+  /** The whole table in one event: what servers sent before chunks; followers still accept it. */
+  routeChangeEvent.options[2],
+  z.strictObject({
+    type: z.literal('snapshot-begin'),
+    /** The version the whole table is at once `snapshot-end` arrives. */
+    version: z.number().int().nonnegative(),
+    environments: z.number().int().nonnegative(),
+    routes: z.number().int().nonnegative(),
+  }),
+  z.strictObject({
+    type: z.literal('snapshot-chunk'),
+    version: z.number().int().nonnegative(),
+    /** Routes of whole environments: an environment is never split across chunks. */
+    routes: z.array(routeTableEntry),
+  }),
+  z.strictObject({
+    type: z.literal('snapshot-end'),
+    version: z.number().int().nonnegative(),
+    /** Environments the chunks held; any other environment the follower has is gone. */
+    environments: z.number().int().nonnegative(),
+  }),
+  z.strictObject({
+    /** The server is about to end the stream; the follower logs the reason and resumes from its version. */
+    type: z.literal('closing'),
+    version: z.number().int().nonnegative(),
+    reason: z.string(),
+  }),
+]);
+export type RouteStreamEvent = z.infer<typeof routeStreamEvent>;
+
+/**
+ * One server-sent event of the route stream, as the control plane writes it and routers read it.
+ * The event name is the type. A change and `snapshot-end` carry their version as event id, the
+ * other events none, so an EventSource-style client's Last-Event-ID is always a version it holds
+ * completely (never the middle of a snapshot).
+ */
+export function routeStreamEventToSse(event: RouteStreamEvent, data: string = JSON.stringify(event)): string {
+  const resumable = event.type === 'upsert-environment' || event.type === 'remove-environment' || event.type === 'snapshot-end' || event.type === 'snapshot';
+  return `${resumable ? `id: ${event.version}\n` : ''}event: ${event.type}\ndata: ${data}\n\n`;
 }

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { routeChangeEventToSse, type RouteChangeEvent } from '@slipway/contract';
+import { routeStreamEventToSse, type RouteChangeEvent } from '@slipway/contract';
 import { RouteTable } from './route-table.ts';
 import { followRouteStream, type RouteStreamFollower } from './follow-route-stream.ts';
 import { startRouter } from './start-router.ts';
@@ -41,7 +41,7 @@ async function streamServer(onConnect: (res: ServerResponse, lastEventId: number
     ...server,
     connections,
     publish(event) {
-      for (const { res } of connections) if (!res.destroyed) res.write(routeChangeEventToSse(event));
+      for (const { res } of connections) if (!res.destroyed) res.write(routeStreamEventToSse(event));
     },
   };
 }
@@ -83,7 +83,7 @@ describe('followRouteStream', () => {
     const cacheFile = join(await tempDir(), 'routes.json');
     const server = await streamServer((res, lastEventId) => {
       if (lastEventId === undefined) {
-        res.write(routeChangeEventToSse({ type: 'snapshot', version: 1, routes: [upstreamRoute('one.test', [upstream.port], { envId: 'one' })] }));
+        res.write(routeStreamEventToSse({ type: 'snapshot', version: 1, routes: [upstreamRoute('one.test', [upstream.port], { envId: 'one' })] }));
       }
     });
     const table = new RouteTable();
@@ -134,7 +134,7 @@ describe('followRouteStream', () => {
     await follower.stop();
 
     // A follower with a wrong token keeps the table and retries; a corrupt cache is ignored.
-    const server = await streamServer((res) => res.write(routeChangeEventToSse({ type: 'snapshot', version: 10, routes: [] })));
+    const server = await streamServer((res) => res.write(routeStreamEventToSse({ type: 'snapshot', version: 10, routes: [] })));
     const refused = new RouteTable();
     const second = follow({ url: `http://127.0.0.1:${server.port}/stream`, token: 'wrong', table: refused, cacheFile });
     await second.follower.cacheLoaded;
@@ -149,5 +149,61 @@ describe('followRouteStream', () => {
     expect(fresh.size.routes).toBe(0);
     await third.applied(10);
     expect(fresh.version).toBe(10);
+  });
+
+  it('applies a chunked snapshot onto the table it serves, keeps its version through a break half-way, logs a closing reason, and resumes', async () => {
+    const upstream = await startServer((_req, res) => res.end('ok'));
+    cleanups.push(() => upstream.close());
+    const route = (envId: string, service = 'web') => ({ ...upstreamRoute(`${envId}.test`, [upstream.port], { envId }), service });
+    const chunk = (version: number, envIds: string[], service?: string): string =>
+      routeStreamEventToSse({ type: 'snapshot-chunk', version, routes: envIds.map((id) => route(id, service)) });
+    const server = await streamServer((res, lastEventId) => {
+      if (lastEventId === undefined) {
+        // The first connection: a whole snapshot at version 5.
+        res.write(routeStreamEventToSse({ type: 'snapshot-begin', version: 5, environments: 3, routes: 3 }));
+        res.write(chunk(5, ['a', 'b']));
+        res.write(chunk(5, ['keep']));
+        res.write(routeStreamEventToSse({ type: 'snapshot-end', version: 5, environments: 3 }));
+      } else if (server.connections.length === 2) {
+        // The second: a newer snapshot that breaks half-way.
+        res.write(routeStreamEventToSse({ type: 'snapshot-begin', version: 9, environments: 3, routes: 3 }));
+        res.write(chunk(9, ['a'], 'moved'));
+        setTimeout(() => res.destroy(), 50);
+      } else {
+        // The third resumes from 5: the changes since, then the server says why it stops.
+        res.write(routeStreamEventToSse({ type: 'remove-environment', version: 7, app: 'web', envId: 'b' }));
+        res.write(routeStreamEventToSse({ type: 'upsert-environment', version: 9, app: 'web', envId: 'a', routes: [route('a', 'moved')] }));
+        res.end(routeStreamEventToSse({ type: 'closing', version: 9, reason: 'the follower took nothing for 60 s' }));
+      }
+    });
+    const table = new RouteTable();
+    const router = await startRouter({ table, port: 0, host: '127.0.0.1' });
+    cleanups.push(() => router.close());
+    const warnings: { message: string; details: object }[] = [];
+    const infos: { message: string; details: object }[] = [];
+    const logger = { info: (details: object, message: string) => infos.push({ details, message }), warn: (details: object, message: string) => warnings.push({ details, message }) };
+    const { applied } = follow({ url: `http://127.0.0.1:${server.port}/stream`, token: 'router-token', table, logger });
+    await applied(5);
+    expect(table.size).toMatchObject({ environments: 3, routes: 3 });
+    expect((await send(router.port, { host: 'keep.test' })).body).toBe('ok');
+    expect(infos.find((i) => i.message === 'route table snapshot applied')?.details).toMatchObject({ version: 5, environments: 3, changed: 3, removed: 0 });
+
+    // The server hangs up on the first connection; the follower resumes from 5 and gets the half snapshot.
+    server.connections[0]!.res.destroy();
+    while (server.connections.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(server.connections[1]!.lastEventId).toBe('5');
+    while (server.connections.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    // What came of the broken snapshot stays; the version is still the one the table fully holds.
+    expect(table.routesOf('web', 'a')?.[0]?.service).toBe('moved');
+    expect(server.connections[2]!.lastEventId).toBe('5');
+    expect(warnings.map((w) => w.message)).toContain('route stream broke in the middle of a snapshot; what arrived stays, the rest comes on resume');
+    await applied(9);
+    expect(table.lookup('b.test', '/')).toBeUndefined();
+    expect((await send(router.port, { host: 'keep.test' })).status).toBe(200);
+    while (!warnings.some((w) => w.message === 'the control plane closed the route stream')) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(warnings.find((w) => w.message === 'the control plane closed the route stream')?.details).toEqual({ version: 9, reason: 'the follower took nothing for 60 s' });
+    // …and it comes back asking for what came after 9.
+    while (server.connections.length < 4) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(server.connections[3]!.lastEventId).toBe('9');
   });
 });

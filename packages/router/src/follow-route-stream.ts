@@ -1,14 +1,16 @@
 import { request } from 'undici';
-import { routeChangeEvent } from '@slipway/contract';
+import { parseRouteStreamEvent } from '@slipway/contract';
 import type { RouteTable } from './route-table.ts';
 import { SseParser } from './sse-parser.ts';
+import { RouteStreamApplier } from './route-stream-applier.ts';
 import { readRouteTableCache, writeRouteTableCache } from './route-table-cache.ts';
 import { silentLogger, type RouterLogger } from './router-context.ts';
 
 // How a standalone router (`slipway router`) keeps its table: it subscribes to the control plane's
-// route stream (server-sent events of RouteChangeEvent, id = version) and applies each event as it
-// comes. The stream can break at any time; the router then keeps serving what it has, reconnects
-// with growing delays, and asks to resume after the last version it applied (Last-Event-ID), so the
+// route stream (server-sent events of RouteStreamEvent: the table in chunks, then changes, each with
+// its version) and applies each event as it comes, between requests (route-stream-applier.ts). The
+// stream can break at any time; the router then keeps serving what it has, reconnects with growing
+// delays, and asks to resume after the last version it holds completely (Last-Event-ID), so the
 // control plane can send only what changed or a fresh snapshot.
 
 export interface FollowRouteStreamOptions {
@@ -27,7 +29,7 @@ export interface FollowRouteStreamOptions {
   /** Delay that batches cache writes when events come in bursts. */
   cacheWriteDelayMs?: number;
   logger?: RouterLogger;
-  /** Called after each applied event (tests and the embedding process). */
+  /** Called each time the table reaches a new version: a change, or the end of a snapshot (tests and the embedding process). */
   onApplied?: (version: number) => void;
 }
 
@@ -110,6 +112,9 @@ export function followRouteStream(options: FollowRouteStreamOptions): RouteStrea
     }
     connected = true;
     let receivedEvent = false;
+    const applier = new RouteStreamApplier(table);
+    const resumedFrom = table.version;
+    const stream = response.body;
     const parser = new SseParser((sse) => {
       let json: unknown;
       try {
@@ -118,22 +123,47 @@ export function followRouteStream(options: FollowRouteStreamOptions): RouteStrea
         logger.warn({ event: sse.event, id: sse.id }, 'route stream event is not JSON; skipped');
         return;
       }
-      const parsed = routeChangeEvent.safeParse(json);
+      const parsed = parseRouteStreamEvent(json);
       if (!parsed.success) {
-        logger.warn({ event: sse.event, id: sse.id, issue: parsed.error.issues[0]?.message }, 'route stream event does not match the contract; skipped');
+        logger.warn({ event: sse.event, id: sse.id, issue: parsed.issue }, 'route stream event does not match the contract; skipped');
         return;
       }
-      receivedEvent = true;
-      if (table.apply(parsed.data)) {
-        scheduleCacheWrite();
-        options.onApplied?.(parsed.data.version);
+      const outcome = applier.apply(parsed.data);
+      switch (outcome.kind) {
+        case 'change':
+          receivedEvent = true;
+          scheduleCacheWrite();
+          options.onApplied?.(outcome.version);
+          break;
+        case 'snapshot-begin':
+          logger.info({ version: outcome.version, environments: outcome.environments, routes: outcome.routes, ...(resumedFrom > 0 ? { had: resumedFrom } : {}) }, 'receiving the route table');
+          break;
+        case 'snapshot-end':
+          receivedEvent = true;
+          logger.info({ version: outcome.version, environments: outcome.environments, changed: outcome.written, removed: outcome.removed, ms: Math.round(outcome.ms) }, 'route table snapshot applied');
+          scheduleCacheWrite();
+          options.onApplied?.(outcome.version);
+          break;
+        case 'closing':
+          logger.warn({ version: outcome.version, reason: outcome.reason }, 'the control plane closed the route stream');
+          break;
+        case 'out-of-order':
+          // The stream is not what the contract says: start over from what the table holds.
+          logger.warn({ problem: outcome.problem, version: table.version }, 'route stream out of order; reconnecting');
+          stream.destroy();
+          break;
+        case 'snapshot-chunk':
+        case 'stale':
+          break;
       }
     });
+    if (resumedFrom > 0) logger.info({ from: resumedFrom }, 'route stream connected; resuming');
     try {
-      for await (const chunk of response.body) parser.push(chunk as Buffer);
+      for await (const chunk of stream) parser.push(chunk as Buffer);
     } finally {
       connected = false;
       if (parser.retryMs !== undefined) retryFloor = parser.retryMs;
+      if (applier.loadingSnapshot) logger.warn({ version: table.version }, 'route stream broke in the middle of a snapshot; what arrived stays, the rest comes on resume');
     }
     return receivedEvent;
   };

@@ -5,3 +5,5 @@ export { followRouteStream, type FollowRouteStreamOptions, type RouteStreamFollo
 export { readRouteTableCache, writeRouteTableCache } from './route-table-cache.ts';
 export { RouterMetrics } from './router-metrics.ts';
 export type { RouterLogger } from './router-context.ts';
+export { RouteStreamApplier, type AppliedEvent } from './route-stream-applier.ts';
+export { SseParser, type ServerSentEvent } from './sse-parser.ts';

@@ -119,7 +119,9 @@ export class RouteTable {
     const key = environmentKey(app, envId);
     const previous = this.environments.get(key);
     // Add before removing so an origin used by both the old and new routes keeps its pool.
-    const added = routes.map((route) => ({ ...route, app, envId }));
+    // Entries from the stream already name their environment: kept as they are, not copied (at
+    // 100k routes the copies alone cost a snapshot load a fair share of its garbage collection).
+    const added = routes.map((route) => (route.app === app && route.envId === envId ? route : { ...route, app, envId }));
     for (const entry of added) this.insert(entry);
     if (previous) for (const entry of previous) this.delete(entry);
     if (added.length > 0) this.environments.set(key, added);
@@ -153,6 +155,24 @@ export class RouteTable {
       if (current && JSON.stringify(current) === JSON.stringify(list)) continue;
       this.upsertEnvironment(list[0]!.app, list[0]!.envId, list);
     }
+  }
+
+  /** One environment's entries, or undefined when the table has none of it. */
+  routesOf(app: string, envId: string): readonly RouteTableEntry[] | undefined {
+    return this.environments.get(environmentKey(app, envId));
+  }
+
+  /** Every environment the table holds. */
+  *environmentNames(): Generator<{ app: string; envId: string }> {
+    for (const entries of this.environments.values()) yield { app: entries[0]!.app, envId: entries[0]!.envId };
+  }
+
+  /**
+   * Records the version a snapshot that arrived in pieces (each applied with upsertEnvironment and
+   * removeEnvironment) brought the table to. May go down, like a snapshot's.
+   */
+  setVersion(version: number): void {
+    this.currentVersion = version;
   }
 
   /** The route for a request, or undefined. `hostHeader` may carry a port; `path` may carry a query. */
@@ -224,7 +244,10 @@ export class RouteTable {
     const [map, key] = this.bucketOf(entry.host);
     const rules = map.get(key);
     if (!rules) return;
-    const index = rules.findIndex((rule) => rule.entry === entry);
+    // From the end: when an environment re-publishes the very same entry object, the rule just
+    // inserted (in front of its equals) stays and the older one goes.
+    let index = rules.length - 1;
+    while (index >= 0 && rules[index]!.entry !== entry) index--;
     if (index === -1) return;
     rules.splice(index, 1);
     if (rules.length === 0) {

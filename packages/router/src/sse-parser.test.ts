@@ -38,4 +38,14 @@ describe('SseParser', () => {
     expect(events).toHaveLength(1);
     expect(events[0]!.data).toBe(data);
   });
+
+  it('drops a byte order mark at the start of the stream only, even when it comes a byte at a time', () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('data: \ufeffone\n\n')]);
+    for (const size of [1, 2, 3, 64]) {
+      const events: ServerSentEvent[] = [];
+      const parser = new SseParser((e) => events.push(e));
+      for (let i = 0; i < bytes.length; i += size) parser.push(bytes.subarray(i, i + size));
+      expect(events.map((e) => e.data), `chunks of ${size}`).toEqual(['\ufeffone']);
+    }
+  });
 });

@@ -11,10 +11,11 @@ export interface ServerSentEvent {
 }
 
 export class SseParser {
-  private readonly decoder = new TextDecoder();
-  private buffer = '';
-  /** How much of the buffer has been searched for a line end already. */
-  private scanned = 0;
+  /** Bytes of a line that has not ended yet, in the order they came. */
+  private partial: Buffer[] = [];
+  /** The last chunk ended in \r: a \n starting the next one belongs to it. */
+  private afterCarriageReturn = false;
+  private atStart = true;
   private dataLines: string[] = [];
   private eventName = '';
   private lastId: string | undefined;
@@ -25,28 +26,52 @@ export class SseParser {
   constructor(private readonly onEvent: (event: ServerSentEvent) => void) {}
 
   /**
-   * Takes the next chunk. Linear in the input: each character is searched for a line end once, so a
-   * line of many megabytes arriving in small chunks (a whole route table) costs its length, not its
-   * length times the number of chunks.
+   * Takes the next chunk. Linear in the input, and working on bytes: line ends are found with
+   * Buffer.indexOf and each line is decoded once, whole, so a multi-byte character split between
+   * chunks decodes right and a 64 KiB snapshot chunk costs one search and one decode.
    */
-  push(chunk: Uint8Array): void {
-    this.buffer += this.decoder.decode(chunk, { stream: true });
-    const lineEnd = /\r\n|\r|\n/g;
-    lineEnd.lastIndex = this.scanned;
-    let start = 0;
-    for (let match = lineEnd.exec(this.buffer); match; match = lineEnd.exec(this.buffer)) {
-      // A lone \r at the very end may be the first half of \r\n: wait for the next chunk.
-      if (match[0] === '\r' && match.index + 1 === this.buffer.length) {
-        lineEnd.lastIndex = match.index;
-        break;
+  push(input: Uint8Array): void {
+    let chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    if (this.atStart) {
+      // A byte order mark may open the stream (and only there).
+      const head = this.partial.length > 0 ? Buffer.concat([...this.partial, chunk]) : chunk;
+      if (head.length < 3 && head.length > 0 && Buffer.from([0xef, 0xbb, 0xbf]).subarray(0, head.length).equals(head)) {
+        this.partial = [head];
+        return;
       }
-      this.line(this.buffer.slice(start, match.index));
-      start = match.index + match[0].length;
+      this.partial = [];
+      this.atStart = false;
+      chunk = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? head.subarray(3) : head;
     }
-    // Where the search stops: the end of the text, or the lone \r it waits behind.
-    const scannedTo = this.buffer.endsWith('\r') ? this.buffer.length - 1 : this.buffer.length;
-    this.buffer = this.buffer.slice(start);
-    this.scanned = Math.max(0, scannedTo - start);
+    let position = 0;
+    if (this.afterCarriageReturn && chunk.length > 0) {
+      this.afterCarriageReturn = false;
+      if (chunk[0] === 0x0a) position = 1;
+    }
+    // Where the next \r is, searched again only once passed: most streams have none at all.
+    let carriageReturn = chunk.indexOf(0x0d, position);
+    while (position < chunk.length) {
+      if (carriageReturn !== -1 && carriageReturn < position) carriageReturn = chunk.indexOf(0x0d, position);
+      const lineFeed = chunk.indexOf(0x0a, position);
+      const end = carriageReturn === -1 ? lineFeed : lineFeed === -1 ? carriageReturn : Math.min(lineFeed, carriageReturn);
+      if (end === -1) {
+        this.partial.push(chunk.subarray(position));
+        return;
+      }
+      let text: string;
+      if (this.partial.length === 0) text = chunk.toString('utf8', position, end);
+      else {
+        this.partial.push(chunk.subarray(position, end));
+        text = Buffer.concat(this.partial).toString('utf8');
+        this.partial = [];
+      }
+      position = end + 1;
+      if (chunk[end] === 0x0d) {
+        if (position === chunk.length) this.afterCarriageReturn = true;
+        else if (chunk[position] === 0x0a) position += 1;
+      }
+      this.line(text);
+    }
   }
 
   private line(line: string): void {

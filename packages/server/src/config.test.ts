@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadServerConfig } from './config.ts';
 
@@ -26,5 +29,38 @@ describe('preview settings of the server', () => {
       'SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m',
     ]);
     expect(loadServerConfig({ SLIPWAY_POLL_INTERVAL: '10ms' }).problems).toEqual(['SLIPWAY_POLL_INTERVAL: expected a duration from 100ms to 1d, such as 30s or 2m']);
+  });
+
+  it('read the kubernetes registry credentials as a pair, only with a registry, and never echo them in a problem', () => {
+    const base = { SLIPWAY_KUBECONFIG: '/k', SLIPWAY_KUBE_IMAGE_REGISTRY: 'registry.example.com/team' };
+    expect(loadServerConfig({ ...base, SLIPWAY_KUBE_REGISTRY_USERNAME: 'ci', SLIPWAY_KUBE_REGISTRY_PASSWORD: 'pw-1', SLIPWAY_KUBE_REGISTRY_INSECURE: 'true' }).config?.kubernetes).toMatchObject({
+      registryUsername: 'ci',
+      registryPassword: 'pw-1',
+      registryInsecure: 'true',
+    });
+    const half = loadServerConfig({ ...base, SLIPWAY_KUBE_REGISTRY_PASSWORD: 'pw-secret-2' }).problems;
+    expect(half).toEqual(['SLIPWAY_KUBE_REGISTRY_USERNAME and SLIPWAY_KUBE_REGISTRY_PASSWORD: expected both (the registry credentials) or neither']);
+    expect(loadServerConfig({ SLIPWAY_KUBECONFIG: '/k', SLIPWAY_KUBE_REGISTRY_USERNAME: 'ci', SLIPWAY_KUBE_REGISTRY_PASSWORD: 'pw-secret-3' }).problems).toEqual([
+      'SLIPWAY_KUBE_REGISTRY_USERNAME: registry credentials need SLIPWAY_KUBE_IMAGE_REGISTRY, the registry they are for',
+    ]);
+    expect(loadServerConfig({ ...base, SLIPWAY_KUBE_REGISTRY_INSECURE: 'yes' }).problems).toEqual([
+      'SLIPWAY_KUBE_REGISTRY_INSECURE: expected true (push over plain HTTP or without checking the certificate) or false',
+    ]);
+  });
+});
+
+describe('the prebuilt portal setting', () => {
+  it('takes a folder with the built index.html, and names what is missing otherwise', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-portal-'));
+    try {
+      expect(loadServerConfig({ SLIPWAY_PORTAL_DIR: dir }).problems).toEqual([
+        "SLIPWAY_PORTAL_DIR: expected a folder holding the portal's built files (index.html and assets/), such as /opt/slipway/portal",
+      ]);
+      writeFileSync(join(dir, 'index.html'), '<!doctype html>');
+      expect(loadServerConfig({ SLIPWAY_PORTAL_DIR: dir }).config?.portalDir).toBe(dir);
+      expect(loadServerConfig({}).config?.portalDir).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -50,7 +51,24 @@ const configSchema = z.object({
       imageRegistry: z.string().regex(/^[^\s/]+(\/[^\s]+)*$/, { message: 'SLIPWAY_KUBE_IMAGE_REGISTRY: expected a registry and path such as registry.example.com/team' }).optional(),
       exposure: z.enum(['cluster-ip', 'node-port'], { error: 'SLIPWAY_KUBE_EXPOSURE: expected cluster-ip (a router inside the cluster) or node-port (a router outside it)' }).optional(),
       nodeAddress: z.string().min(1).optional(),
+      /** Push credentials of the image registry (a secret: never printed); also given to the cluster as a pull Secret. */
+      staticServerImage: z.string().min(1).optional(),
+      registryUsername: z.string().min(1).optional(),
+      registryPassword: z.string().min(1).optional(),
+      registryInsecure: z.enum(['true', 'false'], { error: 'SLIPWAY_KUBE_REGISTRY_INSECURE: expected true (push over plain HTTP or without checking the certificate) or false' }).optional(),
+      registryPullSecret: z.enum(['true', 'false'], { error: 'SLIPWAY_KUBE_REGISTRY_PULL_SECRET: expected true (give each namespace a pull Secret of the registry credentials) or false' }).optional(),
     })
+    .refine((k) => (k.registryUsername === undefined) === (k.registryPassword === undefined), {
+      message: 'SLIPWAY_KUBE_REGISTRY_USERNAME and SLIPWAY_KUBE_REGISTRY_PASSWORD: expected both (the registry credentials) or neither',
+    })
+    .refine((k) => k.registryUsername === undefined || k.imageRegistry !== undefined, {
+      message: 'SLIPWAY_KUBE_REGISTRY_USERNAME: registry credentials need SLIPWAY_KUBE_IMAGE_REGISTRY, the registry they are for',
+    })
+    .optional(),
+  /** A folder of the portal's built files, served as they are (the container image's); by default the portal is built from the checkout's packages/web. */
+  portalDir: z
+    .string()
+    .refine((dir) => existsSync(join(dir, 'index.html')), { message: "SLIPWAY_PORTAL_DIR: expected a folder holding the portal's built files (index.html and assets/), such as /opt/slipway/portal" })
     .optional(),
 });
 
@@ -93,8 +111,14 @@ export function loadServerConfig(env: NodeJS.ProcessEnv, flags: ServerFlags = {}
           imageRegistry: env.SLIPWAY_KUBE_IMAGE_REGISTRY || undefined,
           exposure: env.SLIPWAY_KUBE_EXPOSURE || undefined,
           nodeAddress: env.SLIPWAY_KUBE_NODE_ADDRESS || undefined,
+          staticServerImage: env.SLIPWAY_KUBE_STATIC_SERVER_IMAGE || undefined,
+          registryUsername: env.SLIPWAY_KUBE_REGISTRY_USERNAME || undefined,
+          registryPassword: env.SLIPWAY_KUBE_REGISTRY_PASSWORD || undefined,
+          registryInsecure: env.SLIPWAY_KUBE_REGISTRY_INSECURE || undefined,
+          registryPullSecret: env.SLIPWAY_KUBE_REGISTRY_PULL_SECRET || undefined,
         }
       : undefined,
+    portalDir: env.SLIPWAY_PORTAL_DIR ? resolve(env.SLIPWAY_PORTAL_DIR) : undefined,
   };
   const parsed = configSchema.safeParse(candidate);
   if (parsed.success) return { config: parsed.data, problems: [] };

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { RenderSettings } from '@slipway/contract';
 import type { RuntimeDriver } from '@slipway/core';
-import { createDockerDriver, createKubernetesDriver, createLocalDriver, detectDockerEngine, runOneOffContainer } from '@slipway/drivers';
+import { createDockerDriver, createKubernetesDriver, createLocalDriver, detectDockerEngine, runOneOffContainer, type KubernetesDriverOptions } from '@slipway/drivers';
 import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
@@ -86,7 +86,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
   const { key } = loadSecretKey({ secretKey: config.secretKey, keyFile: join(config.home, 'secret.key') });
   const secretBox = new SecretBox(key);
   // The portal builds (when its sources changed) while the rest starts.
-  const portalBuild = options.portal ? ensurePortalBuild() : undefined;
+  // A prebuilt portal (SLIPWAY_PORTAL_DIR, as in the container image) is served as it is.
+  const portalBuild = !options.portal ? undefined : config.portalDir ? Promise.resolve({ dir: config.portalDir, built: false, ms: 0 }) : ensurePortalBuild();
   portalBuild?.catch(() => undefined);
   const store = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqlitePath: join(config.home, 'slipway.db') });
   const cleanups: (() => Promise<unknown>)[] = [() => store.close()];
@@ -99,6 +100,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     };
     // The docker runtime is offered when a Docker or Podman engine answers (DOCKER_HOST, else the usual sockets).
     let dockerEngine: string;
+    let buildEngine: KubernetesDriverOptions['docker'];
     // Managed workflow steps that name an image run in containers of the same engine.
     let containers: NonNullable<Parameters<typeof startReleases>[0]['containers']>;
     if (options.docker === false) {
@@ -107,6 +109,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     } else {
       const detected = await detectDockerEngine();
       if (detected.found) {
+        buildEngine = detected.docker;
         drivers.docker = createDockerDriver({ stateDir: join(config.home, 'runtime', 'docker'), docker: detected.docker, ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}) });
         dockerEngine = `${detected.engine} ${detected.version} at ${detected.endpoint}`;
         containers = { run: (request) => runOneOffContainer(detected.docker, request) };
@@ -116,11 +119,16 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       }
     }
     if (config.kubernetes) {
-      const { kubeconfig, ...kube } = config.kubernetes;
+      const { kubeconfig, registryUsername, registryPassword, registryInsecure, registryPullSecret, ...kube } = config.kubernetes;
       drivers.kubernetes = createKubernetesDriver({
         stateDir: join(config.home, 'runtime', 'kubernetes'),
         ...(kubeconfig === 'in-cluster' ? {} : { kubeconfig }),
         ...Object.fromEntries(Object.entries(kube).filter(([, v]) => v !== undefined)),
+        // Images of services with `build` are built by the same engine as the docker runtime's.
+        ...(buildEngine ? { docker: buildEngine } : {}),
+        ...(registryUsername && registryPassword ? { registryAuth: { username: registryUsername, password: registryPassword } } : {}),
+        ...(registryInsecure ? { registryInsecure: registryInsecure === 'true' } : {}),
+        ...(registryPullSecret ? { registryPullSecret: registryPullSecret === 'true' } : {}),
       });
     }
     cleanups.push(async () => {

@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import type { ApplicationResponse } from '@slipway/contract';
-import { callApi, resolveConnection } from '../api-client.ts';
+import { callApi, callApiList, resolveConnection } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { readManifestFiles } from '../manifest-files.ts';
 import { table } from '../table.ts';
 import { apiCommand, usageError } from './api-command.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 /** `slipway apps create <path>`: registers an application from its manifest (a file, or a folder's .slipway/). */
 export async function appsCreate(options: { path: string; output: OutputFormat }, io: CommandIO): Promise<number> {
@@ -53,12 +54,15 @@ export async function appsCreateFromRepository(options: { repository: string; br
   });
 }
 
-export async function appsList(options: { output: OutputFormat }, io: CommandIO): Promise<number> {
+export async function appsList(options: ListOptions & { output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const { items } = await callApi<{ items: ApplicationResponse[] }>(resolveConnection(), 'GET', '/api/v1/applications');
+    const { items, nextCursor } = await callApiList<ApplicationResponse>(resolveConnection(), '/api/v1/applications', listLimitOf(options));
     if (options.output === 'json') io.out(JSON.stringify(items, null, 2));
     else if (items.length === 0) io.out('no applications yet: register one with `slipway apps create <path>`');
-    else io.out(table(['name', 'version', 'tracking branch', 'repository'], items.map((a) => [a.name, a.currentVersion, a.trackingBranch ?? '-', a.repositoryUrl ?? '-'])));
+    else {
+      io.out(table(['name', 'version', 'tracking branch', 'repository'], items.map((a) => [a.name, a.currentVersion, a.trackingBranch ?? '-', a.repositoryUrl ?? '-'])));
+      moreRowsNote(io, items.length, nextCursor);
+    }
   });
 }
 

@@ -1,11 +1,12 @@
 import pc from 'picocolors';
 import type { DeployResponse } from '@slipway/contract';
-import { breakGlassQuery, callApi, resolveConnection } from '../api-client.ts';
+import { breakGlassQuery, callApi, callApiList, resolveConnection } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { apiCommand, printJson, segment } from './api-command.ts';
 import { deployName } from './deploy-progress.ts';
 import { deployDetails, deployTable } from './environment-view.ts';
 import { streamDeployLog, waitForDeploy } from './wait-for-deploy.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 /** `slipway deploys create`: a patch deploy of a new commit (the branch's head when absent). */
 export async function deploysCreate(options: { env: string; commit?: string; wait?: boolean; logs?: boolean; breakGlass?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
@@ -24,12 +25,15 @@ export async function deploysCreate(options: { env: string; commit?: string; wai
   });
 }
 
-export async function deploysList(options: { env: string; output: OutputFormat }, io: CommandIO, now = new Date()): Promise<number> {
+export async function deploysList(options: ListOptions & { env: string; output: OutputFormat }, io: CommandIO, now = new Date()): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: DeployResponse[] }>(resolveConnection(), 'GET', `/api/v1/environments/${segment(options.env)}/deploys`);
+    const answer = await callApiList<DeployResponse>(resolveConnection(), `/api/v1/environments/${segment(options.env)}/deploys`, listLimitOf(options));
     if (options.output === 'json') printJson(io, answer);
     else if (answer.items.length === 0) io.out(`no deploys of ${options.env} yet`);
-    else io.out(deployTable(answer.items, now));
+    else {
+      io.out(deployTable(answer.items, now));
+      moreRowsNote(io, answer.items.length, answer.nextCursor);
+    }
   });
 }
 

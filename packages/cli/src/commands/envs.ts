@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { CliConfig, CreateEnvironmentRequest, DeployResponse, EnvironmentProtectionResponse, EnvironmentResponse } from '@slipway/contract';
-import { breakGlassQuery, callApi, resolveConnection } from '../api-client.ts';
+import { breakGlassQuery, callApi, callApiList, resolveConnection } from '../api-client.ts';
 import { plural } from '../diagnostics-output.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { table } from '../table.ts';
@@ -9,6 +9,7 @@ import { deployName, urlLines } from './deploy-progress.ts';
 import { environmentDetails, environmentTable, expiryOf } from './environment-view.ts';
 import { mergeVariables, parseAssignments, parseNames } from './variable-assignments.ts';
 import { waitForDeploy } from './wait-for-deploy.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 /** What the API answers when it queues a deploy of an environment (create, delete, config). */
 export interface QueuedDeploy {
@@ -89,13 +90,16 @@ async function reportQueued(connection: CliConfig, queued: QueuedDeploy, io: Com
   return result.exitCode;
 }
 
-export async function envsList(options: { app?: string; output: OutputFormat }, io: CommandIO, now = new Date()): Promise<number> {
+export async function envsList(options: ListOptions & { app?: string; output: OutputFormat }, io: CommandIO, now = new Date()): Promise<number> {
   return apiCommand(io, async () => {
     const query = options.app ? `?app=${encodeURIComponent(options.app)}` : '';
-    const answer = await callApi<{ items: EnvironmentResponse[] }>(resolveConnection(), 'GET', `/api/v1/environments${query}`);
+    const answer = await callApiList<EnvironmentResponse>(resolveConnection(), `/api/v1/environments${query}`, listLimitOf(options));
     if (options.output === 'json') printJson(io, answer);
     else if (answer.items.length === 0) io.out(`no environments${options.app ? ` of ${options.app}` : ''}: create one with \`slipway envs create --app <app> --branch <branch>\``);
-    else io.out(environmentTable(answer.items, now));
+    else {
+      io.out(environmentTable(answer.items, now));
+      moreRowsNote(io, answer.items.length, answer.nextCursor);
+    }
   });
 }
 

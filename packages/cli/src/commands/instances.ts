@@ -1,18 +1,22 @@
 import pc from 'picocolors';
 import { durationToMs, type InstanceResponse } from '@slipway/contract';
-import { ApiError, breakGlassQuery, callApi, resolveConnection, streamApi } from '../api-client.ts';
+import { ApiError, breakGlassQuery, callApi, callApiList, resolveConnection, streamApi } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { apiCommand, printJson, segment } from './api-command.ts';
 import { instanceTable } from './environment-view.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 const instancePath = (env: string, instance: string) => `/api/v1/environments/${segment(env)}/instances/${segment(instance)}`;
 
-export async function instancesList(options: { env: string; output: OutputFormat }, io: CommandIO): Promise<number> {
+export async function instancesList(options: ListOptions & { env: string; output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: InstanceResponse[] }>(resolveConnection(), 'GET', `/api/v1/environments/${segment(options.env)}/instances`);
+    const answer = await callApiList<InstanceResponse>(resolveConnection(), `/api/v1/environments/${segment(options.env)}/instances`, listLimitOf(options));
     if (options.output === 'json') printJson(io, answer);
     else if (answer.items.length === 0) io.out(`no instances running in ${options.env}`);
-    else io.out(instanceTable(answer.items));
+    else {
+      io.out(instanceTable(answer.items));
+      moreRowsNote(io, answer.items.length, answer.nextCursor);
+    }
   });
 }
 

@@ -1,12 +1,13 @@
 import pc from 'picocolors';
 import type { ManagedReleaseResponse, ReleasePlanAdmissionResponse, ReleasePlanResponse } from '@slipway/contract';
-import { callApi, resolveConnection } from '../api-client.ts';
+import { callApi, callApiList, resolveConnection } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { table } from '../table.ts';
 import { relativeTime } from '../time-format.ts';
 import { apiCommand, printJson, segment, usageError } from './api-command.ts';
 import { stateMark } from './release-view.ts';
 import { manifestSourceBody, type ManifestSource } from './releases.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 // `slipway plans|admissions|managed-releases …`: releasing into a managed workspace (docs/releases.md#managed-workspaces).
 
@@ -22,12 +23,13 @@ export async function plansCreate(options: ManifestSource, io: CommandIO): Promi
   });
 }
 
-export async function plansList(options: Output, io: CommandIO): Promise<number> {
+export async function plansList(options: ListOptions & Output, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: ReleasePlanResponse[] }>(resolveConnection(), 'GET', '/api/v1/release-plans');
+    const answer = await callApiList<ReleasePlanResponse>(resolveConnection(), '/api/v1/release-plans', listLimitOf(options));
     if (options.output === 'json') return printJson(io, answer);
     if (answer.items.length === 0) return void io.out('no release plans yet: register one with `slipway plans create <path>`');
     io.out(table(['name', 'releases', 'into', 'auto'], answer.items.map((p) => [p.name, p.applicationSet ? `set ${p.applicationSet}` : `application ${p.application}`, p.target, p.autoRelease ? 'yes' : 'no'])));
+    moreRowsNote(io, answer.items.length, answer.nextCursor);
   });
 }
 
@@ -43,9 +45,9 @@ export async function admissionsCreate(options: ManifestSource, io: CommandIO): 
   });
 }
 
-export async function admissionsList(options: Output, io: CommandIO): Promise<number> {
+export async function admissionsList(options: ListOptions & Output, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: ReleasePlanAdmissionResponse[] }>(resolveConnection(), 'GET', '/api/v1/release-plan-admissions');
+    const answer = await callApiList<ReleasePlanAdmissionResponse>(resolveConnection(), '/api/v1/release-plan-admissions', listLimitOf(options));
     if (options.output === 'json') return printJson(io, answer);
     if (answer.items.length === 0) return void io.out('no admissions yet: register one with `slipway admissions create <path>`');
     io.out(
@@ -54,6 +56,7 @@ export async function admissionsList(options: Output, io: CommandIO): Promise<nu
         answer.items.map((a) => [a.name, a.origins.map((o) => `${o.applications.join(', ')} from ${o.workspace}`).join('; '), a.steps.map((s) => s.name).join(' → '), a.secrets.join(', ') || '-', a.block ? 'yes' : 'no']),
       ),
     );
+    moreRowsNote(io, answer.items.length, answer.nextCursor);
   });
 }
 
@@ -103,12 +106,13 @@ export async function managedReleasesCreate(options: Output & { snapshot: string
   });
 }
 
-export async function managedReleasesList(options: Output, io: CommandIO, now = new Date()): Promise<number> {
+export async function managedReleasesList(options: ListOptions & Output, io: CommandIO, now = new Date()): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: ManagedReleaseResponse[] }>(resolveConnection(), 'GET', '/api/v1/managed-releases');
+    const answer = await callApiList<ManagedReleaseResponse>(resolveConnection(), '/api/v1/managed-releases', listLimitOf(options));
     if (options.output === 'json') return printJson(io, answer);
     if (answer.items.length === 0) return void io.out('no managed releases yet: release a snapshot with `slipway managed-releases create <snapshot> --plan <plan>`');
     io.out(table(['#', 'from', 'into', 'plan', 'snapshot', 'state', 'author', 'created'], answer.items.map((r) => [String(r.number), r.origin, r.target, r.plan, r.snapshot.alias, stateMark(r.state), r.author, relativeTime(r.createdAt, now)])));
+    moreRowsNote(io, answer.items.length, answer.nextCursor);
   });
 }
 

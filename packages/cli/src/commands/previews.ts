@@ -1,15 +1,16 @@
 import pc from 'picocolors';
 import type { PreviewListResponse } from '@slipway/contract';
-import { callApi, resolveConnection } from '../api-client.ts';
+import { callApiList, resolveConnection } from '../api-client.ts';
 import type { CommandIO, OutputFormat } from '../io.ts';
 import { table } from '../table.ts';
 import { apiCommand, printJson } from './api-command.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 /** `slipway previews list`: which pull requests and branches have an environment, and which had one. */
-export async function previewsList(options: { app?: string; all?: boolean; output: OutputFormat }, io: CommandIO): Promise<number> {
+export async function previewsList(options: ListOptions & { app?: string; all?: boolean; output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
     const query = new URLSearchParams({ ...(options.app ? { app: options.app } : {}), ...(options.all ? {} : { state: 'open' }) }).toString();
-    const answer = await callApi<PreviewListResponse>(resolveConnection(), 'GET', `/api/v1/previews${query ? `?${query}` : ''}`);
+    const answer = await callApiList<PreviewListResponse['items'][number]>(resolveConnection(), `/api/v1/previews${query ? `?${query}` : ''}`, listLimitOf(options));
     if (options.output === 'json') return printJson(io, answer);
     if (answer.items.length === 0) {
       io.out(`no previews${options.all ? '' : ' open'}: see docs/previews.md to have pull requests or branches get environments`);
@@ -29,5 +30,6 @@ export async function previewsList(options: { app?: string; all?: boolean; outpu
         ]),
       ),
     );
+    moreRowsNote(io, answer.items.length, answer.nextCursor);
   });
 }

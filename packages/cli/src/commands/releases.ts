@@ -1,12 +1,13 @@
 import pc from 'picocolors';
 import type { ApplicationSetResponse, ReleaseResponse, ReleaseTrackResponse, SnapshotResponse, TrackViewResponse } from '@slipway/contract';
-import { callApi, resolveConnection } from '../api-client.ts';
+import { callApi, callApiList, resolveConnection } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { readManifestFiles } from '../manifest-files.ts';
 import { table } from '../table.ts';
 import { apiCommand, printJson, segment, usageError } from './api-command.ts';
 import { repositoryOf } from './apps.ts';
 import { releaseDetails, releaseTable, releaseTitle, snapshotDetails, snapshotTable, stateMark, trackPicture, trackTable } from './release-view.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 // `slipway sets|tracks|snapshots|releases …`: thin clients of /api/v1/{sets,tracks,snapshots,releases}.
 
@@ -41,12 +42,13 @@ export async function setsCreate(options: ManifestSource, io: CommandIO): Promis
   });
 }
 
-export async function setsList(options: Output, io: CommandIO): Promise<number> {
+export async function setsList(options: ListOptions & Output, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: ApplicationSetResponse[] }>(resolveConnection(), 'GET', '/api/v1/sets');
+    const answer = await callApiList<ApplicationSetResponse>(resolveConnection(), '/api/v1/sets', listLimitOf(options));
     if (options.output === 'json') return printJson(io, answer);
     if (answer.items.length === 0) return void io.out('no application sets yet: register one with `slipway sets create <path>` (or --repo)');
     io.out(table(['name', 'applications', 'track', 'version'], answer.items.map((s) => [s.name, s.applications.join(', ') || '-', s.releaseTrack ?? '-', s.version])));
+    moreRowsNote(io, answer.items.length, answer.nextCursor);
   });
 }
 
@@ -71,12 +73,13 @@ export async function tracksCreate(options: ManifestSource, io: CommandIO): Prom
   });
 }
 
-export async function tracksList(options: Output, io: CommandIO): Promise<number> {
+export async function tracksList(options: ListOptions & Output, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: ReleaseTrackResponse[] }>(resolveConnection(), 'GET', '/api/v1/tracks');
+    const answer = await callApiList<ReleaseTrackResponse>(resolveConnection(), '/api/v1/tracks', listLimitOf(options));
     if (options.output === 'json') return printJson(io, answer);
     if (answer.items.length === 0) return void io.out('no release tracks yet: register one with `slipway tracks create <path>` (or --repo)');
     io.out(trackTable(answer.items));
+    moreRowsNote(io, answer.items.length, answer.nextCursor);
   });
 }
 
@@ -128,12 +131,13 @@ export async function snapshotsCreate(
   });
 }
 
-export async function snapshotsList(options: Output & { set?: string }, io: CommandIO, now = new Date()): Promise<number> {
+export async function snapshotsList(options: ListOptions & Output & { set?: string }, io: CommandIO, now = new Date()): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: SnapshotResponse[] }>(resolveConnection(), 'GET', `/api/v1/snapshots${options.set ? `?set=${segment(options.set)}` : ''}`);
+    const answer = await callApiList<SnapshotResponse>(resolveConnection(), `/api/v1/snapshots${options.set ? `?set=${segment(options.set)}` : ''}`, listLimitOf(options));
     if (options.output === 'json') return printJson(io, answer);
     if (answer.items.length === 0) return void io.out('no snapshots yet: make one with `slipway snapshots create <set>`');
     io.out(snapshotTable(answer.items, now));
+    moreRowsNote(io, answer.items.length, answer.nextCursor);
   });
 }
 
@@ -165,13 +169,14 @@ export async function releasesCreate(options: Output & { snapshot: string; hotfi
   });
 }
 
-export async function releasesList(options: Output & { track?: string; active?: boolean }, io: CommandIO, now = new Date()): Promise<number> {
+export async function releasesList(options: ListOptions & Output & { track?: string; active?: boolean }, io: CommandIO, now = new Date()): Promise<number> {
   return apiCommand(io, async () => {
     const query = new URLSearchParams({ ...(options.track ? { track: options.track } : {}), ...(options.active ? { active: 'true' } : {}) }).toString();
-    const answer = await callApi<{ items: ReleaseResponse[] }>(resolveConnection(), 'GET', `/api/v1/releases${query ? `?${query}` : ''}`);
+    const answer = await callApiList<ReleaseResponse>(resolveConnection(), `/api/v1/releases${query ? `?${query}` : ''}`, listLimitOf(options));
     if (options.output === 'json') return printJson(io, answer);
     if (answer.items.length === 0) return void io.out('no releases yet: release a snapshot with `slipway releases create <snapshot>`');
     io.out(releaseTable(answer.items, now));
+    moreRowsNote(io, answer.items.length, answer.nextCursor);
   });
 }
 

@@ -1,9 +1,10 @@
 import pc from 'picocolors';
 import { dnsLabel } from '@slipway/contract';
-import { breakGlassQuery, callApi, resolveConnection } from '../api-client.ts';
+import { breakGlassQuery, callApi, callApiList, resolveConnection } from '../api-client.ts';
 import { ExitCode, type CommandIO, type OutputFormat } from '../io.ts';
 import { table } from '../table.ts';
 import { apiCommand, printJson, segment, usageError } from './api-command.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 /** Where a secret's value comes from when --value is not given: piped stdin, never a terminal. */
 export interface SecretInput {
@@ -49,12 +50,15 @@ export async function secretsSet(options: { name: string; value?: string; breakG
   });
 }
 
-export async function secretsList(options: { output: OutputFormat }, io: CommandIO): Promise<number> {
+export async function secretsList(options: ListOptions & { output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: { name: string }[] }>(resolveConnection(), 'GET', '/api/v1/secrets');
+    const answer = await callApiList<{ name: string }>(resolveConnection(), '/api/v1/secrets', listLimitOf(options));
     if (options.output === 'json') printJson(io, answer);
     else if (answer.items.length === 0) io.out('no secrets yet: add one with `slipway secrets set <name>`');
-    else io.out(table(['name'], answer.items.map((s) => [s.name])));
+    else {
+      io.out(table(['name'], answer.items.map((s) => [s.name])));
+      moreRowsNote(io, answer.items.length, answer.nextCursor);
+    }
   });
 }
 

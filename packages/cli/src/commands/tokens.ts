@@ -1,11 +1,12 @@
 import pc from 'picocolors';
 import type { BuiltInRole, CreatedTokenResponse, TokenResponse } from '@slipway/contract';
-import { callApi } from '../api-client.ts';
+import { callApi, callApiList } from '../api-client.ts';
 import type { CommandIO, OutputFormat } from '../io.ts';
 import { table } from '../table.ts';
 import { relativeTime } from '../time-format.ts';
 import { apiCommand, printJson, segment } from './api-command.ts';
 import { connectionIn } from './workspaces.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 interface InWorkspace {
   workspace?: string;
@@ -28,15 +29,16 @@ export async function tokensCreate(options: InWorkspace & { name: string; user?:
   });
 }
 
-export async function tokensList(options: InWorkspace & { user?: string; all?: boolean }, io: CommandIO): Promise<number> {
+export async function tokensList(options: ListOptions & InWorkspace & { user?: string; all?: boolean }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
     const query = new URLSearchParams({ ...(options.user ? { user: options.user } : {}), ...(options.all ? { revoked: 'true' } : {}) });
-    const answer = await callApi<{ items: TokenResponse[] }>(connectionIn(options.workspace), 'GET', `/api/v1/tokens${query.size ? `?${query}` : ''}`);
+    const answer = await callApiList<TokenResponse>(connectionIn(options.workspace), `/api/v1/tokens${query.size ? `?${query}` : ''}`, listLimitOf(options));
     if (options.output === 'json') return printJson(io, answer);
     if (answer.items.length === 0) return io.out('no tokens');
     const now = new Date();
     const rows = answer.items.map((t) => [t.id, t.name, t.user, t.role, relativeTime(t.createdAt, now), t.lastUsedAt ? relativeTime(t.lastUsedAt, now) : 'never', ...(options.all ? [t.revokedAt ? relativeTime(t.revokedAt, now) : '-'] : [])]);
     io.out(table(['id', 'name', 'user', 'role', 'created', 'last used', ...(options.all ? ['revoked'] : [])], rows));
+    moreRowsNote(io, answer.items.length, answer.nextCursor);
   });
 }
 

@@ -1,10 +1,11 @@
 import pc from 'picocolors';
 import type { BuiltInRole, RevokeRolesResponse, UserResponse } from '@slipway/contract';
-import { callApi } from '../api-client.ts';
+import { callApi, callApiList } from '../api-client.ts';
 import type { CommandIO, OutputFormat } from '../io.ts';
 import { table } from '../table.ts';
 import { apiCommand, printJson, segment, usageError } from './api-command.ts';
 import { approverCell, connectionIn } from './workspaces.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 interface InWorkspace {
   workspace?: string;
@@ -23,11 +24,14 @@ export async function usersCreate(options: InWorkspace & { name: string; role?: 
   });
 }
 
-export async function usersList(options: InWorkspace, io: CommandIO): Promise<number> {
+export async function usersList(options: ListOptions & InWorkspace, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: UserResponse[] }>(connectionIn(options.workspace), 'GET', '/api/v1/users');
+    const answer = await callApiList<UserResponse>(connectionIn(options.workspace), '/api/v1/users', listLimitOf(options));
     if (options.output === 'json') printJson(io, answer);
-    else io.out(table(['name', 'role', 'approver roles', 'created'], answer.items.map((u) => [u.name, u.role, approverCell(u.approverRoles), u.createdAt])));
+    else {
+      io.out(table(['name', 'role', 'approver roles', 'created'], answer.items.map((u) => [u.name, u.role, approverCell(u.approverRoles), u.createdAt])));
+      moreRowsNote(io, answer.items.length, answer.nextCursor);
+    }
   });
 }
 

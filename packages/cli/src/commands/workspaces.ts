@@ -1,9 +1,10 @@
 import pc from 'picocolors';
 import type { WorkspaceResponse } from '@slipway/contract';
-import { callApi, resolveConnection, type Connection } from '../api-client.ts';
+import { callApi, callApiList, resolveConnection, type Connection } from '../api-client.ts';
 import type { CommandIO, OutputFormat } from '../io.ts';
 import { table } from '../table.ts';
 import { apiCommand, printJson } from './api-command.ts';
+import { listLimitOf, moreRowsNote, type ListOptions } from '../list-output.ts';
 
 /** The connection, acting in `workspace` when one is named (--workspace wins over SLIPWAY_WORKSPACE). */
 export function connectionIn(workspace: string | undefined): Connection {
@@ -25,10 +26,13 @@ export async function workspacesCreate(options: { name: string; output: OutputFo
   });
 }
 
-export async function workspacesList(options: { output: OutputFormat }, io: CommandIO): Promise<number> {
+export async function workspacesList(options: ListOptions & { output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const answer = await callApi<{ items: WorkspaceResponse[] }>(resolveConnection(), 'GET', '/api/v1/workspaces');
+    const answer = await callApiList<WorkspaceResponse>(resolveConnection(), '/api/v1/workspaces', listLimitOf(options));
     if (options.output === 'json') printJson(io, answer);
-    else io.out(table(['workspace', 'your role', 'approver roles', 'created'], answer.items.map((w) => [w.name, w.role, approverCell(w.approverRoles), w.createdAt])));
+    else {
+      io.out(table(['workspace', 'your role', 'approver roles', 'created'], answer.items.map((w) => [w.name, w.role, approverCell(w.approverRoles), w.createdAt])));
+      moreRowsNote(io, answer.items.length, answer.nextCursor);
+    }
   });
 }

@@ -45,6 +45,9 @@ describe('checks across a bundle of manifests', () => {
       expect.stringMatching(/^app\.yaml:9:\d+ spec\.services\[0\]\.volumes\[0\]\.type: services\.web: the kubernetes runtime cannot mount a repo volume/),
     ]);
     expect(check({ 'app.yaml': app('shop', '  runtime: kubernetes\n') }).errors).toEqual([]);
+    // A static site is served from an image of its output.
+    const site = ['apiVersion: slipway.dev/v1', 'kind: Application', 'metadata: { name: docs }', 'spec:', '  runtime: kubernetes', '  services:', '    - name: site', '      static: { build: npm run build, output: dist }', ''];
+    expect(check({ 'app.yaml': site.join('\n') }).errors).toEqual([]);
   });
 
   it('refuses promotion windows with a bad schedule or time zone, located', () => {

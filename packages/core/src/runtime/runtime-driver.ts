@@ -67,8 +67,10 @@ export interface PreparedSource {
   /** Output folder of each static service, absolute, for the router to serve. */
   staticRoots: Record<string, string>;
   /**
-   * The image each service with a `build` runs, by service: its content-addressed id on the engine
-   * (`sha256:…`). Runtimes that build no images leave it out; snapshots record it.
+   * The image each service with a `build` runs, by service, content-addressed: its id on the engine
+   * (`sha256:…`, docker), or the registry reference it was pushed to, pinned by digest
+   * (`registry.example.com/team/shop-web@sha256:…`, kubernetes). Runtimes that build no images
+   * leave it out; snapshots record it.
    */
   images?: Record<string, string>;
 }
@@ -93,6 +95,11 @@ export interface ApplyRequest {
   waitFor?: 'started' | 'ready';
   /** Longest wait for `waitFor: 'ready'`; a service not ready by then fails the apply. */
   timeoutMs?: number;
+  /**
+   * The environment's cron jobs, for runtimes that schedule them (kubernetes: CronJobs). Converged
+   * by an apply without `only`, which removes those not listed; left as they are when absent.
+   */
+  cronJobs?: ResolvedJob[];
 }
 
 export type ServiceAction = 'created' | 'replaced' | 'updated' | 'unchanged' | 'removed';
@@ -253,6 +260,12 @@ export type LinkResult = DriverResult<{ addresses: PeerAddress[] }>;
 /** A runtime. Implementations: `local`, `docker`, `kubernetes` in @slipway/drivers. */
 export interface RuntimeDriver {
   readonly name: string;
+  /**
+   * Static sites run as the runtime's own instances (kubernetes: a Deployment of an image of the
+   * output), routed like any service's; `prepareSource` gives no static root for them. Absent:
+   * the router serves them from the folder `prepareSource` names.
+   */
+  readonly servesStaticSites?: boolean;
   /** Checks out the commit and runs install and build commands; a failing build is `failed` with its log tail. */
   prepareSource(request: PrepareSourceRequest): Promise<DriverResult<PreparedSource>>;
   /** Converges services to the desired spec; idempotent. */

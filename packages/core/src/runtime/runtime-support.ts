@@ -20,12 +20,8 @@ export interface RuntimeRefusal {
 /** Why the kubernetes runtime cannot run a service as written; [] when it can. */
 export function kubernetesRefusals(service: ServiceShape): RuntimeRefusal[] {
   const refusals: RuntimeRefusal[] = [];
-  if (service.static) {
-    refusals.push({
-      path: ['static'],
-      message: "the kubernetes runtime does not serve static sites yet (the router serves them from the server's own folder): run the site as a service with an image, or use the local or docker runtime",
-    });
-  } else if (!service.image && !service.build) {
+  // A static site is served from an image of its output (see the kubernetes runtime's docs).
+  if (!service.static && !service.image && !service.build) {
     refusals.push({
       path: service.run ? ['run'] : [],
       message: 'the kubernetes runtime runs containers: give the service an image or a build (a run section is for the local runtime)',

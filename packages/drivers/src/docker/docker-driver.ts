@@ -9,7 +9,7 @@
 //   jobs/<env key>/<run id>.json   results of finished job runs (never secrets)
 //   logs/<env key>/…               build output, job output, a replica's previous container output
 //   links/<env key>.json           App Imports: the network an importer shares with its imports, who is on it, their names
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Command, EnvMap, ResolvedService, VolumeSpec } from '@slipway/contract';
@@ -20,14 +20,12 @@ import {
   createSecretMasker,
   labelKeys,
   maskDeep,
-  notReadyReasons,
   ownerFromLabels,
   ownerLabels,
   missingServiceSecrets,
   renderedVariables,
   resolveVariables,
   sameEnvironment,
-  serviceReadiness,
   specHash,
   type ApplyRequest,
   type ApplyResult,
@@ -54,20 +52,25 @@ import {
   type ServiceReport,
   type SweepReport,
 } from '@slipway/core';
-import { ensureWorktree, folderIn, GitError, mirrorWithCommit, pruneWorktrees, writeMarker } from '../shared/git-source.ts';
-import { appendLine, argv, containerArgv, spawnGroup, stopGroup } from '../shared/process-group.ts';
-import { allocatePort, portIsFree } from '../shared/ports.ts';
 import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
-import { followFileLines, lineSplitter, secretMasker } from '../shared/output-lines.ts';
 import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageResult } from './images.ts';
 import { DockerInstanceSupervisor, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
 import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, linkAliases, linkNetworkName, networkName, parsePorts, volumeName } from './names.ts';
-import { STARTUP_PROBE_MS } from '../shared/supervision.ts';
-import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, sweepOrphans, writeJson } from '../shared/state-folder.ts';
-import { KeyedQueue } from '../shared/keyed-queue.ts';
+import { applyPlan, applyStaticService, withInstances } from '../shared/apply-plan.ts';
+import { buildServiceSource, staticRootIn, type BuildSettings } from '../shared/build-steps.ts';
 import { problem } from '../shared/driver-problem.ts';
+import { folderIn } from '../shared/git-source.ts';
+import { endedRunResult, JobRecords } from '../shared/job-records.ts';
 import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
+import { KeyedQueue } from '../shared/keyed-queue.ts';
+import { lineSplitter, secretMasker } from '../shared/output-lines.ts';
+import { allocatePort, pinnedPortProblem } from '../shared/ports.ts';
+import { commandText, containerArgv } from '../shared/process-group.ts';
+import { waitUntilReady } from '../shared/readiness-wait.ts';
+import { checkOutCommit, checkoutPath, isCheckedOut, notCheckedOut } from '../shared/source-checkout.ts';
+import { STARTUP_PROBE_MS } from '../shared/supervision.ts';
+import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, removeEnvironmentState, sweepOrphans, writeJson } from '../shared/state-folder.ts';
 
 export interface DockerDriverOptions extends DriverFactoryOptions {
   /** A client of the engine to use; found with detectDockerEngine (DOCKER_HOST, then the usual sockets) when absent. */
@@ -112,17 +115,11 @@ interface LinkRecord {
   members: { env: EnvironmentRef; aliases: Record<string, string[]> }[];
 }
 
-interface JobRecord {
-  env: EnvironmentRef;
-  runId: string;
-  job: string;
-  result: JobResult;
-}
-
 const sleep = (ms: number) => new Promise<void>((resolvePromise) => setTimeout(resolvePromise, ms));
 
-function commandText(command: Command): string {
-  return typeof command === 'string' ? command : command.join(' ');
+/** What an instance says when a host port it publishes is taken: the service cannot start until that changes. */
+function portInUse(statuses: InstanceStatus[]): string | undefined {
+  return statuses.find((s) => s.message?.includes('is already in use'))?.message;
 }
 
 /** CPU quantity (2, "0.5", "500m") as a number of CPUs. */
@@ -153,6 +150,7 @@ export class DockerDriver implements RuntimeDriver {
   /** One change at a time per environment (and per repository mirror, checkout, image and link). */
   private readonly locks = new KeyedQueue();
   private readonly jobRuns = new JobRunsInFlight();
+  private readonly jobRecords: JobRecords;
   private readonly reservedPorts = new Set<number>();
   private closed = false;
   /** App Imports' link networks by the importing environment's key; kept under links/. */
@@ -165,6 +163,7 @@ export class DockerDriver implements RuntimeDriver {
     this.settings = { backoff: options.backoff ?? DEFAULT_BACKOFF, graceMs: options.graceMs ?? 10_000, stableMs: options.stableMs ?? 10_000 };
     this.buildTimeoutMs = options.buildTimeoutMs ?? 30 * 60_000;
     this.docker = options.docker;
+    this.jobRecords = new JobRecords(this.stateDir);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -175,7 +174,7 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   private checkoutPath(env: EnvironmentRef, sha: string): string {
-    return this.dir('checkouts', environmentKey(env), sha);
+    return checkoutPath(this.stateDir, env, sha);
   }
 
   /** The engine-side filter: this driver's label only (see hasLabels for why). */
@@ -466,26 +465,17 @@ export class DockerDriver implements RuntimeDriver {
 
   async prepareSource(request: PrepareSourceRequest): Promise<DriverResult<PreparedSource>> {
     const result = await this.engineProblem(`preparing ${request.commit}`, async (): Promise<DriverResult<PreparedSource>> => {
-      let sha: string;
-      try {
-        const found = await this.locks.run(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
-        sha = found.sha;
-        const checkout = this.checkoutPath(request.env, sha);
-        await this.locks.run(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
-      } catch (error) {
-        if (error instanceof GitError) return problem('failed', error.message);
-        return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
-      }
+      const checkedOut = await checkOutCommit(this.stateDir, this.locks, request);
+      if ('reason' in checkedOut) return checkedOut;
+      const { sha } = checkedOut;
       const staticRoots: Record<string, string> = {};
       const images: Record<string, string> = {};
       const mask = secretMasker(request.secrets);
       for (const service of request.services) {
         if (service.static) {
-          const built = await this.buildStatic(request, sha, service);
-          if (built) return built;
-          const root = this.staticRoot(request.env, sha, service);
-          if (!root) return problem('failed', `services.${service.name}: the static output folder "${service.static.output}" does not exist after the build`);
-          staticRoots[service.name] = root;
+          const built = await buildServiceSource(this.builds, request, checkedOut, service);
+          if ('reason' in built) return built;
+          if (built.staticRoot) staticRoots[service.name] = built.staticRoot;
           continue;
         }
         if (!service.build && !service.image) continue;
@@ -509,49 +499,14 @@ export class DockerDriver implements RuntimeDriver {
    * A static site is served by the router from a folder of the host, so its install and build
    * commands run on the host in the checkout, as the local runtime runs them (once per checkout).
    */
-  private async buildStatic(request: PrepareSourceRequest, sha: string, service: ResolvedService): Promise<DriverProblem | undefined> {
-    const spec = service.static!;
-    const key = environmentKey(request.env);
-    const workdir = folderIn(this.checkoutPath(request.env, sha), spec.workdir);
-    if (!workdir || !existsSync(workdir)) return problem('failed', `services.${service.name}: the workdir "${spec.workdir}" is not a folder of the repository at ${sha.slice(0, 7)}`);
-    const { values, missingSecrets } = resolveVariables(service.env, request.secrets);
-    if (missingSecrets.length > 0) return problem('errored', `services.${service.name}: secrets not provided: ${missingSecrets.join(', ')}`);
-    for (const step of ['install', 'build'] as const) {
-      const command = spec[step];
-      if (!command) continue;
-      const marker = this.dir('builds', key, sha, `${service.name}.static.${step}.${specHash({ command, workdir: spec.workdir })}`);
-      if (existsSync(marker)) continue;
-      const logPath = this.dir('logs', key, 'builds', `${sha.slice(0, 12)}-${service.name}-${step}.log`);
-      remove(logPath);
-      appendLine(logPath, `[slipway] services.${service.name} static.${step}: ${commandText(command)}`);
-      const path = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-      const onOutput = request.onOutput;
-      const masker = createSecretMasker(request.secrets);
-      const output = onOutput ? followFileLines(logPath, (line) => onOutput(masker.mask(line), service.name)) : undefined;
-      const running = spawnGroup(argv(command), { cwd: workdir, env: { PATH: path, HOME: process.env.HOME ?? '/', ...values, SLIPWAY_SERVICE: service.name }, logPath, mask: masker.forms });
-      let timer: NodeJS.Timeout | undefined;
-      const exit = await Promise.race([running.exited, new Promise<'timeout'>((done) => (timer = setTimeout(() => done('timeout'), this.buildTimeoutMs)))]);
-      clearTimeout(timer);
-      if (exit === 'timeout') await stopGroup(running, 5_000);
-      output?.stop();
-      const tail = () => masker.mask(lastLines(readFileSync(logPath, 'utf8'), 20));
-      if (exit === 'timeout') {
-        return problem('failed', `services.${service.name} static.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, tail());
-      }
-      if (exit.code !== 0) {
-        const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        return problem('failed', `services.${service.name} static.${step} "${commandText(command)}" ${how}`, tail());
-      }
-      writeMarker(marker);
-    }
-    return undefined;
-  }
-
-  private staticRoot(env: EnvironmentRef, sha: string, service: ResolvedService): string | undefined {
-    if (!service.static) return undefined;
-    const checkout = this.checkoutPath(env, sha);
-    const root = folderIn(folderIn(checkout, service.static.workdir) ?? checkout, service.static.output);
-    return root && existsSync(root) ? root : undefined;
+  private get builds(): BuildSettings {
+    return {
+      stateDir: this.stateDir,
+      environment: (_env, service, values) => ({ PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...values, SLIPWAY_SERVICE: service.name }),
+      timeoutMs: this.buildTimeoutMs,
+      stopGraceMs: 5_000,
+      logTail: (path) => lastLines(readFileSync(path, 'utf8'), 20),
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -567,56 +522,47 @@ export class DockerDriver implements RuntimeDriver {
       for (const supervisor of rt.services.get(report.service)?.supervisors.values() ?? []) await supervisor.settled;
     }
     if (request.waitFor === 'ready') {
-      const waited = await this.waitReady(request, outcome.services);
+      const pending = outcome.services.filter((r) => r.action !== 'removed' && !rt.services.get(r.service)?.spec.static).map((r) => r.service);
+      const waited = await waitUntilReady(pending, request.timeoutMs ?? 120_000, {
+        replicas: (name) => rt.services.get(name)?.spec.replicas,
+        statuses: (name) => this.statusOf(rt, name),
+        blocked: portInUse,
+        // As often as a starting instance is probed: a service task ends as soon as it is ready.
+        pause: () => sleep(STARTUP_PROBE_MS),
+      });
       if (waited) return waited;
     } else {
       for (const report of outcome.services) {
-        const statuses = await this.statusOf(rt, report.service);
-        const blocked = statuses.find((s) => s.message?.includes('is already in use'));
-        if (blocked) return problem('failed', `services.${report.service}: ${blocked.message}`);
+        const blocked = portInUse(await this.statusOf(rt, report.service));
+        if (blocked) return problem('failed', `services.${report.service}: ${blocked}`);
       }
     }
-    const services: ServiceReport[] = [];
-    for (const r of outcome.services) services.push({ ...r, instances: r.action === 'removed' ? [] : await this.statusOf(rt, r.service) });
-    return { outcome: 'succeeded', services };
+    return { outcome: 'succeeded', services: await withInstances(outcome.services, (name) => this.statusOf(rt, name)) };
   }
 
   private async applyLocked(request: ApplyRequest): Promise<ApplyResult> {
     const rt = this.runtimeOf(request.env);
     rt.secrets = { ...request.secrets };
-    const checkout = this.checkoutPath(request.env, request.commit);
-    if (!existsSync(join(checkout, '.git'))) return problem('errored', `commit ${request.commit} is not checked out for this environment: call prepareSource first`);
-    const unknown = (request.only ?? []).filter((name) => !request.services.some((s) => s.name === name));
-    if (unknown.length > 0) return problem('failed', `no service named ${unknown.join(', ')} in the environment`);
-    const targets = request.only ? request.services.filter((s) => request.only!.includes(s.name)) : request.services;
-    await this.ensureNetwork(request.env);
-    const reports: ServiceReport[] = [];
-    for (const spec of targets) {
-      const report = await this.applyService(rt, spec, request);
-      if ('reason' in report) return report;
-      reports.push(report);
-    }
-    if (!request.only) {
-      for (const [name, service] of [...rt.services]) {
-        if (targets.some((s) => s.name === name)) continue;
-        await this.removeService(rt, name);
-        reports.push({ service: name, action: 'removed', specHash: service.specHash, instances: [] });
-      }
-    }
-    await this.pruneCheckouts(rt, request.commit);
-    return { outcome: 'succeeded', services: reports };
+    if (!isCheckedOut(this.stateDir, request.env, request.commit)) return problem('errored', notCheckedOut(request.commit));
+    const applied = await applyPlan(request, {
+      prepare: async () => void (await this.ensureNetwork(request.env)),
+      applyService: (spec) => this.applyService(rt, spec, request),
+      removeService: (name) => this.removeService(rt, name),
+      services: () => [...rt.services].map(([name, service]) => [name, service.specHash]),
+    });
+    if (applied.outcome === 'succeeded') await this.pruneCheckouts(rt, request.commit);
+    return applied;
   }
 
   private async applyService(rt: EnvRuntime, spec: ResolvedService, request: ApplyRequest): Promise<ServiceReport | DriverProblem> {
     const existing = rt.services.get(spec.name);
     if (spec.static) {
-      const root = this.staticRoot(rt.env, request.commit, spec);
+      const root = staticRootIn(this.checkoutPath(rt.env, request.commit), spec);
       if (!root) return problem('failed', `services.${spec.name}: the static output folder "${spec.static.output}" is not in the checkout`);
-      const hash = specHash({ spec, commit: request.commit });
-      if (existing?.specHash === hash) return { service: spec.name, action: 'unchanged', specHash: hash, instances: [], staticRoot: root };
-      if (existing) await this.removeService(rt, spec.name);
-      rt.services.set(spec.name, { spec, specHash: hash, commit: request.commit, image: '', staticRoot: root, supervisors: new Map() });
-      return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [], staticRoot: root };
+      return applyStaticService(spec, request.commit, root, existing?.specHash, async (hash) => {
+        if (existing) await this.removeService(rt, spec.name);
+        rt.services.set(spec.name, { spec, specHash: hash, commit: request.commit, image: '', staticRoot: root, supervisors: new Map() });
+      });
     }
     const image = await this.locks.run(`image:${spec.name}:${request.commit}`, () => this.serviceImage(rt.env, spec, request.commit));
     if (!image.ok) return problem(image.outcome, image.reason, image.logTail);
@@ -629,12 +575,8 @@ export class DockerDriver implements RuntimeDriver {
     const hash = specHash({ spec: { ...spec, env, replicas: 0 }, image: image.id, revision: request.revision ?? '', ...(repoVolumes ? { commit: request.commit } : {}) });
     const pinned = request.hostPorts?.[spec.name];
     const currentPort = existing?.supervisors.get(0)?.endpoints[0]?.hostPort;
-    if (pinned !== undefined) {
-      if (spec.ports.length === 0) return problem('failed', `services.${spec.name} has no port, so host port ${pinned} cannot be given to it`);
-      if (currentPort !== pinned && (this.reservedPorts.has(pinned) || !(await portIsFree(pinned)))) {
-        return problem('failed', `services.${spec.name}: host port ${pinned} is already in use; choose another port or stop what listens on it`);
-      }
-    }
+    const portProblem = await pinnedPortProblem(spec, pinned, currentPort, this.reservedPorts);
+    if (portProblem) return portProblem;
     await this.ensureVolumes(rt.env, spec.volumes);
     if (existing && existing.specHash === hash && (pinned === undefined || currentPort === pinned)) {
       existing.spec = spec;
@@ -706,37 +648,6 @@ export class DockerDriver implements RuntimeDriver {
   /** Removes checkouts of commits no service of the environment runs from any more (a patch replaced them). */
   private pruneCheckouts(rt: EnvRuntime, current: string): Promise<void> {
     return pruneStaleCheckouts(this.stateDir, rt.key, new Set([current, ...[...rt.services.values()].map((s) => s.commit)]));
-  }
-
-  private async waitReady(request: ApplyRequest, reports: ServiceReport[]): Promise<DriverProblem | undefined> {
-    const timeoutMs = request.timeoutMs ?? 120_000;
-    const deadline = Date.now() + timeoutMs;
-    const rt = this.runtimeOf(request.env);
-    const pending = reports.filter((r) => r.action !== 'removed' && !rt.services.get(r.service)?.spec.static);
-    for (;;) {
-      let allReady = true;
-      const waiting: InstanceStatus[] = [];
-      for (const report of pending) {
-        const service = rt.services.get(report.service);
-        if (!service) continue;
-        const statuses = await this.statusOf(rt, report.service);
-        const blocked = statuses.find((s) => s.message?.includes('is already in use'));
-        if (blocked) return problem('failed', `services.${report.service}: ${blocked.message}`);
-        const readiness = serviceReadiness(statuses, service.spec.replicas);
-        if (readiness.state === 'failed') return problem('failed', `services.${report.service}: ${readiness.reason}`, readiness.instance.logTail);
-        if (readiness.state !== 'ready') {
-          allReady = false;
-          waiting.push(...statuses);
-        }
-      }
-      if (allReady) return undefined;
-      if (Date.now() > deadline) {
-        const troubled = waiting.find((i) => i.logTail);
-        return problem('failed', `not ready within ${timeoutMs} ms: ${notReadyReasons(waiting)}`, troubled?.logTail);
-      }
-      // As often as a starting instance is probed: a service task ends as soon as it is ready.
-      await sleep(STARTUP_PROBE_MS);
-    }
   }
 
   private async statusOf(rt: EnvRuntime, serviceName: string): Promise<InstanceStatus[]> {
@@ -830,14 +741,9 @@ export class DockerDriver implements RuntimeDriver {
     );
   }
 
-  private jobRecordPath(env: EnvironmentRef, runId: string): string {
-    return this.dir('jobs', environmentKey(env), `${runId}.json`);
-  }
-
   private async runJobOnce(request: JobRunRequest): Promise<JobResult> {
-    const recordPath = this.jobRecordPath(request.env, request.runId);
-    const record = readJson<JobRecord>(recordPath);
-    if (record) return 'recorded' in record.result ? { ...record.result, recorded: true } : record.result;
+    const finished = this.jobRecords.finished(request.env, request.runId);
+    if (finished) return finished;
     const job = request.job;
     const name = jobContainerName(this.tag, request.env, request.runId);
     let container: Dockerode.Container | undefined;
@@ -851,9 +757,7 @@ export class DockerDriver implements RuntimeDriver {
       startedAt = existing.State.StartedAt && !existing.State.StartedAt.startsWith('0001') ? new Date(existing.State.StartedAt).toISOString() : new Date().toISOString();
       if (!existing.State.Running && existing.State.Status === 'created') await container.start().catch(() => undefined);
     } else {
-      if (!existsSync(join(this.checkoutPath(request.env, request.commit), '.git'))) {
-        return { outcome: 'errored', reason: `commit ${request.commit} is not checked out for this environment: call prepareSource first` };
-      }
+      if (!isCheckedOut(this.stateDir, request.env, request.commit)) return { outcome: 'errored', reason: notCheckedOut(request.commit) };
       if (job.fromService && !request.service) return { outcome: 'errored', reason: `jobs.${job.name} runs from service ${job.fromService}, which was not given` };
       const service = job.fromService ? request.service : undefined;
       let image: ImageResult;
@@ -901,7 +805,7 @@ export class DockerDriver implements RuntimeDriver {
     const masker = createSecretMasker(request.secrets);
     const log = (await containerLogText(container)).split('\n').map(masker.mask).join('\n');
     const finishedAt = info?.State.FinishedAt && !info.State.FinishedAt.startsWith('0001') ? new Date(info.State.FinishedAt).toISOString() : new Date().toISOString();
-    const logPath = this.dir('logs', environmentKey(request.env), 'jobs', `${request.runId}.log`);
+    const logPath = this.jobRecords.logPath(request.env, request.runId);
     mkdirSync(join(logPath, '..'), { recursive: true });
     writeFileSync(logPath, `[slipway] jobs.${job.name} run ${request.runId}: ${commandText(job.command)}\n${log}`);
     if (request.onOutput) {
@@ -918,14 +822,8 @@ export class DockerDriver implements RuntimeDriver {
       splitter.flush();
     }
     const code = timedOut ? null : (info?.State.ExitCode ?? null);
-    const run = { exitCode: code, logTail: lastLines(log), timedOut, startedAt, finishedAt, recorded: false };
-    const result: JobResult = maskDeep(
-      code === 0
-        ? { outcome: 'succeeded', ...run }
-        : { outcome: 'failed', reason: timedOut ? `jobs.${job.name} did not finish within ${job.timeoutMs} ms` : `jobs.${job.name} exited with code ${code}`, ...run },
-      masker,
-    );
-    writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, result } satisfies JobRecord);
+    const result = maskDeep(endedRunResult(job, { code, timedOut }, { logTail: lastLines(log), startedAt, finishedAt }), masker);
+    this.jobRecords.write({ env: request.env, runId: request.runId, job: job.name, result });
     await container.remove({ force: true }).catch(() => undefined);
     return result;
   }
@@ -1077,8 +975,7 @@ export class DockerDriver implements RuntimeDriver {
       const { Volumes: volumes } = await this.engine.listVolumes({ filters: this.ownedFilter() });
       for (const v of (volumes ?? []).filter((volume) => hasLabels(volume.Labels, pairs))) await this.engine.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
       this.envs.delete(key);
-      for (const folder of ['checkouts', 'builds', 'jobs', 'logs']) remove(this.dir(folder, key));
-      await pruneWorktrees(this.dir('repos'));
+      await removeEnvironmentState(this.stateDir, key);
     });
   }
 

@@ -13,26 +13,17 @@ import { dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Probe, ResolvedService } from '@slipway/contract';
-import { labelKeys, restartDelayMs, type BackoffSettings, type EnvironmentRef, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
+import { labelKeys, type EnvironmentRef, type ExitInfo, type InstanceStatus } from '@slipway/core';
 import { httpProbe, tcpProbe, type ProbeOutcome } from '../shared/network-probes.ts';
 import { containerArgv } from '../shared/process-group.ts';
 import { containerLogText, lastLines } from './log-lines.ts';
 import { dockerLabels, hasLabels, parseExit } from './names.ts';
-import { sleep } from '../shared/supervision.ts';
-import { probeLoop, readinessProbe, type ProbeLoopHooks } from '../shared/probe-loop.ts';
+import { describeExit, InstanceHealth, RestartBackoff } from '../shared/instance-health.ts';
+import { startProbes } from '../shared/probe-loop.ts';
+import { sleep, type SupervisionSettings, type Endpoint } from '../shared/supervision.ts';
 
-export interface SupervisorSettings {
-  backoff: BackoffSettings;
-  /** Seconds between SIGTERM and SIGKILL when stopping, as the engine counts them. */
-  graceMs: number;
-  /** A container that ran this long resets the backoff. */
-  stableMs: number;
-}
-
-export interface Endpoint {
-  port: number;
-  hostPort: number;
-}
+export type SupervisorSettings = SupervisionSettings;
+export type { Endpoint };
 
 export type CreateOptions = Dockerode.ContainerCreateOptions;
 
@@ -58,12 +49,6 @@ export interface FoundContainers {
   main?: Dockerode.ContainerInfo;
   sidecars: Dockerode.ContainerInfo[];
   inits: Dockerode.ContainerInfo[];
-}
-
-function describeExit(exit: ExitInfo): string {
-  if (exit.code !== null) return `exited with code ${exit.code}`;
-  if (exit.signal) return `was killed by ${exit.signal}`;
-  return 'ended';
 }
 
 export function isMissingContainer(error: unknown): boolean {
@@ -105,16 +90,13 @@ export async function execIn(docker: Dockerode, containerId: string, command: st
 }
 
 export class DockerInstanceSupervisor {
-  private state: InstanceState = 'starting';
-  private message: string | undefined;
+  private readonly health = new InstanceHealth();
   private restarts = 0;
   private lastExit: ExitInfo | undefined;
-  private crashedSinceReady = false;
   private mainId: string | undefined;
   private mainStartedAt: string | undefined;
   /** Output of the container that failed last (an init step or the main one), for the status' log tail. */
   private failureLog: string | undefined;
-  private livenessKill: string | undefined;
   private readonly lifetime = new AbortController();
   private probes: AbortController | undefined;
   private loop: Promise<void> | undefined;
@@ -140,8 +122,7 @@ export class DockerInstanceSupervisor {
 
   start(): void {
     this.loop = this.run().catch((error: unknown) => {
-      this.state = 'crash-looping';
-      this.message = `the driver could not run the instance: ${(error as Error).message}`;
+      this.health.report('crash-looping', `the driver could not run the instance: ${(error as Error).message}`);
       this.settle();
     });
   }
@@ -165,12 +146,12 @@ export class DockerInstanceSupervisor {
       needsInit = false;
       this.restarts = Number(adopted.Labels[dockerLabels.restarts] ?? 0) || 0;
       this.lastExit = parseExit(adopted.Labels[dockerLabels.lastExit]);
-      if (this.restarts > 0) this.crashedSinceReady = true;
+      if (this.restarts > 0) this.health.crashedEarlier();
     } else if (this.found.inits.length > 0) {
       const labels = this.found.inits.map((i) => Number(i.Labels[dockerLabels.restarts] ?? 0) || 0);
       this.restarts = Math.max(...labels);
     }
-    let attempt = 0;
+    const backoff = new RestartBackoff(this.host.settings);
     let inheritEnv: string[] | undefined;
     while (!signal.aborted) {
       if (!current) {
@@ -180,24 +161,19 @@ export class DockerInstanceSupervisor {
           if (failed) {
             this.restarts += 1;
             this.lastExit = { ...failed.exit, reason: `init step "${failed.step}" failed` };
-            this.crashedSinceReady = true;
-            this.state = 'crash-looping';
-            this.message = `init step "${failed.step}" ${describeExit(failed.exit)}; the service is not started`;
+            this.health.crashed(`init step "${failed.step}" ${describeExit(failed.exit)}; the service is not started`);
             this.settle();
-            attempt += 1;
-            await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
+            await backoff.wait(signal);
             continue;
           }
         }
         const made = await this.startMain(inheritEnv);
         if (signal.aborted) return;
         if ('problem' in made) {
-          this.state = made.waiting ? 'stopped' : 'crash-looping';
-          this.message = made.problem;
+          this.health.report(made.waiting ? 'stopped' : 'crash-looping', made.problem);
           this.settle();
           if (made.waiting) return;
-          attempt += 1;
-          await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
+          await backoff.wait(signal);
           continue;
         }
         current = made.id;
@@ -211,10 +187,9 @@ export class DockerInstanceSupervisor {
         continue;
       }
       this.mainStartedAt = info.State.StartedAt;
-      this.livenessKill = undefined;
+      this.health.livenessKill = undefined;
       if (info.State.Running) {
-        this.state = 'starting';
-        if (!this.crashedSinceReady) this.message = undefined;
+        this.health.started();
         this.settle();
         this.startProbes(current);
         await this.waitExit(current, signal);
@@ -228,17 +203,14 @@ export class DockerInstanceSupervisor {
       this.failureLog = log;
       const code = ended?.State.ExitCode ?? null;
       const at = ended?.State.FinishedAt && !ended.State.FinishedAt.startsWith('0001') ? new Date(ended.State.FinishedAt).toISOString() : new Date().toISOString();
-      const exit: ExitInfo = { code, signal: null, at, ...(this.livenessKill ? { reason: this.livenessKill } : ended?.State.OOMKilled ? { reason: 'killed for using more memory than its limit' } : {}) };
-      const startedAt = Date.parse(this.mainStartedAt ?? '') || Date.now();
-      if (Date.parse(at) - startedAt >= this.host.settings.stableMs) attempt = 0;
+      const livenessKill = this.health.livenessKill;
+      const exit: ExitInfo = { code, signal: null, at, ...(livenessKill ? { reason: livenessKill } : ended?.State.OOMKilled ? { reason: 'killed for using more memory than its limit' } : {}) };
+      backoff.ran(Date.parse(this.mainStartedAt ?? '') || Date.now(), Date.parse(at));
       this.restarts += 1;
       this.lastExit = exit;
-      this.crashedSinceReady = true;
-      this.state = 'crash-looping';
-      this.message = this.livenessKill ? `restarted: ${this.livenessKill}` : `the container ${describeExit(exit)}${exit.reason ? ` (${exit.reason})` : ''}`;
+      this.health.crashed(livenessKill ? `restarted: ${livenessKill}` : `the container ${describeExit(exit)}${exit.reason ? ` (${exit.reason})` : ''}`);
       this.settle();
-      attempt += 1;
-      await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
+      await backoff.wait(signal);
       if (signal.aborted) return;
       inheritEnv = ended?.Config.Env;
       await this.removeInstanceContainers({ keepInits: true });
@@ -381,43 +353,21 @@ export class DockerInstanceSupervisor {
   }
 
   private startProbes(containerId: string): void {
-    const controller = new AbortController();
-    this.probes = controller;
-    const readiness = readinessProbe(this.spec, this.endpoints.length > 0);
-    const hooks = this.probeHooks(containerId);
-    if (readiness) void probeLoop(readiness, 'readiness', hooks, controller.signal, { slowOnceUnhealthy: true });
-    else {
-      this.state = 'ready';
-      this.crashedSinceReady = false;
-      this.message = undefined;
-    }
-    if (this.spec.liveness) void probeLoop(this.spec.liveness, 'liveness', hooks, controller.signal, { slowOnceUnhealthy: true });
-  }
-
-  private probeHooks(containerId: string): ProbeLoopHooks {
-    return {
-      run: (probe, timeoutMs) => this.runProbe(probe, containerId, timeoutMs),
-      isReady: () => this.state === 'ready',
-      ready: () => {
-        this.state = 'ready';
-        this.message = undefined;
-        this.crashedSinceReady = false;
-        this.failureLog = undefined;
+    this.probes = startProbes(
+      this.spec,
+      this.endpoints.length > 0,
+      this.health,
+      {
+        run: (probe, timeoutMs) => this.runProbe(probe, containerId, timeoutMs),
+        stop: () => this.docker.getContainer(containerId).stop({ t: Math.ceil(this.host.settings.graceMs / 1000) }).catch(() => undefined),
+        onReady: () => (this.failureLog = undefined),
       },
-      unhealthy: (message) => {
-        this.state = 'unhealthy';
-        this.message = message;
-      },
-      livenessFailed: async (message) => {
-        this.livenessKill = message;
-        await this.docker.getContainer(containerId).stop({ t: Math.ceil(this.host.settings.graceMs / 1000) }).catch(() => undefined);
-      },
-    };
+      { slowOnceUnhealthy: true, clearMessageWithoutProbe: true },
+    );
   }
 
   async status(): Promise<InstanceStatus> {
-    const state = this.state === 'starting' && this.crashedSinceReady ? 'crash-looping' : this.state;
-    const troubled = state === 'crash-looping' || state === 'unhealthy';
+    const { shown: state, troubled, message } = this.health;
     let logTail: string | undefined;
     if (troubled) {
       const live = this.mainId && state === 'unhealthy' ? await containerLogText(this.docker.getContainer(this.mainId), 40) : undefined;
@@ -434,7 +384,7 @@ export class DockerInstanceSupervisor {
       ...(this.mainId ? { runtimeId: this.mainId, ...(this.mainStartedAt ? { startedAt: new Date(this.mainStartedAt).toISOString() } : {}) } : {}),
       restarts: this.restarts,
       ...(this.lastExit ? { lastExit: this.lastExit } : {}),
-      ...(this.message ? { message: this.message } : {}),
+      ...(message ? { message } : {}),
       ...(logTail !== undefined ? { logTail } : {}),
     };
   }
@@ -445,7 +395,7 @@ export class DockerInstanceSupervisor {
     await this.loop;
     await this.removeInstanceContainers({ keepInits: false });
     this.mainId = undefined;
-    this.state = 'stopped';
+    this.health.stopped();
   }
 
   private async removeInstanceContainers(options: { keepInits: boolean }): Promise<void> {

@@ -57,8 +57,11 @@ suite('deploy/kubernetes/slipway.yaml', () => {
     const driver = testDriver(join(dir, 'state'), { kubeconfig });
     const env = { workspace: 'deploy', app: 'shop', envId: `rbac-${process.pid}` };
     const web = { ...fixtureService('web', { env: { TOKEN: { secret: 'db' } }, replicas: 2 }), run: undefined, image: TEST_IMAGE };
-    const applied = await driver.apply({ env, commit: 'c0ffee', services: [web], waitFor: 'ready', timeoutMs: 30_000, secrets: { db: 'value' } });
+    const cronJobs = [{ name: 'nightly', command: ['true'], env: { TOKEN: { secret: 'db' } }, timeoutMs: 30_000, haltOnError: true, dependsOn: [], image: TEST_IMAGE, schedule: '@daily', concurrency: 'forbid' as const }];
+    const applied = await driver.apply({ env, commit: 'c0ffee', services: [web], cronJobs, waitFor: 'ready', timeoutMs: 30_000, secrets: { db: 'value' } });
     expect(applied.outcome).toBe('succeeded');
+    // Dropping the cron job: listed and deleted with the role's rights.
+    expect((await driver.apply({ env, commit: 'c0ffee', services: [web], cronJobs: [], waitFor: 'ready', timeoutMs: 30_000, secrets: { db: 'value' } })).outcome).toBe('succeeded');
     const scaled = await driver.apply({ env, commit: 'c0ffee', services: [{ ...web, replicas: 1 }], waitFor: 'ready', timeoutMs: 30_000, secrets: { db: 'value' } });
     expect(scaled.outcome === 'succeeded' && scaled.services[0]!.action).toBe('updated');
     const job = await driver.runJob({ env, runId: 'r1', commit: 'c0ffee', job: { name: 'migrate', command: ['true'], env: {}, timeoutMs: 30_000, haltOnError: true, dependsOn: [], image: TEST_IMAGE } });

@@ -59,9 +59,10 @@ suite('kubernetes driver on a real API server', () => {
     const env = newEnv();
     const ns = namespaceName('sw', env);
     const web = service('web', { env: { PLAIN: 'shown', DB_PASSWORD: { secret: 'db' } }, replicas: 2 });
-    const first = await up(driver, env, [web]);
+    const cronJobs = [{ ...fixtureJob('nightly', {}), env: { DB_PASSWORD: { secret: 'db' } }, schedule: '* * * * *', concurrency: 'forbid' as const }];
+    const first = await up(driver, env, [web], { cronJobs });
     expect(first).toMatchObject({ outcome: 'succeeded', services: [{ service: 'web', action: 'created' }] });
-    const { core, apps } = clients();
+    const { core, apps, batch } = clients();
     const versions = async () => ({
       deployment: (await apps.readNamespacedDeployment({ name: 'web', namespace: ns })).metadata?.resourceVersion,
       service: (await core.readNamespacedService({ name: 'web', namespace: ns })).metadata?.resourceVersion,
@@ -69,7 +70,7 @@ suite('kubernetes driver on a real API server', () => {
       namespace: (await core.readNamespace({ name: ns })).metadata?.resourceVersion,
     });
     const before = await versions();
-    const second = await up(driver, env, [web]);
+    const second = await up(driver, env, [web], { cronJobs });
     expect(second).toMatchObject({ outcome: 'succeeded', services: [{ service: 'web', action: 'unchanged' }] });
     expect(await versions()).toEqual(before);
 
@@ -78,9 +79,11 @@ suite('kubernetes driver on a real API server', () => {
     const deployment = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
     expect(deployment.spec?.replicas).toBe(2);
     expect(deployment.metadata?.managedFields?.map((f) => f.manager)).toContain('slipway');
-    // Every object of the namespace but the Secret, with its managed fields and annotations.
+    // Every object of the namespace but the Secrets, with its managed fields and annotations.
     const everything = JSON.stringify([
       deployment,
+      await batch.listNamespacedCronJob({ namespace: ns }),
+      await batch.listNamespacedJob({ namespace: ns }),
       await apps.listNamespacedReplicaSet({ namespace: ns }),
       await core.listNamespacedPod({ namespace: ns }),
       await core.listNamespacedService({ namespace: ns }),

@@ -4,7 +4,12 @@
 // cluster is the record of what runs: a driver started after close() or a crash reads everything
 // back from labels, Job names are derived from run ids so a run is created once, and the orphan
 // sweep finds labelled namespaces whose environment no longer exists. Under `stateDir` only git
-// mirrors and checkouts are kept (to resolve commits, and as build contexts).
+// mirrors and checkouts (to resolve commits, and as build contexts) and build logs are kept.
+//
+// Images: a service with `build` is built by the engine the docker runtime uses, with its code
+// (docker/images.ts: same tags, same reuse of an unchanged context), tagged under the configured
+// registry prefix, pushed (docker/image-push.ts), and named by the registry's digest, so a
+// Deployment whose image did not change is not touched. Cron jobs are CronJobs.
 //
 // Routing: an instance's endpoint is its Service — `<service>.<namespace>.svc.<cluster domain>` on
 // the service's port for a router inside the cluster (the default), or `<node address>:<node port>`
@@ -25,7 +30,8 @@ import {
   type KubernetesObject,
   type V1Pod,
 } from '@kubernetes/client-node';
-import type { Command, ResolvedService } from '@slipway/contract';
+import type Dockerode from 'dockerode';
+import type { BuildSpec, Command, ResolvedJob, ResolvedService } from '@slipway/contract';
 import {
   environmentKey,
   labelKeys,
@@ -65,7 +71,14 @@ import { KeyedQueue } from '../shared/keyed-queue.ts';
 import { problem } from '../shared/driver-problem.ts';
 import { secretMasker } from '../shared/output-lines.ts';
 import { containerArgv } from '../shared/process-group.ts';
+import { buildStaticSite, staticOutputFolder } from '../shared/static-site-build.ts';
+import { connectDockerEngine } from '../docker/engine.ts';
+import { buildHash, buildTag, ensureBuilt } from '../docker/images.ts';
+import { pushImage, registryOf, type RegistryAuth } from '../docker/image-push.ts';
 import {
+  cronJobObject,
+  cronJobObjectName,
+  cronJobSecretName,
   deploymentObject,
   FIELD_MANAGER,
   jobObject,
@@ -73,15 +86,19 @@ import {
   kubeLabels,
   namespaceName,
   namespaceObject,
+  REGISTRY_PULL_SECRET,
+  registryPullSecretObject,
   secretData,
   secretObject,
   serviceObject,
   serviceSecretName,
+  staticSiteService,
   unmappable,
   volumeClaimObject,
   type KubeObject,
   type ServiceExposure,
 } from './objects.ts';
+import { DEFAULT_STATIC_SERVER_IMAGE, prepareStaticSiteContext } from './static-site-image.ts';
 
 export interface KubernetesDriverOptions extends DriverFactoryOptions {
   /** Path of the kubeconfig; KUBECONFIG or ~/.kube/config, else the in-cluster service account, when absent. */
@@ -92,8 +109,23 @@ export interface KubernetesDriverOptions extends DriverFactoryOptions {
   namespacePrefix?: string;
   /** Storage class of persistent volumes' claims; the cluster's default when absent. */
   storageClass?: string;
-  /** Prefix of the images built for services with `build` (a registry the cluster pulls from), e.g. registry.example.com/team. */
+  /**
+   * Prefix of the images built for services with `build` (a registry and path the cluster pulls
+   * from), e.g. registry.example.com/team: images are pushed as <prefix>/<app>-<service>:<commit12>-<build hash>.
+   */
   imageRegistry?: string;
+  /** Credentials for pushing to `imageRegistry`; with them every namespace also gets a pull Secret its pods use. */
+  registryAuth?: RegistryAuth;
+  /** Push over plain HTTP / without verifying the registry's certificate (Podman's tlsVerify=false). */
+  registryInsecure?: boolean;
+  /** Write the `slipway-registry` pull Secret from `registryAuth` into each namespace; true by default. */
+  registryPullSecret?: boolean;
+  /** The engine that builds and pushes images; DOCKER_HOST, else the usual sockets, on the first build when absent. */
+  docker?: Dockerode;
+  /** Longest image build (and static site build step); 30 minutes by default. */
+  buildTimeoutMs?: number;
+  /** The image static sites are served from: one with busybox's httpd; docker.io/library/busybox:1.37 by default. */
+  staticServerImage?: string;
   /** How the router reaches services: by Service DNS from inside the cluster (default), or on node ports from outside. */
   exposure?: ServiceExposure;
   /** With `exposure: 'node-port'`: the address of a node the router reaches; 127.0.0.1 by default. */
@@ -144,6 +176,8 @@ function unreachable(error: unknown): boolean {
 
 export class KubernetesDriver implements RuntimeDriver {
   readonly name = 'kubernetes';
+  /** Static sites run as Deployments of their own image, reached through their Service like any service. */
+  readonly servesStaticSites = true;
   private readonly kc = new KubeConfig();
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
@@ -154,6 +188,9 @@ export class KubernetesDriver implements RuntimeDriver {
   private readonly exposure: ServiceExposure;
   private readonly locks = new KeyedQueue();
   private readonly jobRuns = new JobRunsInFlight();
+  /** Pushed images by registry tag: a build pushed once is named by its digest for the rest of the driver's life. */
+  private readonly pushed = new Map<string, Promise<PushedImage>>();
+  private engine?: Promise<Dockerode>;
   private closed = false;
 
   constructor(private readonly options: KubernetesDriverOptions) {
@@ -224,18 +261,135 @@ export class KubernetesDriver implements RuntimeDriver {
       if (service.build && !service.image && !this.options.imageRegistry) {
         return problem(
           'failed',
-          `services.${service.name}: the kubernetes runtime runs images the cluster can pull; build and push it (docker build -t <registry>/<name> ${service.build.context}) and give the service that image, or set the runtime's imageRegistry`,
+          `services.${service.name}: the kubernetes runtime pushes the images it builds to a registry the cluster pulls from, and none is configured: set SLIPWAY_KUBE_IMAGE_REGISTRY (the runtime's imageRegistry), or build and push the image with your CI and give the service that image`,
+        );
+      }
+      if (service.static && !this.options.imageRegistry) {
+        return problem(
+          'failed',
+          `services.${service.name}.static: the kubernetes runtime serves a static site from an image of its output that it pushes to a registry the cluster pulls from, and none is configured: set SLIPWAY_KUBE_IMAGE_REGISTRY (the runtime's imageRegistry)`,
         );
       }
     }
-    return { outcome: 'succeeded', commit: sha, staticRoots: {} };
+    // Static sites are built on this machine first, as on the other runtimes, one after another.
+    for (const service of request.services.filter((s) => s.static)) {
+      const built = await buildStaticSite(request, sha, service, { stateDir: this.options.stateDir, checkout: this.dir('checkouts', environmentKey(request.env), sha), timeoutMs: this.options.buildTimeoutMs ?? 30 * 60_000 });
+      if (built) return built;
+    }
+    // Built and pushed side by side: a service's build does not wait for another's.
+    const images: Record<string, string> = {};
+    const onOutput = request.onOutput;
+    // The registry's password too: a registry's refusal never echoes it, but nothing it says is trusted to.
+    const mask = secretMasker({ ...request.secrets, ...(this.options.registryAuth ? { '\u0000registry': this.options.registryAuth.password } : {}) });
+    const results = await Promise.all(
+      request.services.map(async (service) => {
+        if ((!service.build && !service.static) || !this.options.imageRegistry) return undefined;
+        const output = onOutput ? (line: string) => onOutput(mask(line), service.name) : undefined;
+        const pushed = service.static ? await this.staticImage(request.env, service, sha, output) : await this.builtImage(request.env, service, sha, output);
+        if (pushed.ok) images[service.name] = pushed.reference;
+        return pushed;
+      }),
+    );
+    const failed = results.find((r): r is Extract<PushedImage, { ok: false }> => r !== undefined && !r.ok);
+    if (failed) return problem(failed.outcome, failed.reason, failed.logTail);
+    return { outcome: 'succeeded', commit: sha, staticRoots: {}, ...(Object.keys(images).length ? { images } : {}) };
   }
 
-  /** The image the cluster pulls for a service: `image:` as given, else the registry prefix's build tag. */
-  private imageOf(env: EnvironmentRef, service: ResolvedService, commit: string): string | undefined {
-    if (service.image) return service.image;
-    if (service.build && this.options.imageRegistry) return `${this.options.imageRegistry.replace(/\/+$/, '')}/${env.app}-${service.name}:${commit.slice(0, 12)}`;
-    return undefined;
+  private dockerEngine(): Promise<Dockerode> {
+    this.engine ??= this.options.docker ? Promise.resolve(this.options.docker) : connectDockerEngine().then((e) => e.docker);
+    // A failed look is not kept: an engine started later is found by the next build.
+    this.engine.catch(() => (this.engine = undefined));
+    return this.engine;
+  }
+
+  /**
+   * A service's build, as the docker runtime builds it (same tag, same reuse of an unchanged
+   * context), pushed to the registry prefix and named by digest.
+   */
+  private async builtImage(env: EnvironmentRef, spec: ResolvedService, commit: string, onOutput?: (line: string) => void): Promise<PushedImage> {
+    const what = `services.${spec.name}`;
+    const build = spec.build!;
+    const hashed = await buildHash(this.dir('checkouts', environmentKey(env), commit), build);
+    if ('error' in hashed) return { ok: false, outcome: 'failed', reason: `${what}: at ${commit.slice(0, 7)}, ${hashed.error}` };
+    return this.buildAndPush(env, spec, commit, { hash: hashed.hash, contextDir: hashed.contextDir, build }, onOutput);
+  }
+
+  /** A static site's output (built by prepareSource) packed into an image on busybox's httpd, pushed and named by digest. */
+  private async staticImage(env: EnvironmentRef, spec: ResolvedService, commit: string, onOutput?: (line: string) => void): Promise<PushedImage> {
+    const what = `services.${spec.name}`;
+    const output = staticOutputFolder(this.dir('checkouts', environmentKey(env), commit), spec);
+    if (!output) return { ok: false, outcome: 'failed', reason: `${what}: the static output folder "${spec.static!.output}" does not exist after the build` };
+    const contextDir = this.dir('static-images', environmentKey(env), `${commit.slice(0, 12)}-${spec.name}`);
+    const hash = prepareStaticSiteContext(output, contextDir, this.options.staticServerImage ?? DEFAULT_STATIC_SERVER_IMAGE, spec.static!);
+    return this.buildAndPush(env, spec, commit, { hash, contextDir, build: { context: `${spec.static!.output} (static site)`, dockerfile: 'Dockerfile' } }, onOutput);
+  }
+
+  /** Builds (or reuses) the image of a context and pushes it under the registry prefix; once per build tag for the driver's life. */
+  private buildAndPush(env: EnvironmentRef, spec: ResolvedService, commit: string, source: { hash: string; contextDir: string; build: BuildSpec }, onOutput?: (line: string) => void): Promise<PushedImage> {
+    const what = `services.${spec.name}`;
+    const local = buildTag(env.app, spec.name, commit, source.hash);
+    const target = `${this.options.imageRegistry!.replace(/\/+$/, '')}/${local.slice('slipway/'.length)}`;
+    const known = this.pushed.get(target);
+    if (known) return known;
+    const pushing = (async (): Promise<PushedImage> => {
+      let docker: Dockerode;
+      try {
+        docker = await this.dockerEngine();
+      } catch (error) {
+        return { ok: false, outcome: 'errored', reason: `${what} build: the kubernetes runtime builds images with a Docker or Podman engine, and ${(error as Error).message}` };
+      }
+      const built = await ensureBuilt(docker, {
+        tag: local,
+        hash: source.hash,
+        contextDir: source.contextDir,
+        build: source.build,
+        logPath: this.dir('logs', environmentKey(env), 'builds', `${commit.slice(0, 12)}-${spec.name}.log`),
+        labels: { [labelKeys.app]: env.app, [labelKeys.service]: spec.name },
+        ...(this.options.buildTimeoutMs !== undefined ? { timeoutMs: this.options.buildTimeoutMs } : {}),
+        what: `${what} build`,
+        ...(onOutput ? { onOutput } : {}),
+      });
+      if (!built.ok) return built;
+      onOutput?.(`[slipway] ${what}: pushing ${target}`);
+      const result = await pushImage(docker, {
+        image: built.id,
+        reference: target,
+        ...(this.options.registryAuth ? { auth: this.options.registryAuth } : {}),
+        ...(this.options.registryInsecure ? { insecure: true } : {}),
+        ...(onOutput ? { onOutput } : {}),
+      });
+      if (!result.ok) {
+        onOutput?.(`[slipway] ${what}: ${result.reason}`);
+        return { ok: false, outcome: 'failed', reason: `${what}: ${result.reason}` };
+      }
+      onOutput?.(`[slipway] ${what}: pushed ${result.reference}`);
+      return { ok: true, reference: result.reference };
+    })();
+    this.pushed.set(target, pushing);
+    // Only a push that worked is kept: a failed one is tried again by the next deploy.
+    void pushing.then((r) => {
+      if (!r.ok) this.pushed.delete(target);
+    });
+    return pushing;
+  }
+
+  /** The image the cluster pulls for a service: its pushed build (by digest) with a registry prefix, else `image:` as given. */
+  private async imageOf(env: EnvironmentRef, service: ResolvedService, commit: string): Promise<PushedImage> {
+    if (service.static && this.options.imageRegistry) return this.staticImage(env, service, commit);
+    if (service.build && this.options.imageRegistry) return this.builtImage(env, service, commit);
+    if (service.image) return { ok: true, reference: service.image };
+    return { ok: false, outcome: 'failed', reason: `services.${service.name} has no image the cluster can pull` };
+  }
+
+  /** The pull Secret pods name, when the runtime has registry credentials to give the cluster. */
+  private get pullSecret(): string | undefined {
+    return this.options.registryAuth && this.options.imageRegistry && this.options.registryPullSecret !== false ? REGISTRY_PULL_SECRET : undefined;
+  }
+
+  /** The namespace, and its pull Secret when there is one. */
+  private async applyNamespace(ns: string, env: EnvironmentRef): Promise<void> {
+    await this.apply1(namespaceObject(ns, env, this.tag));
+    if (this.pullSecret) await this.apply1(registryPullSecretObject(ns, env, registryOf(`${this.options.imageRegistry}/x`), this.options.registryAuth!));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -250,7 +404,7 @@ export class KubernetesDriver implements RuntimeDriver {
       if (pinned.length > 0) return problem('failed', `services.${pinned[0]}: the kubernetes runtime gives services no host ports (pods have their own addresses); leave hostPorts out`);
       const targets = request.only ? request.services.filter((s) => request.only!.includes(s.name)) : request.services;
       try {
-        await this.apply1(namespaceObject(ns, request.env, this.tag));
+        await this.applyNamespace(ns, request.env);
         const existing = await this.deployments(ns);
         // Services are independent objects: applied side by side.
         const reports: ServiceReport[] = [];
@@ -263,6 +417,10 @@ export class KubernetesDriver implements RuntimeDriver {
             if (targets.some((s) => s.name === name)) continue;
             await this.removeService(ns, name);
             reports.push({ service: name, action: 'removed', specHash: deployment.hash, instances: [] });
+          }
+          if (request.cronJobs) {
+            const cron = await this.applyCronJobs(request, ns, request.cronJobs);
+            if (cron) return cron;
           }
         }
         return { outcome: 'succeeded', services: reports };
@@ -295,11 +453,14 @@ export class KubernetesDriver implements RuntimeDriver {
     return found;
   }
 
-  private async applyService(request: ApplyRequest, ns: string, spec: ResolvedService, existing: { hash: string; replicas: number } | undefined): Promise<ServiceReport | DriverProblem> {
-    const refused = unmappable(spec);
+  private async applyService(request: ApplyRequest, ns: string, given: ResolvedService, existing: { hash: string; replicas: number } | undefined): Promise<ServiceReport | DriverProblem> {
+    const refused = unmappable(given);
     if (refused) return problem('failed', `${refused.path}: ${refused.message}`);
-    const image = this.imageOf(request.env, spec, request.commit);
-    if (!image) return problem('failed', `services.${spec.name} has no image the cluster can pull`);
+    const pulled = await this.imageOf(request.env, given, request.commit);
+    if (!pulled.ok) return problem(pulled.outcome, pulled.reason, pulled.logTail);
+    const image = pulled.reference;
+    // A static site runs as the server of its image, like any service.
+    const spec = given.static ? staticSiteService(given) : given;
     const secrets = secretData(serviceVariableSets(spec), request.secrets);
     if (secrets.missing.length > 0) return problem('errored', `services.${spec.name}: secrets not provided: ${secrets.missing.join(', ')}`);
     // As on docker: the commit's own variables do not roll a service whose image and spec did not change.
@@ -318,8 +479,51 @@ export class KubernetesDriver implements RuntimeDriver {
     ];
     await Promise.all(first.map((o) => this.apply1(o)));
     const svc = serviceObject(ns, request.env, spec, this.exposure);
-    await Promise.all([this.apply1(deploymentObject({ namespace: ns, env: request.env, service: spec, image, specHash: hash, commit: request.commit })), ...(svc ? [this.apply1(svc)] : [])]);
+    await Promise.all([this.apply1(deploymentObject({ namespace: ns, env: request.env, service: spec, image, specHash: hash, commit: request.commit, ...this.pullSecretInput() })), ...(svc ? [this.apply1(svc)] : [])]);
     return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [] };
+  }
+
+  private pullSecretInput(): { imagePullSecret?: string } {
+    return this.pullSecret ? { imagePullSecret: this.pullSecret } : {};
+  }
+
+  /** The image a job runs: its own `image`, or its service's (built and pushed when it has a build). */
+  private async jobImage(env: EnvironmentRef, job: ResolvedJob, service: ResolvedService | undefined, commit: string, what: string): Promise<PushedImage> {
+    if (job.image) return { ok: true, reference: job.image };
+    if (service) return this.imageOf(env, service, commit);
+    return { ok: false, outcome: 'errored', reason: `${what}: no image to run it in (give the job an image, or fromService a service with one)` };
+  }
+
+  /**
+   * Cron jobs as CronJobs (with their secret variables in a Secret of their own), applied with the
+   * same server-side apply, so an unchanged one is not written; CronJobs of cron jobs no longer
+   * listed are deleted with the Jobs they made.
+   */
+  private async applyCronJobs(request: ApplyRequest, ns: string, cronJobs: ResolvedJob[]): Promise<DriverProblem | undefined> {
+    for (const job of cronJobs) {
+      const what = `cronJobs.${job.name}`;
+      const service = job.fromService ? request.services.find((s) => s.name === job.fromService) : undefined;
+      if (job.fromService && !service) return problem('failed', `${what}: fromService names ${job.fromService}, which the environment has no service of`);
+      const pulled = await this.jobImage(request.env, job, service, request.commit, what);
+      if (!pulled.ok) return problem(pulled.outcome, pulled.reason, pulled.logTail);
+      const serviceEnv = service?.env ?? {};
+      const secrets = secretData([serviceEnv, job.env], request.secrets);
+      if (secrets.missing.length > 0) return problem('errored', `${what}: secrets not provided: ${secrets.missing.join(', ')}`);
+      const labels = { ...ownerLabels(request.env), [kubeLabels.cronJob]: job.name };
+      if (Object.keys(secrets.values).length > 0) await this.apply1(secretObject(cronJobSecretName(job.name), ns, labels, secrets.values));
+      else await this.call(() => this.core.deleteNamespacedSecret({ name: cronJobSecretName(job.name), namespace: ns })).catch(ignoreMissing);
+      await this.apply1(cronJobObject({ namespace: ns, env: request.env, job, image: pulled.reference, serviceEnv, commit: request.commit, ...this.pullSecretInput() }));
+    }
+    const wanted = new Set(cronJobs.map((j) => cronJobObjectName(j.name)));
+    const existing = await this.call(() => this.batch.listNamespacedCronJob({ namespace: ns, labelSelector: kubeLabels.cronJob }));
+    for (const cron of existing.items) {
+      const name = cron.metadata?.name;
+      const job = cron.metadata?.labels?.[kubeLabels.cronJob];
+      if (!name || !job || wanted.has(name)) continue;
+      await this.call(() => this.batch.deleteNamespacedCronJob({ name, namespace: ns, propagationPolicy: 'Background' })).catch(ignoreMissing);
+      await this.call(() => this.core.deleteNamespacedSecret({ name: cronJobSecretName(job), namespace: ns })).catch(ignoreMissing);
+    }
+    return undefined;
   }
 
   private async removeService(ns: string, name: string): Promise<void> {
@@ -535,15 +739,16 @@ export class KubernetesDriver implements RuntimeDriver {
   private async runJobOnce(request: JobRunRequest): Promise<JobResult> {
     const ns = this.namespace(request.env);
     const name = jobObjectName(request.job.name, request.runId);
-    const image = request.job.image ?? (request.service ? this.imageOf(request.env, request.service, request.commit) : undefined);
-    if (!image) return { outcome: 'errored', reason: `jobs.${request.job.name}: no image to run it in (give the job an image, or fromService a service with one)` };
+    const pulled = await this.jobImage(request.env, request.job, request.service, request.commit, `jobs.${request.job.name}`);
+    if (!pulled.ok) return { outcome: 'errored', reason: pulled.reason, ...(pulled.logTail ? { logTail: pulled.logTail } : {}) };
+    const image = pulled.reference;
     const serviceEnv = request.service?.env ?? {};
     const secrets = secretData([serviceEnv, request.job.env], request.secrets);
     if (secrets.missing.length > 0) return { outcome: 'errored', reason: `jobs.${request.job.name}: secrets not provided: ${secrets.missing.join(', ')}` };
     const startedAt = new Date().toISOString();
     let recorded = true;
     try {
-      await this.apply1(namespaceObject(ns, request.env, this.tag));
+      await this.applyNamespace(ns, request.env);
       const existing = await this.call(() => this.batch.readNamespacedJob({ name, namespace: ns })).catch((error: unknown) => {
         if (isStatus(error, 404)) return undefined;
         throw error;
@@ -553,7 +758,7 @@ export class KubernetesDriver implements RuntimeDriver {
         const labels = { ...ownerLabels(request.env), [kubeLabels.job]: request.job.name };
         if (Object.keys(secrets.values).length > 0) await this.apply1(secretObject(name, ns, labels, secrets.values));
         // Created, not applied: a second server racing for the same run gets AlreadyExists and waits for this one.
-        await this.call(() => this.objects.create(jobObject({ namespace: ns, env: request.env, job: request.job, runId: request.runId, image, serviceEnv, commit: request.commit }) as KubernetesObject)).catch((error: unknown) => {
+        await this.call(() => this.objects.create(jobObject({ namespace: ns, env: request.env, job: request.job, runId: request.runId, image, serviceEnv, commit: request.commit, ...this.pullSecretInput() }) as KubernetesObject)).catch((error: unknown) => {
           if (isStatus(error, 409)) recorded = true;
           else throw error;
         });
@@ -690,6 +895,13 @@ export class KubernetesDriver implements RuntimeDriver {
     this.closed = true;
   }
 }
+
+/** The image a workload runs: a reference the cluster pulls, or why there is none. */
+type PushedImage = { ok: true; reference: string } | { ok: false; outcome: 'failed' | 'errored'; reason: string; logTail?: string };
+
+const ignoreMissing = (error: unknown) => {
+  if (!isStatus(error, 404)) throw error;
+};
 
 /** Options for a JSON merge patch of the scale subresource. */
 const setMergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureJob, fixtureService, probe } from '../conformance/runtime-driver-conformance.ts';
-import { boundedName, deploymentObject, jobObject, jobObjectName, namespaceName, probeObject, secretData, secretObject, serviceObject, unmappable } from './objects.ts';
+import { boundedName, cronJobObject, cronJobSecretName, deploymentObject, jobObject, jobObjectName, namespaceName, probeObject, registryPullSecretObject, secretData, staticSiteService, secretObject, serviceObject, serviceSecretName, unmappable } from './objects.ts';
 
 const env = { workspace: 'team', app: 'shop', envId: 'pr-42' };
 const withImage = (overrides = {}) => fixtureService('web', { run: undefined, image: 'shop/web:1', ...overrides });
@@ -80,6 +80,49 @@ describe('kubernetes objects', () => {
     expect(jobObjectName('x'.repeat(63), 'run-1').length).toBeLessThanOrEqual(63);
     const object = jobObject({ namespace: 'ns', env, job, runId: 'run-1', image: 'shop/web:1', commit: 'c' });
     expect(object).toMatchObject({ kind: 'Job', metadata: { annotations: { 'dev.slipway/run-id': 'run-1' } }, spec: { backoffLimit: 0, activeDeadlineSeconds: 91, template: { spec: { restartPolicy: 'Never' } } } });
+  });
+
+  it('maps a cron job onto a CronJob: its schedule, Forbid unless told, the Job spec a run gets, secrets by reference', () => {
+    const job = { ...fixtureJob('nightly', { MODE: 'full' }, 60_000), schedule: '0 3 * * *', concurrency: 'forbid' as const, env: { MODE: 'full', TOKEN: { secret: 'api' } } };
+    const cron = cronJobObject({ namespace: 'ns', env, job, image: 'reg.example/shop-web@sha256:abc', serviceEnv: { FROM_SERVICE: 'yes' }, commit: 'c', imagePullSecret: 'slipway-registry' }) as unknown as {
+      metadata: { name: string; labels: Record<string, string> };
+      spec: { schedule: string; concurrencyPolicy: string; jobTemplate: { metadata: { labels: Record<string, string> }; spec: { backoffLimit: number; activeDeadlineSeconds: number; template: { spec: Record<string, unknown> & { containers: { image: string; env: unknown[] }[] } } } } };
+    };
+    expect(cron).toMatchObject({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly', labels: { 'dev.slipway.env': 'pr-42', 'dev.slipway.cronjob': 'nightly' } } });
+    expect(cron.spec).toMatchObject({ schedule: '0 3 * * *', concurrencyPolicy: 'Forbid' });
+    expect(cron.spec.jobTemplate.metadata.labels['dev.slipway.cronjob']).toBe('nightly');
+    expect(cron.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 60, template: { spec: { restartPolicy: 'Never', imagePullSecrets: [{ name: 'slipway-registry' }] } } });
+    const [container] = cron.spec.jobTemplate.spec.template.spec.containers;
+    expect(container!.image).toBe('reg.example/shop-web@sha256:abc');
+    expect(container!.env).toEqual([
+      { name: 'FROM_SERVICE', value: 'yes' },
+      { name: 'MODE', value: 'full' },
+      { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'nightly.cronjob', key: 'TOKEN' } } },
+    ]);
+    expect(cronJobObject({ namespace: 'ns', env, job: { ...job, concurrency: 'replace' }, image: 'i', commit: 'c' })).toMatchObject({ spec: { concurrencyPolicy: 'Replace' } });
+    expect(cronJobObject({ namespace: 'ns', env, job: { ...job, concurrency: undefined }, image: 'i', commit: 'c' })).toMatchObject({ spec: { concurrencyPolicy: 'Forbid' } });
+    // A CronJob's Jobs are named <cron job>-<11 characters>: its own name stays within 52.
+    expect(cronJobObject({ namespace: 'ns', env, job: { ...job, name: 'n'.repeat(63) }, image: 'i', commit: 'c' }).metadata.name.length).toBeLessThanOrEqual(52);
+    expect(cronJobSecretName('web')).not.toBe(serviceSecretName('web'));
+  });
+
+  it('gives pods a dockerconfigjson pull Secret of the registry credentials, and names it from every pod spec', () => {
+    const secret = registryPullSecretObject('ns', env, 'registry.example.com', { username: 'ci', password: 'pw-123' });
+    expect(secret).toMatchObject({ kind: 'Secret', type: 'kubernetes.io/dockerconfigjson', metadata: { name: 'slipway-registry' } });
+    const config = JSON.parse(Buffer.from((secret.data as Record<string, string>)['.dockerconfigjson']!, 'base64').toString()) as { auths: Record<string, { auth: string }> };
+    expect(Buffer.from(config.auths['registry.example.com']!.auth, 'base64').toString()).toBe('ci:pw-123');
+    const deployment = deploymentObject({ namespace: 'ns', env, service: withImage(), image: 'i', specHash: 'h', commit: 'c', imagePullSecret: 'slipway-registry' });
+    expect(deployment).toMatchObject({ spec: { template: { spec: { imagePullSecrets: [{ name: 'slipway-registry' }] } } } });
+    expect(JSON.stringify(deployment)).not.toContain('pw-123');
+    expect(jobObject({ namespace: 'ns', env, job: fixtureJob('j', {}), runId: 'r', image: 'i', commit: 'c', imagePullSecret: 'slipway-registry' })).toMatchObject({ spec: { template: { spec: { imagePullSecrets: [{ name: 'slipway-registry' }] } } } });
+    expect(JSON.stringify(deploymentObject({ namespace: 'ns', env, service: withImage(), image: 'i', specHash: 'h', commit: 'c' }))).not.toContain('imagePullSecrets');
+  });
+
+  it('runs a static site as its image\'s server on port 8080, without the build\'s variables', () => {
+    const site = fixtureService('site', { run: undefined, static: { output: 'dist', spa: false }, env: { TOKEN: { secret: 'x' } }, replicas: 2 });
+    expect(staticSiteService(site)).toMatchObject({ name: 'site', ports: [{ port: 8080 }], env: {}, replicas: 2, sidecars: [], initContainers: [] });
+    expect(staticSiteService(site).static).toBeUndefined();
+    expect(unmappable(site)).toBeUndefined();
   });
 
   it('refuses what cannot run on a cluster, naming the field', () => {

@@ -13,6 +13,7 @@ export const kubeLabels = {
   driver: 'dev.slipway.driver',
   job: 'dev.slipway.job',
   runHash: 'dev.slipway.run-hash',
+  cronJob: 'dev.slipway.cronjob',
 } as const;
 
 export const kubeAnnotations = {
@@ -124,6 +125,19 @@ export function unmappable(service: ResolvedService): { path: string; message: s
   return { path: `services.${service.name}${path}`, message: refusal.message };
 }
 
+/** The port a static site's server listens on inside its pod (static-site-image.ts builds it). */
+export const STATIC_SITE_PORT = 8080;
+
+/**
+ * A static site as the service that serves it: its pushed image's server on one port, with no
+ * variables (they were the build's), its init steps, sidecars and volumes left out; replicas,
+ * resources and hostnames as the manifest says.
+ */
+export function staticSiteService(service: ResolvedService): ResolvedService {
+  const { static: _site, command: _command, args: _args, ...rest } = service;
+  return { ...rest, ports: [{ port: STATIC_SITE_PORT, protocol: 'http' }], env: {}, initContainers: [], sidecars: [], volumes: [] };
+}
+
 export const serviceSecretName = (service: string) => boundedName(`${service}-env`, 253);
 export const volumeClaimName = (service: string, volume: string) => boundedName(`${service}-${volume}`);
 
@@ -135,6 +149,8 @@ export interface DeploymentInput {
   image: string;
   specHash: string;
   commit: string;
+  /** A dockerconfigjson Secret of the namespace the kubelet pulls with (registryPullSecretObject). */
+  imagePullSecret?: string;
 }
 
 export function volumeClaimObject(namespace: string, env: EnvironmentRef, service: string, volume: VolumeSpec, storageClass: string | undefined): KubeObject {
@@ -202,6 +218,7 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
         spec: {
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 10,
+          ...pullSecrets(input.imagePullSecret),
           ...(inits.length ? { initContainers: inits } : {}),
           containers: [main, ...sidecars],
           ...(volumes.length ? { volumes } : {}),
@@ -242,36 +259,99 @@ export interface JobInput {
   /** Variables of the service the job runs from, under the job's own. */
   serviceEnv?: Record<string, ResolvedEnvValue>;
   commit: string;
+  imagePullSecret?: string;
+}
+
+const pullSecrets = (name: string | undefined) => (name ? { imagePullSecrets: [{ name }] } : {});
+
+/** The spec of a Job (one run, or each run of a CronJob): one container, run once, within the job's timeout. */
+function jobSpec(job: ResolvedJob, image: string, env: Record<string, ResolvedEnvValue>, secretName: string, labels: Record<string, string>, imagePullSecret: string | undefined): Record<string, unknown> {
+  const resources = resourcesObject(job.resources);
+  return {
+    backoffLimit: 0,
+    activeDeadlineSeconds: seconds(job.timeoutMs, 1),
+    template: {
+      metadata: { labels },
+      spec: {
+        restartPolicy: 'Never',
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: 5,
+        ...pullSecrets(imagePullSecret),
+        containers: [
+          {
+            name: 'job',
+            image,
+            command: containerArgv(job.command),
+            env: containerEnv(env, secretName),
+            ...(resources && Object.keys(resources).length ? { resources } : {}),
+          },
+        ],
+      },
+    },
+  };
 }
 
 export function jobObject(input: JobInput): KubeObject {
   const name = jobObjectName(input.job.name, input.runId);
   const labels = { ...ownerLabels(input.env), [kubeLabels.job]: input.job.name, [kubeLabels.runHash]: hashText(input.runId).slice(0, 10) };
-  const resources = resourcesObject(input.job.resources);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name, namespace: input.namespace, labels, annotations: { [kubeAnnotations.runId]: input.runId, [kubeAnnotations.commit]: input.commit } },
+    spec: jobSpec(input.job, input.image, { ...(input.serviceEnv ?? {}), ...input.job.env }, name, labels, input.imagePullSecret),
+  };
+}
+
+/** A cron job's CronJob object: at most 52 characters, so the Jobs it makes (name + 11) stay within 63. */
+export const cronJobObjectName = (job: string) => boundedName(job, 52);
+
+/** The Secret of a cron job's secret variables; the dot keeps it apart from every `<service>-env`. */
+export const cronJobSecretName = (job: string) => `${cronJobObjectName(job)}.cronjob`;
+
+export interface CronJobInput {
+  namespace: string;
+  env: EnvironmentRef;
+  job: ResolvedJob;
+  image: string;
+  serviceEnv?: Record<string, ResolvedEnvValue>;
+  commit: string;
+  imagePullSecret?: string;
+}
+
+const concurrencyPolicies = { allow: 'Allow', forbid: 'Forbid', replace: 'Replace' } as const;
+
+/** A cron job: the cluster's CronJob controller makes a Job (the same spec as a workflow's job run) on each tick of its schedule. */
+export function cronJobObject(input: CronJobInput): KubeObject {
+  const name = cronJobObjectName(input.job.name);
+  const labels = { ...ownerLabels(input.env), [kubeLabels.cronJob]: input.job.name };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name, namespace: input.namespace, labels, annotations: { [kubeAnnotations.commit]: input.commit } },
     spec: {
-      backoffLimit: 0,
-      activeDeadlineSeconds: seconds(input.job.timeoutMs, 1),
-      template: {
+      schedule: input.job.schedule,
+      concurrencyPolicy: concurrencyPolicies[input.job.concurrency ?? 'forbid'],
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
         metadata: { labels },
-        spec: {
-          restartPolicy: 'Never',
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 5,
-          containers: [
-            {
-              name: 'job',
-              image: input.image,
-              command: containerArgv(input.job.command),
-              env: containerEnv({ ...(input.serviceEnv ?? {}), ...input.job.env }, name),
-              ...(resources && Object.keys(resources).length ? { resources } : {}),
-            },
-          ],
-        },
+        spec: jobSpec(input.job, input.image, { ...(input.serviceEnv ?? {}), ...input.job.env }, cronJobSecretName(input.job.name), labels, input.imagePullSecret),
       },
     },
+  };
+}
+
+/** The Secret every pod of a namespace pulls with, when the runtime has registry credentials: type dockerconfigjson. */
+export const REGISTRY_PULL_SECRET = 'slipway-registry';
+
+export function registryPullSecretObject(namespace: string, env: EnvironmentRef, registry: string, credentials: { username: string; password: string }): KubeObject {
+  const auth = Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64');
+  const config = JSON.stringify({ auths: { [registry]: { username: credentials.username, password: credentials.password, auth } } });
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: REGISTRY_PULL_SECRET, namespace, labels: ownerLabels(env) },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': Buffer.from(config, 'utf8').toString('base64') },
   };
 }

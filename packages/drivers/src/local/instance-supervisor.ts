@@ -2,20 +2,16 @@
 // process group. Runs probes, restarts with exponential backoff, and keeps the durable record up to
 // date so a later driver can adopt what is running.
 import type { EnvMap } from '@slipway/contract';
-import { restartDelayMs, type BackoffSettings, type ExitInfo, type InstanceState, type InstanceStatus } from '@slipway/core';
+import type { ExitInfo, InstanceStatus } from '@slipway/core';
 import { DEFAULT_ROTATION, logTail, rotateIfLarge, type RotationSettings } from './log-files.ts';
 import { appendLine, argv, commandArgv, isSameProcess, spawnGroup, stopGroup, watchAdopted, type Running } from '../shared/process-group.ts';
 import { runProbe, type ProbeTarget } from './probes.ts';
 import type { Endpoint, InstanceRecord, ServiceRecord } from './state-files.ts';
-import { sleep } from '../shared/supervision.ts';
-import { probeLoop, readinessProbe, type ProbeLoopHooks } from '../shared/probe-loop.ts';
+import { describeExit as describeSharedExit, InstanceHealth, RestartBackoff } from '../shared/instance-health.ts';
+import { startProbes } from '../shared/probe-loop.ts';
+import type { SupervisionSettings } from '../shared/supervision.ts';
 
-export interface SupervisorSettings {
-  backoff: BackoffSettings;
-  /** Time between SIGTERM and SIGKILL when stopping. */
-  graceMs: number;
-  /** A process that ran this long resets the backoff. */
-  stableMs: number;
+export interface SupervisorSettings extends SupervisionSettings {
   rotation: RotationSettings;
 }
 
@@ -33,30 +29,26 @@ export interface InstanceHost {
 }
 
 function describeExit(exit: ExitInfo): string {
-  if (exit.code !== null) return `exited with code ${exit.code}`;
-  if (exit.signal) return `was killed by ${exit.signal}`;
-  return 'ended (exit code unknown: the process was adopted)';
+  return describeSharedExit(exit, 'ended (exit code unknown: the process was adopted)');
 }
 
 export class InstanceSupervisor {
-  private state: InstanceState = 'starting';
-  private message: string | undefined;
+  private readonly health: InstanceHealth;
   private readonly lifetime = new AbortController();
   private main: Running | undefined;
   private probes: AbortController | undefined;
-  private livenessKill: string | undefined;
   private loop: Promise<void> | undefined;
   private readonly sidecarLoops: Promise<void>[] = [];
   private readonly sidecarsRunning = new Map<string, Running>();
   private rotationTimer: NodeJS.Timeout | undefined;
-  /** Set when the process ended and not ready since: the instance shows as crash-looping while it restarts. */
-  private crashedSinceReady = false;
 
   constructor(
     private readonly host: InstanceHost,
     readonly service: ServiceRecord,
     readonly record: InstanceRecord,
-  ) {}
+  ) {
+    this.health = new InstanceHealth(() => this.host.stateChanged?.());
+  }
 
   get name(): string {
     return `${this.service.spec.name}-${this.record.replica}`;
@@ -87,7 +79,7 @@ export class InstanceSupervisor {
   private async run(adopt: boolean): Promise<void> {
     const signal = this.lifetime.signal;
     let adopted = adopt && this.record.main !== undefined && isSameProcess(this.record.main) ? this.record.main : undefined;
-    let attempt = 0;
+    const backoff = new RestartBackoff(this.host.settings);
     while (!signal.aborted) {
       let running: Running;
       if (adopted) {
@@ -101,10 +93,8 @@ export class InstanceSupervisor {
         }
         const environment = this.host.environment(this.service, this.record);
         if (environment.missingSecrets.length > 0) {
-          this.state = 'stopped';
-          this.message = `waiting for an apply with the secrets ${environment.missingSecrets.join(', ')}`;
+          this.health.report('stopped', `waiting for an apply with the secrets ${environment.missingSecrets.join(', ')}`);
           this.host.persist();
-          this.host.stateChanged?.();
           return;
         }
         const init = await this.runInitSteps(environment.values, signal);
@@ -112,13 +102,9 @@ export class InstanceSupervisor {
         if (init) {
           this.record.lastExit = { ...init.exit, reason: `init step "${init.step}" failed` };
           this.record.restarts += 1;
-          this.crashedSinceReady = true;
-          this.state = 'crash-looping';
-          this.message = `init step "${init.step}" ${describeExit(init.exit)}; the service is not started`;
+          this.health.crashed(`init step "${init.step}" ${describeExit(init.exit)}; the service is not started`);
           this.host.persist();
-          this.host.stateChanged?.();
-          attempt += 1;
-          await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
+          await backoff.wait(signal);
           continue;
         }
         const run = this.service.spec.run!;
@@ -130,9 +116,7 @@ export class InstanceSupervisor {
         this.host.persist();
       }
       this.main = running;
-      this.livenessKill = undefined;
-      this.state = 'starting';
-      if (!this.crashedSinceReady) this.message = undefined;
+      this.health.started();
       this.startProbes(running);
       const stop = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
       const exit = await Promise.race([running.exited, stop]);
@@ -140,19 +124,16 @@ export class InstanceSupervisor {
       if (!exit || signal.aborted) return;
       // Whatever the leader left behind in its group goes with it.
       await stopGroup(running, 0);
-      const startedAt = Date.parse(this.record.main?.startedAt ?? '') || Date.now();
-      if (Date.now() - startedAt >= this.host.settings.stableMs) attempt = 0;
+      backoff.ran(Date.parse(this.record.main?.startedAt ?? '') || Date.now(), Date.now());
       this.record.main = undefined;
-      this.record.lastExit = this.livenessKill ? { ...exit, reason: this.livenessKill } : exit;
+      const livenessKill = this.health.livenessKill;
+      this.record.lastExit = livenessKill ? { ...exit, reason: livenessKill } : exit;
       this.record.restarts += 1;
-      this.crashedSinceReady = true;
-      this.state = 'crash-looping';
-      this.message = this.livenessKill ? `restarted: ${this.livenessKill}` : `the process ${describeExit(exit)}`;
-      this.note(this.message);
+      const message = livenessKill ? `restarted: ${livenessKill}` : `the process ${describeExit(exit)}`;
+      this.health.crashed(message);
+      this.note(message);
       this.host.persist();
-      this.host.stateChanged?.();
-      attempt += 1;
-      await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
+      await backoff.wait(signal);
     }
   }
 
@@ -180,7 +161,7 @@ export class InstanceSupervisor {
     const sidecar = this.service.spec.sidecars.find((s) => s.name === name)!;
     const recorded = this.record.sidecars[name];
     let adopted = adopt && recorded && isSameProcess(recorded) ? recorded : undefined;
-    let attempt = 0;
+    const backoff = new RestartBackoff(this.host.settings);
     while (!signal.aborted) {
       let running: Running;
       const logPath = this.host.logPath(this.service.spec.name, this.record.replica, name);
@@ -204,8 +185,7 @@ export class InstanceSupervisor {
       delete this.record.sidecars[name];
       appendLine(logPath, `[slipway] sidecar ${name} ${describeExit(exit)}`);
       this.host.persist();
-      attempt += 1;
-      await sleep(restartDelayMs(attempt, this.host.settings.backoff), signal);
+      await backoff.wait(signal);
     }
   }
 
@@ -220,47 +200,24 @@ export class InstanceSupervisor {
   }
 
   private startProbes(running: Running): void {
-    const controller = new AbortController();
-    this.probes = controller;
-    const spec = this.service.spec;
-    const readiness = readinessProbe(spec, this.record.endpoints.length > 0);
-    const hooks = this.probeHooks(running);
-    if (readiness) void probeLoop(readiness, 'readiness', hooks, controller.signal, { slowOnceUnhealthy: false });
-    else {
-      this.state = 'ready';
-      this.crashedSinceReady = false;
-      this.host.stateChanged?.();
-    }
-    if (spec.liveness) void probeLoop(spec.liveness, 'liveness', hooks, controller.signal, { slowOnceUnhealthy: false });
-  }
-
-  private probeHooks(running: Running): ProbeLoopHooks {
-    return {
-      run: (probe, timeoutMs) => runProbe(probe, this.probeTarget(), timeoutMs),
-      isReady: () => this.state === 'ready',
-      ready: () => {
-        this.state = 'ready';
-        this.message = undefined;
-        this.crashedSinceReady = false;
-        this.host.stateChanged?.();
+    this.probes = startProbes(
+      this.service.spec,
+      this.record.endpoints.length > 0,
+      this.health,
+      {
+        run: (probe, timeoutMs) => runProbe(probe, this.probeTarget(), timeoutMs),
+        stop: async (message) => {
+          this.note(message);
+          await stopGroup(running, this.host.settings.graceMs);
+        },
       },
-      unhealthy: (message) => {
-        this.state = 'unhealthy';
-        this.message = message;
-        this.host.stateChanged?.();
-      },
-      livenessFailed: async (message) => {
-        this.livenessKill = message;
-        this.note(message);
-        await stopGroup(running, this.host.settings.graceMs);
-      },
-    };
+      { slowOnceUnhealthy: false, clearMessageWithoutProbe: false },
+    );
   }
 
   status(envStatus: Pick<InstanceStatus, 'env'>): InstanceStatus {
     const main = this.record.main;
-    const state = this.state === 'starting' && this.crashedSinceReady ? 'crash-looping' : this.state;
-    const troubled = state === 'crash-looping' || state === 'unhealthy';
+    const { shown: state, troubled, message } = this.health;
     return {
       env: envStatus.env,
       service: this.service.spec.name,
@@ -272,7 +229,7 @@ export class InstanceSupervisor {
       ...(main ? { runtimeId: String(main.pid), startedAt: main.startedAt } : {}),
       restarts: this.record.restarts,
       ...(this.record.lastExit ? { lastExit: this.record.lastExit } : {}),
-      ...(this.message ? { message: this.message } : {}),
+      ...(message ? { message } : {}),
       ...(troubled ? { logTail: logTail(this.logPath) } : {}),
     };
   }
@@ -289,7 +246,7 @@ export class InstanceSupervisor {
     await Promise.all([this.loop, ...this.sidecarLoops]);
     this.record.main = undefined;
     this.record.sidecars = {};
-    this.state = 'stopped';
+    this.health.stopped();
   }
 
   /** Stops supervising, leaving the processes running for a later driver to adopt. */

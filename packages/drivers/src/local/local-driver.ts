@@ -18,12 +18,10 @@ import {
   environmentKey,
   maskDeep,
   hashText,
-  notReadyReasons,
   ownerLabels,
   parseEnvironmentKey,
   missingServiceSecrets,
   resolveVariables,
-  serviceReadiness,
   specHash,
   type ApplyRequest,
   type ApplyResult,
@@ -53,15 +51,20 @@ import {
 } from '@slipway/core';
 import { InstanceSupervisor, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log-files.ts';
-import { followFileLines } from '../shared/output-lines.ts';
-import { allocatePort, portFreedSoon, portIsFree } from '../shared/ports.ts';
-import { appendLine, argv, commandArgv, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup, type Running } from '../shared/process-group.ts';
-import { ensureWorktree, folderIn, GitError, mirrorPath, mirrorWithCommit, pruneWorktrees, worktreeIfPresent, writeMarker } from '../shared/git-source.ts';
-import type { EnvironmentRecord, InstanceRecord, JobRecord, ServiceRecord, Endpoint } from './state-files.ts';
-import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, sweepOrphans, writeJson } from '../shared/state-folder.ts';
-import { KeyedQueue } from '../shared/keyed-queue.ts';
-import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
+import type { EnvironmentRecord, InstanceRecord, LocalJobRecord, ProcessRecord, ServiceRecord, Endpoint } from './state-files.ts';
+import { applyPlan, applyStaticService, withInstances } from '../shared/apply-plan.ts';
+import { buildServiceSource, staticRootIn, type BuildSettings } from '../shared/build-steps.ts';
 import { problem } from '../shared/driver-problem.ts';
+import { folderIn } from '../shared/git-source.ts';
+import { asRecorded, endedRunResult, JobRecords } from '../shared/job-records.ts';
+import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
+import { KeyedQueue } from '../shared/keyed-queue.ts';
+import { followFileLines } from '../shared/output-lines.ts';
+import { allocatePort, pinnedPortProblem, portFreedSoon } from '../shared/ports.ts';
+import { appendLine, argv, commandArgv, commandText, exitOrTimeout, isSameProcess, processesWithVariable, signalGroup, spawnGroup, stopGroup } from '../shared/process-group.ts';
+import { waitUntilReady } from '../shared/readiness-wait.ts';
+import { checkOutCommit, checkoutPath, isCheckedOut, notCheckedOut } from '../shared/source-checkout.ts';
+import { listJson, ownedStateFiles, pruneStaleCheckouts, readJson, remove, removeEnvironmentState, sweepOrphans, writeJson } from '../shared/state-folder.ts';
 
 export interface LocalDriverOptions extends DriverFactoryOptions {
   /** Restart backoff; 1 s doubling to 30 s by default. */
@@ -102,10 +105,6 @@ function defaultBaseEnv(): Record<string, string> {
   return base;
 }
 
-function commandText(command: Command): string {
-  return typeof command === 'string' ? command : command.join(' ');
-}
-
 export class LocalDriver implements RuntimeDriver {
   readonly name = 'local';
   readonly stateDir: string;
@@ -121,6 +120,7 @@ export class LocalDriver implements RuntimeDriver {
   /** One change at a time per environment (and per repository mirror and checkout). */
   private readonly locks = new KeyedQueue();
   private readonly jobRuns = new JobRunsInFlight();
+  private readonly jobRecords: JobRecords<ProcessRecord>;
   private readonly reservedPorts = new Set<number>();
   /** Readiness waits sleeping until an instance's state changes (or their poll interval passes). */
   private readonly stateWaiters = new Set<() => void>();
@@ -137,6 +137,7 @@ export class LocalDriver implements RuntimeDriver {
     this.buildTimeoutMs = options.buildTimeoutMs ?? 30 * 60_000;
     this.baseEnv = options.baseEnv ?? defaultBaseEnv();
     this.ownerTag = hashText(this.stateDir);
+    this.jobRecords = new JobRecords(this.stateDir);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ export class LocalDriver implements RuntimeDriver {
   }
 
   private checkoutPath(env: EnvironmentRef, sha: string): string {
-    return this.dir('checkouts', environmentKey(env), sha);
+    return checkoutPath(this.stateDir, env, sha);
   }
 
   private logPath(key: string, service: string, replica: number, container?: string): string {
@@ -276,74 +277,31 @@ export class LocalDriver implements RuntimeDriver {
 
   async prepareSource(request: PrepareSourceRequest): Promise<DriverResult<PreparedSource>> {
     await this.load();
-    const key = environmentKey(request.env);
-    let sha = request.commit;
-    let checkout = this.checkoutPath(request.env, sha);
-    try {
-      // A full sha the mirror holds (the deploy's commit, resolved by the server) needs no rev-parse.
-      const present = await this.locks.run(`checkout:${checkout}`, () => worktreeIfPresent(mirrorPath(this.dir('repos'), request.repository), checkout, sha));
-      if (!present) {
-        const found = await this.locks.run(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
-        sha = found.sha;
-        checkout = this.checkoutPath(request.env, sha);
-        await this.locks.run(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
-      }
-    } catch (error) {
-      if (error instanceof GitError) return problem('failed', error.message);
-      return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
-    }
+    const checkedOut = await checkOutCommit(this.stateDir, this.locks, request);
+    if ('reason' in checkedOut) return checkedOut;
     const staticRoots: Record<string, string> = {};
-    const masker = createSecretMasker(request.secrets);
-    const mask = masker.mask;
     for (const service of request.services) {
-      const source = service.run ?? service.static;
-      if (!source) continue;
-      const workdir = folderIn(checkout, source.workdir);
-      if (!workdir || !existsSync(workdir)) return problem('failed', `services.${service.name}: the workdir "${source.workdir}" is not a folder of the repository at ${sha.slice(0, 7)}`);
-      const { values, missingSecrets } = resolveVariables(service.env, request.secrets);
-      if (missingSecrets.length > 0) return problem('errored', `services.${service.name}: secrets not provided: ${missingSecrets.join(', ')}`);
-      const kind = service.run ? 'run' : 'static';
-      for (const step of ['install', 'build'] as const) {
-        const command = source[step];
-        if (!command) continue;
-        const marker = this.dir('builds', key, sha, `${service.name}.${kind}.${step}.${specHash({ command, workdir: source.workdir })}`);
-        if (existsSync(marker)) continue;
-        const logPath = this.dir('logs', key, 'builds', `${sha.slice(0, 12)}-${service.name}-${step}.log`);
-        remove(logPath);
-        appendLine(logPath, `[slipway] services.${service.name} ${kind}.${step}: ${commandText(command)}`);
-        const env = { ...this.baseEnv, ...values, ...this.labelVariables(this.runtimeOf(request.env)), SLIPWAY_SERVICE: service.name };
-        const spawned = commandArgv(command, workdir, env);
-        const onOutput = request.onOutput;
-        const output = onOutput ? followFileLines(logPath, (line) => onOutput(mask(line), service.name)) : undefined;
-        const running = spawnGroup(spawned.argv, { cwd: workdir, env: spawned.env, logPath, mask: masker.forms });
-        const exit = await this.waitWithTimeout(running, this.buildTimeoutMs).finally(() => output?.stop());
-        if (exit === 'timeout') {
-          return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" did not finish within ${this.buildTimeoutMs} ms`, mask(logTail(logPath)));
-        }
-        if (exit.code !== 0) {
-          const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-          return problem('failed', `services.${service.name} ${kind}.${step} "${commandText(command)}" ${how}`, mask(logTail(logPath)));
-        }
-        writeMarker(marker);
-      }
-      if (service.static) {
-        const output = folderIn(workdir, service.static.output);
-        if (!output || !existsSync(output)) {
-          return problem('failed', `services.${service.name}: the static output folder "${service.static.output}" does not exist after the build`);
-        }
-        staticRoots[service.name] = output;
-      }
+      const built = await buildServiceSource(this.builds, request, checkedOut, service);
+      if ('reason' in built) return built;
+      if (built.staticRoot) staticRoots[service.name] = built.staticRoot;
     }
-    return { outcome: 'succeeded', commit: sha, staticRoots };
+    return { outcome: 'succeeded', commit: checkedOut.sha, staticRoots };
   }
 
-  private async waitWithTimeout(running: Running, timeoutMs: number) {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, timeoutMs))));
-    const exit = await Promise.race([running.exited, timeout]);
-    clearTimeout(timer);
-    if (exit === 'timeout') await stopGroup(running, Math.min(this.settings.graceMs, 5_000));
-    return exit;
+  /** Grace of a stop that cuts a build step, a job or a teardown short. */
+  private get stopGraceMs(): number {
+    return Math.min(this.settings.graceMs, 5_000);
+  }
+
+  private get builds(): BuildSettings {
+    return {
+      stateDir: this.stateDir,
+      environment: (env, service, values) => ({ ...this.baseEnv, ...values, ...this.labelVariables(this.runtimeOf(env)), SLIPWAY_SERVICE: service.name }),
+      spawnArgs: commandArgv,
+      timeoutMs: this.buildTimeoutMs,
+      stopGraceMs: this.stopGraceMs,
+      logTail: (path) => logTail(path),
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -354,54 +312,47 @@ export class LocalDriver implements RuntimeDriver {
     const key = environmentKey(request.env);
     const outcome = await this.locks.run(key, () => this.applyLocked(request));
     if (outcome.outcome !== 'succeeded' || request.waitFor !== 'ready') return outcome;
-    const waited = await this.waitReady(request, outcome.services);
-    if (waited) return waited;
     const rt = this.runtimeOf(request.env);
-    return { outcome: 'succeeded', services: outcome.services.map((r) => ({ ...r, instances: this.statusOf(rt, r.service) })) };
+    const pending = outcome.services.filter((r) => r.action !== 'removed' && rt.record.services[r.service]?.spec.run).map((r) => r.service);
+    const waited = await waitUntilReady(pending, request.timeoutMs ?? 120_000, {
+      replicas: (name) => rt.record.services[name]?.spec.replicas,
+      statuses: (name) => this.statusOf(rt, name),
+      pause: () => this.stateChangeOr(100),
+    });
+    if (waited) return waited;
+    return { outcome: 'succeeded', services: await withInstances(outcome.services, (name) => this.statusOf(rt, name)) };
   }
 
   private async applyLocked(request: ApplyRequest): Promise<ApplyResult> {
     const rt = this.runtimeOf(request.env);
     rt.secrets = { ...request.secrets };
     rt.masker = createSecretMasker(rt.secrets);
+    if (!isCheckedOut(this.stateDir, request.env, request.commit)) return problem('errored', notCheckedOut(request.commit));
     const checkout = this.checkoutPath(request.env, request.commit);
-    if (!existsSync(join(checkout, '.git'))) {
-      return problem('errored', `commit ${request.commit} is not checked out for this environment: call prepareSource first`);
-    }
-    const unknown = (request.only ?? []).filter((name) => !request.services.some((s) => s.name === name));
-    if (unknown.length > 0) return problem('failed', `no service named ${unknown.join(', ')} in the environment`);
-    const targets = request.only ? request.services.filter((s) => request.only!.includes(s.name)) : request.services;
-    const reports: ServiceReport[] = [];
-    for (const spec of targets) {
-      const report = await this.applyService(rt, spec, request, checkout);
-      if ('reason' in report) {
-        this.persist(rt);
+    const applied = await applyPlan(request, {
+      applyService: async (spec) => {
+        const report = await this.applyService(rt, spec, request, checkout);
+        if ('reason' in report) this.persist(rt);
         return report;
-      }
-      reports.push(report);
-    }
-    if (!request.only) {
-      for (const [name, record] of Object.entries(rt.record.services)) {
-        if (targets.some((s) => s.name === name)) continue;
-        await this.removeService(rt, name);
-        reports.push({ service: name, action: 'removed', specHash: record.specHash, instances: [] });
-      }
-    }
+      },
+      removeService: (name) => this.removeService(rt, name),
+      services: () => Object.entries(rt.record.services).map(([name, record]) => [name, record.specHash]),
+    });
+    if (applied.outcome !== 'succeeded') return applied;
     this.persist(rt);
     await this.pruneCheckouts(rt, request.commit);
-    return { outcome: 'succeeded', services: reports.map((r) => ({ ...r, instances: r.action === 'removed' ? [] : this.statusOf(rt, r.service) })) };
+    return { outcome: 'succeeded', services: await withInstances(applied.services, (name) => this.statusOf(rt, name)) };
   }
 
   private async applyService(rt: EnvRuntime, spec: ResolvedService, request: ApplyRequest, checkout: string): Promise<ServiceReport | DriverProblem> {
     const existing = rt.record.services[spec.name];
     if (spec.static) {
-      const root = folderIn(folderIn(checkout, spec.static.workdir) ?? checkout, spec.static.output);
-      if (!root || !existsSync(root)) return problem('failed', `services.${spec.name}: the static output folder "${spec.static.output}" was not built: run prepareSource first`);
-      const hash = specHash({ spec, commit: request.commit });
-      if (existing?.specHash === hash) return { service: spec.name, action: 'unchanged', specHash: hash, instances: [], staticRoot: root };
-      if (existing) await this.removeService(rt, spec.name);
-      rt.record.services[spec.name] = { spec, commit: request.commit, specHash: hash, staticRoot: root, instances: [] };
-      return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [], staticRoot: root };
+      const root = staticRootIn(checkout, spec);
+      if (!root) return problem('failed', `services.${spec.name}: the static output folder "${spec.static.output}" was not built: run prepareSource first`);
+      return applyStaticService(spec, request.commit, root, existing?.specHash, async (hash) => {
+        if (existing) await this.removeService(rt, spec.name);
+        rt.record.services[spec.name] = { spec, commit: request.commit, specHash: hash, staticRoot: root, instances: [] };
+      });
     }
     if (!spec.run) {
       return problem('failed', `services.${spec.name} has no run section: the local runtime starts processes from the checkout (image and build need the docker runtime)`);
@@ -415,13 +366,8 @@ export class LocalDriver implements RuntimeDriver {
 
     const hash = specHash({ spec: { ...spec, replicas: 0 }, commit: request.commit, revision: request.revision ?? '' });
     const pinned = request.hostPorts?.[spec.name];
-    if (pinned !== undefined) {
-      if (spec.ports.length === 0) return problem('failed', `services.${spec.name} has no port, so host port ${pinned} cannot be given to it`);
-      const ours = existing?.instances[0]?.endpoints[0]?.hostPort === pinned;
-      if (!ours && (this.takenPorts().has(pinned) || !(await portIsFree(pinned)))) {
-        return problem('failed', `services.${spec.name}: host port ${pinned} is already in use; choose another port or stop what listens on it`);
-      }
-    }
+    const portProblem = await pinnedPortProblem(spec, pinned, existing?.instances[0]?.endpoints[0]?.hostPort, this.takenPorts());
+    if (portProblem) return portProblem;
     if (existing && existing.specHash === hash && (pinned === undefined || existing.instances[0]?.endpoints[0]?.hostPort === pinned)) {
       existing.spec = spec;
       const changed = await this.scale(rt, existing, spec.replicas);
@@ -488,29 +434,6 @@ export class LocalDriver implements RuntimeDriver {
     await Promise.all(service.instances.map((instance) => this.stopInstance(rt, service, instance)));
     delete rt.record.services[name];
     this.persist(rt);
-  }
-
-  private async waitReady(request: ApplyRequest, reports: ServiceReport[]): Promise<DriverProblem | undefined> {
-    const deadline = Date.now() + (request.timeoutMs ?? 120_000);
-    const rt = this.runtimeOf(request.env);
-    const pending = reports.filter((r) => r.action !== 'removed' && rt.record.services[r.service]?.spec.run);
-    for (;;) {
-      let allReady = true;
-      for (const report of pending) {
-        const service = rt.record.services[report.service];
-        if (!service) continue;
-        const readiness = serviceReadiness(this.statusOf(rt, report.service), service.spec.replicas);
-        if (readiness.state === 'failed') return problem('failed', `services.${report.service}: ${readiness.reason}`, readiness.instance.logTail);
-        if (readiness.state !== 'ready') allReady = false;
-      }
-      if (allReady) return undefined;
-      if (Date.now() > deadline) {
-        const waiting = pending.flatMap((r) => this.statusOf(rt, r.service));
-        const troubled = waiting.find((i) => i.logTail);
-        return problem('failed', `not ready within ${request.timeoutMs ?? 120_000} ms: ${notReadyReasons(waiting)}`, troubled?.logTail);
-      }
-      await this.stateChangeOr(100);
-    }
   }
 
   /** Resolves when an instance's state changes, or after `ms` at the latest. */
@@ -637,14 +560,10 @@ export class LocalDriver implements RuntimeDriver {
   }
 
   private async runJobOnce(request: JobRunRequest): Promise<JobResult> {
-    const envKey = environmentKey(request.env);
-    const recordPath = this.dir('jobs', envKey, `${request.runId}.json`);
-    const exitFile = this.dir('jobs', envKey, `${request.runId}.exit`);
-    const logPath = this.dir('logs', envKey, 'jobs', `${request.runId}.log`);
-    const record = readJson<JobRecord>(recordPath);
-    if (record?.status === 'done' && record.result) {
-      return 'recorded' in record.result ? { ...record.result, recorded: true } : record.result;
-    }
+    const exitFile = this.dir('jobs', environmentKey(request.env), `${request.runId}.exit`);
+    const logPath = this.jobRecords.logPath(request.env, request.runId);
+    const record = this.jobRecords.read(request.env, request.runId);
+    if (record?.result) return asRecorded(record.result);
     const job = request.job;
     const masker = createSecretMasker(request.secrets);
     let exit: { code: number | null; timedOut: boolean; lost?: boolean };
@@ -653,13 +572,11 @@ export class LocalDriver implements RuntimeDriver {
       // Started by an earlier driver: wait for it rather than run the job a second time.
       startedAt = record.process.startedAt;
       exit = await this.waitAdoptedJob(record, exitFile);
-      const finished = readJson<JobRecord>(recordPath);
-      if (finished?.status === 'done' && finished.result) return 'recorded' in finished.result ? { ...finished.result, recorded: true } : finished.result;
+      const finished = this.jobRecords.finished(request.env, request.runId);
+      if (finished) return finished;
     } else {
       const checkout = this.checkoutPath(request.env, request.commit);
-      if (!existsSync(join(checkout, '.git'))) {
-        return { outcome: 'errored', reason: `commit ${request.commit} is not checked out for this environment: call prepareSource first` };
-      }
+      if (!isCheckedOut(this.stateDir, request.env, request.commit)) return { outcome: 'errored', reason: notCheckedOut(request.commit) };
       if (job.fromService && !request.service?.run) {
         return { outcome: 'errored', reason: `jobs.${job.name} runs from service ${job.fromService}, which was not given with a run section` };
       }
@@ -685,8 +602,8 @@ export class LocalDriver implements RuntimeDriver {
       const running = spawnGroup(wrapper, { cwd, env, logPath, mask: masker.forms });
       startedAt = new Date().toISOString();
       const deadline = Date.now() + job.timeoutMs;
-      writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, status: 'running', process: { pid: running.pid, startTime: running.startTime, startedAt }, deadline } satisfies JobRecord);
-      const result = await this.waitWithTimeout(running, deadline - Date.now()).finally(() => output?.stop());
+      this.jobRecords.write({ env: request.env, runId: request.runId, job: job.name, status: 'running', process: { pid: running.pid, startTime: running.startTime, startedAt }, deadline });
+      const result = await exitOrTimeout(running, deadline - Date.now(), this.stopGraceMs).finally(() => output?.stop());
       exit = result === 'timeout' ? { code: null, timedOut: true } : { code: result.code, timedOut: false };
     }
     const finishedAt = new Date().toISOString();
@@ -695,18 +612,15 @@ export class LocalDriver implements RuntimeDriver {
     if (exit.lost) {
       result = { outcome: 'errored', reason: `jobs.${job.name} run ${request.runId}: its process ended without recording an exit code (the machine may have restarted); start a new run`, logTail: tail };
     } else {
-      const run = { exitCode: exit.code, logTail: tail, timedOut: exit.timedOut, startedAt, finishedAt, recorded: false };
-      result = exit.code === 0
-        ? { outcome: 'succeeded', ...run }
-        : { outcome: 'failed', reason: exit.timedOut ? `jobs.${job.name} did not finish within ${job.timeoutMs} ms` : `jobs.${job.name} exited with code ${exit.code}`, ...run };
+      result = endedRunResult(job, exit, { logTail: tail, startedAt, finishedAt });
     }
     // The exit file stays until the environment is destroyed: a late reader still learns the code.
     result = maskDeep(result, masker);
-    writeJson(recordPath, { env: request.env, runId: request.runId, job: job.name, status: 'done', result } satisfies JobRecord);
+    this.jobRecords.write({ env: request.env, runId: request.runId, job: job.name, status: 'done', result });
     return result;
   }
 
-  private async waitAdoptedJob(record: JobRecord, exitFile: string): Promise<{ code: number | null; timedOut: boolean; lost?: boolean }> {
+  private async waitAdoptedJob(record: LocalJobRecord, exitFile: string): Promise<{ code: number | null; timedOut: boolean; lost?: boolean }> {
     const process = record.process!;
     const readExit = () => {
       const text = readJson<number>(exitFile);
@@ -720,7 +634,7 @@ export class LocalDriver implements RuntimeDriver {
         return late !== undefined ? { code: late, timedOut: false } : { code: null, timedOut: false, lost: true };
       }
       if (record.deadline !== undefined && Date.now() > record.deadline) {
-        await stopGroup(process, Math.min(this.settings.graceMs, 5_000));
+        await stopGroup(process, this.stopGraceMs);
         return { code: null, timedOut: true };
       }
       await sleep(200);
@@ -740,15 +654,14 @@ export class LocalDriver implements RuntimeDriver {
       if (request.services) return;
       // Running jobs of the environment, then anything still carrying its label.
       for (const file of listJson(this.dir('jobs', key))) {
-        const job = readJson<JobRecord>(file);
-        if (job?.status === 'running' && job.process) await stopGroup(job.process, Math.min(this.settings.graceMs, 5_000));
+        const job = readJson<LocalJobRecord>(file);
+        if (job?.status === 'running' && job.process) await stopGroup(job.process, this.stopGraceMs);
       }
       await this.killLabelled(key);
       this.envs.delete(key);
-      for (const folder of ['checkouts', 'builds', 'jobs', 'logs']) remove(this.dir(folder, key));
       remove(this.dir('envs', `${key}.json`));
       this.persisted.delete(key);
-      await pruneWorktrees(this.dir('repos'));
+      await removeEnvironmentState(this.stateDir, key);
     });
   }
 
@@ -760,7 +673,7 @@ export class LocalDriver implements RuntimeDriver {
     const groups = new Set(this.labelled().filter((p) => p.key === key).map((p) => p.pgid));
     if (groups.size === 0) return;
     for (const pgid of groups) signalGroup(pgid, 'SIGTERM');
-    const deadline = Date.now() + Math.min(this.settings.graceMs, 5_000);
+    const deadline = Date.now() + this.stopGraceMs;
     while (Date.now() < deadline && this.labelled().some((p) => p.key === key)) await sleep(50);
     for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
     for (const p of this.labelled().filter((l) => l.key === key)) signalGroup(p.pgid, 'SIGKILL');

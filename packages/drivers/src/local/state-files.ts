@@ -1,17 +1,16 @@
 // The driver's durable records, one JSON file per environment (and per job run), written atomically
 // by shared/state-folder.ts. Secrets are never written: specs keep secret references only.
 import type { ResolvedService } from '@slipway/contract';
-import type { EnvironmentRef, ExitInfo, JobResult } from '@slipway/core';
+import type { EnvironmentRef, ExitInfo } from '@slipway/core';
+import type { JobRecord } from '../shared/job-records.ts';
 import type { ProcessIdentity } from '../shared/process-group.ts';
+import type { Endpoint } from '../shared/supervision.ts';
 
 export interface ProcessRecord extends ProcessIdentity {
   startedAt: string;
 }
 
-export interface Endpoint {
-  port: number;
-  hostPort: number;
-}
+export type { Endpoint };
 
 export interface InstanceRecord {
   replica: number;
@@ -36,12 +35,5 @@ export interface EnvironmentRecord {
   services: Record<string, ServiceRecord>;
 }
 
-export interface JobRecord {
-  env: EnvironmentRef;
-  runId: string;
-  job: string;
-  status: 'running' | 'done';
-  process?: ProcessRecord;
-  deadline?: number;
-  result?: JobResult;
-}
+/** A job run's record: the process while it runs (a later driver waits for it), then its result. */
+export type LocalJobRecord = JobRecord<ProcessRecord>;

@@ -1,6 +1,7 @@
 // A job run is asked for by its id, and may be asked for again (a retried task, a second server):
 // both runtimes check the id and start a run at most once at a time, a second call waiting for it.
 import { environmentKey, type JobResult, type JobRunRequest } from '@slipway/core';
+import { asRecorded } from './job-records.ts';
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
@@ -14,7 +15,7 @@ export class JobRunsInFlight {
     }
     const key = `${environmentKey(request.env)}/${request.runId}`;
     const inFlight = this.running.get(key);
-    if (inFlight) return inFlight.then((r) => ('recorded' in r ? { ...r, recorded: true } : r));
+    if (inFlight) return inFlight.then(asRecorded);
     const run = start().finally(() => this.running.delete(key));
     this.running.set(key, run);
     return run;

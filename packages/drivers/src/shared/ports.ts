@@ -1,6 +1,8 @@
 // Host ports for instances. A port is handed out only after a bind test on every interface (and on
 // the loopback address the router uses), and never twice while the driver holds it.
 import { createServer } from 'node:net';
+import type { DriverProblem } from '@slipway/core';
+import { problem } from './driver-problem.ts';
 
 function tryListen(port: number, host?: string): Promise<number | undefined> {
   return new Promise((resolve) => {
@@ -39,4 +41,23 @@ export async function allocatePort(taken: ReadonlySet<number>): Promise<number> 
     if (port !== undefined && !taken.has(port) && (await tryListen(port, '127.0.0.1')) !== undefined) return port;
   }
   throw new Error('could not find a free port after 50 attempts');
+}
+
+/**
+ * Why the host port an apply asks for (`pinned`) cannot be given to a service's first replica, if
+ * it cannot: the service has no port, or the port is taken (by another instance of the driver —
+ * `taken` — or by anything else on the machine) and is not the one the replica has already.
+ */
+export async function pinnedPortProblem(
+  spec: { name: string; ports: readonly unknown[] },
+  pinned: number | undefined,
+  current: number | undefined,
+  taken: ReadonlySet<number>,
+): Promise<DriverProblem | undefined> {
+  if (pinned === undefined) return undefined;
+  if (spec.ports.length === 0) return problem('failed', `services.${spec.name} has no port, so host port ${pinned} cannot be given to it`);
+  if (current !== pinned && (taken.has(pinned) || !(await portIsFree(pinned)))) {
+    return problem('failed', `services.${spec.name}: host port ${pinned} is already in use; choose another port or stop what listens on it`);
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@
 // probe is run, and what "ready" or "restart" does to the instance, stays with each runtime.
 import type { Probe } from '@slipway/contract';
 import { probeTimings } from '@slipway/core';
+import type { InstanceHealth } from './instance-health.ts';
 import type { ProbeOutcome } from './network-probes.ts';
 import { sleep, STARTUP_PROBE_MS } from './supervision.ts';
 
@@ -74,4 +75,47 @@ export async function probeLoop(probe: Partial<Probe>, kind: 'readiness' | 'live
     }
     await sleep(startingUp && !outcome.ok ? Math.min(STARTUP_PROBE_MS, timings.periodMs) : timings.periodMs, signal);
   }
+}
+
+/** A process or container that just started, as its probes see it. */
+export interface ProbedInstance {
+  /** Runs `probe` once against it. */
+  run(probe: Partial<Probe>, timeoutMs: number): Promise<ProbeOutcome>;
+  /** Its liveness probe failed (`message` says how): stop it, for its supervisor to restart it. */
+  stop(message: string): Promise<void>;
+  /** Done as well when its readiness probe first succeeds. */
+  onReady?(): void;
+}
+
+/**
+ * Starts the readiness and liveness loops of an instance's process or container, which report to
+ * `health`; an instance with no readiness probe is ready at once (`clearMessageWithoutProbe`: the
+ * message of its last crash then goes too). Abort the controller given back when it ends.
+ */
+export function startProbes(
+  spec: { readiness?: Partial<Probe> | undefined; liveness?: Partial<Probe> | undefined },
+  hasPorts: boolean,
+  health: InstanceHealth,
+  instance: ProbedInstance,
+  options: ProbeLoopOptions & { clearMessageWithoutProbe: boolean },
+): AbortController {
+  const controller = new AbortController();
+  const hooks: ProbeLoopHooks = {
+    run: (probe, timeoutMs) => instance.run(probe, timeoutMs),
+    isReady: () => health.state === 'ready',
+    ready: () => {
+      health.ready();
+      instance.onReady?.();
+    },
+    unhealthy: (message) => health.unhealthy(message),
+    livenessFailed: async (message) => {
+      health.livenessKill = message;
+      await instance.stop(message);
+    },
+  };
+  const readiness = readinessProbe(spec, hasPorts);
+  if (readiness) void probeLoop(readiness, 'readiness', hooks, controller.signal, options);
+  else health.ready(options.clearMessageWithoutProbe);
+  if (spec.liveness) void probeLoop(spec.liveness, 'liveness', hooks, controller.signal, options);
+  return controller;
 }

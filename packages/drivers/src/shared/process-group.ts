@@ -106,6 +106,11 @@ export async function stopGroup(id: ProcessIdentity, graceMs: number): Promise<v
   while (Date.now() < hardDeadline && isSameProcess(id)) await sleep(20);
 }
 
+/** A command as the deploy log shows it. */
+export function commandText(command: Command): string {
+  return typeof command === 'string' ? command : command.join(' ');
+}
+
 /** Waits until an adopted process (not our child) is gone; its exit code cannot be known. */
 export function watchAdopted(id: ProcessIdentity, pollMs = 250): Promise<ExitInfo> {
   return new Promise((resolve) => {
@@ -242,4 +247,17 @@ export function processesWithVariable(name: string, prefix: string): { pid: numb
     if (variable && stat && stat.state !== 'Z') found.push({ pid, pgid: stat.pgid, value: variable.slice(name.length + 1) });
   }
   return found;
+}
+
+/**
+ * Waits for a process group's leader to exit, for `timeoutMs` at the most: then stops the group
+ * (SIGTERM, SIGKILL after `graceMs`) and says 'timeout'.
+ */
+export async function exitOrTimeout(running: Running, timeoutMs: number, graceMs: number): Promise<ExitInfo | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, timeoutMs))));
+  const exit = await Promise.race([running.exited, timeout]);
+  clearTimeout(timer);
+  if (exit === 'timeout') await stopGroup(running, graceMs);
+  return exit;
 }

@@ -56,6 +56,12 @@ export function ownedStateFiles(stateDir: string): OwnedResource[] {
   return owned;
 }
 
+/** Removes everything the state folder holds of an environment: checkouts, build markers, job records, logs. */
+export async function removeEnvironmentState(stateDir: string, key: string): Promise<void> {
+  for (const folder of ['checkouts', 'builds', 'jobs', 'logs']) remove(join(stateDir, folder, key));
+  await pruneWorktrees(join(stateDir, 'repos'));
+}
+
 /** Removes an environment's checkouts (and their builds) of commits not in `inUse`. */
 export async function pruneStaleCheckouts(stateDir: string, key: string, inUse: Set<string>): Promise<void> {
   const stale = listDir(join(stateDir, 'checkouts', key)).filter((sha) => !inUse.has(sha));

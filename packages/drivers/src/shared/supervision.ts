@@ -1,5 +1,21 @@
 // What both runtimes' supervisors and drivers share about waiting and their state folders.
 import { readdirSync } from 'node:fs';
+import type { BackoffSettings } from '@slipway/core';
+
+/** How an instance supervisor restarts and stops what it supervises. */
+export interface SupervisionSettings {
+  backoff: BackoffSettings;
+  /** Time between SIGTERM and SIGKILL when stopping (the docker engine counts it in whole seconds). */
+  graceMs: number;
+  /** A process or container that ran this long resets the backoff. */
+  stableMs: number;
+}
+
+/** A port of an instance and the port of the host it is reached on. */
+export interface Endpoint {
+  port: number;
+  hostPort: number;
+}
 
 /** How often a starting instance's readiness is probed until it is first ready. */
 export const STARTUP_PROBE_MS = 50;

@@ -95,7 +95,7 @@ describe('an environment through its life', () => {
     expect(failed.reason).toMatch(/secret not set in workspace default: api-token; set with `slipway secrets set <name>`/);
 
     expect((await call('PUT', '/api/v1/secrets/api-token', { value: SECRET })).status).toBe(204);
-    expect((await call('GET', '/api/v1/secrets')).json()).toEqual({ items: [{ name: 'api-token' }] });
+    expect((await call('GET', '/api/v1/secrets')).json()).toEqual({ items: [{ name: 'api-token' }], nextCursor: null });
     const retried = await call('PUT', '/api/v1/environments/demo/config', { variables: {} });
     expect(retried.status, retried.text).toBe(202);
     expect((await settle(retried.json().deploy.id)).state).toBe('succeeded');

@@ -41,7 +41,7 @@ describe('HTTP API', () => {
     expect(none.json().error.message).toMatch(/missing API token/);
     const bad = await api.inject({ method: 'POST', url: '/api/v1/applications', headers: { authorization: 'Bearer nope' }, payload: { manifest } });
     expect(bad.statusCode).toBe(401);
-    expect((await api.inject({ method: 'GET', url: '/api/v1/applications' , headers: auth })).json()).toEqual({ items: [] });
+    expect((await api.inject({ method: 'GET', url: '/api/v1/applications' , headers: auth })).json()).toEqual({ items: [], nextCursor: null });
   });
 
   it('registers an application, then a new template version of it', async () => {
@@ -62,7 +62,7 @@ describe('HTTP API', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatchObject({ code: 'invalid_input', message: 'app.yaml is not a valid manifest' });
     expect(res.json().error.diagnostics[0]).toMatchObject({ file: 'app.yaml', line: 8, path: 'spec.services[0].ports[0].port' });
-    expect((await api.inject({ method: 'GET', url: '/api/v1/applications', headers: auth })).json()).toEqual({ items: [] });
+    expect((await api.inject({ method: 'GET', url: '/api/v1/applications', headers: auth })).json()).toEqual({ items: [], nextCursor: null });
     const badBody = await api.inject({ method: 'POST', url: '/api/v1/applications', headers: auth, payload: { manifesto: 'x' } });
     expect(badBody.statusCode).toBe(400);
     expect(badBody.json().error.diagnostics.map((d: { message: string }) => d.message).join('\n')).toMatch(/manifesto[\s\S]*either "manifest" or "repository"/);

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { AuthenticationError } from '@slipway/core';
 import { IdentityService } from '../identity/identity-service.ts';
+import { checkDatabase } from '../store/open-database.ts';
 import type { ApiDependencies } from './api-context.ts';
 import { provideAuditTrail } from './audit-trail.ts';
 import { authenticate, requestedWorkspace } from './authenticate.ts';
@@ -99,6 +100,16 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   }
   if (deps.portalDir) await portalRoutes(app, deps.portalDir);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Unauthenticated probes for load balancers and Kubernetes: health says the process answers;
+  // ready says it can also reach its store (a server cut off from PostgreSQL is taken out of rotation).
   app.get('/api/health', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/api/ready', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await checkDatabase(deps.db);
+      return { ready: true };
+    } catch (error) {
+      return reply.code(503).send({ ready: false, error: { code: 'store_unavailable', message: `the store does not answer: ${(error as Error).message}` } });
+    }
+  });
   return app;
 }

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { BuiltInRole } from '@slipway/contract';
 import { ConflictError, didYouMean, InputError, NotAllowedError, NotFoundError } from '@slipway/core';
-import { getApiToken, insertApiToken, listApiTokens, revokeApiToken, revokeTokensOf, type ApiToken, type ListedApiToken } from '../store/api-tokens.ts';
+import { getApiToken, insertApiToken, listApiTokens, pageApiTokens, revokeApiToken, revokeTokensOf, type ApiToken, type ListedApiToken } from '../store/api-tokens.ts';
 import { recordAudit } from '../store/audit-ledger.ts';
 import { transact } from '../store/transact.ts';
 import type { Database } from '../store/database-schema.ts';
+import type { KeysetPage, PageRequest } from '../store/keyset-page.ts';
 import {
   addApproverRoles,
   countAdmins,
@@ -15,6 +16,8 @@ import {
   insertWorkspace,
   listMembers,
   membershipOf,
+  pageMembers,
+  pageWorkspacesOf,
   removeApproverRoles,
   removeMembership,
   setRole,
@@ -57,6 +60,14 @@ export class IdentityService {
 
   listWorkspaces(actor: Actor) {
     return workspacesOf(this.db, actor.userId);
+  }
+
+  pageWorkspaces(actor: Actor, page: PageRequest) {
+    return pageWorkspacesOf(this.db, actor.userId, page);
+  }
+
+  pageUsers(actor: Actor, page: PageRequest): Promise<KeysetPage<Member>> {
+    return pageMembers(this.db, actor.workspace, page);
   }
 
   listUsers(actor: Actor): Promise<Member[]> {
@@ -162,6 +173,15 @@ export class IdentityService {
 
   /** Tokens acting in the actor's workspace: their own, or (admins) anyone's or one user's. */
   async listTokens(actor: Actor, filter: { user?: string; includeRevoked?: boolean } = {}): Promise<ListedApiToken[]> {
+    return listApiTokens(this.db, await this.tokenFilter(actor, filter));
+  }
+
+  /** One page of `listTokens`. */
+  async pageTokens(actor: Actor, filter: { user?: string; includeRevoked?: boolean }, page: PageRequest): Promise<KeysetPage<ListedApiToken>> {
+    return pageApiTokens(this.db, await this.tokenFilter(actor, filter), page);
+  }
+
+  private async tokenFilter(actor: Actor, filter: { user?: string; includeRevoked?: boolean }): Promise<{ workspace: string; userId?: string; includeRevoked?: boolean }> {
     const userName = filter.user ?? (actor.role === 'admin' ? undefined : actor.name);
     if (userName !== undefined && userName !== actor.name && actor.role !== 'admin') throw new NotAllowedError(`listing the tokens of another user (${userName}) needs the admin role in workspace ${actor.workspace}`);
     let userId: string | undefined;
@@ -170,7 +190,7 @@ export class IdentityService {
       if (!user) throw await this.notFound(this.db, actor.workspace, userName);
       userId = user.id;
     }
-    return listApiTokens(this.db, { workspace: actor.workspace, ...(userId ? { userId } : {}), ...(filter.includeRevoked ? { includeRevoked: true } : {}) });
+    return { workspace: actor.workspace, ...(userId ? { userId } : {}), ...(filter.includeRevoked ? { includeRevoked: true } : {}) };
   }
 
   /** Revokes a token acting in the actor's workspace: their own, or (admins) anyone's. */

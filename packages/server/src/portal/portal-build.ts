@@ -19,8 +19,10 @@ function packagesDir(): string {
 }
 
 /** packages/web: the portal's sources. The server reads them as files; it imports none of their code. */
-export const webPackageDir = `${join(packagesDir(), 'web')}/`;
-const contractSourceDir = `${join(packagesDir(), 'contract', 'src')}/`;
+export function webPackageDir(): string {
+  return `${join(packagesDir(), 'web')}/`;
+}
+const contractSourceDir = () => `${join(packagesDir(), 'contract', 'src')}/`;
 
 export interface PortalBuild {
   /** Folder holding index.html and assets/. */
@@ -37,7 +39,7 @@ export interface PortalBuild {
  * into place, so servers starting side by side never see half a build.
  */
 export async function ensurePortalBuild(options: { webDir?: string } = {}): Promise<PortalBuild> {
-  const webDir = options.webDir ?? webPackageDir;
+  const webDir = options.webDir ?? webPackageDir();
   const started = Date.now();
   const hash = sourceHash(webDir);
   const distDir = join(webDir, 'dist');
@@ -124,6 +126,7 @@ export function sourceHash(webDir: string): string {
     }
   };
   walk(webDir, join(webDir, 'src'));
-  walk(contractSourceDir, contractSourceDir);
+  const contract = contractSourceDir();
+  walk(contract, contract);
   return hash.digest('hex').slice(0, 16);
 }

@@ -24,6 +24,7 @@ import type { ReleaseController } from './release-controller.ts';
 import { trackViewOf, type ReleaseRecords } from './release-views.ts';
 import type { SnapshotService } from './snapshot-service.ts';
 import { retryOnUniqueConflict } from '../store/transact.ts';
+import type { KeysetPage, PageRequest } from '../store/keyset-page.ts';
 
 // What people do with releases — create, approve, reject, promote, abort, roll back — each checked in
 // full before anything is written, then handed to the controller, which takes the release as far as
@@ -116,6 +117,12 @@ export class ReleaseService {
   async list(workspace: string, filter: { track?: string; set?: string; active?: boolean }): Promise<ReleaseRecords[]> {
     const found = await this.options.releases.listReleases(workspace, filter);
     return Promise.all(found.map((r) => this.records(r.id)));
+  }
+
+  /** One page of `list`. */
+  async page(workspace: string, filter: { track?: string; set?: string; active?: boolean }, page: PageRequest): Promise<KeysetPage<ReleaseRecords>> {
+    const found = await this.options.releases.pageReleases(workspace, filter, page);
+    return { ...found, items: await Promise.all(found.items.map((r) => this.records(r.id))) };
   }
 
   async get(workspace: string, ref: string, withTransitions = true): Promise<ReleaseRecords> {

@@ -24,6 +24,8 @@ describe('imageFields', () => {
     expect(imageFields(undefined)).toEqual({});
     expect(imageFields({})).toEqual({});
     expect(imageFields({ api: 'sha256:aa' })).toEqual({ images: { api: 'sha256:aa' }, imageDigest: 'sha256:aa' });
+    // The kubernetes runtime's pushed image: the reference is kept, its digest is the digest.
+    expect(imageFields({ api: 'registry.example.com/team/shop-api@sha256:dd' })).toEqual({ images: { api: 'registry.example.com/team/shop-api@sha256:dd' }, imageDigest: 'sha256:dd' });
     const two = imageFields({ web: 'sha256:bb', api: 'sha256:aa' });
     expect(Object.keys(two.images!)).toEqual(['api', 'web']);
     expect(two.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);

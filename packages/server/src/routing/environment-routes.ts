@@ -21,9 +21,15 @@ export function environmentRoutes(
     if (route.static) {
       const root = staticRoots[route.service];
       const spa = rendered.services.find((s) => s.name === route.service)?.static?.spa ?? false;
-      if (root) entries.push({ ...base, target: { kind: 'static', root, spa } });
-      else if (deploying) entries.push({ ...base, target: { kind: 'deploying' } });
-      continue;
+      if (root) {
+        entries.push({ ...base, target: { kind: 'static', root, spa } });
+        continue;
+      }
+      // A runtime that serves the site from instances of its own (kubernetes) is routed to them, as any service.
+      if (!instances.some((i) => i.service === route.service)) {
+        if (deploying) entries.push({ ...base, target: { kind: 'deploying' } });
+        continue;
+      }
     }
     const service = rendered.services.find((s) => s.name === route.service);
     const port = route.port ?? service?.ports[0]?.port;

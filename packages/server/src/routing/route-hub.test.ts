@@ -29,4 +29,40 @@ describe('RouteHub', () => {
     hub.upsertEnvironment('blog', 'main', []);
     expect(hub.ownerOfHost('web-pr-7.slipway.localhost')).toBeUndefined();
   });
+
+  it('answers the changes since any version it saw, one per environment, oldest first; too old or unknown gets undefined', () => {
+    const hub = new RouteHub({ rememberRemovals: 2, now: () => 1 });
+    const start = hub.version;
+    expect(start).toBe(1000);
+    expect(hub.changesSince(start)).toEqual([]);
+    hub.upsertEnvironment('shop', 'a', [route('a.test')]);
+    hub.upsertEnvironment('shop', 'b', [route('b.test')]);
+    hub.upsertEnvironment('shop', 'a', [route('a2.test')]);
+    hub.removeEnvironment('shop', 'b');
+    hub.upsertEnvironment('shop', 'c', [route('c.test')]);
+    // a changed twice: only its newest; b came and went: its removal.
+    expect(hub.changesSince(start)).toEqual([
+      { type: 'upsert-environment', version: 1003, app: 'shop', envId: 'a', routes: [route('a2.test')] },
+      { type: 'remove-environment', version: 1004, app: 'shop', envId: 'b' },
+      { type: 'upsert-environment', version: 1005, app: 'shop', envId: 'c', routes: [route('c.test')] },
+    ]);
+    expect(hub.changesSince(1004)?.map((c) => c.version)).toEqual([1005]);
+    expect(hub.changesSince(hub.version)).toEqual([]);
+    expect(hub.changesSince(undefined)).toBeUndefined();
+    expect(hub.changesSince(start - 1)).toBeUndefined();
+    expect(hub.changesSince(hub.version + 1)).toBeUndefined();
+
+    // Three removals with two remembered: the first is forgotten, so nobody before it can be answered.
+    hub.removeEnvironment('shop', 'a');
+    hub.removeEnvironment('shop', 'c');
+    expect(hub.changesSince(start)).toBeUndefined();
+    expect(hub.changesSince(1003)).toBeUndefined();
+    // b's removal (1004) is the one forgotten: a follower that holds 1004 has seen it.
+    expect(hub.changesSince(1004)?.map((c) => `${c.type} ${c.envId}`)).toEqual(['remove-environment a', 'remove-environment c']);
+    expect(hub.changesSince(1005)?.map((c) => `${c.type} ${c.envId}`)).toEqual(['remove-environment a', 'remove-environment c']);
+    // An environment that comes back is no longer a tombstone.
+    hub.upsertEnvironment('shop', 'c', [route('c.test')]);
+    expect(hub.changesSince(1005)?.map((c) => `${c.type} ${c.envId}`)).toEqual(['remove-environment a', 'upsert-environment c']);
+    expect(hub.table()).toMatchObject({ version: hub.version, routes: 1, environments: [{ key: 'shop/c', version: hub.version }] });
+  });
 });

@@ -4,6 +4,7 @@ import { builtInRoles, type BuiltInRole } from '@slipway/contract';
 import type { Database } from './database-schema.ts';
 import { addApproverRoles, ensureWorkspace, findUser, insertUser, membershipOf, setRole } from './identity.ts';
 import { transact } from './transact.ts';
+import { keysetPage, type KeysetPage, type PageRequest } from './keyset-page.ts';
 
 export interface ApiToken {
   id: string;
@@ -103,6 +104,15 @@ export async function listApiTokens(db: Kysely<Database>, filter: { workspace: s
   if (filter.userId) query = query.where('api_tokens.user_id', '=', filter.userId);
   if (!filter.includeRevoked) query = query.where('api_tokens.revoked_at', 'is', null);
   return (await query.orderBy('api_tokens.created_at', 'desc').execute()).map(listedOf);
+}
+
+/** One page of `listApiTokens`: newest first, then by id. */
+export async function pageApiTokens(db: Kysely<Database>, filter: { workspace: string; userId?: string; includeRevoked?: boolean }, page: PageRequest): Promise<KeysetPage<ListedApiToken>> {
+  let query = listedTokens(db).where('api_tokens.workspace', '=', filter.workspace);
+  if (filter.userId) query = query.where('api_tokens.user_id', '=', filter.userId);
+  if (!filter.includeRevoked) query = query.where('api_tokens.revoked_at', 'is', null);
+  const found = await keysetPage(query, { columns: ['api_tokens.created_at', 'api_tokens.id'], direction: 'desc', keyOf: (row) => [row.created_at, row.id] }, page);
+  return { ...found, items: found.items.map(listedOf) };
 }
 
 export async function getApiToken(db: Kysely<Database>, id: string): Promise<ListedApiToken | undefined> {

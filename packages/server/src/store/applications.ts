@@ -4,6 +4,7 @@ import type { ApplicationManifest } from '@slipway/contract';
 import type { Database } from './database-schema.ts';
 import type { AuditHook } from './audit-ledger.ts';
 import { transact } from './transact.ts';
+import { keysetPage, type KeysetPage, type PageRequest } from './keyset-page.ts';
 
 export interface StoredApplication {
   id: string;
@@ -70,6 +71,12 @@ export interface RegisteredApplication {
 export async function listApplications(db: Kysely<Database>, workspace: string): Promise<StoredApplication[]> {
   const rows = await db.selectFrom('applications').selectAll().where('workspace', '=', workspace).orderBy('name').execute();
   return rows.map(toApplication);
+}
+
+/** One page of the workspace's applications, by name. */
+export async function pageApplications(db: Kysely<Database>, workspace: string, page: PageRequest): Promise<KeysetPage<StoredApplication>> {
+  const found = await keysetPage(db.selectFrom('applications').selectAll().where('workspace', '=', workspace), { columns: ['name'], direction: 'asc', keyOf: (row) => [row.name] }, page);
+  return { ...found, items: found.items.map(toApplication) };
 }
 
 export async function getApplication(db: Kysely<Database>, workspace: string, name: string): Promise<StoredApplication | undefined> {

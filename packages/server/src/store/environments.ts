@@ -4,6 +4,7 @@ import type { DeployState, EnvironmentStatus, RenderedEnvironment } from '@slipw
 import type { TaskProgress, TaskState } from '@slipway/core';
 import type { Database, DeploysTable, DeployTasksTable, EnvironmentsTable } from './database-schema.ts';
 import type { AuditHook } from './audit-ledger.ts';
+import { keysetPage, type KeysetOrder, type KeysetPage, type PageRequest } from './keyset-page.ts';
 import { transact } from './transact.ts';
 
 // Environments, their deploys and the tasks of each deploy: the durable state the workflow engine
@@ -78,6 +79,11 @@ export interface StoredTask {
 }
 
 const ACTIVE_DEPLOY_STATES = ['queued', 'running'] as const;
+
+/** Live environments are listed by application, then id (unique among the live ones of a workspace). */
+const LIVE_ORDER: KeysetOrder<Selectable<EnvironmentsTable>> = { columns: ['app', 'env_id'], direction: 'asc', keyOf: (row) => [row.app, row.env_id] };
+/** An environment's deploys, newest first: seq is unique per environment. */
+const DEPLOY_ORDER: KeysetOrder<Selectable<DeploysTable>> = { columns: ['seq'], direction: 'desc', keyOf: (row) => [row.seq] };
 
 export class EnvironmentStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -172,6 +178,14 @@ export class EnvironmentStore {
     return rows.map(toEnvironment);
   }
 
+  /** One page of the live environments, by application then id (the order of `listLive`). */
+  async pageLive(workspace: string, page: PageRequest, app?: string): Promise<KeysetPage<StoredEnvironment>> {
+    let query = this.db.selectFrom('environments').selectAll().where('workspace', '=', workspace).where('deleted_at', 'is', null);
+    if (app) query = query.where('app', '=', app);
+    const found = await keysetPage(query, LIVE_ORDER, page);
+    return { ...found, items: found.items.map(toEnvironment) };
+  }
+
   async updateEnvironment(
     id: string,
     change: Partial<Pick<StoredEnvironment, 'status' | 'reason' | 'commit' | 'urls' | 'expiresAt' | 'ttlMs' | 'variables' | 'templateVersion' | 'deletedAt' | 'idleTimeoutMs' | 'lastActivityAt'>>,
@@ -244,6 +258,12 @@ export class EnvironmentStore {
   async getDeploy(id: string): Promise<StoredDeploy | undefined> {
     const row = await this.db.selectFrom('deploys').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toDeploy(row) : undefined;
+  }
+
+  /** One page of an environment's deploys, newest first. */
+  async pageDeploys(environmentId: string, page: PageRequest): Promise<KeysetPage<StoredDeploy>> {
+    const found = await keysetPage(this.db.selectFrom('deploys').selectAll().where('environment_id', '=', environmentId), DEPLOY_ORDER, page);
+    return { ...found, items: found.items.map(toDeploy) };
   }
 
   /** Deploys of an environment, newest first. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { BuiltInRole } from '@slipway/contract';
 import type { Database } from './database-schema.ts';
+import { keysetPage, type KeysetPage, type PageRequest } from './keyset-page.ts';
 
 // Workspaces, users and what each user holds in each workspace: one built-in role (membership) and
 // any number of approver roles. Checks and audit entries are the identity service's; this is storage.
@@ -110,14 +111,35 @@ export async function listMembers(db: Kysely<Database>, workspace: string): Prom
     .orderBy('users.name')
     .execute();
   const approvers = await db.selectFrom('approver_roles').select(['user_id', 'role']).where('workspace', '=', workspace).orderBy('role').execute();
-  return rows.map((r) => ({
+  return rows.map((r) => memberOf(r, workspace, approvers));
+}
+
+/** A member from its membership row and the workspace's approver roles. */
+function memberOf(r: { userId: string; name: string; role: string; createdAt: string }, workspace: string, approvers: { user_id: string; role: string }[]): Member {
+  return {
     userId: r.userId,
     name: r.name,
     workspace,
     role: r.role as BuiltInRole,
     approverRoles: approvers.filter((a) => a.user_id === r.userId).map((a) => a.role),
     createdAt: r.createdAt,
-  }));
+  };
+}
+
+/** One page of the workspace's members, by user name. */
+export async function pageMembers(db: Kysely<Database>, workspace: string, page: PageRequest): Promise<KeysetPage<Member>> {
+  const query = db
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .select(['users.id as userId', 'users.name as name', 'users.created_at as createdAt', 'memberships.role as role'])
+    .where('memberships.workspace', '=', workspace);
+  const found = await keysetPage(query, { columns: ['users.name'], direction: 'asc', keyOf: (row) => [row.name] }, page);
+  const ids = found.items.map((r) => r.userId);
+  const approvers = ids.length ? await db.selectFrom('approver_roles').select(['user_id', 'role']).where('workspace', '=', workspace).where('user_id', 'in', ids).orderBy('role').execute() : [];
+  return {
+    ...found,
+    items: found.items.map((r) => memberOf(r, workspace, approvers)),
+  };
 }
 
 /** One member of a workspace by user name, or undefined when there is no such user or they are not a member. */
@@ -148,6 +170,19 @@ export async function countAdmins(db: Kysely<Database>, workspace: string): Prom
 }
 
 /** The workspaces a user is a member of, with what they hold in each. */
+/** One page of `workspacesOf`, by workspace name. */
+export async function pageWorkspacesOf(db: Kysely<Database>, userId: string, page: PageRequest): Promise<KeysetPage<StoredWorkspace & { role: BuiltInRole; approverRoles: string[] }>> {
+  const query = db
+    .selectFrom('memberships')
+    .innerJoin('workspaces', 'workspaces.name', 'memberships.workspace')
+    .select(['workspaces.name as name', 'workspaces.created_at as createdAt', 'memberships.role as role'])
+    .where('memberships.user_id', '=', userId);
+  const found = await keysetPage(query, { columns: ['workspaces.name'], direction: 'asc', keyOf: (row) => [row.name] }, page);
+  const names = found.items.map((r) => r.name);
+  const approvers = names.length ? await db.selectFrom('approver_roles').select(['workspace', 'role']).where('user_id', '=', userId).where('workspace', 'in', names).orderBy('role').execute() : [];
+  return { ...found, items: found.items.map((r) => ({ name: r.name, createdAt: r.createdAt, role: r.role as BuiltInRole, approverRoles: approvers.filter((a) => a.workspace === r.name).map((a) => a.role) })) };
+}
+
 export async function workspacesOf(db: Kysely<Database>, userId: string): Promise<(StoredWorkspace & { role: BuiltInRole; approverRoles: string[] })[]> {
   const rows = await db
     .selectFrom('memberships')

@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { ReleasePlanAdmissionManifest, ReleasePlanManifest, ReleaseState } from '@slipway/contract';
 import type { Database, ManagedReleasesTable, ManagedReleaseTransitionsTable } from './database-schema.ts';
 import { transact } from './transact.ts';
+import { keysetPage, type KeysetPage, type PageRequest } from './keyset-page.ts';
 
 // ReleasePlans and ReleasePlanAdmissions as registered, and managed releases with their steps and
 // transitions: what the managed release runner works from.
@@ -89,6 +90,19 @@ export class ManagedReleaseStore {
 
   async admissions(workspace: string): Promise<StoredAdmission[]> {
     return (await this.listOf('release_plan_admissions', workspace)) as StoredAdmission[];
+  }
+
+  async pagePlans(workspace: string, page: PageRequest): Promise<KeysetPage<StoredReleasePlan>> {
+    return (await this.pageOf('release_plans', workspace, page)) as KeysetPage<StoredReleasePlan>;
+  }
+
+  async pageAdmissions(workspace: string, page: PageRequest): Promise<KeysetPage<StoredAdmission>> {
+    return (await this.pageOf('release_plan_admissions', workspace, page)) as KeysetPage<StoredAdmission>;
+  }
+
+  private async pageOf(table: Table, workspace: string, page: PageRequest): Promise<KeysetPage<StoredPlanLike<unknown>>> {
+    const found = await keysetPage(this.db.selectFrom(table).selectAll().where('workspace', '=', workspace), { columns: ['name'], direction: 'asc', keyOf: (row) => [row.name] }, page);
+    return { ...found, items: found.items.map((r) => ({ workspace: r.workspace, name: r.name, spec: JSON.parse(r.spec_json) as unknown, version: r.version, source: r.source, createdAt: r.created_at, updatedAt: r.updated_at })) };
   }
 
   private async put(table: Table, input: Omit<StoredPlanLike<unknown>, 'createdAt' | 'updatedAt'>, now = new Date()): Promise<{ item: StoredPlanLike<unknown>; created: boolean }> {
@@ -180,6 +194,16 @@ export class ManagedReleaseStore {
       .limit(limit)
       .execute();
     return rows.map(toRelease);
+  }
+
+  /** One page of the managed releases the workspace made or received, newest first. */
+  async page(workspace: string, page: PageRequest): Promise<KeysetPage<StoredManagedRelease>> {
+    const query = this.db
+      .selectFrom('managed_releases')
+      .selectAll()
+      .where((eb) => eb.or([eb('origin_workspace', '=', workspace), eb('target_workspace', '=', workspace)]));
+    const found = await keysetPage(query, { columns: ['created_at', 'id'], direction: 'desc', keyOf: (row) => [row.created_at, row.id] }, page);
+    return { ...found, items: found.items.map(toRelease) };
   }
 
   async activeIds(): Promise<string[]> {

@@ -529,7 +529,30 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       await db.schema.dropTable('environment_protections').ifExists().execute();
     },
   },
-  '0013-lease-epochs': {
+  '0013-list-page-indexes': {
+    async up(db: Kysely<unknown>) {
+      // Every list is read a page at a time in one order (store/keyset-page.ts): an index per order
+      // makes a page an index range scan, whatever its depth. Orders that a primary key or unique
+      // constraint covers already (applications, releases, deploys, secrets, sets, tracks) need none.
+      await db.schema
+        .createIndex('environments_live_order')
+        .on('environments')
+        .columns(['workspace', 'app', 'env_id'])
+        .where(sql.ref('deleted_at'), 'is', null)
+        .execute();
+      await db.schema.createIndex('preview_links_order').on('preview_links').columns(['workspace', 'app', 'env_id', 'id']).execute();
+      await db.schema.createIndex('snapshots_order').on('snapshots').columns(['workspace', 'created_at', 'alias']).execute();
+      await db.schema.createIndex('api_tokens_order').on('api_tokens').columns(['workspace', 'created_at', 'id']).execute();
+      await db.schema.createIndex('managed_releases_origin_order').on('managed_releases').columns(['origin_workspace', 'created_at', 'id']).execute();
+      await db.schema.createIndex('managed_releases_target_order').on('managed_releases').columns(['target_workspace', 'created_at', 'id']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const index of ['environments_live_order', 'preview_links_order', 'snapshots_order', 'api_tokens_order', 'managed_releases_origin_order', 'managed_releases_target_order']) {
+        await db.schema.dropIndex(index).ifExists().execute();
+      }
+    },
+  },
+  '0014-lease-epochs': {
     async up(db: Kysely<unknown>) {
       // A lease's epoch grows each time it changes hands: the fencing token a holder shows with
       // each write (worker/keyed-worker.ts), so one that lost the lease cannot write any more.

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database-schema.ts';
 import { migrationProvider, type SqlDialect } from './migrations.ts';
@@ -49,4 +49,9 @@ export async function openDatabase(location: DatabaseLocation): Promise<StoreDat
     throw new Error(`cannot bring the ${dialect} store up to date${failed ? ` (migration ${failed})` : ''}: ${(error as Error).message}`);
   }
   return { db, dialect, close: () => db.destroy() };
+}
+
+/** Whether the store answers a query (the server's readiness check): throws its error when not. */
+export async function checkDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
 }

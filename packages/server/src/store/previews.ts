@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { ApplicationManifest } from '@slipway/contract';
 import type { Database, PreviewLinksTable } from './database-schema.ts';
+import { keysetPage, type KeysetPage, type PageRequest } from './keyset-page.ts';
 
 // What the source providers remember: which environment each pull request or branch has (and its
 // pull request comment), the webhook deliveries already received, and the branch heads a polled
@@ -88,6 +89,15 @@ export class PreviewStore {
     if (filter.app) query = query.where('app', '=', filter.app);
     if (filter.state) query = query.where('state', '=', filter.state);
     return (await query.orderBy('app').orderBy('env_id').execute()).map(toLink);
+  }
+
+  /** One page of a workspace's links, by application, environment id, then link id. */
+  async pageLinks(filter: { workspace: string; app?: string; state?: 'open' | 'closed' }, page: PageRequest): Promise<KeysetPage<PreviewLink>> {
+    let query = this.db.selectFrom('preview_links').selectAll().where('workspace', '=', filter.workspace);
+    if (filter.app) query = query.where('app', '=', filter.app);
+    if (filter.state) query = query.where('state', '=', filter.state);
+    const found = await keysetPage(query, { columns: ['app', 'env_id', 'id'], direction: 'asc', keyOf: (row) => [row.app, row.env_id, row.id] }, page);
+    return { ...found, items: found.items.map(toLink) };
   }
 
   /**

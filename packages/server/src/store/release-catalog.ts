@@ -3,6 +3,7 @@ import type { ReleaseTrackSpec, SnapshotComponent } from '@slipway/contract';
 import type { ApplicationSetsTable, Database, ReleaseTracksTable, SnapshotsTable } from './database-schema.ts';
 import type { AuditHook } from './audit-ledger.ts';
 import { transact } from './transact.ts';
+import { keysetPage, type KeysetPage, type PageRequest } from './keyset-page.ts';
 
 // What releases are made of: registered ApplicationSets and ReleaseTracks (a new registration of the
 // same name replaces the manifest; releases under way keep the stages they started with), and
@@ -77,6 +78,11 @@ export class ReleaseCatalog {
 
   async listSets(workspace: string): Promise<StoredApplicationSet[]> {
     return (await this.db.selectFrom('application_sets').selectAll().where('workspace', '=', workspace).orderBy('name').execute()).map(toSet);
+  }
+
+  async pageSets(workspace: string, page: PageRequest): Promise<KeysetPage<StoredApplicationSet>> {
+    const found = await keysetPage(this.db.selectFrom('application_sets').selectAll().where('workspace', '=', workspace), { columns: ['name'], direction: 'asc', keyOf: (row) => [row.name] }, page);
+    return { ...found, items: found.items.map(toSet) };
   }
 
   async putTrack(input: Omit<StoredReleaseTrack, 'createdAt' | 'updatedAt'>, now = new Date()): Promise<{ track: StoredReleaseTrack; created: boolean }> {
@@ -157,6 +163,19 @@ export class ReleaseCatalog {
   }
 
   /** Snapshots of the workspace (or of one set), newest first. */
+  async pageTracks(workspace: string, page: PageRequest): Promise<KeysetPage<StoredReleaseTrack>> {
+    const found = await keysetPage(this.db.selectFrom('release_tracks').selectAll().where('workspace', '=', workspace), { columns: ['name'], direction: 'asc', keyOf: (row) => [row.name] }, page);
+    return { ...found, items: found.items.map(toTrack) };
+  }
+
+  /** One page of the workspace's snapshots (of one set when given), newest first. */
+  async pageSnapshots(workspace: string, page: PageRequest, set?: string): Promise<KeysetPage<StoredSnapshot>> {
+    let query = this.db.selectFrom('snapshots').selectAll().where('workspace', '=', workspace);
+    if (set) query = query.where('set_name', '=', set);
+    const found = await keysetPage(query, { columns: ['created_at', 'alias'], direction: 'desc', keyOf: (row) => [row.created_at, row.alias] }, page);
+    return { ...found, items: found.items.map(toSnapshot) };
+  }
+
   async listSnapshots(workspace: string, set?: string, limit = 100): Promise<StoredSnapshot[]> {
     let query = this.db.selectFrom('snapshots').selectAll().where('workspace', '=', workspace);
     if (set) query = query.where('set_name', '=', set);

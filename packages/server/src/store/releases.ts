@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { ReleaseCommitStatus, ReleaseKind, ReleaseStage, ReleaseState } from '@slipway/contract';
 import type { WorkState } from '@slipway/core';
 import type { Database, ReleaseDecisionsTable, ReleaseHoldsTable, ReleasesTable, ReleaseStagesTable, ReleaseTransitionsTable } from './database-schema.ts';
+import { keysetPage, type KeysetPage, type PageRequest } from './keyset-page.ts';
 import { retryOnUniqueConflict, transact } from './transact.ts';
 
 // Releases, their stages, the approvals and rejections given, every transition, and rollback holds:
@@ -197,6 +198,16 @@ export class ReleaseStore {
     query = number ? query.where('number', '=', Number(number[1])) : query.where('id', '=', ref);
     const row = await query.executeTakeFirst();
     return row ? toRelease(row) : undefined;
+  }
+
+  /** One page of the workspace's releases, newest (highest number) first. */
+  async pageReleases(workspace: string, filter: { track?: string; set?: string; active?: boolean }, page: PageRequest): Promise<KeysetPage<StoredRelease>> {
+    let query = this.db.selectFrom('releases').selectAll().where('workspace', '=', workspace);
+    if (filter.track) query = query.where('track', '=', filter.track);
+    if (filter.set) query = query.where('set_name', '=', filter.set);
+    if (filter.active) query = query.where('state', 'not in', ENDED);
+    const found = await keysetPage(query, { columns: ['number'], direction: 'desc', keyOf: (row) => [row.number] }, page);
+    return { ...found, items: found.items.map(toRelease) };
   }
 
   /** Releases of the workspace, newest first. */

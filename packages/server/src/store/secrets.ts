@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { Database } from './database-schema.ts';
+import { keysetPage, type KeysetPage, type PageRequest } from './keyset-page.ts';
 
 /** Secrets of a workspace, sealed before they reach the store and opened only to be injected. */
 export class SecretStore {
@@ -53,6 +54,12 @@ export class SecretStore {
   async names(workspace: string): Promise<string[]> {
     const rows = await this.db.selectFrom('secrets').select('name').where('workspace', '=', workspace).orderBy('name').execute();
     return rows.map((r) => r.name);
+  }
+
+  /** One page of the names of the workspace's secrets, in order. */
+  async pageNames(workspace: string, page: PageRequest): Promise<KeysetPage<string>> {
+    const found = await keysetPage(this.db.selectFrom('secrets').select('name').where('workspace', '=', workspace), { columns: ['name'], direction: 'asc', keyOf: (row) => [row.name] }, page);
+    return { ...found, items: found.items.map((r) => r.name) };
   }
 
   async delete(workspace: string, name: string): Promise<boolean> {

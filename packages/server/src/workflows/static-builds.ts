@@ -44,6 +44,8 @@ export class StaticBuilds {
     const prepared = await driver.prepareSource({ ...request, commit: source.commit, services: [service] });
     if (prepared.outcome !== 'succeeded') return { state: prepared.outcome, reason: prepared.reason, ...(prepared.logTail ? { logTail: prepared.logTail } : {}) };
     const root = prepared.staticRoots[service.name];
+    // A runtime that serves the site itself (kubernetes) has built and packed it: its apply runs it.
+    if (!root && driver.servesStaticSites) return undefined;
     if (!root) return { state: 'errored', reason: `the ${driver.name} runtime built services.${service.name} but gave no static output folder` };
     source.staticRoots = { ...source.staticRoots, [service.name]: root };
     // One write at a time, each with every root known when it starts: the last one holds them all.

@@ -381,7 +381,7 @@ export class WorkflowEngine {
       if (outcome === 'stopped') return;
       if (outcome.outcome === 'succeeded') {
         // Converge the whole environment: removes services the new spec no longer has.
-        const converged = await driver.apply({ env: ref, commit: source.commit, services: active.rendered.services, secrets, waitFor: 'started' });
+        const converged = await driver.apply({ env: ref, commit: source.commit, services: active.rendered.services, cronJobs: active.rendered.cronJobs, secrets, waitFor: 'started' });
         if (converged.outcome !== 'succeeded') {
           await finish(converged.outcome, converged.reason);
           await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: converged.outcome, reason: converged.reason }));

@@ -2,11 +2,15 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { auditListResponse, auditQuery, auditVerifyResponse, errorResponse, type AuditQuery } from '@slipway/contract';
+import { InputError } from '@slipway/core';
 import { exportAudit, listAudit, verifyAudit, type AuditFilter } from '../../store/audit-ledger.ts';
 import type { Database } from '../../store/database-schema.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
+import { encodeCursor, pageParameters, pageRequestOf } from '../page-cursor.ts';
 import { parseQuery } from '../parse-body.ts';
+
+const AUDIT_LIST = 'GET /api/v1/audit';
 
 const filterQuery = {
   type: 'object',
@@ -36,14 +40,20 @@ export function auditRoutes(app: FastifyInstance, deps: { db: Kysely<Database> }
       schema: {
         summary: "The workspace's audit entries, newest first, a page at a time",
         tags: ['audit'],
-        querystring: { ...filterQuery, properties: { ...filterQuery.properties, limit: { type: 'integer', description: 'page size, 1 to 1000 (default 100)' }, before: { type: 'integer', description: 'nextBefore of the previous page' } } },
+        querystring: { ...filterQuery, properties: { ...filterQuery.properties, ...pageParameters, before: { type: 'integer', description: 'nextBefore of the previous page (cursor= does the same)' } } },
         response: { 200: jsonSchema(auditListResponse), 400: jsonSchema(errorResponse) },
       },
     },
     async (request) => {
       const principal = requireRole(request, 'release-manager');
+      const pageRequest = pageRequestOf(AUDIT_LIST, request.query, 1);
       const query = parseQuery(auditQuery, request.query);
-      return listAudit(deps.db, { ...filterOf(principal.workspace, query), ...(query.before !== undefined ? { before: query.before } : {}), ...(query.limit !== undefined ? { limit: query.limit } : {}) });
+      // The ledger pages by seq, newest first: a cursor holds the last seq a page showed, as nextBefore does.
+      const after = pageRequest.after?.[0];
+      if (after !== undefined && typeof after !== 'number') throw new InputError(`invalid query parameter cursor: not a cursor of ${AUDIT_LIST}`, [{ severity: 'error', path: 'cursor', message: `not a cursor of ${AUDIT_LIST}` }]);
+      const before = after ?? query.before;
+      const page = await listAudit(deps.db, { ...filterOf(principal.workspace, query), ...(before !== undefined ? { before } : {}), limit: pageRequest.limit });
+      return { ...page, nextCursor: page.nextBefore !== undefined ? encodeCursor(AUDIT_LIST, [page.nextBefore]) : null };
     },
   );
 

@@ -24,7 +24,11 @@ import { requireRole } from '../authorize.ts';
 import type { StoredEnvironment } from '../../store/environments.ts';
 import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 import { parseBody, parseQuery } from '../parse-body.ts';
+
+const ENVIRONMENTS_LIST = 'GET /api/v1/environments';
+const DEPLOYS_LIST = 'GET /api/v1/environments/{id}/deploys';
 
 /** The `:id` path parameter of every /environments/{id} route. */
 export const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
@@ -62,17 +66,17 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     '/api/v1/environments',
     {
       schema: {
-        summary: "List the workspace's live environments",
+        summary: "List the workspace's live environments, by application then id, a page at a time",
         tags: ['environments'],
-        querystring: { type: 'object', properties: { app: { type: 'string' } } },
-        response: { 200: jsonSchema(environmentListResponse) },
+        querystring: { type: 'object', properties: { app: { type: 'string' }, ...pageParameters } },
+        response: { 200: jsonSchema(environmentListResponse), 400: jsonSchema(errorResponse) },
       },
     },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      const items = await store.listLive(principal.workspace, request.query.app);
+      const page = await store.pageLive(principal.workspace, pageRequestOf(ENVIRONMENTS_LIST, request.query, 2), request.query.app);
       const guardianOf = await service.guardiansOf(principal.workspace);
-      return masked(principal.workspace, { items: items.map((env) => environmentResponseOf(env, { guardian: guardianOf(env) })) });
+      return masked(principal.workspace, pageAnswer(ENVIRONMENTS_LIST, page, (env) => environmentResponseOf(env, { guardian: guardianOf(env) })));
     },
   );
 
@@ -181,11 +185,20 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/environments/:id/deploys',
-    { schema: { summary: 'Deploys of an environment, newest first', tags: ['deploys'], params: idParams, response: { 200: jsonSchema(deployListResponse), 404: jsonSchema(errorResponse) } } },
+    {
+      schema: {
+        summary: 'Deploys of an environment, newest first, a page at a time',
+        tags: ['deploys'],
+        params: idParams,
+        querystring: { type: 'object', properties: pageParameters },
+        response: { 200: jsonSchema(deployListResponse), 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) },
+      },
+    },
     async (request) => {
       const principal = requireRole(request, 'viewer');
+      const pageRequest = pageRequestOf(DEPLOYS_LIST, request.query, 1);
       const env = await service.live(principal.workspace, request.params.id);
-      return masked(principal.workspace, { items: (await store.listDeploys(env.id)).map((d) => deployResponseOf(env, d)) });
+      return masked(principal.workspace, pageAnswer(DEPLOYS_LIST, await store.pageDeploys(env.id, pageRequest), (d) => deployResponseOf(env, d)));
     },
   );
 

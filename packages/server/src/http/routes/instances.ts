@@ -10,7 +10,10 @@ import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { streamLines } from '../stream-lines.ts';
 import { maskedAnswer, maskedLines } from '../../secrets/output-masking.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
+import { pageInMemory } from '../../store/keyset-page.ts';
 
+const INSTANCES_LIST = 'GET /api/v1/environments/{id}/instances';
 const instanceParams = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['id', 'name'] } as const;
 const MAX_EXEC_TIMEOUT_MS = 10 * 60_000;
 
@@ -41,16 +44,20 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
     '/api/v1/environments/:id/instances',
     {
       schema: {
-        summary: 'Instances of every service of an environment, with their state',
+        summary: 'Instances of every service of an environment, with their state, by name, a page at a time',
         tags: ['instances'],
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        response: { 200: jsonSchema(instanceListResponse), 404: jsonSchema(errorResponse) },
+        querystring: { type: 'object', properties: pageParameters },
+        response: { 200: jsonSchema(instanceListResponse), 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) },
       },
     },
     async (request) => {
       const principal = requireRole(request, 'viewer');
+      const pageRequest = pageRequestOf(INSTANCES_LIST, request.query, 1);
       const { env, driver } = await environmentDriver(principal.workspace, request.params.id);
-      return maskedAnswer(runtime.masking, principal.workspace, { items: (await driver.instances(refOf(env))).map(instanceResponseOf) });
+      // The driver reports an environment's instances whole (a handful per service); they are paged here, by name.
+      const page = pageInMemory(await driver.instances(refOf(env)), (i) => [i.name], pageRequest);
+      return maskedAnswer(runtime.masking, principal.workspace, pageAnswer(INSTANCES_LIST, page, instanceResponseOf));
     },
   );
 

@@ -4,6 +4,8 @@ import {
   errorResponse,
   managedReleaseListResponse,
   managedReleaseResponse,
+  registeredReleasePlanAdmissionsResponse,
+  registeredReleasePlansResponse,
   registerReleaseManifestsRequest,
   releasePlanAdmissionListResponse,
   releasePlanListResponse,
@@ -20,7 +22,11 @@ import { auditHook } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
+const PLANS_LIST = 'GET /api/v1/release-plans';
+const ADMISSIONS_LIST = 'GET /api/v1/release-plan-admissions';
+const MANAGED_LIST = 'GET /api/v1/managed-releases';
 const refParams = { type: 'object', properties: { ref: { type: 'string', description: 'managed release number (of the workspace that made it) or id' } }, required: ['ref'] } as const;
 const errors = { 400: jsonSchema(errorResponse), 403: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) };
 
@@ -101,7 +107,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
         summary: 'Register ReleasePlans of this (development) workspace from manifest files or a git repository’s .slipway/',
         tags: ['managed releases'],
         body: jsonSchema(registerReleaseManifestsRequest),
-        response: { 200: jsonSchema(releasePlanListResponse), 201: jsonSchema(releasePlanListResponse), ...errors },
+        response: { 200: jsonSchema(registeredReleasePlansResponse), 201: jsonSchema(registeredReleasePlansResponse), ...errors },
       },
     },
     async (request, reply) => {
@@ -117,10 +123,14 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
     },
   );
 
-  app.get('/api/v1/release-plans', { schema: { summary: 'ReleasePlans of this workspace', tags: ['managed releases'], response: { 200: jsonSchema(releasePlanListResponse) } } }, async (request) => {
-    const principal = requireRole(request, 'viewer');
-    return { items: (await managedStore.plans(principal.workspace)).map(planResponseOf) };
-  });
+  app.get(
+    '/api/v1/release-plans',
+    { schema: { summary: 'ReleasePlans of this workspace, by name, a page at a time', tags: ['managed releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(releasePlanListResponse), ...errors } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return pageAnswer(PLANS_LIST, await managedStore.pagePlans(principal.workspace, pageRequestOf(PLANS_LIST, request.query, 1)), planResponseOf);
+    },
+  );
 
   app.post(
     '/api/v1/release-plan-admissions',
@@ -129,7 +139,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
         summary: 'Register ReleasePlanAdmissions of this (managed) workspace: the origins it accepts, its workflow, secrets and policy',
         tags: ['managed releases'],
         body: jsonSchema(registerReleaseManifestsRequest),
-        response: { 200: jsonSchema(releasePlanAdmissionListResponse), 201: jsonSchema(releasePlanAdmissionListResponse), ...errors },
+        response: { 200: jsonSchema(registeredReleasePlanAdmissionsResponse), 201: jsonSchema(registeredReleasePlanAdmissionsResponse), ...errors },
       },
     },
     async (request, reply) => {
@@ -149,10 +159,14 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
     },
   );
 
-  app.get('/api/v1/release-plan-admissions', { schema: { summary: 'ReleasePlanAdmissions of this workspace', tags: ['managed releases'], response: { 200: jsonSchema(releasePlanAdmissionListResponse) } } }, async (request) => {
-    const principal = requireRole(request, 'viewer');
-    return { items: (await managedStore.admissions(principal.workspace)).map(admissionResponseOf) };
-  });
+  app.get(
+    '/api/v1/release-plan-admissions',
+    { schema: { summary: 'ReleasePlanAdmissions of this workspace, by name, a page at a time', tags: ['managed releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(releasePlanAdmissionListResponse), ...errors } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return pageAnswer(ADMISSIONS_LIST, await managedStore.pageAdmissions(principal.workspace, pageRequestOf(ADMISSIONS_LIST, request.query, 1)), admissionResponseOf);
+    },
+  );
 
   app.post(
     '/api/v1/managed-releases',
@@ -174,10 +188,12 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
 
   app.get(
     '/api/v1/managed-releases',
-    { schema: { summary: 'Managed releases this workspace made or received, newest first', tags: ['managed releases'], response: { 200: jsonSchema(managedReleaseListResponse) } } },
+    { schema: { summary: 'Managed releases this workspace made or received, newest first, a page at a time', tags: ['managed releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(managedReleaseListResponse), ...errors } } },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      return { items: await Promise.all((await managedStore.list(principal.workspace)).map((r) => managedResponseOf(catalog, masking, r))) };
+      const page = await managedStore.page(principal.workspace, pageRequestOf(MANAGED_LIST, request.query, 2));
+      const items = await Promise.all(page.items.map((r) => managedResponseOf(catalog, masking, r)));
+      return pageAnswer(MANAGED_LIST, { ...page, items }, (r) => r);
     },
   );
 

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { previewListResponse, type PreviewLinkResponse } from '@slipway/contract';
+import { errorResponse, previewListResponse, type PreviewLinkResponse } from '@slipway/contract';
 import type { PreviewLink, PreviewStore } from '../../store/previews.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
+
+const LIST = 'GET /api/v1/previews';
 
 function previewLinkResponseOf(link: PreviewLink): PreviewLinkResponse {
   return {
@@ -27,15 +30,15 @@ export function previewRoutes(app: FastifyInstance, previews: PreviewStore): voi
       schema: {
         summary: 'Pull requests and branches with a preview environment, from GitHub webhooks or polling',
         tags: ['previews'],
-        querystring: { type: 'object', properties: { app: { type: 'string' }, state: { type: 'string', enum: ['open', 'closed'] } } },
-        response: { 200: jsonSchema(previewListResponse) },
+        querystring: { type: 'object', properties: { app: { type: 'string' }, state: { type: 'string', enum: ['open', 'closed'] }, ...pageParameters } },
+        response: { 200: jsonSchema(previewListResponse), 400: jsonSchema(errorResponse) },
       },
     },
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const state = request.query.state === 'open' || request.query.state === 'closed' ? request.query.state : undefined;
-      const links = await previews.listLinks({ workspace: principal.workspace, ...(request.query.app ? { app: request.query.app } : {}), ...(state ? { state } : {}) });
-      return { items: links.map(previewLinkResponseOf) };
+      const page = await previews.pageLinks({ workspace: principal.workspace, ...(request.query.app ? { app: request.query.app } : {}), ...(state ? { state } : {}) }, pageRequestOf(LIST, request.query, 3));
+      return pageAnswer(LIST, page, previewLinkResponseOf);
     },
   );
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import {
   applicationSetListResponse,
+  registeredApplicationSetsResponse,
+  registeredReleaseTracksResponse,
   applicationSetResponse,
   errorResponse,
   registerReleaseManifestsRequest,
@@ -17,7 +19,10 @@ import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { actionOf, releaseActionRoles } from './release-actions.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
+const SETS_LIST = 'GET /api/v1/sets';
+const TRACKS_LIST = 'GET /api/v1/tracks';
 const nameParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
 const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) };
 
@@ -30,7 +35,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
         summary: 'Register ApplicationSets from manifest files or a git repository’s .slipway/ (a set registered again is replaced)',
         tags: ['releases'],
         body: jsonSchema(registerReleaseManifestsRequest),
-        response: { 200: jsonSchema(applicationSetListResponse), 201: jsonSchema(applicationSetListResponse), ...errors },
+        response: { 200: jsonSchema(registeredApplicationSetsResponse), 201: jsonSchema(registeredApplicationSetsResponse), ...errors },
       },
     },
     async (request, reply) => {
@@ -46,10 +51,14 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     },
   );
 
-  app.get('/api/v1/sets', { schema: { summary: 'The workspace’s application sets', tags: ['releases'], response: { 200: jsonSchema(applicationSetListResponse) } } }, async (request) => {
-    const principal = requireRole(request, 'viewer');
-    return { items: (await releases.catalog.listSets(principal.workspace)).map(setResponseOf) };
-  });
+  app.get(
+    '/api/v1/sets',
+    { schema: { summary: 'The workspace’s application sets, by name, a page at a time', tags: ['releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(applicationSetListResponse), ...errors } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return pageAnswer(SETS_LIST, await releases.catalog.pageSets(principal.workspace, pageRequestOf(SETS_LIST, request.query, 1)), setResponseOf);
+    },
+  );
 
   app.get<{ Params: { name: string } }>(
     '/api/v1/sets/:name',
@@ -69,7 +78,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
         summary: 'Register ReleaseTracks from manifest files or a git repository’s .slipway/ (a track registered again is replaced; releases under way keep their stages)',
         tags: ['releases'],
         body: jsonSchema(registerReleaseManifestsRequest),
-        response: { 200: jsonSchema(releaseTrackListResponse), 201: jsonSchema(releaseTrackListResponse), ...errors },
+        response: { 200: jsonSchema(registeredReleaseTracksResponse), 201: jsonSchema(registeredReleaseTracksResponse), ...errors },
       },
     },
     async (request, reply) => {
@@ -86,10 +95,14 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     },
   );
 
-  app.get('/api/v1/tracks', { schema: { summary: 'The workspace’s release tracks', tags: ['releases'], response: { 200: jsonSchema(releaseTrackListResponse) } } }, async (request) => {
-    const principal = requireRole(request, 'viewer');
-    return { items: (await releases.catalog.listTracks(principal.workspace)).map(trackResponseOf) };
-  });
+  app.get(
+    '/api/v1/tracks',
+    { schema: { summary: 'The workspace’s release tracks, by name, a page at a time', tags: ['releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(releaseTrackListResponse), ...errors } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return pageAnswer(TRACKS_LIST, await releases.catalog.pageTracks(principal.workspace, pageRequestOf(TRACKS_LIST, request.query, 1)), trackResponseOf);
+    },
+  );
 
   app.get<{ Params: { name: string } }>(
     '/api/v1/tracks/:name',

@@ -16,7 +16,9 @@ import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { releaseActionRoles, releaseActionRoutes } from './release-actions.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
+const RELEASES_LIST = 'GET /api/v1/releases';
 const refParams = { type: 'object', properties: { ref: { type: 'string', description: 'release number (12) or id' } }, required: ['ref'] } as const;
 const errors = { 400: jsonSchema(errorResponse), 403: jsonSchema(errorResponse), 404: jsonSchema(errorResponse), 409: jsonSchema(errorResponse) };
 
@@ -49,17 +51,17 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
     '/api/v1/releases',
     {
       schema: {
-        summary: 'Releases of the workspace, newest first',
+        summary: 'Releases of the workspace, newest first, a page at a time',
         tags: ['releases'],
-        querystring: { type: 'object', properties: { track: { type: 'string' }, set: { type: 'string' }, active: { type: 'string', enum: ['true', 'false'] } } },
-        response: { 200: jsonSchema(releaseListResponse) },
+        querystring: { type: 'object', properties: { track: { type: 'string' }, set: { type: 'string' }, active: { type: 'string', enum: ['true', 'false'] }, ...pageParameters } },
+        response: { 200: jsonSchema(releaseListResponse), 400: jsonSchema(errorResponse) },
       },
     },
     async (request) => {
       const principal = requireRole(request, 'viewer');
       const { track, set, active } = request.query;
-      const items = await service.list(principal.workspace, { ...(track ? { track } : {}), ...(set ? { set } : {}), ...(active === 'true' ? { active: true } : {}) });
-      return { items: items.map((r) => releaseResponseOf(r)) };
+      const page = await service.page(principal.workspace, { ...(track ? { track } : {}), ...(set ? { set } : {}), ...(active === 'true' ? { active: true } : {}) }, pageRequestOf(RELEASES_LIST, request.query, 1));
+      return pageAnswer(RELEASES_LIST, page, (r) => releaseResponseOf(r));
     },
   );
 

@@ -7,7 +7,9 @@ import { audited, breakGlassOf, breakGlassQuery, withBreakGlass } from '../audit
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
+const SECRETS_LIST = 'GET /api/v1/secrets';
 const nameParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
 
 function secretName(name: string): string {
@@ -40,10 +42,14 @@ export function secretRoutes(app: FastifyInstance, secrets: SecretStore, environ
       return reply.code(204).send();
     },
   );
-  app.get('/api/v1/secrets', { schema: { summary: "Names of the workspace's secrets", tags: ['secrets'], response: { 200: jsonSchema(secretListResponse) } } }, async (request) => {
-    const principal = requireRole(request, 'viewer');
-    return { items: (await secrets.names(principal.workspace)).map((name) => ({ name })) };
-  });
+  app.get(
+    '/api/v1/secrets',
+    { schema: { summary: "Names of the workspace's secrets, in order, a page at a time", tags: ['secrets'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(secretListResponse), 400: jsonSchema(errorResponse) } } },
+    async (request) => {
+      const principal = requireRole(request, 'viewer');
+      return pageAnswer(SECRETS_LIST, await secrets.pageNames(principal.workspace, pageRequestOf(SECRETS_LIST, request.query, 1)), (name) => ({ name }));
+    },
+  );
   app.delete<{ Params: { name: string } }>(
     '/api/v1/secrets/:name',
     { schema: { summary: 'Delete a secret', tags: ['secrets'], params: nameParams, querystring: breakGlassQuery, response: { 404: jsonSchema(errorResponse) } } },

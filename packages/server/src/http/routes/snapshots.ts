@@ -6,7 +6,9 @@ import { auditHook } from '../audit-trail.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
+const SNAPSHOTS_LIST = 'GET /api/v1/snapshots';
 const refParams = { type: 'object', properties: { ref: { type: 'string' } }, required: ['ref'] } as const;
 const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) };
 
@@ -40,15 +42,16 @@ export function snapshotRoutes(app: FastifyInstance, releases: Releases): void {
     '/api/v1/snapshots',
     {
       schema: {
-        summary: 'Snapshots of the workspace, newest first',
+        summary: 'Snapshots of the workspace, newest first, a page at a time',
         tags: ['releases'],
-        querystring: { type: 'object', properties: { set: { type: 'string' } } },
-        response: { 200: jsonSchema(snapshotListResponse) },
+        querystring: { type: 'object', properties: { set: { type: 'string' }, ...pageParameters } },
+        response: { 200: jsonSchema(snapshotListResponse), 400: jsonSchema(errorResponse) },
       },
     },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      return { items: (await releases.catalog.listSnapshots(principal.workspace, request.query.set)).map(snapshotResponseOf) };
+      const page = await releases.catalog.pageSnapshots(principal.workspace, pageRequestOf(SNAPSHOTS_LIST, request.query, 2), request.query.set);
+      return pageAnswer(SNAPSHOTS_LIST, page, snapshotResponseOf);
     },
   );
 

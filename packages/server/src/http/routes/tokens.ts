@@ -5,7 +5,9 @@ import type { ApiToken } from '../../store/api-tokens.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
+const TOKENS_LIST = 'GET /api/v1/tokens';
 const errors = { 400: jsonSchema(errorResponse), 403: jsonSchema(errorResponse), 404: jsonSchema(errorResponse), 409: jsonSchema(errorResponse) };
 
 function tokenResponseOf(token: ApiToken & { createdAt: string; lastUsedAt?: string; revokedAt?: string }): TokenResponse {
@@ -29,14 +31,14 @@ export function tokenRoutes(app: FastifyInstance, identity: IdentityService): vo
       schema: {
         summary: "Tokens acting in the workspace: the caller's own, or (admins) everyone's",
         tags: ['tokens'],
-        querystring: { type: 'object', properties: { user: { type: 'string', description: "one user's tokens (admins: anyone's)" }, revoked: { type: 'string', enum: ['true', 'false'], description: 'include revoked tokens' } } },
+        querystring: { type: 'object', properties: { user: { type: 'string', description: "one user's tokens (admins: anyone's)" }, revoked: { type: 'string', enum: ['true', 'false'], description: 'include revoked tokens' }, ...pageParameters } },
         response: { 200: jsonSchema(tokenListResponse), 403: jsonSchema(errorResponse), 404: jsonSchema(errorResponse) },
       },
     },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      const items = await identity.listTokens(principal, { ...(request.query.user ? { user: request.query.user } : {}), includeRevoked: request.query.revoked === 'true' });
-      return { items: items.map(tokenResponseOf) };
+      const page = await identity.pageTokens(principal, { ...(request.query.user ? { user: request.query.user } : {}), includeRevoked: request.query.revoked === 'true' }, pageRequestOf(TOKENS_LIST, request.query, 2));
+      return pageAnswer(TOKENS_LIST, page, tokenResponseOf);
     },
   );
 

@@ -5,8 +5,10 @@ import type { Member } from '../../store/identity.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
 const nameParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
+const USERS_LIST = 'GET /api/v1/users';
 const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse), 409: jsonSchema(errorResponse) };
 
 export function userResponseOf(member: Member): UserResponse {
@@ -17,10 +19,17 @@ export function userResponseOf(member: Member): UserResponse {
 export function userRoutes(app: FastifyInstance, identity: IdentityService): void {
   app.get(
     '/api/v1/users',
-    { schema: { summary: "The workspace's members with their role and approver roles", tags: ['users'], response: { 200: jsonSchema(userListResponse) } } },
+    {
+      schema: {
+        summary: "The workspace's members with their role and approver roles, by name, a page at a time",
+        tags: ['users'],
+        querystring: { type: 'object', properties: pageParameters },
+        response: { 200: jsonSchema(userListResponse), 400: jsonSchema(errorResponse) },
+      },
+    },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      return { items: (await identity.listUsers(principal)).map(userResponseOf) };
+      return pageAnswer(USERS_LIST, await identity.pageUsers(principal, pageRequestOf(USERS_LIST, request.query, 1)), userResponseOf);
     },
   );
 

@@ -4,15 +4,25 @@ import type { IdentityService } from '../../identity/identity-service.ts';
 import { requireRole } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
+import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
+
+const WORKSPACES_LIST = 'GET /api/v1/workspaces';
 
 /** Workspaces: the caller's, and new ones (whose creator becomes their admin). */
 export function workspaceRoutes(app: FastifyInstance, identity: IdentityService): void {
   app.get(
     '/api/v1/workspaces',
-    { schema: { summary: 'The workspaces the caller is a member of, with their role and approver roles in each', tags: ['workspaces'], response: { 200: jsonSchema(workspaceListResponse) } } },
+    {
+      schema: {
+        summary: 'The workspaces the caller is a member of, with their role and approver roles in each, by name, a page at a time',
+        tags: ['workspaces'],
+        querystring: { type: 'object', properties: pageParameters },
+        response: { 200: jsonSchema(workspaceListResponse), 400: jsonSchema(errorResponse) },
+      },
+    },
     async (request) => {
       const principal = requireRole(request, 'viewer');
-      return { items: await identity.listWorkspaces(principal) };
+      return pageAnswer(WORKSPACES_LIST, await identity.pageWorkspaces(principal, pageRequestOf(WORKSPACES_LIST, request.query, 1)), (w) => w);
     },
   );
 
