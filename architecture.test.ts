@@ -14,7 +14,8 @@ const allowedPackages: Record<PackageName, PackageName[]> = {
   router: ['core', 'contract'],
   server: ['contract', 'core', 'drivers', 'router'],
   // The CLI reaches the system over HTTP; its offline commands (validate, import, render) use core,
-  // and `slipway server` / `slipway router` start those through their public entry points.
+  // and `slipway server` / `slipway router` start those through their public entry points — only
+  // those two files (cliStarters below).
   cli: ['contract', 'core', 'server', 'router'],
   web: ['contract'],
 };
@@ -34,6 +35,9 @@ export function importsOf(text: string): string[] {
   return [...text.matchAll(importPattern)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]!);
 }
 
+/** The only CLI files that may import server or router: the commands that start them. */
+const cliStarters: Partial<Record<PackageName, string>> = { server: 'packages/cli/src/commands/server.ts', router: 'packages/cli/src/commands/router.ts' };
+
 /** Every import that breaks the rules, as "file: reason". */
 export function dependencyViolations(files: SourceFile[], root: string): string[] {
   const violations: string[] = [];
@@ -46,6 +50,8 @@ export function dependencyViolations(files: SourceFile[], root: string): string[
         if (ours[2]) violations.push(`${where}: import the package's public entry point @slipway/${target}, not a file inside it`);
         else if (target !== file.pkg && !allowedPackages[file.pkg].includes(target)) {
           violations.push(`${where}: ${file.pkg} may import only ${allowedPackages[file.pkg].join(', ') || 'no package of ours'}`);
+        } else if (file.pkg === 'cli' && cliStarters[target] && relative(root, file.path) !== cliStarters[target]) {
+          violations.push(`${where}: the CLI talks to the ${target} over HTTP; only ${cliStarters[target]} (which starts it) imports it — move what you need into the CLI or the contract`);
         }
       } else if (spec.startsWith('.')) {
         const target = resolve(dirname(file.path), spec);
@@ -97,6 +103,7 @@ describe('dependency rules of ARCHITECTURE.md', () => {
           file('web', "const m = await import('@slipway/core');"),
           file('cli', "import { x } from '@slipway/core/src/render/render-environment.ts';"),
           file('cli', "import { x } from '../../server/src/index.ts';"),
+          file('cli', "const { writeCliConfig } = await import('@slipway/server');"),
           file('server', "import { x } from '@slipway/drivers'; import fs from 'node:fs';"),
         ],
         root,
@@ -109,6 +116,7 @@ describe('dependency rules of ARCHITECTURE.md', () => {
       'packages/web/src/x.ts imports "@slipway/core": web may import only contract',
       'packages/cli/src/x.ts imports "@slipway/core/src/render/render-environment.ts": import the package\'s public entry point @slipway/core, not a file inside it',
       'packages/cli/src/x.ts imports "../../server/src/index.ts": a relative import leaves the cli package; import the other package by name',
+      'packages/cli/src/x.ts imports "@slipway/server": the CLI talks to the server over HTTP; only packages/cli/src/commands/server.ts (which starts it) imports it — move what you need into the CLI or the contract',
     ]);
   });
 });

@@ -20,8 +20,8 @@ export async function bootstrapAdminToken(db: Kysely<Database>, options: { apiUr
   return { created: true };
 }
 
-/** Writes url and token into the CLI config, keeping any other settings in it; mode 0600. */
-export function writeCliConfig(path: string, values: { url: string; token: string }): void {
+/** Writes url and token into the CLI config, keeping any other settings in it; mode 0600. (The CLI has its own writer, packages/cli/src/cli-config-file.ts: it does not import the server.) */
+function writeCliConfig(path: string, values: { url: string; token: string }): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const current = existsSync(path) ? ((parse(readFileSync(path, 'utf8')) as Record<string, unknown> | null) ?? {}) : {};
   writeFileSync(path, stringify({ ...current, ...values }), { mode: 0o600 });
