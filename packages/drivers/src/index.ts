@@ -3,7 +3,6 @@ export { createLocalDriver, LocalDriver, type LocalDriverOptions } from './local
 export { createDockerDriver, DockerDriver, type DockerDriverOptions } from './docker/docker-driver.ts';
 export { createKubernetesDriver, KubernetesDriver, type KubernetesDriverOptions } from './kubernetes/kubernetes-driver.ts';
 export { runOneOffContainer, type OneOffContainerRequest, type OneOffContainerResult } from './docker/one-off-container.ts';
-export { KeyedQueue } from './shared/keyed-queue.ts';
 export {
   connectDockerEngine,
   detectDockerEngine,

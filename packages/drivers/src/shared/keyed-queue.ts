@@ -1,8 +1,9 @@
 // One change at a time per key: a task queued under a key runs after every earlier task of that key,
 // whether those succeeded or failed; different keys run side by side. The drivers use it per
-// environment (and per checkout, image or link); the server per pull request or comment, so two
-// deliveries for one pull request, or two deploys reporting to one comment, never interleave. It is
-// a lock with a queue, not a controller: controllers run on the server's keyed worker.
+// environment (and per checkout, image or link) so two calls into one driver never change the same
+// thing at once, and each call gets its own result or error back. It is a lock with a queue inside
+// one process, not a controller: it reads no desired state, retries nothing and takes no lease —
+// the server's controllers run on its keyed worker (packages/server/src/worker/keyed-worker.ts).
 
 export class KeyedQueue {
   private readonly tails = new Map<string, Promise<unknown>>();

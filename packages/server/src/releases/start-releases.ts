@@ -82,7 +82,7 @@ export async function startReleases(
   const store = new ReleaseStore(deps.db);
   const audit = settings.audit ?? noAudit;
   const snapshots = new SnapshotService({ db: deps.db, catalog, repositories: deps.repositories });
-  const statuses = new PreReleaseStatus({ db: deps.db, releases: store, catalog, environments: deps.environments, reporters: deps.reporters ?? {}, ...(deps.comments ? { comments: deps.comments } : {}), ...(deps.logger ? { logger: deps.logger } : {}) });
+  const statuses = new PreReleaseStatus({ db: deps.db, releases: store, catalog, environments: deps.environments, reporters: deps.reporters ?? {}, leases: new Leases(deps.db), ...(deps.comments ? { comments: deps.comments } : {}), ...(deps.logger ? { logger: deps.logger } : {}) });
   const controller = new ReleaseController({
     statuses,
     ...(deps.databaseUrl ? { signals: new PostgresReleaseSignals({ db: deps.db, databaseUrl: deps.databaseUrl, ...(deps.logger ? { logger: deps.logger } : {}) }) } : {}),
@@ -135,7 +135,7 @@ export async function startReleases(
     stop: async () => {
       await managed.stop();
       await controller.stop();
-      await statuses.idle();
+      await statuses.stop();
     },
   };
 }

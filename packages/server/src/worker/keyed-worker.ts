@@ -231,6 +231,16 @@ export class KeyedWorker {
     });
   }
 
+  /**
+   * Resolves once nothing is queued or running here (keys waiting on a timer do not count): for
+   * tests and a stop that lets the work under way end.
+   */
+  async drained(): Promise<void> {
+    while (!this.stopping && (this.queue.length > 0 || this.running.size > 0)) {
+      await Promise.allSettled([...this.running.values()].map((run) => run.done));
+    }
+  }
+
   /** Queues the key and resolves once it ran and nothing more is queued for it. */
   async settle(key: string): Promise<void> {
     this.enqueue(key);
