@@ -23,7 +23,7 @@ import type { ReleaseStore, ReleaseTarget, ReleaseTestRun, StoredDecision, Store
 import { KeyedWorker, type WorkerMetrics } from '../worker/keyed-worker.ts';
 import { refOf, type DeployEvent, type EngineLogger, type WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
-import type { ReleaseSignals } from './release-signals.ts';
+import type { ReleaseSignals } from '../store/release-signals.ts';
 import { resolveStageEnvironment } from './stage-environments.ts';
 import { progressOfRecord } from './stage-progress.ts';
 

@@ -18,7 +18,7 @@ import { PreReleaseStatus } from './pre-release-status.ts';
 import { PullRequestPreReleases } from './pull-request-pre-releases.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
 import { ReleaseController } from './release-controller.ts';
-import { PostgresReleaseSignals } from './release-signals.ts';
+import { MANAGED_RELEASE_CHANNEL, PostgresReleaseSignals } from '../store/release-signals.ts';
 import { ReleaseService } from './release-service.ts';
 import { SnapshotService } from './snapshot-service.ts';
 
@@ -111,6 +111,7 @@ export async function startReleases(
     workDir: deps.workDir,
     ...(deps.containers ? { containers: deps.containers } : {}),
     leases: new Leases(deps.db),
+    ...(deps.databaseUrl ? { signals: new PostgresReleaseSignals({ db: deps.db, databaseUrl: deps.databaseUrl, channel: MANAGED_RELEASE_CHANNEL, ...(deps.logger ? { logger: deps.logger } : {}) }) } : {}),
     audit,
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(settings.tickMs !== undefined ? { tickMs: settings.tickMs } : {}),
