@@ -23,14 +23,13 @@ import {
   type ProtectedAction,
   type RuntimeDriver,
 } from '@slipway/core';
-import type { Kysely } from 'kysely';
 import type { Repositories } from '../git/repositories.ts';
 import { CommitManifests } from './commit-manifests.ts';
 import { deployEnd } from './deploy-end.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
 import { addTemplateVersion, getApplication, getTemplateVersion, listApplications, type StoredApplication } from '../store/applications.ts';
 import type { AuditHook } from '../store/audit-ledger.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore, StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
 
@@ -39,7 +38,7 @@ import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
 // environment and its queued deploy, and the engine takes it from there.
 
 export interface EnvironmentServiceOptions {
-  db: Kysely<Database>;
+  db: Db;
   store: EnvironmentStore;
   repositories: Repositories;
   engine: WorkflowEngine;
@@ -75,7 +74,7 @@ export interface EnvironmentWrite<T> {
    * Checked inside the change's transaction before it commits (a controller's `worker.fence`): when
    * it throws — the controller's server lost its lease (LeaseLostError) — nothing is written.
    */
-  fence?: (tx: Kysely<Database>) => Promise<void>;
+  fence?: (tx: Db) => Promise<void>;
 }
 
 /** The write's audit hook, preceded by its fence: both run inside the change's transaction. */

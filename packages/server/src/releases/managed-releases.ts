@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
 import type { OneOffContainerRequest, OneOffContainerResult } from '@slipway/drivers';
 import { createManagedReleaseRequest, durationToMs, type CreateManagedReleaseRequest, type EnvValue, type ReleasePlanAdmissionManifest } from '@slipway/contract';
 import {
@@ -17,7 +16,7 @@ import {
   type PolicyFacts,
 } from '@slipway/core';
 import { getApplication, getTemplateVersion } from '../store/applications.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { Leases } from '../store/leases.ts';
 import type { ManagedReleaseStore, ManagedStep, PolicyCheck, StoredManagedRelease } from '../store/managed-releases.ts';
 import type { ReleaseCatalog, StoredSnapshot } from '../store/release-catalog.ts';
@@ -38,7 +37,7 @@ import type { SnapshotService } from './snapshot-service.ts';
 // server, or one that took the lease over, runs a step that was under way again.
 
 export interface ManagedReleasesOptions {
-  db: Kysely<Database>;
+  db: Db;
   store: ManagedReleaseStore;
   catalog: ReleaseCatalog;
   releases: ReleaseStore;
@@ -142,7 +141,7 @@ export class ManagedReleases {
   }
 
   /** Writes of a managed release's step, in one transaction fenced by the lease: a server that lost it writes nothing. */
-  private write<T>(work: (store: ManagedReleaseStore, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+  private write<T>(work: (store: ManagedReleaseStore, tx: Db) => Promise<T>): Promise<T> {
     return this.options.store.transact(async (bound, tx) => {
       await this.worker.fence(tx);
       return work(bound, tx);

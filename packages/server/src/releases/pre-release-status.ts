@@ -9,7 +9,6 @@
 // several), and only when the state or the description changed, so a release stepping through its
 // stage sends pending once.
 
-import type { Kysely } from 'kysely';
 import type { ReleaseCommitStatus } from '@slipway/contract';
 import { isEnded } from '@slipway/core';
 import type { ApplicationManifest } from '@slipway/contract';
@@ -17,7 +16,7 @@ import { githubRepositoryOf } from '../sources/github/github-events.ts';
 import type { PullRequestComments } from '../sources/pull-request-comments.ts';
 import { boundDescription, type CommitState, type ProviderName, type SourceReporter } from '../sources/source-provider.ts';
 import { getApplication, getTemplateVersion } from '../store/applications.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import type { ReleaseCatalog } from '../store/release-catalog.ts';
 import type { Leases } from '../store/leases.ts';
@@ -26,7 +25,7 @@ import { KeyedWorker } from '../worker/keyed-worker.ts';
 import type { EngineLogger } from '../workflows/workflow-engine.ts';
 
 export interface PreReleaseStatusOptions {
-  db: Kysely<Database>;
+  db: Db;
   releases: ReleaseStore;
   catalog: ReleaseCatalog;
   environments: EnvironmentStore;

@@ -13,9 +13,8 @@ import {
   type StageProgress,
   type WorkState,
 } from '@slipway/core';
-import type { Kysely } from 'kysely';
 import type { EnvironmentService } from '../environments/environment-service.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import { LeaseLostError, type Leases } from '../store/leases.ts';
 import type { ReleaseCatalog } from '../store/release-catalog.ts';
@@ -174,7 +173,7 @@ export class ReleaseController {
    * Writes of the release's step: one transaction that first checks this server holds the
    * controller's lease still (the worker's fence), so a server that lost it moves nothing.
    */
-  private write<T>(work: (store: ReleaseStore, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+  private write<T>(work: (store: ReleaseStore, tx: Db) => Promise<T>): Promise<T> {
     return this.options.releases.transact(async (store, tx) => {
       await this.worker.fence(tx);
       return work(store, tx);
@@ -461,7 +460,7 @@ export class ReleaseController {
   private async deployTargets(release: StoredRelease, record: StoredStage, which: ReleaseTarget[]): Promise<void> {
     const requestedBy = `release #${release.number} (${release.author})`;
     // Fenced by the controller's lease: a server that lost it queues no deploy and creates no environment.
-    const write = { authority: `release #${release.number}`, fence: (tx: Kysely<Database>) => this.worker.fence(tx) };
+    const write = { authority: `release #${release.number}`, fence: (tx: Db) => this.worker.fence(tx) };
     const results = new Map<ReleaseTarget, Partial<ReleaseTarget>>();
     await Promise.all(
       which.map(async (target) => {

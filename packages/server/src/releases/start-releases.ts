@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely';
 import type { RuntimeDriver } from '@slipway/core';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { Repositories } from '../git/repositories.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import { Leases } from '../store/leases.ts';
 import { ManagedReleaseStore } from '../store/managed-releases.ts';
@@ -56,7 +55,7 @@ export interface ReleaseSettings {
 
 export async function startReleases(
   deps: {
-    db: Kysely<Database>;
+    db: Db;
     environments: EnvironmentStore;
     service: EnvironmentService;
     engine: WorkflowEngine;

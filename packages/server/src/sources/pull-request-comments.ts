@@ -4,8 +4,7 @@
 // comment in place without erasing the other's part. Writes for one pull request go one at a time,
 // as a reconcile on the keyed worker.
 
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { Leases } from '../store/leases.ts';
 import { PullRequestCommentStore, type PullRequestCommentKey } from '../store/pull-request-comments.ts';
 import { KeyedWorker, type ReconcileContext } from '../worker/keyed-worker.ts';
@@ -29,7 +28,7 @@ export class PullRequestComments {
   /** Why the last send of a comment failed, for the writers waiting on it. */
   private readonly failures = new Map<string, Error>();
 
-  constructor(options: { db: Kysely<Database>; leases: Leases; logger?: { info(message: string): void; error(message: string): void } }) {
+  constructor(options: { db: Db; leases: Leases; logger?: { info(message: string): void; error(message: string): void } }) {
     this.store = new PullRequestCommentStore(options.db);
     this.worker = new KeyedWorker({ name: 'comments', reconcile: (key, context) => this.send(key, context), lease: { per: 'key', leases: options.leases }, ...(options.logger ? { logger: options.logger } : {}) });
     void this.worker.start();

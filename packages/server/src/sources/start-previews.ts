@@ -3,10 +3,9 @@
 // for every application whose manifest asks for it.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { Repositories } from '../git/repositories.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import { Leases } from '../store/leases.ts';
 import { PreviewStore } from '../store/previews.ts';
@@ -50,7 +49,7 @@ export interface Previews {
 
 export function startPreviews(
   settings: PreviewSettingsOfServer,
-  deps: { db: Kysely<Database>; service: EnvironmentService; environments: EnvironmentStore; engine: WorkflowEngine; repositories: Repositories; logger?: PreviewLogger; masking?: OutputMasking },
+  deps: { db: Db; service: EnvironmentService; environments: EnvironmentStore; engine: WorkflowEngine; repositories: Repositories; logger?: PreviewLogger; masking?: OutputMasking },
 ): Previews {
   const store = new PreviewStore(deps.db);
   const coordinator = new PreviewCoordinator({ service: deps.service, environments: deps.environments, previews: store, ...(deps.logger ? { logger: deps.logger } : {}) });

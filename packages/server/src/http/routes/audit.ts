@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { auditListResponse, auditQuery, auditVerifyResponse, errorResponse, type AuditQuery } from '@slipway/contract';
 import { InputError } from '@slipway/core';
 import { exportAudit, listAudit, verifyAudit, type AuditFilter } from '../../store/audit-ledger.ts';
-import type { Database } from '../../store/database-schema.ts';
+import type { Db } from '../../store/database-schema.ts';
 import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { encodeCursor, pageParameters, pageRequestOf } from '../page-cursor.ts';
@@ -33,7 +32,7 @@ function filterOf(workspace: string, query: AuditQuery): AuditFilter {
 }
 
 /** The audit ledger: a workspace's entries, the check of the whole chain, and an export as JSON lines. */
-export function auditRoutes(app: FastifyInstance, deps: { db: Kysely<Database> }): void {
+export function auditRoutes(app: FastifyInstance, deps: { db: Db }): void {
   app.get(
     '/api/v1/audit',
     {
