@@ -1,11 +1,19 @@
 // Routes follow instances by events, not by a scan: with the safety resync ten minutes away, an
 // instance that crashes leaves its service's route at once, and comes back to it once it runs again
-// (the local runtime tells of every instance change). A teardown removes the hosts.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// (the local runtime tells of every instance change). A teardown removes the hosts, and so does
+// a deletion another server wrote to the store.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLocalDriver } from '@slipway/drivers';
 import type { RouteChangeEvent } from '@slipway/contract';
 import { registerApplication } from '../applications/register-application.ts';
+import { EnvironmentStore } from '../store/environments.ts';
+import { openDatabase } from '../store/open-database.ts';
+import { seedEnvironments } from '../test-support/seed-environments.ts';
+import { RouteHub } from './route-hub.ts';
+import { RoutePublisher } from './route-publisher.ts';
 import type { RunningServer } from '../start-server.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
 import { settled, startTestServer, type TestServer } from '../test-support/test-server.ts';
@@ -88,3 +96,29 @@ it('drops a crashed instance from its route at once and takes it back once it is
   expect(await settled(server, 'main')).toBe('gone');
   expect(server.routes.routesOf('echo', 'main')).toEqual([]);
 }, 60_000);
+
+it('removes the hosts of an environment another server deleted, learnt from the store', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-route-changes-'));
+  const store = await openDatabase({ sqlitePath: ':memory:' });
+  const driver = createLocalDriver({ stateDir: join(dir, 'local') });
+  const routes = new RouteHub();
+  const environments = new EnvironmentStore(store.db);
+  const publisher = new RoutePublisher({ store: environments, drivers: { local: driver }, routes, deploying: () => false, changesMs: 50 });
+  try {
+    await seedEnvironments(store.db, { count: 3 });
+    await publisher.start();
+    const gone = await environments.getLive('default', 'env-00001');
+    // Its hosts are in this server's table (as a setup's placeholders, since nothing runs here).
+    publisher.placeholders(gone!, (await environments.lastSourcedDeploy(gone!.id))!.rendered);
+    expect(routes.routesOf('shop', 'env-00001').length).toBeGreaterThan(0);
+    const removed = new Promise<string>((resolve) => routes.subscribe((event) => event.type === 'remove-environment' && resolve(event.envId)));
+    // What another server's teardown leaves in the shared store.
+    await environments.updateEnvironment(gone!.id, { status: 'deleted', deletedAt: new Date().toISOString() });
+    expect(await Promise.race([removed, new Promise((resolve) => setTimeout(() => resolve('nothing within 2 s'), 2_000))])).toBe('env-00001');
+  } finally {
+    await publisher.stop();
+    await driver.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);

@@ -134,7 +134,7 @@ export class RoutePublisher {
     if (!env) return;
     if (env.deletedAt) {
       // Deleted by another server: its hosts go here too, unless the same name lives again already.
-      if (this.published.has(id) && !(await this.options.store.getLive(env.workspace, env.envId))) this.remove(env);
+      if (!(await this.options.store.getLive(env.workspace, env.envId))) this.remove(env);
       return;
     }
     if (!ROUTED.includes(env.status)) return;
