@@ -1,4 +1,3 @@
-import type { Kysely } from 'kysely';
 import type { RuntimeDriver } from '@slipway/core';
 import type { DeployLogs } from '../environments/deploy-log.ts';
 import type { EnvironmentService } from '../environments/environment-service.ts';
@@ -7,7 +6,7 @@ import type { GithubWebhooks } from '../sources/github/github-webhooks.ts';
 import type { PreviewStore } from '../store/previews.ts';
 import type { Releases } from '../releases/start-releases.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import type { SecretStore } from '../store/secrets.ts';
 import type { OutputMasking } from '../secrets/output-masking.ts';
@@ -15,7 +14,7 @@ import type { Principal } from './authorize.ts';
 
 /** What route handlers reach: the store, and who is asking. */
 export interface ApiDependencies {
-  db: Kysely<Database>;
+  db: Db;
   /** The environment routes are registered only with these (the full server has them all). */
   environments?: EnvironmentRuntime;
   repositories?: Repositories;

@@ -104,6 +104,25 @@ describe('keyed worker, in memory', () => {
     expect(together).toBeGreaterThan(1);
   });
 
+  it('drains: resolves once nothing is queued or running, a key queued by a run included', async () => {
+    const runs: string[] = [];
+    const w = worker({
+      concurrency: 1,
+      reconcile: async (key) => {
+        await sleep(10);
+        runs.push(key);
+        if (key === 'first') w.enqueue('queued by first');
+      },
+    });
+    await w.start();
+    w.enqueue('first');
+    w.enqueue('second');
+    w.enqueueAfter('later', 60_000);
+    await w.drained();
+    expect(runs).toEqual(['first', 'second', 'queued by first']);
+    expect(w.metrics()).toMatchObject({ depth: 0, running: 0, delayed: 1 });
+  });
+
   it('runs a failing key again after a backoff that doubles per failure, and resets it after a success', async () => {
     const at: number[] = [];
     const w = worker({

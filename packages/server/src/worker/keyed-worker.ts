@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import { LeaseLostError, Leases, type LeaseToken } from '../store/leases.ts';
 
 // The one keyed worker every controller runs on (client-go's work queue and controller-runtime's
@@ -26,9 +25,9 @@ export interface ReconcileContext {
    * Runs `work` in one transaction that first checks the run still holds its lease, so nothing is
    * written by a server that lost it (it throws LeaseLostError instead, and the run ends there).
    */
-  fenced<T>(work: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
+  fenced<T>(work: (tx: Db) => Promise<T>): Promise<T>;
   /** The same check inside a transaction a store opened (ReleaseStore.transact): throws LeaseLostError when the lease was lost. */
-  fence(tx: Kysely<Database>): Promise<void>;
+  fence(tx: Db): Promise<void>;
   /** Aborted when the worker stops or the lease is lost: a long run stops at its next step. */
   signal: AbortSignal;
 }
@@ -231,6 +230,16 @@ export class KeyedWorker {
     });
   }
 
+  /**
+   * Resolves once nothing is queued or running here (keys waiting on a timer do not count): for
+   * tests and a stop that lets the work under way end.
+   */
+  async drained(): Promise<void> {
+    while (!this.stopping && (this.queue.length > 0 || this.running.size > 0)) {
+      await Promise.allSettled([...this.running.values()].map((run) => run.done));
+    }
+  }
+
   /** Queues the key and resolves once it ran and nothing more is queued for it. */
   async settle(key: string): Promise<void> {
     this.enqueue(key);
@@ -241,7 +250,7 @@ export class KeyedWorker {
    * Checks, inside the write's transaction, that the run calling holds its lease still (throws
    * LeaseLostError when it lost it): for writes deep in a controller, without passing its context down.
    */
-  async fence(tx: Kysely<Database>): Promise<void> {
+  async fence(tx: Db): Promise<void> {
     const context = this.current.getStore();
     if (!context) throw new Error(`a write fenced by worker ${this.options.name} was made outside any of its runs`);
     await context.fence(tx);
