@@ -25,6 +25,7 @@ import { WorkspaceOutputMasking } from './secrets/output-masking.ts';
 import { startPreviews, type Previews } from './sources/start-previews.ts';
 import { startReleases, type ReleaseSettings, type Releases } from './releases/start-releases.ts';
 import { recordAudit } from './store/audit-ledger.ts';
+import { repositoryUrlOf } from './store/applications.ts';
 import { RegisteredGovernance } from './environments/governance.ts';
 import { WorkflowEngine, type EngineLogger } from './workflows/workflow-engine.ts';
 
@@ -161,8 +162,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const masking = new WorkspaceOutputMasking(secrets);
     const engine: WorkflowEngine = new WorkflowEngine({
       deployLogs,
-      db: store.db,
       store: environments,
+      repositoryOf: (applicationId) => repositoryUrlOf(store.db, applicationId),
       leases: new Leases(store.db),
       drivers,
       revealSecret: (workspace, name) => secrets.reveal(workspace, name),
@@ -239,7 +240,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       service,
       engine,
       lifecycle,
-      workerMetrics: () => [engine.metrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics()],
+      workerMetrics: () => [engine.metrics(), engine.routeMetrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics()],
       routes,
       repositories,
       drivers,
