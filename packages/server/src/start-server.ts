@@ -5,6 +5,7 @@ import type { RenderSettings } from '@slipway/contract';
 import type { RuntimeDriver } from '@slipway/core';
 import { createDockerDriver, createKubernetesDriver, createLocalDriver, detectDockerEngine, runOneOffContainer, type KubernetesDriverOptions } from '@slipway/drivers';
 import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
+import { Registry } from 'prom-client';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
 import { ActivityRecorder } from './environments/activity-recorder.ts';
@@ -12,6 +13,9 @@ import { DeployLogs } from './environments/deploy-log.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { Repositories } from './git/repositories.ts';
 import { buildApi } from './http/build-api.ts';
+import { observeDeploys } from './metrics/deploy-metrics.ts';
+import { startMetricsListener } from './metrics/metrics-listener.ts';
+import { ServerMetrics } from './metrics/server-metrics.ts';
 import { ensurePortalBuild, type PortalBuild } from './portal/portal-build.ts';
 import { RouteHub } from './routing/route-hub.ts';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.ts';
@@ -44,6 +48,10 @@ export interface RunningServer {
   lifecycle: EnvironmentLifecycle;
   /** The counters of every controller on the keyed worker: queue depth, runs, retries, lease refusals and losses. */
   workerMetrics(): WorkerMetrics[];
+  /** The control plane's Prometheus metrics (docs/observability.md). */
+  metrics: ServerMetrics;
+  /** http://host:port/metrics of the metrics listener, which also serves the embedded router's; none when it is off. */
+  metricsUrl?: string;
   routes: RouteHub;
   repositories: Repositories;
   drivers: Readonly<Record<string, RuntimeDriver>>;
@@ -184,6 +192,11 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engine?.sweepMs !== undefined ? { sweepMs: options.engine.sweepMs } : {}),
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
     });
+    // Read at each scrape; the controllers below exist by the time the metrics listener starts.
+    const workerMetrics = () => [engine.metrics(), engine.routeMetrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics(), previews.poller.metrics()];
+    const metrics = new ServerMetrics({ workers: workerMetrics, queryErrors: store.queryErrors, dialect: store.dialect });
+    const unobserve = observeDeploys(engine, environments, metrics);
+    cleanups.push(async () => unobserve());
     const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db), lifecycle });
     await engine.start();
     cleanups.push(() => engine.stop());
@@ -218,7 +231,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     previews.resume();
 
     const portal = await portalBuild;
-    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
+    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), metrics, db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
     cleanups.push(() => api.close());
     let address: string;
     try {
@@ -228,6 +241,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       throw error;
     }
     const apiUrl = address.replace('[::1]', 'localhost');
+    const metricsListener = config.metrics
+      ? await startMetricsListener({ registry: Registry.merge([metrics.registry, router.metrics.registry]), ...config.metrics })
+      : undefined;
+    if (metricsListener) cleanups.push(() => metricsListener.close());
     const { created } = await bootstrapAdminToken(store.db, { apiUrl, cliConfigPath: config.cliConfigPath });
     return {
       apiUrl,
@@ -240,7 +257,9 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       service,
       engine,
       lifecycle,
-      workerMetrics: () => [engine.metrics(), engine.routeMetrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics()],
+      workerMetrics,
+      metrics,
+      ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
       routes,
       repositories,
       drivers,

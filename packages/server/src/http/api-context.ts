@@ -2,6 +2,7 @@ import type { RuntimeDriver } from '@slipway/core';
 import type { DeployLogs } from '../environments/deploy-log.ts';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { Repositories } from '../git/repositories.ts';
+import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import type { GithubWebhooks } from '../sources/github/github-webhooks.ts';
 import type { PreviewStore } from '../store/previews.ts';
 import type { Releases } from '../releases/start-releases.ts';
@@ -28,6 +29,8 @@ export interface ApiDependencies {
   releases?: Releases;
   /** Folder of the portal's built files, served at / (see portal/portal-build.ts); no portal without it. */
   portalDir?: string;
+  /** Request timings and route stream counters for /metrics (the metrics listener's, not the API's); none without it. */
+  metrics?: ServerMetrics;
 }
 
 /** The parts behind the environments, deploys and instances endpoints. */
