@@ -9,6 +9,9 @@ import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
 import { ActivityRecorder } from './environments/activity-recorder.ts';
 import { DeployLogs } from './environments/deploy-log.ts';
+import { DatasetPools } from './datasets/dataset-pools.ts';
+import { DatasetServer } from './datasets/dataset-server.ts';
+import { DatasetStore } from './store/datasets.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { Repositories } from './git/repositories.ts';
 import { buildApi } from './http/build-api.ts';
@@ -41,6 +44,8 @@ export interface RunningServer {
   engine: WorkflowEngine;
   /** Expiry, idle teardown and orphan sweeps. */
   lifecycle: EnvironmentLifecycle;
+  /** Dataset pools, when SLIPWAY_DATASET_DATABASE_URL names a dataset server. */
+  datasets?: DatasetPools;
   /** The counters of every controller on the keyed worker: queue depth, runs, retries, lease refusals and losses. */
   workerMetrics(): WorkerMetrics[];
   routes: RouteHub;
@@ -159,6 +164,17 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const secrets = new SecretStore(store.db, secretBox);
     const deployLogs = new DeployLogs(join(config.home, 'deploys'));
     const masking = new WorkspaceOutputMasking(secrets);
+    // Pools of dataset clones, when a dataset server is configured (datasets/dataset-pools.ts).
+    const datasets = config.datasetDatabaseUrl
+      ? new DatasetPools({
+          store: new DatasetStore(store.db),
+          server: new DatasetServer(config.datasetDatabaseUrl),
+          box: secretBox,
+          leases: new Leases(store.db),
+          revealSecret: (workspace, name) => secrets.reveal(workspace, name),
+          ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+        })
+      : undefined;
     const engine: WorkflowEngine = new WorkflowEngine({
       deployLogs,
       db: store.db,
@@ -173,6 +189,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
       // An importer's deploy renders again once its App Imports are linked (the service is made below, before the engine starts).
       renderWithImports: (env, deploy, imported) => service.renderWithImports(env, deploy, imported),
+      ...(datasets ? { datasets } : {}),
     });
     const repositories = new Repositories(join(config.home, 'git'));
     // Expiry, idle teardown and orphan sweeps (workflows/environment-lifecycle.ts).
@@ -184,6 +201,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
     });
     const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db), lifecycle });
+    if (datasets) {
+      await datasets.start();
+      cleanups.push(() => datasets.stop());
+    }
     await engine.start();
     cleanups.push(() => engine.stop());
     await lifecycle.start();
@@ -239,7 +260,8 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       service,
       engine,
       lifecycle,
-      workerMetrics: () => [engine.metrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics()],
+      workerMetrics: () => [engine.metrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics(), ...(datasets ? [datasets.metrics()] : [])],
+      ...(datasets ? { datasets } : {}),
       routes,
       repositories,
       drivers,

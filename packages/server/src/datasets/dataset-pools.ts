@@ -183,6 +183,9 @@ export class DatasetPools {
   async sweep(): Promise<{ dropped: string[] }> {
     const { store, server } = this.options;
     const dropped: string[] = [];
+    // Only names of this store's datasets are ever swept from the server: another Slipway (or test)
+    // may share it.
+    const ours = new Set((await store.all()).map((r) => datasetTag(r.id)));
     const clones = await store.allClones();
     const live = await store.liveEnvironments([...new Set(clones.map((c) => c.environment_id).filter((id): id is string => !!id))]);
     const now = Date.now();
@@ -213,13 +216,14 @@ export class DatasetPools {
     const owned = await server.owned();
     // A golden copy being made has no row naming it yet: leave those alone.
     const building = new Set((await store.all()).filter((r) => r.state === 'building').map((r) => goldenPrefix(r.id)));
+    const isOurs = (name: string) => ours.has(name.slice(OWNED_PREFIX.length, OWNED_PREFIX.length + 8));
     for (const database of owned.databases) {
-      if (known.has(database) || [...building].some((p) => database.startsWith(p))) continue;
+      if (!isOurs(database) || known.has(database) || [...building].some((p) => database.startsWith(p))) continue;
       await server.dropDatabase(database);
       dropped.push(database);
     }
     for (const role of owned.roles) {
-      if (known.has(role)) continue;
+      if (!isOurs(role) || known.has(role)) continue;
       await server.dropClone(role, role);
       dropped.push(role);
     }
@@ -333,7 +337,7 @@ export class DatasetPools {
   private async makeClone(row: DatasetRow, environmentId?: string): Promise<CloneRow> {
     const { store, server, box } = this.options;
     const id = randomUUID();
-    const name = `${OWNED_PREFIX}${row.id.replace(/-/g, '').slice(0, 8)}_${randomBytes(5).toString('hex')}`;
+    const name = `${OWNED_PREFIX}${datasetTag(row.id)}_${randomBytes(5).toString('hex')}`;
     const password = randomBytes(24).toString('base64url');
     const at = new Date().toISOString();
     // Written first: a crash from here on leaves a row the sweep finds.
@@ -415,8 +419,13 @@ function goldenHash(definition: DatasetRef): string {
   return createHash('sha256').update(JSON.stringify([definition.source, definition.transform ?? null])).digest('hex').slice(0, 16);
 }
 
+/** The part of every name of a dataset's databases and roles that says whose they are. */
+function datasetTag(datasetId: string): string {
+  return datasetId.replace(/-/g, '').slice(0, 8);
+}
+
 function goldenPrefix(datasetId: string): string {
-  return `${OWNED_PREFIX}${datasetId.replace(/-/g, '').slice(0, 8)}_golden_`;
+  return `${OWNED_PREFIX}${datasetTag(datasetId)}_golden_`;
 }
 
 function cloneIdentity(id: string): string {

@@ -1,6 +1,8 @@
-import type { RenderedEnvironment, ResolvedEnvValue, ResolvedTask, SecretRef } from '@slipway/contract';
+import { datasetVariableParts, type RenderedEnvironment, type ResolvedEnvValue, type ResolvedTask, type SecretRef } from '@slipway/contract';
 import {
   createSecretMasker,
+  datasetOfSecretRef,
+  datasetSecretRef,
   maskDeep,
   planWorkflow,
   secretKey,
@@ -65,6 +67,14 @@ export interface WorkflowEngineOptions {
    * environment service's renderWithImports); without it, an importer keeps the router's addresses.
    */
   renderWithImports?(env: StoredEnvironment, deploy: StoredDeploy, imported: Record<string, ImportedAddress>): Promise<RenderedEnvironment>;
+  /** The environment's dataset clones (datasets/dataset-pools.ts): taken before its services start, dropped at its teardown. */
+  datasets?: EnvironmentDatasets;
+}
+
+/** What the engine asks of the dataset pools; a deploy without datasets never calls them. */
+export interface EnvironmentDatasets {
+  attach(env: StoredEnvironment, rendered: RenderedEnvironment, log: (line: string) => void): Promise<{ values: SecretValues } | { reason: string }>;
+  release(environmentId: string): Promise<number>;
 }
 
 const quiet: EngineLogger = { info: () => undefined, error: () => undefined };
@@ -297,6 +307,8 @@ export class WorkflowEngine {
         if (outcome === 'stopped') return;
         // Whatever the teardown workflow did, nothing of the environment may outlive it.
         await driver.destroy({ env: ref });
+        const dropped = await this.options.datasets?.release(env.id);
+        if (dropped) this.logTask(deploy.id, `✓ datasets · dropped ${dropped} clone${dropped > 1 ? 's' : ''}`);
         await finish(outcome.outcome, outcome.reason);
         await this.fencedStore.updateEnvironment(env.id, this.masked(deploy.id, { status: 'deleted', deletedAt: now(), reason: outcome.reason }));
         // What its App Imports brought up for it goes too; environments that existed before stay.
@@ -308,7 +320,7 @@ export class WorkflowEngine {
 
       let secrets: SecretValues;
       try {
-        secrets = await this.secretsFor(env.workspace, rendered);
+        secrets = { ...(await this.secretsFor(env.workspace, rendered)), ...(await this.datasetsFor(env, rendered, (line) => this.logTask(deploy.id, line))) };
         this.maskers.set(deploy.id, createSecretMasker(secrets));
       } catch (error) {
         this.logTask(deploy.id, `✗ source failed: ${(error as Error).message}`);
@@ -600,7 +612,7 @@ export class WorkflowEngine {
     if (!driver) return { outcome: 'errored', reason: `runtime "${rendered.runtime}" is not available on this server` };
     let secrets: SecretValues;
     try {
-      secrets = await this.secretsFor(env.workspace, rendered);
+      secrets = { ...(await this.secretsFor(env.workspace, rendered)), ...(await this.datasetsFor(env, rendered, () => undefined)) };
     } catch (error) {
       return { outcome: 'failed', reason: (error as Error).message };
     }
@@ -610,11 +622,26 @@ export class WorkflowEngine {
     return { outcome: result.outcome, reason: result.reason, ...(result.logTail ? { logTail: result.logTail } : {}) };
   }
 
+  /** The connection variables of the environment's dataset clones; a dataset it must have and cannot get is an error. */
+  private async datasetsFor(env: StoredEnvironment, rendered: RenderedEnvironment, log: (line: string) => void): Promise<SecretValues> {
+    if (rendered.datasets.length === 0) return {};
+    if (!this.options.datasets) {
+      const needed = rendered.datasets.filter((d) => !d.optional).map((d) => d.name);
+      if (needed.length) throw new Error(`datasets ${needed.join(', ')} need a dataset server, and this server has none (set SLIPWAY_DATASET_DATABASE_URL)`);
+      log(`! datasets · this server has no dataset server (SLIPWAY_DATASET_DATABASE_URL); the optional datasets are left out`);
+      return Object.fromEntries(rendered.datasets.flatMap((d) => datasetVariableParts.map((part) => [secretKey(datasetSecretRef(d.name, part)), ''])));
+    }
+    const attached = await this.options.datasets.attach(env, rendered, log);
+    if ('reason' in attached) throw new Error(attached.reason);
+    return attached.values;
+  }
+
   /** Every secret the environment's services and jobs reference, resolved; a missing one is an error naming it. */
   private async secretsFor(workspace: string, rendered: RenderedEnvironment): Promise<SecretValues> {
     const refs = new Map<string, SecretRef>();
     const collect = (env: Record<string, ResolvedEnvValue>) => {
-      for (const value of Object.values(env)) if (typeof value === 'object') refs.set(secretKey(value), value);
+      // A dataset's variables are the environment's clone's (datasetsFor), not the workspace's secrets.
+      for (const value of Object.values(env)) if (typeof value === 'object' && datasetOfSecretRef(value) === undefined) refs.set(secretKey(value), value);
     };
     for (const s of rendered.services) {
       collect(s.env);
