@@ -238,7 +238,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     previews.resume();
 
     const portal = await portalBuild;
-    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
+    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, ...(datasets ? { datasets } : {}), previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
     cleanups.push(() => api.close());
     let address: string;
     try {

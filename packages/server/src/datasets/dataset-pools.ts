@@ -101,36 +101,7 @@ export class DatasetPools {
   }
 
   async view(row: DatasetRow): Promise<DatasetView> {
-    const definition = JSON.parse(row.definition_json) as DatasetRef;
-    const clones = await this.options.store.clones(row.id);
-    const cron = definition.refresh ? parseCron(definition.refresh).value : undefined;
-    const next = cron && row.golden_at ? nextCronTime(cron, new Date(row.golden_at)) : undefined;
-    const count = (state: string) => clones.filter((c) => c.state === state).length;
-    return {
-      workspace: row.workspace,
-      app: row.app,
-      name: row.name,
-      state: row.state,
-      ...(row.reason ? { reason: row.reason } : {}),
-      source: definition.source ? ('url' in definition.source ? `the PostgreSQL URL in secret ${definition.source.url.secret}` : `file ${definition.source.file}`) : 'none',
-      poolSize: definition.poolSize,
-      optional: definition.optional,
-      ...(definition.refresh ? { refresh: definition.refresh } : {}),
-      ...(next ? { nextRefreshAt: next.toISOString() } : {}),
-      generation: row.generation,
-      ...(row.golden_at ? { goldenAt: row.golden_at } : {}),
-      ready: count('ready'),
-      attached: count('attached'),
-      creating: count('creating'),
-      clones: clones.map((c) => ({
-        database: c.database_name,
-        state: c.state,
-        generation: c.generation,
-        createdAt: c.created_at,
-        ...(c.environment_id ? { environmentId: c.environment_id } : {}),
-        ...(c.attached_at ? { attachedAt: c.attached_at } : {}),
-      })),
-    };
+    return datasetView(this.options.store, row);
   }
 
   /**
@@ -400,6 +371,40 @@ export class DatasetPools {
     }
     return out;
   }
+}
+
+/** A dataset as the API shows it, from its rows alone (no dataset server needed). */
+export async function datasetView(store: DatasetStore, row: DatasetRow): Promise<DatasetView> {
+  const definition = JSON.parse(row.definition_json) as DatasetRef;
+  const clones = await store.clones(row.id);
+  const cron = definition.refresh ? parseCron(definition.refresh).value : undefined;
+  const next = cron && row.golden_at ? nextCronTime(cron, new Date(row.golden_at)) : undefined;
+  const count = (state: string) => clones.filter((c) => c.state === state).length;
+  return {
+    workspace: row.workspace,
+    app: row.app,
+    name: row.name,
+    state: row.state,
+    ...(row.reason ? { reason: row.reason } : {}),
+    source: definition.source ? ('url' in definition.source ? `the PostgreSQL URL in secret ${definition.source.url.secret}` : `file ${definition.source.file}`) : 'none',
+    poolSize: definition.poolSize,
+    optional: definition.optional,
+    ...(definition.refresh ? { refresh: definition.refresh } : {}),
+    ...(next ? { nextRefreshAt: next.toISOString() } : {}),
+    generation: row.generation,
+    ...(row.golden_at ? { goldenAt: row.golden_at } : {}),
+    ready: count('ready'),
+    attached: count('attached'),
+    creating: count('creating'),
+    clones: clones.map((c) => ({
+      database: c.database_name,
+      state: c.state,
+      generation: c.generation,
+      createdAt: c.created_at,
+      ...(c.environment_id ? { environmentId: c.environment_id } : {}),
+      ...(c.attached_at ? { attachedAt: c.attached_at } : {}),
+    })),
+  };
 }
 
 /** The values of a dataset's connection variables by secret key: a clone's, or empty ones. */

@@ -119,4 +119,25 @@ spec:
     await apiCall(server.apiUrl, admin, 'DELETE', '/api/v1/environments/staging');
     expect(await settled(server, 'staging', 60_000)).toBe('gone');
   }, 90_000);
+
+  it('lists, shows and refreshes datasets through the API, authorised and audited, never showing a password', async () => {
+    const viewer = (await createApiToken(server.store.db, { name: 'viewer', workspace: 'default', role: 'viewer' })).secret;
+    const list = await apiCall(server.apiUrl, viewer, 'GET', '/api/v1/datasets?limit=1');
+    expect(list.status, list.text).toBe(200);
+    expect(list.json.items.map((d: { name: string }) => d.name)).toEqual(['broken']);
+    expect(list.json.nextCursor).toEqual(expect.any(String));
+    const next = await apiCall(server.apiUrl, viewer, 'GET', `/api/v1/datasets?limit=1&cursor=${encodeURIComponent(list.json.nextCursor)}`);
+    expect(next.json.items[0]).toMatchObject({ name: 'notes', state: 'ready', poolSize: 1 });
+    expect(next.text).not.toMatch(/password|sealed/i);
+    expect((await apiCall(server.apiUrl, viewer, 'POST', '/api/v1/datasets/notes/notes/refresh')).status).toBe(403);
+    expect((await apiCall(server.apiUrl, undefined, 'GET', '/api/v1/datasets')).status).toBe(401);
+    const refreshed = await apiCall(server.apiUrl, admin, 'POST', '/api/v1/datasets/notes/notes/refresh');
+    expect(refreshed.status, refreshed.text).toBe(202);
+    await server.datasets!.settle('default', 'notes', 'notes');
+    const shown = await apiCall(server.apiUrl, viewer, 'GET', '/api/v1/datasets/notes/notes');
+    expect(shown.json).toMatchObject({ generation: 2, ready: 1 });
+    const audit = await apiCall(server.apiUrl, admin, 'GET', '/api/v1/audit?limit=50');
+    expect(audit.text).toContain('dataset.refresh');
+    expect((await apiCall(server.apiUrl, viewer, 'GET', '/api/v1/datasets/notes/nope')).status).toBe(404);
+  }, 60_000);
 });
