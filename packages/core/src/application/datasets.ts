@@ -1,5 +1,6 @@
 import { datasetVariableParts, type ApplicationSpec, type DatasetRef, type SecretRef } from '@slipway/contract';
 import { didYouMean } from '../manifest/did-you-mean.ts';
+import { parseCron, type CronSchedule } from '../release/cron-schedule.ts';
 
 type Path = (string | number)[];
 type Report = (path: Path, message: string) => void;
@@ -49,6 +50,13 @@ export function definedDatasets(spec: ApplicationSpec): DatasetRef[] {
   return [...found.values()];
 }
 
+const CRON_MACROS: Record<string, string> = { '@hourly': '0 * * * *', '@daily': '0 0 * * *', '@weekly': '0 0 * * 0', '@monthly': '0 0 1 * *', '@yearly': '0 0 1 1 *' };
+
+/** A dataset's refresh schedule (five cron fields, or @daily and the like), parsed. */
+export function datasetRefreshSchedule(text: string): { value?: CronSchedule; error?: string } {
+  return parseCron(CRON_MACROS[text.trim()] ?? text);
+}
+
 /** Checks of the datasets' meaning: sources, names, the services they reach, variable clashes. */
 export function checkDatasets(spec: ApplicationSpec, error: Report, warn: Report): void {
   const units = [...spec.services.map((s) => s.name), ...spec.jobs.map((j) => j.name), ...spec.cronJobs.map((j) => j.name)];
@@ -84,6 +92,10 @@ export function checkDatasets(spec: ApplicationSpec, error: Report, warn: Report
       }
       for (const [other, names] of clashes) {
         error([...path, effective.env ? 'env' : 'envPrefix'], `dataset "${d.name}" injects ${names.join(', ')}, as dataset "${other}" does; give one of them another envPrefix (or env names)`);
+      }
+      if (d.refresh) {
+        const schedule = datasetRefreshSchedule(d.refresh);
+        if (schedule.error) error([...path, 'refresh'], schedule.error);
       }
       if (d.source && d.poolSize === 0 && d.refresh) warn([...path, 'refresh'], 'a refresh only replaces pooled clones, and poolSize is 0: it remakes the golden copy for the next environments only');
     });

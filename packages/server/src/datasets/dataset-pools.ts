@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { applicationManifest, datasetVariableParts, type DatasetRef, type RenderedEnvironment } from '@slipway/contract';
-import { definedDatasets, nextCronTime, parseCron, secretKey, datasetSecretRef, type SecretValues } from '@slipway/core';
+import { datasetRefreshSchedule, definedDatasets, nextCronTime, secretKey, datasetSecretRef, type SecretValues } from '@slipway/core';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { CloneRow, DatasetRow, DatasetStore, DefinedDataset } from '../store/datasets.ts';
 import type { Leases } from '../store/leases.ts';
@@ -256,7 +256,7 @@ export class DatasetPools {
       row = { ...row, definition_json: definitionJson, definition_hash: hash };
     }
     const definition = defined.definition;
-    const cron = definition.refresh ? parseCron(definition.refresh).value : undefined;
+    const cron = definition.refresh ? datasetRefreshSchedule(definition.refresh).value : undefined;
     const due = cron && row.golden_at ? nextCronTime(cron, new Date(row.golden_at)) : undefined;
     const rebuild = !row.golden_database || row.golden_hash !== hash || row.refresh_requested_at !== null || (due !== undefined && due.getTime() <= Date.now());
     if (rebuild) {
@@ -377,7 +377,7 @@ export class DatasetPools {
 export async function datasetView(store: DatasetStore, row: DatasetRow): Promise<DatasetView> {
   const definition = JSON.parse(row.definition_json) as DatasetRef;
   const clones = await store.clones(row.id);
-  const cron = definition.refresh ? parseCron(definition.refresh).value : undefined;
+  const cron = definition.refresh ? datasetRefreshSchedule(definition.refresh).value : undefined;
   const next = cron && row.golden_at ? nextCronTime(cron, new Date(row.golden_at)) : undefined;
   const count = (state: string) => clones.filter((c) => c.state === state).length;
   return {
