@@ -16,3 +16,4 @@ export * from './identity-api.ts';
 export * from './audit-api.ts';
 export * from './releases-api.ts';
 export * from './datasets-api.ts';
+export * from './operation-roles.ts';

@@ -8,7 +8,6 @@ export { loadServerConfig, cliConfigPath, type ServerConfig, type ServerFlags } 
 export { startServer, type RunningServer } from './start-server.ts';
 export { buildApi } from './http/build-api.ts';
 export { RouteHub } from './routing/route-hub.ts';
-export { writeCliConfig } from './bootstrap-admin-token.ts';
 export { startExample, exampleRepository, type ExampleProgress } from './applications/start-example.ts';
 export { registerApplication } from './applications/register-application.ts';
 export type { StoredEnvironment, StoredDeploy } from './store/environments.ts';

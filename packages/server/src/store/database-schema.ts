@@ -1,9 +1,15 @@
-import type { Generated } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 
 /**
  * The tables of the control plane's store, the same on SQLite and PostgreSQL. Times are ISO-8601
  * text (sortable, and read back the same by both drivers); JSON documents are text.
  */
+/**
+ * The store's database handle (a Kysely over the schema below), or a transaction of it. Code outside
+ * store/ holds and passes it by this name; only store/ imports kysely and runs SQL (architecture.test.ts).
+ */
+export type Db = Kysely<Database>;
+
 export interface Database {
   api_tokens: ApiTokensTable;
   applications: ApplicationsTable;

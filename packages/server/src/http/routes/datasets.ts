@@ -6,7 +6,7 @@ import { datasetView, type DatasetPools } from '../../datasets/dataset-pools.ts'
 import type { Database } from '../../store/database-schema.ts';
 import { DatasetStore } from '../../store/datasets.ts';
 import { audited } from '../audit-trail.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
@@ -20,7 +20,7 @@ export function datasetRoutes(app: FastifyInstance, deps: { db: Kysely<Database>
     '/api/v1/datasets',
     { schema: { summary: "The workspace's datasets and their pools, a page at a time", tags: ['datasets'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(datasetListResponse), 400: jsonSchema(errorResponse) } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const page = await store.page(principal.workspace, pageRequestOf(DATASETS_LIST, request.query, 2));
       const items = await Promise.all(page.items.map((row) => datasetView(store, row)));
       return pageAnswer(DATASETS_LIST, { ...page, items }, (item) => item);
@@ -30,7 +30,7 @@ export function datasetRoutes(app: FastifyInstance, deps: { db: Kysely<Database>
     '/api/v1/datasets/:app/:name',
     { schema: { summary: "A dataset: its golden copy's state and its clones", tags: ['datasets'], params, response: { 200: jsonSchema(datasetResponse), 404: jsonSchema(errorResponse) } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const row = await store.get(principal.workspace, request.params.app, request.params.name);
       if (!row) throw new NotFoundError(`no dataset ${request.params.name} of application ${request.params.app} in workspace ${principal.workspace}`);
       return datasetView(store, row);
@@ -40,7 +40,7 @@ export function datasetRoutes(app: FastifyInstance, deps: { db: Kysely<Database>
     '/api/v1/datasets/:app/:name/refresh',
     { schema: { summary: 'Make the golden copy again from the source and replace the unattached clones (attached ones are never touched)', tags: ['datasets'], params, response: { 202: jsonSchema(datasetResponse), 404: jsonSchema(errorResponse) } } },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const { app: appName, name } = request.params;
       const row = await audited(
         request,
