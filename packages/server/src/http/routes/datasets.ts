@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { datasetListResponse, datasetResponse, errorResponse } from '@slipway/contract';
 import { NotFoundError } from '@slipway/core';
 import { datasetView, type DatasetPools } from '../../datasets/dataset-pools.ts';
-import type { Database } from '../../store/database-schema.ts';
+import type { Db } from '../../store/database-schema.ts';
 import { DatasetStore } from '../../store/datasets.ts';
 import { audited } from '../audit-trail.ts';
 import { principalOf } from '../authorize.ts';
@@ -14,7 +13,7 @@ const DATASETS_LIST = 'GET /api/v1/datasets';
 const params = { type: 'object', properties: { app: { type: 'string' }, name: { type: 'string' } }, required: ['app', 'name'] } as const;
 
 /** Datasets' pools (docs/datasets.md): listed and shown from the store; refreshed by the pools when the server has a dataset server. */
-export function datasetRoutes(app: FastifyInstance, deps: { db: Kysely<Database>; datasets?: DatasetPools }): void {
+export function datasetRoutes(app: FastifyInstance, deps: { db: Db; datasets?: DatasetPools }): void {
   const store = new DatasetStore(deps.db);
   app.get(
     '/api/v1/datasets',
