@@ -133,7 +133,7 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
     .option('--example <dir>', 'also register this example application from a git copy of it and bring up its main environment (npm start does this)')
     .addHelpText(
       'after',
-      '\nAlso read: DATABASE_URL (PostgreSQL instead of the embedded SQLite), SLIPWAY_SECRET_KEY (32-byte key for secrets;\nelse a key file in SLIPWAY_HOME is generated with mode 0600), SLIPWAY_METRICS_TOKEN (a bearer token every scrape of\n/metrics must send; needed when the metrics listener is not on loopback). On first start an admin token is created and\nsaved for the CLI in ~/.config/slipway/config.yaml (mode 0600).',
+      '\nAlso read: DATABASE_URL (PostgreSQL instead of the embedded SQLite), SLIPWAY_DATASET_DATABASE_URL (the PostgreSQL\nserver holding datasets\' pools of clones; no datasets without it), SLIPWAY_SECRET_KEY (32-byte key for secrets;\nelse a key file in SLIPWAY_HOME is generated with mode 0600), SLIPWAY_METRICS_TOKEN (a bearer token every scrape of\n/metrics must send; needed when the metrics listener is not on loopback). On first start an admin token is created and\nsaved for the CLI in ~/.config/slipway/config.yaml (mode 0600).',
     )
     .action((opts: { home?: string; apiPort?: string; routerPort?: string; host?: string; domain?: string; metricsPort?: string; metricsHost?: string; metrics?: boolean; example?: string }) =>
       run(server(opts, io)),

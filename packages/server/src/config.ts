@@ -39,6 +39,11 @@ const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL: expected a PostgreSQL URL such as postgres://user@host/db' })
     .optional(),
+  /** The PostgreSQL server that holds datasets' golden copies and clones (docs/datasets.md); no datasets without it. */
+  datasetDatabaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'SLIPWAY_DATASET_DATABASE_URL: expected a PostgreSQL URL such as postgres://slipway@db-host/postgres, as a user who may create databases and roles' })
+    .optional(),
   secretKey: z.string().optional(),
   cliConfigPath: z.string().min(1),
   /** Shared secret of GitHub webhooks; the webhook endpoint exists only when it is set. */
@@ -120,6 +125,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv, flags: ServerFlags = {}
     host: flags.host ?? env.SLIPWAY_HOST ?? '127.0.0.1',
     domain: flags.domain ?? env.SLIPWAY_DOMAIN ?? 'slipway.localhost',
     databaseUrl: env.DATABASE_URL || undefined,
+    datasetDatabaseUrl: env.SLIPWAY_DATASET_DATABASE_URL || undefined,
     secretKey: env.SLIPWAY_SECRET_KEY || undefined,
     cliConfigPath: cliConfigPath(env),
     githubWebhookSecret: env.SLIPWAY_GITHUB_WEBHOOK_SECRET || undefined,

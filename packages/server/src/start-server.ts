@@ -10,6 +10,9 @@ import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
 import { ActivityRecorder } from './environments/activity-recorder.ts';
 import { DeployLogs } from './environments/deploy-log.ts';
+import { DatasetPools } from './datasets/dataset-pools.ts';
+import { DatasetServer } from './datasets/dataset-server.ts';
+import { DatasetStore } from './store/datasets.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { Repositories } from './git/repositories.ts';
 import { buildApi } from './http/build-api.ts';
@@ -46,6 +49,8 @@ export interface RunningServer {
   engine: WorkflowEngine;
   /** Expiry, idle teardown and orphan sweeps. */
   lifecycle: EnvironmentLifecycle;
+  /** Dataset pools, when SLIPWAY_DATASET_DATABASE_URL names a dataset server. */
+  datasets?: DatasetPools;
   /** The counters of every controller on the keyed worker: queue depth, runs, retries, lease refusals and losses. */
   workerMetrics(): WorkerMetrics[];
   /** The control plane's Prometheus metrics (docs/observability.md). */
@@ -168,6 +173,17 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const secrets = new SecretStore(store.db, secretBox);
     const deployLogs = new DeployLogs(join(config.home, 'deploys'));
     const masking = new WorkspaceOutputMasking(secrets);
+    // Pools of dataset clones, when a dataset server is configured (datasets/dataset-pools.ts).
+    const datasets = config.datasetDatabaseUrl
+      ? new DatasetPools({
+          store: new DatasetStore(store.db),
+          server: new DatasetServer(config.datasetDatabaseUrl),
+          box: secretBox,
+          leases: new Leases(store.db),
+          revealSecret: (workspace, name) => secrets.reveal(workspace, name),
+          ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+        })
+      : undefined;
     const engine: WorkflowEngine = new WorkflowEngine({
       deployLogs,
       store: environments,
@@ -182,6 +198,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
       // An importer's deploy renders again once its App Imports are linked (the service is made below, before the engine starts).
       renderWithImports: (env, deploy, imported) => service.renderWithImports(env, deploy, imported),
+      ...(datasets ? { datasets } : {}),
     });
     const repositories = new Repositories(join(config.home, 'git'));
     // Expiry, idle teardown and orphan sweeps (workflows/environment-lifecycle.ts).
@@ -198,6 +215,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const unobserve = observeDeploys(engine, environments, metrics);
     cleanups.push(async () => unobserve());
     const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db), lifecycle });
+    if (datasets) {
+      await datasets.start();
+      cleanups.push(() => datasets.stop());
+    }
     await engine.start();
     cleanups.push(() => engine.stop());
     await lifecycle.start();
@@ -231,7 +252,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     previews.resume();
 
     const portal = await portalBuild;
-    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), metrics, db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
+    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), metrics, db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, ...(datasets ? { datasets } : {}), previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
     cleanups.push(() => api.close());
     let address: string;
     try {
@@ -260,6 +281,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       workerMetrics,
       metrics,
       ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
+      ...(datasets ? { datasets } : {}),
       routes,
       repositories,
       drivers,

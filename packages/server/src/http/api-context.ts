@@ -10,6 +10,7 @@ import type { RouteHub } from '../routing/route-hub.ts';
 import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import type { SecretStore } from '../store/secrets.ts';
+import type { DatasetPools } from '../datasets/dataset-pools.ts';
 import type { OutputMasking } from '../secrets/output-masking.ts';
 import type { Principal } from './authorize.ts';
 
@@ -21,6 +22,8 @@ export interface ApiDependencies {
   repositories?: Repositories;
   routeHub?: RouteHub;
   secrets?: SecretStore;
+  /** Dataset pools, when the server has a dataset server (refresh needs them; lists read the store). */
+  datasets?: DatasetPools;
   /** GitHub webhooks: the endpoint is registered only when the server has a webhook secret. */
   github?: GithubWebhooks;
   /** Links of pull requests and branches to their preview environments. */

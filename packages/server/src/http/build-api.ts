@@ -27,6 +27,7 @@ import { snapshotRoutes } from './routes/snapshots.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { routeStreamRoute } from './routes/route-stream.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { datasetRoutes } from './routes/datasets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { whoamiRoute } from './routes/whoami.ts';
@@ -94,6 +95,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
     deployEventsRoute(app, deps.environments);
   }
   if (deps.secrets) secretRoutes(app, deps.secrets, deps.environments?.service);
+  datasetRoutes(app, { db: deps.db, ...(deps.datasets ? { datasets: deps.datasets } : {}) });
   if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   if (deps.github) githubWebhookRoute(app, { github: deps.github });
   if (deps.previews) previewRoutes(app, deps.previews);

@@ -5,7 +5,7 @@ import type { StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { ReconcileContext } from '../worker/keyed-worker.ts';
 import { linkImports, type ImportLinks } from './app-imports.ts';
 import { DeployEnded, DeployRecord, type DeployEnding, type RecordSinks } from './deploy-record.ts';
-import { secretsOf, type RevealSecret } from './deploy-secrets.ts';
+import { datasetValuesOf, secretsOf, type EnvironmentDatasets, type RevealSecret } from './deploy-secrets.ts';
 import { checkOutSource } from './deploy-source.ts';
 import { refOf } from './environment-ref.ts';
 import { StaticBuilds, staticBuildsInTasks } from './static-builds.ts';
@@ -20,6 +20,8 @@ import { runSteps } from './step-runner.ts';
 
 export interface DeployContext extends RecordSinks, ImportLinks {
   revealSecret: RevealSecret;
+  /** The dataset pools, when this server has a dataset server. */
+  datasets?: EnvironmentDatasets;
   routes: RoutePublisher;
   /** The application's git repository, undefined when it has none. */
   repositoryOf(applicationId: string): Promise<string | undefined>;
@@ -83,10 +85,14 @@ export function runtimeOf(context: Pick<DeployContext, 'drivers'>, rendered: Ren
   );
 }
 
-/** The secrets the spec references, masked from here on; one missing fails the source task, naming it. */
+/**
+ * The secrets the spec references and its datasets' connection variables, masked from here on; one
+ * missing fails the source task, naming it.
+ */
 async function secretsFor(context: DeployContext, record: DeployRecord): Promise<SecretValues> {
   try {
-    const secrets = await secretsOf(context.revealSecret, record.env.workspace, record.deploy.rendered);
+    const rendered = record.deploy.rendered;
+    const secrets = { ...(await secretsOf(context.revealSecret, record.env.workspace, rendered)), ...(await datasetValuesOf(context.datasets, record.env, rendered, (line) => record.line(line))) };
     record.maskSecrets(secrets);
     return secrets;
   } catch (error) {

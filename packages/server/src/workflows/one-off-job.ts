@@ -1,6 +1,6 @@
 import { createSecretMasker, maskDeep, type RuntimeDriver } from '@slipway/core';
 import type { EnvironmentStore } from '../store/environments.ts';
-import { secretsOf, type RevealSecret } from './deploy-secrets.ts';
+import { datasetValuesOf, secretsOf, type EnvironmentDatasets, type RevealSecret } from './deploy-secrets.ts';
 import { refOf } from './environment-ref.ts';
 
 export interface OneOffJobResult {
@@ -16,7 +16,7 @@ export interface OneOffJobResult {
  * returns its recorded result and one under way is waited for, never started twice.
  */
 export async function runOneOffJob(
-  context: { store: EnvironmentStore; drivers: Readonly<Record<string, RuntimeDriver>>; revealSecret: RevealSecret },
+  context: { store: EnvironmentStore; drivers: Readonly<Record<string, RuntimeDriver>>; revealSecret: RevealSecret; datasets?: EnvironmentDatasets },
   environmentId: string,
   jobName: string,
   runId: string,
@@ -32,7 +32,7 @@ export async function runOneOffJob(
   if (!driver) return { outcome: 'errored', reason: `runtime "${rendered.runtime}" is not available on this server` };
   let secrets;
   try {
-    secrets = await secretsOf(context.revealSecret, env.workspace, rendered);
+    secrets = { ...(await secretsOf(context.revealSecret, env.workspace, rendered)), ...(await datasetValuesOf(context.datasets, env, rendered, () => undefined)) };
   } catch (error) {
     return { outcome: 'failed', reason: (error as Error).message };
   }

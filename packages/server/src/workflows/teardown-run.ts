@@ -26,6 +26,9 @@ export async function runTeardown(context: TeardownContext, run: ReconcileContex
     const commit = deploy.source?.commit ?? deploy.commit ?? env.commit ?? '';
     const steps = await runSteps({ record, deploy, store: context.store, driver, secrets: {}, commit, readinessTimeoutMs: context.readinessTimeoutMs });
     await driver.destroy({ env: refOf(env) });
+    // Its dataset clones go with it (datasets/dataset-pools.ts).
+    const dropped = await context.datasets?.release(env.id);
+    if (dropped) record.line(`✓ datasets · dropped ${dropped} clone${dropped > 1 ? 's' : ''}`);
     ending = { ...steps, environment: { status: 'deleted', deletedAt: new Date().toISOString(), reason: steps.reason } };
   } catch (error) {
     if (record.stopped) return;

@@ -9,7 +9,7 @@ import { KeyedWorker, type ReconcileContext, type WorkerMetrics } from '../worke
 import { DeployEvents, type DeployEvent, type DeployListener } from './deploy-events.ts';
 import type { EngineLogger } from './deploy-record.ts';
 import { runDeploy } from './deploy-run.ts';
-import type { RevealSecret } from './deploy-secrets.ts';
+import type { EnvironmentDatasets, RevealSecret } from './deploy-secrets.ts';
 import { runOneOffJob, type OneOffJobResult } from './one-off-job.ts';
 import { RuntimeSweep } from './runtime-sweep.ts';
 import { runTeardown, type TeardownContext } from './teardown-run.ts';
@@ -23,6 +23,7 @@ import { runTeardown, type TeardownContext } from './teardown-run.ts';
 // running are run again, which the runtime makes safe.
 
 export type { EngineLogger } from './deploy-record.ts';
+export type { EnvironmentDatasets } from './deploy-secrets.ts';
 export type { DeployEvent, DeployListener } from './deploy-events.ts';
 export { refOf } from './environment-ref.ts';
 
@@ -57,6 +58,8 @@ export interface WorkflowEngineOptions {
    * environment service's renderWithImports); without it, an importer keeps the router's addresses.
    */
   renderWithImports?(env: StoredEnvironment, deploy: StoredDeploy, imported: Record<string, ImportedAddress>): Promise<RenderedEnvironment>;
+  /** The environment's dataset clones (datasets/dataset-pools.ts): taken before its services start, dropped at its teardown. */
+  datasets?: EnvironmentDatasets;
 }
 
 const quiet: EngineLogger = { info: () => undefined, error: () => undefined };
@@ -89,6 +92,7 @@ export class WorkflowEngine {
       readinessTimeoutMs: options.readinessTimeoutMs ?? 180_000,
       ...(options.renderWithImports ? { renderWithImports: options.renderWithImports } : {}),
       revealSecret: options.revealSecret,
+      ...(options.datasets ? { datasets: options.datasets } : {}),
       repositoryOf: options.repositoryOf,
       routes: this.routes,
       tearDown: (env, requestedBy, why) => this.tearDown(env, requestedBy, why),
