@@ -80,6 +80,7 @@ import {
   unmappable,
   volumeClaimObject,
   type KubeObject,
+  type HostMount,
   type ServiceExposure,
 } from './objects.ts';
 
@@ -94,8 +95,14 @@ export interface KubernetesDriverOptions extends DriverFactoryOptions {
   storageClass?: string;
   /** Prefix of the images built for services with `build` (a registry the cluster pulls from), e.g. registry.example.com/team. */
   imageRegistry?: string;
-  /** How the router reaches services: by Service DNS from inside the cluster (default), or on node ports from outside. */
+  /**
+   * How the router reaches services: by Service DNS from inside the cluster (default), on node ports
+   * from outside, or at each pod's IP from a network that routes pod IPs (one node's bridge, a flat
+   * VPC network such as the AWS VPC CNI's).
+   */
   exposure?: ServiceExposure;
+  /** Node folders mounted into every container (hostPath volumes): for one-node clusters such as the tests'. */
+  hostMounts?: HostMount[];
   /** With `exposure: 'node-port'`: the address of a node the router reaches; 127.0.0.1 by default. */
   nodeAddress?: string;
   /** The cluster's DNS domain; cluster.local by default. */
@@ -318,7 +325,7 @@ export class KubernetesDriver implements RuntimeDriver {
     ];
     await Promise.all(first.map((o) => this.apply1(o)));
     const svc = serviceObject(ns, request.env, spec, this.exposure);
-    await Promise.all([this.apply1(deploymentObject({ namespace: ns, env: request.env, service: spec, image, specHash: hash, commit: request.commit })), ...(svc ? [this.apply1(svc)] : [])]);
+    await Promise.all([this.apply1(deploymentObject({ namespace: ns, env: request.env, service: spec, image, specHash: hash, commit: request.commit, hostMounts: this.options.hostMounts })), ...(svc ? [this.apply1(svc)] : [])]);
     return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [] };
   }
 
@@ -415,11 +422,50 @@ export class KubernetesDriver implements RuntimeDriver {
       if (pod.metadata?.deletionTimestamp || pod.metadata?.labels?.[labelKeys.specHash] !== hashes.get(name)?.hash) continue;
       byService.set(name, [...(byService.get(name) ?? []), pod]);
     }
+    const troubled: { instance: InstanceStatus; pod: V1Pod }[] = [];
     for (const [name, list] of [...byService].sort(([a], [b]) => a.localeCompare(b))) {
       list.sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-      list.forEach((pod, replica) => out.push(this.instanceOf(env, ns, name, replica, pod, nodePorts.get(name))));
+      list.forEach((pod, replica) => {
+        const instance = this.instanceOf(env, ns, name, replica, pod, nodePorts.get(name));
+        out.push(instance);
+        if (instance.state === 'crash-looping' || instance.state === 'unhealthy' || instance.restarts > 0) troubled.push({ instance, pod });
+      });
     }
+    if (troubled.length > 0) await this.explain(ns, troubled);
     return out;
+  }
+
+  /**
+   * What a troubled instance's own container and the kubelet said: the log tail of the container
+   * that failed (its last run, or the init step's), the probe's failure from the pod's Unhealthy
+   * events, and a liveness kill as the reason of the last exit.
+   */
+  private async explain(ns: string, troubled: { instance: InstanceStatus; pod: V1Pod }[]): Promise<void> {
+    const events = (await this.call(() => this.core.listNamespacedEvent({ namespace: ns })).catch(() => undefined))?.items ?? [];
+    for (const { instance, pod } of troubled) {
+      const podName = pod.metadata?.name ?? '';
+      const mine = events
+        .filter((e) => e.involvedObject?.name === podName)
+        .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')));
+      const lastOf = (reason: string, pattern: RegExp) => mine.filter((e) => e.reason === reason && pattern.test(e.message ?? '')).pop()?.message;
+      if (instance.state === 'unhealthy') {
+        const probe = lastOf('Unhealthy', /^Readiness probe/);
+        if (probe) instance.message = probe;
+      }
+      if (instance.lastExit && lastOf('Killing', /liveness probe/)) {
+        const probe = lastOf('Unhealthy', /^Liveness probe/);
+        instance.lastExit.reason = `liveness probe failed${probe ? `: ${probe.replace(/^Liveness probe failed:\s*/, '')}` : ''}`;
+      }
+      if (instance.state === 'crash-looping') {
+        const init = pod.status?.initContainerStatuses?.find((c) => (c.state?.terminated ?? c.lastState?.terminated)?.exitCode);
+        const container = init?.name ?? instance.service;
+        const ran = init ? !!init.state?.terminated : false;
+        const text = await this.call(() => this.core.readNamespacedPodLog({ name: podName, namespace: ns, container, tailLines: 50, ...(ran ? {} : { previous: true }) }))
+          .catch(() => this.call(() => this.core.readNamespacedPodLog({ name: podName, namespace: ns, container, tailLines: 50 })))
+          .catch(() => '');
+        if (text) instance.logTail = String(text).trimEnd();
+      }
+    }
   }
 
   private instanceOf(env: EnvironmentRef, ns: string, service: string, replica: number, pod: V1Pod, nodePort?: number): InstanceStatus {
@@ -445,7 +491,8 @@ export class KubernetesDriver implements RuntimeDriver {
       const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
       if (unscheduled) message = `${unscheduled.reason ?? 'Unschedulable'}: ${unscheduled.message ?? ''}`.trim();
     }
-    const last = main?.lastState?.terminated;
+    const initExit = init ? (init.state?.terminated ?? init.lastState?.terminated) : undefined;
+    const last = main?.lastState?.terminated ?? initExit;
     const firstPort = pod.spec?.containers.find((c) => c.name === service)?.ports?.[0]?.containerPort;
     return {
       env,
@@ -454,13 +501,21 @@ export class KubernetesDriver implements RuntimeDriver {
       name: `${service}-${replica}`,
       state,
       specHash: pod.metadata?.labels?.[labelKeys.specHash] ?? '',
-      endpoints: firstPort === undefined ? [] : [nodePort !== undefined ? { port: firstPort, host: this.options.nodeAddress ?? '127.0.0.1', hostPort: nodePort } : this.endpoint(ns, service, firstPort)],
-      runtimeId: `${ns}/${pod.metadata?.name}`,
+      endpoints: firstPort === undefined ? [] : this.instanceEndpoints(ns, service, firstPort, pod, nodePort),
+      // A pod held by a failing init step runs no instance yet; a restarted container is a new instance.
+      ...(init ? {} : { runtimeId: `${ns}/${pod.metadata?.name}${main?.restartCount ? `/${main.restartCount}` : ''}` }),
       ...(pod.status?.startTime ? { startedAt: new Date(pod.status.startTime).toISOString() } : {}),
       restarts: main?.restartCount ?? 0,
       ...(last ? { lastExit: { code: last.exitCode ?? null, signal: last.signal ? String(last.signal) : null, at: new Date(last.finishedAt ?? Date.now()).toISOString(), ...(last.reason ? { reason: last.reason } : {}) } } : {}),
       ...(message ? { message } : {}),
     };
+  }
+
+  /** Where the router reaches an instance: its pod's IP (pod-ip; none before it has one), its Service's node port, or its Service's name. */
+  private instanceEndpoints(ns: string, service: string, port: number, pod: V1Pod, nodePort: number | undefined): { port: number; host: string; hostPort: number }[] {
+    if (this.exposure === 'pod-ip') return pod.status?.podIP ? [{ port, host: pod.status.podIP, hostPort: port }] : [];
+    if (nodePort !== undefined) return [{ port, host: this.options.nodeAddress ?? '127.0.0.1', hostPort: nodePort }];
+    return [this.endpoint(ns, service, port)];
   }
 
   /** The Service's address inside the cluster, fixed by its name. */
@@ -553,7 +608,7 @@ export class KubernetesDriver implements RuntimeDriver {
         const labels = { ...ownerLabels(request.env), [kubeLabels.job]: request.job.name };
         if (Object.keys(secrets.values).length > 0) await this.apply1(secretObject(name, ns, labels, secrets.values));
         // Created, not applied: a second server racing for the same run gets AlreadyExists and waits for this one.
-        await this.call(() => this.objects.create(jobObject({ namespace: ns, env: request.env, job: request.job, runId: request.runId, image, serviceEnv, commit: request.commit }) as KubernetesObject)).catch((error: unknown) => {
+        await this.call(() => this.objects.create(jobObject({ namespace: ns, env: request.env, job: request.job, runId: request.runId, image, serviceEnv, commit: request.commit, hostMounts: this.options.hostMounts }) as KubernetesObject)).catch((error: unknown) => {
           if (isStatus(error, 409)) recorded = true;
           else throw error;
         });
@@ -569,6 +624,8 @@ export class KubernetesDriver implements RuntimeDriver {
       if (done) {
         const timedOut = done.type === 'Failed' && done.reason === 'DeadlineExceeded';
         const { exitCode, logTail } = await this.jobOutcome(ns, name, request.secrets);
+        // The job's output (masked, its last 50 lines) goes to the deploy log once the Job has finished.
+        if (!recorded && request.onOutput) for (const line of logTail.split('\n')) if (line) request.onOutput(line);
         const finishedAt = new Date(done.lastTransitionTime ?? Date.now()).toISOString();
         const started = job?.status?.startTime ? new Date(job.status.startTime).toISOString() : startedAt;
         const run = { exitCode: done.type === 'Complete' ? (exitCode ?? 0) : exitCode, logTail, timedOut, startedAt: started, finishedAt, recorded };

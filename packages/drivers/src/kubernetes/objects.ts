@@ -127,6 +127,21 @@ export function unmappable(service: ResolvedService): { path: string; message: s
 export const serviceSecretName = (service: string) => boundedName(`${service}-env`, 253);
 export const volumeClaimName = (service: string, volume: string) => boundedName(`${service}-${volume}`);
 
+/** A folder of the node mounted into every container of a pod (a hostPath volume): for one-node clusters, e.g. tests reading what a job wrote. */
+export interface HostMount {
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+/** The volumes and mounts of host mounts, named host-0, host-1, …. */
+function hostMountParts(hostMounts: HostMount[] = []): { volumes: Record<string, unknown>[]; mounts: Record<string, unknown>[] } {
+  return {
+    volumes: hostMounts.map((m, i) => ({ name: `host-${i}`, hostPath: { path: m.source, type: 'DirectoryOrCreate' } })),
+    mounts: hostMounts.map((m, i) => ({ name: `host-${i}`, mountPath: m.target, ...(m.readOnly ? { readOnly: true } : {}) })),
+  };
+}
+
 export interface DeploymentInput {
   namespace: string;
   env: EnvironmentRef;
@@ -135,6 +150,7 @@ export interface DeploymentInput {
   image: string;
   specHash: string;
   commit: string;
+  hostMounts?: HostMount[];
 }
 
 export function volumeClaimObject(namespace: string, env: EnvironmentRef, service: string, volume: VolumeSpec, storageClass: string | undefined): KubeObject {
@@ -156,10 +172,12 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
   const labels = ownerLabels(env, service.name, input.specHash);
   const firstPort = service.ports[0]?.port;
   const secretName = serviceSecretName(service.name);
-  const volumes = service.volumes.map((v) =>
-    v.type === 'persistent' ? { name: v.name, persistentVolumeClaim: { claimName: volumeClaimName(service.name, v.name) } } : { name: v.name, emptyDir: {} },
-  );
-  const mounts = service.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath, ...(v.readOnly ? { readOnly: true } : {}) }));
+  const host = hostMountParts(input.hostMounts);
+  const volumes = [
+    ...service.volumes.map((v) => (v.type === 'persistent' ? { name: v.name, persistentVolumeClaim: { claimName: volumeClaimName(service.name, v.name) } } : { name: v.name, emptyDir: {} })),
+    ...host.volumes,
+  ];
+  const mounts = [...service.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath, ...(v.readOnly ? { readOnly: true } : {}) })), ...host.mounts];
   const resources = resourcesObject(service.resources);
   const main: Record<string, unknown> = {
     name: service.name,
@@ -167,7 +185,7 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
     ...(service.command ? { command: containerArgv(service.command) } : {}),
     ...(service.args ? { args: service.args } : {}),
     ports: service.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP', ...(p.name ? { name: p.name } : {}) })),
-    env: containerEnv(service.env, secretName, firstPort !== undefined ? { PORT: String(firstPort) } : {}),
+    env: containerEnv(service.env, secretName, { SLIPWAY_SERVICE: service.name, ...(firstPort !== undefined ? { PORT: String(firstPort) } : {}) }),
     ...(service.readiness ? { readinessProbe: probeObject(service.readiness, firstPort, false) } : {}),
     ...(service.liveness ? { livenessProbe: probeObject(service.liveness, firstPort, true) } : {}),
     ...(resources && Object.keys(resources).length ? { resources } : {}),
@@ -179,14 +197,14 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
     ...(s.command ? { command: containerArgv(s.command) } : {}),
     ...(s.args ? { args: s.args } : {}),
     ...(s.ports?.length ? { ports: s.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP' })) } : {}),
-    env: containerEnv(renderedVariables(s.env), secretName),
+    env: containerEnv(renderedVariables(s.env), secretName, { SLIPWAY_SERVICE: service.name }),
     ...(mounts.length ? { volumeMounts: mounts } : {}),
   }));
   const inits = service.initContainers.map((i) => ({
     name: i.name,
     image: i.image ?? input.image,
     command: containerArgv(i.command),
-    env: containerEnv({ ...service.env, ...renderedVariables(i.env) }, secretName),
+    env: containerEnv({ ...service.env, ...renderedVariables(i.env) }, secretName, { SLIPWAY_SERVICE: service.name }),
     ...(mounts.length ? { volumeMounts: mounts } : {}),
   }));
   return {
@@ -211,7 +229,8 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
   };
 }
 
-export type ServiceExposure = 'cluster-ip' | 'node-port';
+/** How a router reaches services: Service DNS (inside the cluster), node ports, or pod IPs (a router on a network that routes them). */
+export type ServiceExposure = 'cluster-ip' | 'node-port' | 'pod-ip';
 
 /** The Service in front of a service's pods: ClusterIP (reached by DNS in the cluster) or NodePort (reached from outside). */
 export function serviceObject(namespace: string, env: EnvironmentRef, service: ResolvedService, exposure: ServiceExposure): KubeObject | undefined {
@@ -242,12 +261,14 @@ export interface JobInput {
   /** Variables of the service the job runs from, under the job's own. */
   serviceEnv?: Record<string, ResolvedEnvValue>;
   commit: string;
+  hostMounts?: HostMount[];
 }
 
 export function jobObject(input: JobInput): KubeObject {
   const name = jobObjectName(input.job.name, input.runId);
   const labels = { ...ownerLabels(input.env), [kubeLabels.job]: input.job.name, [kubeLabels.runHash]: hashText(input.runId).slice(0, 10) };
   const resources = resourcesObject(input.job.resources);
+  const host = hostMountParts(input.hostMounts);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -268,8 +289,10 @@ export function jobObject(input: JobInput): KubeObject {
               command: containerArgv(input.job.command),
               env: containerEnv({ ...(input.serviceEnv ?? {}), ...input.job.env }, name),
               ...(resources && Object.keys(resources).length ? { resources } : {}),
+              ...(host.mounts.length ? { volumeMounts: host.mounts } : {}),
             },
           ],
+          ...(host.volumes.length ? { volumes: host.volumes } : {}),
         },
       },
     },
