@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 // Processes the router benchmark runs side by side: a Node upstream in its own process (so it never
@@ -20,17 +21,33 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A plain Node HTTP upstream listening on each given port, in a child process. */
+/**
+ * A plain Node HTTP upstream listening on each given port, in a child process: `/` answers 12 bytes,
+ * `/1m` one MiB, and a WebSocket upgrade echoes every message (with the `ws` package).
+ */
 export async function startUpstream(ports: number[]): Promise<ChildProcess> {
+  const wsPath = createRequire(import.meta.url).resolve('ws');
   const script = `
     const http = require('node:http');
+    const { WebSocketServer } = require(${JSON.stringify(wsPath)});
     const ports = ${JSON.stringify(ports)};
+    const big = Buffer.alloc(1024 * 1024, 'x');
+    const echo = new WebSocketServer({ noServer: true });
+    echo.on('connection', (socket) => socket.on('message', (data, binary) => socket.send(data, { binary })));
     let ready = 0;
     for (const port of ports) {
-      http.createServer((req, res) => {
+      const server = http.createServer((req, res) => {
+        if (req.url === '/1m') {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': big.length });
+          res.end(big);
+          return;
+        }
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 12 });
         res.end('hello world\\n');
-      }).listen(port, '127.0.0.1', () => { if (++ready === ports.length) process.send('ready'); });
+      });
+      server.on('upgrade', (req, socket, head) => echo.handleUpgrade(req, socket, head, (ws) => echo.emit('connection', ws, req)));
+      server.keepAliveTimeout = 60_000;
+      server.listen(port, '127.0.0.1', () => { if (++ready === ports.length) process.send('ready'); });
     }`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve, reject) => {
@@ -50,7 +67,8 @@ worker_processes 1;
 daemon off;
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'logs', 'error.log')} warn;
-events { worker_connections 4096; }
+events { worker_connections 8192; }
+worker_rlimit_nofile 20000;
 http {
   access_log off;
   client_body_temp_path ${join(dir, 'client_body')};
@@ -58,6 +76,10 @@ http {
   fastcgi_temp_path ${join(dir, 'fastcgi')};
   uwsgi_temp_path ${join(dir, 'uwsgi')};
   scgi_temp_path ${join(dir, 'scgi')};
+  map $http_upgrade $connection_upgrade {
+    default upgrade;
+    '' '';
+  }
   upstream app {
     server 127.0.0.1:${upstreamPort};
     keepalive 64;
@@ -72,7 +94,8 @@ http {
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
@@ -114,8 +137,17 @@ function toMs(value: string, unit: string): number {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
 }
 
-export async function runWrk(url: string, host: string, seconds: number): Promise<WrkResult> {
-  const child = spawn('wrk', ['-t2', '-c50', `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+export interface WrkOptions {
+  seconds: number;
+  connections?: number;
+  /** Send `Connection: close`, so every request opens a new connection. */
+  close?: boolean;
+}
+
+export async function runWrk(url: string, host: string, options: WrkOptions): Promise<WrkResult> {
+  const args = ['-t2', `-c${options.connections ?? 50}`, `-d${options.seconds}s`, '--latency', '-H', `Host: ${host}`];
+  if (options.close) args.push('-H', 'Connection: close');
+  const child = spawn('wrk', [...args, url], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += String(chunk)));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -124,6 +156,62 @@ export async function runWrk(url: string, host: string, seconds: number): Promis
   if (code !== 0 || !rps || !p99) throw new Error(`wrk failed (exit ${code}):\n${output}`);
   const errors = /Non-2xx or 3xx responses: \d+|Socket errors:.*/.exec(output)?.[0];
   return { requestsPerSecond: Number(rps[1]), p99Ms: toMs(p99[1]!, p99[2]!), errors };
+}
+
+/**
+ * WebSocket echo load, in a child process so the client never shares the router's event loop: each
+ * connection sends a 32-byte message, waits for its echo, and sends the next, for the given time.
+ */
+export async function runWebSocketEcho(url: string, host: string, options: { seconds: number; connections: number }): Promise<WrkResult> {
+  const wsPath = createRequire(import.meta.url).resolve('ws');
+  const script = `
+    const WebSocket = require(${JSON.stringify(wsPath)});
+    const [url, host, seconds, connections] = [${JSON.stringify(url)}, ${JSON.stringify(host)}, ${options.seconds}, ${options.connections}];
+    const payload = Buffer.alloc(32, 'w');
+    const latencies = [];
+    let errors = 0;
+    let open = 0;
+    let measuring = false;
+    let ended = false;
+    const sockets = [];
+    const starters = [];
+    for (let i = 0; i < connections; i++) {
+      const socket = new WebSocket(url, { headers: { host } });
+      sockets.push(socket);
+      let sent = 0;
+      const next = () => { if (ended) return; sent = performance.now(); socket.send(payload); };
+      starters.push(next);
+      socket.on('open', () => { if (++open === connections) start(); });
+      socket.on('message', () => { if (measuring) latencies.push(performance.now() - sent); next(); });
+      socket.on('error', () => { errors++; });
+    }
+    let began = 0;
+    function start() {
+      for (const next of starters) next();
+      setTimeout(() => { measuring = true; began = performance.now(); latencies.length = 0; }, 500);
+      setTimeout(() => {
+        ended = true;
+        const elapsed = (performance.now() - began) / 1000;
+        latencies.sort((a, b) => a - b);
+        const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
+        process.stdout.write(JSON.stringify({ perSecond: latencies.length / elapsed, p99, errors }));
+        for (const socket of sockets) socket.terminate();
+        process.exit(0);
+      }, 500 + seconds * 1000);
+    }
+    setTimeout(() => { process.stdout.write(JSON.stringify({ perSecond: 0, p99: 0, errors: 'only ' + open + ' of ' + connections + ' connections opened' })); process.exit(1); }, 15000 + seconds * 1000).unref();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += String(chunk)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let parsed: { perSecond: number; p99: number; errors: number | string };
+  try {
+    parsed = JSON.parse(output) as typeof parsed;
+  } catch {
+    throw new Error(`WebSocket echo client failed (exit ${code}): ${output}`);
+  }
+  if (code !== 0) throw new Error(`WebSocket echo client failed: ${parsed.errors}`);
+  return { requestsPerSecond: parsed.perSecond, p99Ms: parsed.p99, errors: parsed.errors ? `${parsed.errors} socket errors` : undefined };
 }
 
 export function stop(child: ChildProcess | undefined): Promise<void> {

@@ -1,8 +1,13 @@
-// Router benchmarks (not part of `npm test`): run with `npx tsx bench/router-bench.ts`.
+// Router benchmarks (not part of `npm test`): run with `npm run bench:router`.
 //
-// (a) Throughput: wrk -t2 -c50 -d10s against the upstream direct, nginx proxying by Host to the same
-//     upstream, and the Slipway router, in one run; the router/nginx ratio is what counts (target
-//     ≥ 0.6), since absolute numbers move with the machine.
+// (a) Throughput against nginx (one worker, proxy_pass by Host, keep-alive 64 to the upstream), same
+//     Node upstream, same load, in one run: wrk at 64, 256 and 1,024 connections, keep-alive and
+//     `Connection: close`, a 12-byte and a 1 MiB response body, plus WebSocket echo at 64 and 256
+//     connections. Each case runs SLIPWAY_BENCH_ROUNDS rounds (default 3), nginx and the router
+//     alternating, and prints every round. Target (issue 14): the router ≥ 0.8× nginx's requests per
+//     second and p99 ≤ 1.5× nginx's, in every case; the bench exits 1 when a case misses it.
+//     SLIPWAY_BENCH_SECONDS (default 5) sets each run's length; SLIPWAY_BENCH_CASES a comma-separated
+//     filter on case names (for example `c64-ka-small,ws-c64`).
 // (b) The route table at 10,000 environments: heap, lookup cost, the cost of one environment's
 //     change, and the time from a new environment's upsert to its first proxied response (target
 //     < 100 ms), all without a full reload.
@@ -15,10 +20,14 @@ import { runInNewContext } from 'node:vm';
 import type { ChildProcess } from 'node:child_process';
 import type { RouteTableEntry } from '@slipway/contract';
 import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
-import { freePort, runWrk, startNginx, startUpstream, stop, toolMissing, type WrkResult } from './router-bench-support.ts';
+import { freePort, runWebSocketEcho, runWrk, startNginx, startUpstream, stop, toolMissing, type WrkResult } from './router-bench-support.ts';
 
 const host = 'bench.slipway.localhost';
-const seconds = Number(process.env.SLIPWAY_BENCH_SECONDS ?? 10);
+const seconds = Number(process.env.SLIPWAY_BENCH_SECONDS ?? 5);
+const rounds = Number(process.env.SLIPWAY_BENCH_ROUNDS ?? 3);
+const caseFilter = process.env.SLIPWAY_BENCH_CASES?.split(',').map((name) => name.trim()).filter(Boolean);
+const targetRatio = 0.8;
+const targetP99Ratio = 1.5;
 const environments = 10_000;
 const ingress = { public: true, timeoutMs: 60_000, connectTimeoutMs: 5_000, maxBodyBytes: 1024 * 1024 };
 
@@ -43,36 +52,92 @@ function getStatus(agent: Agent, port: number, hostHeader: string): Promise<numb
   });
 }
 
-async function throughput(upstreamPort: number, work: string): Promise<void> {
-  console.log(`\n(a) wrk -t2 -c50 -d${seconds}s, Host: ${host}, one Node upstream\n`);
+interface LoadCase {
+  name: string;
+  describe: string;
+  run(url: string): Promise<WrkResult>;
+}
+
+function loadCases(): LoadCase[] {
+  const cases: LoadCase[] = [];
+  for (const connections of [64, 256, 1024]) {
+    for (const close of [false, true]) {
+      for (const big of [false, true]) {
+        const name = `c${connections}-${close ? 'close' : 'ka'}-${big ? '1m' : 'small'}`;
+        const describe = `${connections} conns, ${close ? 'Connection: close' : 'keep-alive'}, ${big ? '1 MiB' : '12 B'} body`;
+        cases.push({ name, describe, run: (url) => runWrk(big ? `${url}1m` : url, host, { seconds, connections, close }) });
+      }
+    }
+  }
+  for (const connections of [64, 256]) {
+    cases.push({
+      name: `ws-c${connections}`,
+      describe: `WebSocket echo, ${connections} conns (messages/s)`,
+      run: (url) => runWebSocketEcho(url.replace(/^http/, 'ws'), host, { seconds, connections }),
+    });
+  }
+  return caseFilter ? cases.filter((c) => caseFilter.includes(c.name)) : cases;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Returns whether every case met the target. */
+async function throughput(upstreamPort: number, work: string): Promise<boolean> {
+  const cases = loadCases();
+  console.log(`\n(a) router vs nginx: ${cases.length} cases × ${rounds} rounds × ${seconds} s, Host: ${host}, one Node upstream (wrk -t2)`);
+  console.log(`    target: router ≥ ${targetRatio}× nginx's req/s and p99 ≤ ${targetP99Ratio}× nginx's in every case\n`);
   let nginx: ChildProcess | undefined;
   let router: RunningRouter | undefined;
+  let allMet = true;
+  const summary: string[] = [];
   try {
     const nginxPort = await freePort();
     nginx = await startNginx(join(work, 'nginx'), nginxPort, upstreamPort, host);
     const table = new RouteTable();
     table.upsertEnvironment('bench', 'main', [{ host, pathPrefix: '/', app: 'bench', envId: 'main', target: { kind: 'upstream', addresses: [{ host: '127.0.0.1', port: upstreamPort }], stripPrefix: false }, ingress }]);
     router = await startRouter({ table, port: 0, host: '127.0.0.1' });
-
     const targets: [string, string][] = [
-      ['upstream direct', `http://127.0.0.1:${upstreamPort}/`],
-      ['nginx proxy_pass', `http://127.0.0.1:${nginxPort}/`],
-      ['slipway router', `${router.url}/`],
+      ['nginx', `http://127.0.0.1:${nginxPort}/`],
+      ['router', `${router.url}/`],
     ];
-    const results = new Map<string, WrkResult>();
-    for (const [name, url] of targets) {
-      await runWrk(url, host, 2); // warm-up: JIT, connection pools
-      const result = await runWrk(url, host, seconds);
-      results.set(name, result);
-      console.log(`  ${name.padEnd(18)} ${fmt(result.requestsPerSecond).padStart(8)} req/s   p99 ${fmt(result.p99Ms, 2).padStart(6)} ms${result.errors ? `   (${result.errors})` : ''}`);
+    for (const loadCase of cases) {
+      console.log(`  ${loadCase.name}: ${loadCase.describe}`);
+      const ratios: number[] = [];
+      const p99Ratios: number[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        const results = new Map<string, WrkResult>();
+        for (const [name, url] of targets) {
+          if (round === 1) await loadCase.run(url).catch(() => undefined); // warm-up: JIT, connection pools
+          results.set(name, await loadCase.run(url));
+        }
+        const n = results.get('nginx')!;
+        const r = results.get('router')!;
+        const ratio = r.requestsPerSecond / n.requestsPerSecond;
+        const p99Ratio = r.p99Ms / Math.max(n.p99Ms, 0.001);
+        ratios.push(ratio);
+        p99Ratios.push(p99Ratio);
+        const errors = [n.errors && `nginx: ${n.errors}`, r.errors && `router: ${r.errors}`].filter(Boolean).join('; ');
+        console.log(
+          `    round ${round}: nginx ${fmt(n.requestsPerSecond).padStart(7)}/s p99 ${fmt(n.p99Ms, 2).padStart(7)} ms | router ${fmt(r.requestsPerSecond).padStart(7)}/s p99 ${fmt(r.p99Ms, 2).padStart(7)} ms | ${fmt(ratio, 2)}× req/s, ${fmt(p99Ratio, 2)}× p99${errors ? `   (${errors})` : ''}`,
+        );
+      }
+      const ratio = median(ratios);
+      const p99Ratio = median(p99Ratios);
+      const met = ratio >= targetRatio && p99Ratio <= targetP99Ratio;
+      if (!met) allMet = false;
+      summary.push(`  ${loadCase.name.padEnd(16)} ${fmt(ratio, 2).padStart(5)}× req/s  ${fmt(p99Ratio, 2).padStart(5)}× p99  ${met ? 'met' : 'NOT met'}`);
     }
-    const ratio = results.get('slipway router')!.requestsPerSecond / results.get('nginx proxy_pass')!.requestsPerSecond;
-    const ofDirect = results.get('slipway router')!.requestsPerSecond / results.get('upstream direct')!.requestsPerSecond;
-    console.log(`\n  router / nginx = ${fmt(ratio, 2)} (target ≥ 0.60: ${ratio >= 0.6 ? 'met' : 'NOT met'}); router / direct = ${fmt(ofDirect, 2)}`);
   } finally {
     await router?.close();
     await stop(nginx);
   }
+  console.log(`\n  medians over ${rounds} rounds (router / nginx):`);
+  for (const line of summary) console.log(line);
+  console.log(`\n  target (≥ ${targetRatio}× req/s, p99 ≤ ${targetP99Ratio}×) ${allMet ? 'met in every case' : 'NOT met'}`);
+  return allMet;
 }
 
 async function routeTable(freshPorts: number[]): Promise<void> {
@@ -158,13 +223,13 @@ async function main(): Promise<number> {
   for (let i = 0; i < 20; i++) freshPorts.push(await freePort());
   const upstream = await startUpstream([upstreamPort, ...freshPorts]);
   try {
-    await throughput(upstreamPort, work);
+    const met = await throughput(upstreamPort, work);
     await routeTable(freshPorts);
+    return met ? 0 : 1;
   } finally {
     await stop(upstream);
     await rm(work, { recursive: true, force: true });
   }
-  return 0;
 }
 
 process.exitCode = await main();

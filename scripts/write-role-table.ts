@@ -1,4 +1,4 @@
-// Rewrites the role table of docs/security.md from packages/server/src/http/operation-roles.ts
+// Rewrites the role table of docs/security.md from packages/contract/src/operation-roles.ts
 // (npm run docs:roles); authorization.test.ts fails while the two differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { withRoleTable } from '../packages/server/src/http/operation-roles.ts';

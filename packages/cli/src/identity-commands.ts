@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { approverRoleName, builtInRoles, type BuiltInRole } from '@slipway/contract';
 import { dnsLabel, limitOption } from './argument-parsers.ts';
 import { auditExport, auditList, auditVerify, type AuditFilterOptions } from './commands/audit.ts';
+import { roles } from './commands/roles.ts';
 import { tokensCreate, tokensList, tokensRevoke } from './commands/tokens.ts';
 import { usersCreate, usersGet, usersGrant, usersList, usersRevoke } from './commands/users.ts';
 import { workspacesCreate, workspacesList } from './commands/workspaces.ts';
@@ -16,7 +17,7 @@ type InWorkspace = Output & { workspace?: string };
 
 const jsonOutput = () => new Option('-o, --output <format>', 'text for people, json (the API answer) for scripts').choices(['text', 'json']).default('text');
 const workspaceOption = () => new Option('--workspace <name>', 'act in this workspace (you must be its admin); default: your token’s (or SLIPWAY_WORKSPACE)').argParser(dnsLabel);
-const roleOption = (description: string) => new Option('--role <role>', description).choices([...builtInRoles]);
+const roleOption = (description: string) => new Option('--role <role>', `${description}; what each may call: slipway roles`).choices([...builtInRoles]);
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
 
 /** For --approver given several times: each a valid approver role name. */
@@ -93,6 +94,14 @@ export function addIdentityCommands(program: Command, io: CommandIO, run: Run): 
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway users revoke bob --approver product', 'slipway users revoke carol --role developer'))
     .action((name: string, opts: InWorkspace & { role?: BuiltInRole; approver?: string[] }) => run(usersRevoke({ name, ...opts }, io)));
+
+  program
+    .command('roles')
+    .description('the least role of every API operation: the table the API enforces (no server needed)')
+    .addOption(new Option('--role <role>', 'only what this role may call').choices([...builtInRoles]))
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway roles --role developer', 'slipway roles -o json'))
+    .action((opts: Output & { role?: BuiltInRole }) => run(Promise.resolve(roles(opts, io))));
 
   const tokens = program.command('tokens').description('API tokens: each belongs to a user and acts in one workspace');
   tokens

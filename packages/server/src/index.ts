@@ -8,9 +8,12 @@ export { loadServerConfig, cliConfigPath, type ServerConfig, type ServerFlags } 
 export { startServer, type RunningServer } from './start-server.ts';
 export { buildApi } from './http/build-api.ts';
 export { RouteHub } from './routing/route-hub.ts';
-export { writeCliConfig } from './bootstrap-admin-token.ts';
 export { startExample, exampleRepository, type ExampleProgress } from './applications/start-example.ts';
 export { registerApplication } from './applications/register-application.ts';
 export type { StoredEnvironment, StoredDeploy } from './store/environments.ts';
 export type { DeployEvent, DeployListener } from './workflows/workflow-engine.ts';
 export * from './store/audit-ledger.ts';
+export { DatasetPools, type DatasetView } from './datasets/dataset-pools.ts';
+export { DatasetServer, DatasetServerError } from './datasets/dataset-server.ts';
+export { DatasetStore } from './store/datasets.ts';
+export { Leases } from './store/leases.ts';

@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import { ApiError, callApi, cliConfigFile } from '../api-client.ts';
+import { writeCliConfig } from '../cli-config-file.ts';
 import { ExitCode, type CommandIO } from '../io.ts';
 
 /** `slipway login`: checks the URL and token against the API, then saves them (mode 0600). */
@@ -11,8 +12,6 @@ export async function login(options: { url: string; token: string }, io: Command
     io.err(`${pc.red('error')}   ${e.message}; nothing was saved`);
     return e.status === 401 ? ExitCode.invalid : ExitCode.failed;
   }
-  // Loaded on demand: the server package is heavy, and most commands never need it.
-  const { writeCliConfig } = await import('@slipway/server');
   const file = cliConfigFile();
   writeCliConfig(file, options);
   io.out(`${pc.green('✓')} logged in to ${options.url}; saved in ${file}`);

@@ -16,6 +16,7 @@ const never: Partial<Record<ConformanceCase, string>> = {
   'replicas get distinct ports': 'pods have their own addresses, so replicas answer on the same port at distinct IPs (checked in kubernetes-driver.test.ts)',
   'a failing build is Failed with its log tail': 'the kubernetes runtime builds no image itself: services run images the cluster pulls',
   'a host port in use is refused with a clear error': 'the kubernetes runtime gives services no host ports; pods have their own addresses',
+  'instance changes are told to onInstanceChange listeners': 'the kubernetes driver does not watch pods yet: the server asks its environments every 10 s instead',
 };
 
 /** What the test cluster lacks even with its real node. */

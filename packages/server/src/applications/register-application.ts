@@ -1,10 +1,9 @@
-import type { Kysely } from 'kysely';
 import type { ApplicationManifest } from '@slipway/contract';
 import { InputError, validateManifestFiles, type ManifestFile } from '@slipway/core';
 import { normalizeRepository, type Repositories } from '../git/repositories.ts';
 import { putApplication, type RegisteredApplication } from '../store/applications.ts';
 import type { AuditHook } from '../store/audit-ledger.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 
 export type RegistrationSource = { manifest: string; file?: string } | { repository: string; branch?: string; path?: string };
 
@@ -31,7 +30,7 @@ export function manifestsFolder(path: string | undefined): string {
  * `.slipway/`, and is registered again to take a change of its manifest.
  */
 export async function registerApplication(
-  deps: { db: Kysely<Database>; repositories?: Repositories },
+  deps: { db: Db; repositories?: Repositories },
   workspace: string,
   from: RegistrationSource,
   audit?: AuditHook<RegisteredApplication>,

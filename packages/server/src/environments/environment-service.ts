@@ -23,14 +23,13 @@ import {
   type ProtectedAction,
   type RuntimeDriver,
 } from '@slipway/core';
-import type { Kysely } from 'kysely';
 import type { Repositories } from '../git/repositories.ts';
 import { CommitManifests } from './commit-manifests.ts';
 import { deployEnd } from './deploy-end.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
 import { addTemplateVersion, getApplication, getTemplateVersion, listApplications, type StoredApplication } from '../store/applications.ts';
 import type { AuditHook } from '../store/audit-ledger.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore, StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
 
@@ -39,7 +38,7 @@ import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
 // environment and its queued deploy, and the engine takes it from there.
 
 export interface EnvironmentServiceOptions {
-  db: Kysely<Database>;
+  db: Db;
   store: EnvironmentStore;
   repositories: Repositories;
   engine: WorkflowEngine;
@@ -71,6 +70,21 @@ export interface EnvironmentWrite<T> {
   /** An admin breaks glass, with a reason (the route checks the role; the audit entry records it). */
   breakGlass?: { reason: string };
   audit?: AuditHook<T>;
+  /**
+   * Checked inside the change's transaction before it commits (a controller's `worker.fence`): when
+   * it throws — the controller's server lost its lease (LeaseLostError) — nothing is written.
+   */
+  fence?: (tx: Db) => Promise<void>;
+}
+
+/** The write's audit hook, preceded by its fence: both run inside the change's transaction. */
+function fencedAudit<T>(write: Pick<EnvironmentWrite<T>, 'audit' | 'fence'>): AuditHook<T> | undefined {
+  const { audit, fence } = write;
+  if (!fence) return audit;
+  return async (tx, result) => {
+    await fence(tx);
+    return audit?.(tx, result);
+  };
 }
 
 type Created = { environment: StoredEnvironment; deploy: StoredDeploy };
@@ -154,7 +168,7 @@ export class EnvironmentService {
     const plan = await this.plan(workspace, request, options, [request.app]);
     await this.refuseGoverned(workspace, plan.envId, plan.app.name, 'create', options);
     if (plan.kind === 'ephemeral' && plan.rendered.maxEnvironments !== undefined) await this.makeRoom(workspace, plan.app.name, plan.rendered.maxEnvironments);
-    return this.carryOut(workspace, plan, requestedBy, undefined, options.audit);
+    return this.carryOut(workspace, plan, requestedBy, undefined, fencedAudit(options));
   }
 
   /**
@@ -351,7 +365,7 @@ export class EnvironmentService {
       const deploy = await this.options.store.transact(async (store, tx) => {
         const queued = await store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, renderInputs, requestedBy });
         if (atCommit.version !== env.templateVersion) await store.updateEnvironment(env.id, { templateVersion: atCommit.version });
-        await options.audit?.(tx, queued);
+        await fencedAudit(options)?.(tx, queued);
         return queued;
       });
       this.options.engine.kick(env.id);

@@ -1,6 +1,5 @@
 import type { GovernanceCatalog } from '@slipway/core';
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import { EnvironmentProtections } from '../store/environment-protections.ts';
 import { ManagedReleaseStore } from '../store/managed-releases.ts';
 import { ReleaseCatalog } from '../store/release-catalog.ts';
@@ -17,7 +16,7 @@ export class RegisteredGovernance implements Governance {
   private readonly managed: ManagedReleaseStore;
   private readonly marks: EnvironmentProtections;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Db) {
     this.catalog = new ReleaseCatalog(db);
     this.managed = new ManagedReleaseStore(db);
     this.marks = new EnvironmentProtections(db);

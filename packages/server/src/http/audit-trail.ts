@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import { InputError } from '@slipway/core';
 import { recordAudit, type AuditEntryInput, type AuditHook } from '../store/audit-ledger.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import { transact } from '../store/transact.ts';
 import { requireRole } from './authorize.ts';
 
@@ -15,12 +14,12 @@ import { requireRole } from './authorize.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     /** The store the audit ledger lives in, for route handlers' audit hooks (buildApi provides it). */
-    auditLedgerDb: Kysely<Database>;
+    auditLedgerDb: Db;
   }
 }
 
 /** Makes audited() and auditHook() work in every route handler of the API. */
-export function provideAuditTrail(app: FastifyInstance, db: Kysely<Database>): void {
+export function provideAuditTrail(app: FastifyInstance, db: Db): void {
   app.decorate('auditLedgerDb', db);
 }
 
@@ -39,7 +38,7 @@ export function auditHook<T>(request: FastifyRequest, entryOf: (result: T) => Re
 }
 
 /** Makes `change` and its audit entry in one transaction; the change sees the transaction as `tx`. */
-export function audited<T>(request: FastifyRequest, change: (tx: Kysely<Database>) => Promise<T>, entryOf: (result: T) => RequestEntry): Promise<T> {
+export function audited<T>(request: FastifyRequest, change: (tx: Db) => Promise<T>, entryOf: (result: T) => RequestEntry): Promise<T> {
   return transact(request.server.auditLedgerDb, async (tx) => {
     const result = await change(tx);
     await recordAudit(tx, requestEntry(request, entryOf(result)));

@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely';
 import type { BuiltInRole } from '@slipway/contract';
 import { AuthenticationError, NotAllowedError } from '@slipway/core';
 import { findApiToken, touchApiToken } from '../store/api-tokens.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import { membershipOf } from '../store/identity.ts';
 import { lowerRole, type Principal } from './authorize.ts';
 
@@ -12,7 +11,7 @@ import { lowerRole, type Principal } from './authorize.ts';
  * one. Unknown or revoked tokens are refused with 401; a user without a role where they would act,
  * with 403.
  */
-export async function authenticate(db: Kysely<Database>, secret: string, workspace?: string): Promise<Principal> {
+export async function authenticate(db: Db, secret: string, workspace?: string): Promise<Principal> {
   const token = await findApiToken(db, secret);
   if (!token) throw new AuthenticationError('the API token is not valid or was revoked');
   const acting = workspace ?? token.workspace;

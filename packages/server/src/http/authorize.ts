@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { builtInRoles, type BuiltInRole } from '@slipway/contract';
-import { NotAllowedError } from '@slipway/core';
+import { AuthenticationError, NotAllowedError } from '@slipway/core';
 
 /**
  * Who is asking, as the bearer-token hook (authenticate.ts) puts it on every /api/v1 request: the
@@ -43,6 +43,15 @@ export function hasRole(principal: Principal, minimum: BuiltInRole): boolean {
 export function roleRefusal(principal: Principal, role: BuiltInRole): string | undefined {
   if (hasRole(principal, role)) return undefined;
   return `this needs the ${role} role in workspace ${principal.workspace}; ${principal.name} acts with ${principal.role} (token "${principal.token.name}")`;
+}
+
+/**
+ * The caller of an /api/v1 route. Its least role was checked before the handler ran, from the role
+ * table (operation-role-check.ts); a handler checks only what depends on the data.
+ */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AuthenticationError('missing API token: send "Authorization: Bearer <token>"');
+  return request.principal;
 }
 
 /** The caller, when its role is at least `role`; otherwise a 403 that says what is needed. */

@@ -7,14 +7,16 @@ import type { ApiDependencies } from './api-context.ts';
 import { provideAuditTrail } from './audit-trail.ts';
 import { authenticate, requestedWorkspace } from './authenticate.ts';
 import { toHttpError } from './error-mapping.ts';
+import { enforceOperationRoles } from './operation-role-check.ts';
 import { portalFallback, portalRoutes } from './portal-routes.ts';
+import { observeRequests } from './request-metrics.ts';
 import { applicationBranchesRoute } from './routes/application-branches.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { deployEventsRoute } from './routes/deploy-events.ts';
 import { createApplicationRoute } from './routes/create-application.ts';
 import { getApplicationRoute } from './routes/get-application.ts';
 import { listApplicationsRoute } from './routes/list-applications.ts';
-import { environmentRoutes } from './routes/environments.ts';
+import { environmentEndpoints } from './routes/environments.ts';
 import { environmentProtectionRoutes } from './routes/environment-protection.ts';
 import { GITHUB_WEBHOOK_PATH, githubWebhookRoute } from './routes/github-webhook.ts';
 import { previewRoutes } from './routes/previews.ts';
@@ -25,6 +27,7 @@ import { snapshotRoutes } from './routes/snapshots.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { routeStreamRoute } from './routes/route-stream.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { datasetRoutes } from './routes/datasets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { whoamiRoute } from './routes/whoami.ts';
@@ -71,7 +74,10 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   });
   app.setNotFoundHandler((request, reply) => (deps.portalDir ? portalFallback(request, reply) : undefined) ?? reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
 
+  if (deps.metrics) observeRequests(app, deps.metrics);
   provideAuditTrail(app, deps.db);
+  // Before any route is registered: each must be in the role table, which is checked before its handler.
+  enforceOperationRoles(app);
   const identity = new IdentityService(deps.db);
   workspaceRoutes(app, identity);
   userRoutes(app, identity);
@@ -83,13 +89,14 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   getApplicationRoute(app, deps);
   if (deps.repositories) applicationBranchesRoute(app, { ...deps, repositories: deps.repositories });
   if (deps.environments) {
-    environmentRoutes(app, deps.environments);
+    environmentEndpoints(app, deps.environments);
     environmentProtectionRoutes(app, deps.environments);
     instanceRoutes(app, deps.environments);
     deployEventsRoute(app, deps.environments);
   }
   if (deps.secrets) secretRoutes(app, deps.secrets, deps.environments?.service);
-  if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub });
+  datasetRoutes(app, { db: deps.db, ...(deps.datasets ? { datasets: deps.datasets } : {}) });
+  if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   if (deps.github) githubWebhookRoute(app, { github: deps.github });
   if (deps.previews) previewRoutes(app, deps.previews);
   if (deps.releases) {

@@ -1,10 +1,9 @@
-import type { Kysely } from 'kysely';
 import type { BuiltInRole } from '@slipway/contract';
 import { ConflictError, didYouMean, InputError, NotAllowedError, NotFoundError } from '@slipway/core';
 import { getApiToken, insertApiToken, listApiTokens, pageApiTokens, revokeApiToken, revokeTokensOf, type ApiToken, type ListedApiToken } from '../store/api-tokens.ts';
 import { recordAudit } from '../store/audit-ledger.ts';
 import { transact } from '../store/transact.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { KeysetPage, PageRequest } from '../store/keyset-page.ts';
 import {
   addApproverRoles,
@@ -45,7 +44,7 @@ const sortedUnique = (roles: readonly string[] = []) => [...new Set(roles)].sort
  * (whose token, the last admin) is checked here.
  */
 export class IdentityService {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Db) {}
 
   /** Creates a workspace; its creator becomes its admin. */
   async createWorkspace(actor: Actor, name: string): Promise<StoredWorkspace & { role: BuiltInRole; approverRoles: string[] }> {
@@ -207,12 +206,12 @@ export class IdentityService {
     });
   }
 
-  private async keepAnAdmin(tx: Kysely<Database>, workspace: string, name: string): Promise<void> {
+  private async keepAnAdmin(tx: Db, workspace: string, name: string): Promise<void> {
     if ((await countAdmins(tx, workspace)) <= 1) throw new ConflictError(`${name} is the last admin of workspace ${workspace}; make another member admin first`);
   }
 
   /** Not found, said so it helps: a suggestion among the workspace's members, or how to add them. */
-  private async notFound(db: Kysely<Database>, workspace: string, name: string): Promise<NotFoundError> {
+  private async notFound(db: Db, workspace: string, name: string): Promise<NotFoundError> {
     if (await findUser(db, name)) return new NotFoundError(`${name} is not a member of workspace ${workspace}; slipway users grant ${name} --role <role> adds them`);
     const names = (await listMembers(db, workspace)).map((m) => m.name);
     return new NotFoundError(`no user ${name}${didYouMean(name, names)}; create one with slipway users create ${name}`);

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
 import type { OneOffContainerRequest, OneOffContainerResult } from '@slipway/drivers';
 import { createManagedReleaseRequest, durationToMs, type CreateManagedReleaseRequest, type EnvValue, type ReleasePlanAdmissionManifest } from '@slipway/contract';
 import {
@@ -17,11 +16,12 @@ import {
   type PolicyFacts,
 } from '@slipway/core';
 import { getApplication, getTemplateVersion } from '../store/applications.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { Leases } from '../store/leases.ts';
 import type { ManagedReleaseStore, ManagedStep, PolicyCheck, StoredManagedRelease } from '../store/managed-releases.ts';
 import type { ReleaseCatalog, StoredSnapshot } from '../store/release-catalog.ts';
 import type { ReleaseStore, StoredRelease } from '../store/releases.ts';
+import type { ReleaseSignals } from '../store/release-signals.ts';
 import { KeyedWorker, type WorkerMetrics } from '../worker/keyed-worker.ts';
 import type { EngineLogger } from '../workflows/workflow-engine.ts';
 import { runStep, type StepResult } from './managed-step-runner.ts';
@@ -37,7 +37,7 @@ import type { SnapshotService } from './snapshot-service.ts';
 // server, or one that took the lease over, runs a step that was under way again.
 
 export interface ManagedReleasesOptions {
-  db: Kysely<Database>;
+  db: Db;
   store: ManagedReleaseStore;
   catalog: ReleaseCatalog;
   releases: ReleaseStore;
@@ -55,8 +55,14 @@ export interface ManagedReleasesOptions {
   audit?: ReleaseAudit;
   logger?: EngineLogger;
   /**
-   * How often every managed release under way is re-read (default 5 s): how a release made on a
-   * server without the lease reaches the one with it, which no notification wakes yet.
+   * Wake-ups between servers on one PostgreSQL (store/release-signals.ts, its managed channel): a
+   * managed release made on a server without the lease reaches the one with it at once.
+   */
+  signals?: ReleaseSignals;
+  /**
+   * How often every managed release under way is re-read (default 60 s): a safety net for a missed
+   * wake-up, not how work is found — creation and NOTIFY wake the holder, and a run takes every step
+   * it can before it returns.
    */
   tickMs?: number;
   leaseMs?: number;
@@ -77,9 +83,17 @@ export class ManagedReleases {
     this.worker = new KeyedWorker({
       name: 'managed-releases',
       reconcile: (id) => this.advance(id),
-      lease: { per: 'worker', name: LEASE, leases: options.leases, ttlMs: options.leaseMs ?? 30_000, resync: () => options.store.activeIds() },
+      lease: {
+        per: 'worker',
+        name: LEASE,
+        leases: options.leases,
+        ttlMs: options.leaseMs ?? 30_000,
+        resync: () => options.store.activeIds(),
+        // Made on a server that does not hold the lease: the holder is told (PostgreSQL).
+        elsewhere: (id) => void options.signals?.notify(id).catch((error: Error) => this.logger.error(`managed release ${id}: notifying the lease holder: ${error.message}`)),
+      },
       keys: () => options.store.activeIds(),
-      resyncMs: options.tickMs ?? 5_000,
+      resyncMs: options.tickMs ?? 60_000,
       // A step under way is left running; the next holder of the lease runs it again.
       waitOnStop: false,
       logger: this.logger,
@@ -87,11 +101,26 @@ export class ManagedReleases {
   }
 
   async start(): Promise<void> {
+    // A managed release made on another server: the lease holder runs it now.
+    await this.options.signals?.listen(
+      (id) => {
+        if (this.worker.holdsLease) this.worker.enqueue(id);
+      },
+      () => {
+        // Notifications may have been missed while nobody listened: every managed release under way is looked at.
+        if (!this.worker.holdsLease) return;
+        void this.options.store
+          .activeIds()
+          .then((ids) => ids.forEach((id) => this.worker.enqueue(id)))
+          .catch((error: Error) => this.logger.error(`managed releases: ${error.message}`));
+      },
+    );
     await this.worker.start();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.options.signals?.close();
     await this.worker.stop();
   }
 
@@ -112,7 +141,7 @@ export class ManagedReleases {
   }
 
   /** Writes of a managed release's step, in one transaction fenced by the lease: a server that lost it writes nothing. */
-  private write<T>(work: (store: ManagedReleaseStore, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+  private write<T>(work: (store: ManagedReleaseStore, tx: Db) => Promise<T>): Promise<T> {
     return this.options.store.transact(async (bound, tx) => {
       await this.worker.fence(tx);
       return work(bound, tx);

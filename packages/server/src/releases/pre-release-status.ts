@@ -4,26 +4,28 @@
 // application's environment in the stage. It goes through the source provider of previews
 // (GitHub, when SLIPWAY_GITHUB_TOKEN is set and the application names a GitHub repository);
 // whatever was sent — or why nothing could be — is recorded in the release, so `releases get`
-// shows it either way. Reports for one release go one at a time, and only when the state or the
-// description changed, so a release stepping through its stage sends pending once.
+// shows it either way. It is a reconcile(release id) on the keyed worker, under the
+// `pre-release-status:<id>` lease: reports for one release go one at a time (on one server or
+// several), and only when the state or the description changed, so a release stepping through its
+// stage sends pending once.
 
-import type { Kysely } from 'kysely';
 import type { ReleaseCommitStatus } from '@slipway/contract';
 import { isEnded } from '@slipway/core';
 import type { ApplicationManifest } from '@slipway/contract';
 import { githubRepositoryOf } from '../sources/github/github-events.ts';
-import { KeyedQueue } from '../sources/keyed-queue.ts';
 import type { PullRequestComments } from '../sources/pull-request-comments.ts';
 import { boundDescription, type CommitState, type ProviderName, type SourceReporter } from '../sources/source-provider.ts';
 import { getApplication, getTemplateVersion } from '../store/applications.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import type { ReleaseCatalog } from '../store/release-catalog.ts';
+import type { Leases } from '../store/leases.ts';
 import type { ReleaseStore, StoredRelease, StoredStage } from '../store/releases.ts';
+import { KeyedWorker } from '../worker/keyed-worker.ts';
 import type { EngineLogger } from '../workflows/workflow-engine.ts';
 
 export interface PreReleaseStatusOptions {
-  db: Kysely<Database>;
+  db: Db;
   releases: ReleaseStore;
   catalog: ReleaseCatalog;
   environments: EnvironmentStore;
@@ -31,30 +33,42 @@ export interface PreReleaseStatusOptions {
   reporters: Partial<Record<ProviderName, SourceReporter>>;
   /** The pull request's one comment (previews'), which a pull request's pre-release writes its part of. */
   comments?: PullRequestComments;
+  leases: Leases;
   logger?: EngineLogger;
 }
 
 type Desired = Pick<ReleaseCommitStatus, 'state' | 'description' | 'context' | 'sha' | 'targetUrl'> & { pullRequest?: number };
 
 export class PreReleaseStatus {
-  private readonly queue = new KeyedQueue();
+  private readonly worker: KeyedWorker;
 
-  constructor(private readonly options: PreReleaseStatusOptions) {}
+  constructor(private readonly options: PreReleaseStatusOptions) {
+    this.worker = new KeyedWorker({
+      name: 'pre-release-status',
+      reconcile: (releaseId) => this.report(releaseId),
+      lease: { per: 'key', leases: options.leases },
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  }
 
   /** Brings the pre-release's commit status in line with where it stands (queued; returns at once). */
   sync(releaseId: string): void {
-    void this.queue.run(releaseId, () => this.report(releaseId)).catch((error: Error) => this.options.logger?.error(`commit status of release ${releaseId}: ${error.message}`));
+    this.worker.enqueue(releaseId);
   }
 
-  /** Reports the endings a stopped server did not report (pre-releases that ended in the last day). */
+  /** Starts reporting, beginning with the endings a stopped server did not report (pre-releases that ended in the last day). */
   async resume(): Promise<void> {
-    const since = new Date(Date.now() - 24 * 3600_000).toISOString();
-    for (const id of await this.options.releases.preReleasesToReport(since)) this.sync(id);
+    await this.worker.start();
+    for (const id of await this.options.releases.preReleasesToReport(new Date(Date.now() - 24 * 3600_000).toISOString())) this.worker.enqueue(id);
   }
 
-  /** Resolves once every report queued so far was sent (tests, shutdown). */
+  /** Resolves once every report queued so far was sent (tests). */
   idle(): Promise<void> {
-    return this.queue.idle();
+    return this.worker.drained();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
   }
 
   private async report(releaseId: string): Promise<void> {

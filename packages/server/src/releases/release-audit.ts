@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 
 // What the release flow tells the audit ledger: every snapshot, release, approval, rejection,
 // promotion, abort and rollback, with its actor. The ledger itself lives elsewhere; start-server
@@ -20,6 +19,6 @@ export interface ReleaseAuditEntry {
  * Appends an entry; given the transaction `tx` of the change it records, inside it, so that the
  * change and its entry stand or fall together (a ledger that cannot take it rolls the change back).
  */
-export type ReleaseAudit = (entry: ReleaseAuditEntry, tx?: Kysely<Database>) => Promise<void>;
+export type ReleaseAudit = (entry: ReleaseAuditEntry, tx?: Db) => Promise<void>;
 
 export const noAudit: ReleaseAudit = async () => undefined;

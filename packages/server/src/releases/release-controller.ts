@@ -13,17 +13,16 @@ import {
   type StageProgress,
   type WorkState,
 } from '@slipway/core';
-import type { Kysely } from 'kysely';
 import type { EnvironmentService } from '../environments/environment-service.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
-import type { Leases } from '../store/leases.ts';
+import { LeaseLostError, type Leases } from '../store/leases.ts';
 import type { ReleaseCatalog } from '../store/release-catalog.ts';
 import type { ReleaseStore, ReleaseTarget, ReleaseTestRun, StoredDecision, StoredRelease, StoredStage } from '../store/releases.ts';
 import { KeyedWorker, type WorkerMetrics } from '../worker/keyed-worker.ts';
 import { refOf, type DeployEvent, type EngineLogger, type WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
-import type { ReleaseSignals } from './release-signals.ts';
+import type { ReleaseSignals } from '../store/release-signals.ts';
 import { resolveStageEnvironment } from './stage-environments.ts';
 import { progressOfRecord } from './stage-progress.ts';
 
@@ -174,7 +173,7 @@ export class ReleaseController {
    * Writes of the release's step: one transaction that first checks this server holds the
    * controller's lease still (the worker's fence), so a server that lost it moves nothing.
    */
-  private write<T>(work: (store: ReleaseStore, tx: Kysely<Database>) => Promise<T>): Promise<T> {
+  private write<T>(work: (store: ReleaseStore, tx: Db) => Promise<T>): Promise<T> {
     return this.options.releases.transact(async (store, tx) => {
       await this.worker.fence(tx);
       return work(store, tx);
@@ -460,6 +459,8 @@ export class ReleaseController {
   /** Queues each target's deploy: a patch of its permanent environment, or the environment's creation. */
   private async deployTargets(release: StoredRelease, record: StoredStage, which: ReleaseTarget[]): Promise<void> {
     const requestedBy = `release #${release.number} (${release.author})`;
+    // Fenced by the controller's lease: a server that lost it queues no deploy and creates no environment.
+    const write = { authority: `release #${release.number}`, fence: (tx: Db) => this.worker.fence(tx) };
     const results = new Map<ReleaseTarget, Partial<ReleaseTarget>>();
     await Promise.all(
       which.map(async (target) => {
@@ -467,13 +468,15 @@ export class ReleaseController {
           const live = await this.options.environments.getLive(release.workspace, target.envId);
           if (live && live.app !== target.app) throw new ConflictError(`environment ${target.envId} belongs to application ${live.app}, not ${target.app}; rename one of them`);
           if (live) {
-            const deploy = await this.options.service.patch(release.workspace, target.envId, target.commit, requestedBy, { authority: `release #${release.number}` });
+            const deploy = await this.options.service.patch(release.workspace, target.envId, target.commit, requestedBy, write);
             results.set(target, { environmentId: live.id, deployId: deploy.id, state: 'running' });
           } else {
-            const { environment, deploy } = await this.options.service.create(release.workspace, { app: target.app, kind: 'permanent', id: target.envId, commit: target.commit }, requestedBy, { authority: `release #${release.number}` });
+            const { environment, deploy } = await this.options.service.create(release.workspace, { app: target.app, kind: 'permanent', id: target.envId, commit: target.commit }, requestedBy, write);
             results.set(target, { environmentId: environment.id, deployId: deploy.id, state: 'running' });
           }
         } catch (error) {
+          // Another server holds the lease now: it deploys the stage, this one stops here.
+          if (error instanceof LeaseLostError) throw error;
           const userFault = error instanceof InputError || error instanceof ConflictError || error instanceof NotFoundError;
           results.set(target, { state: userFault ? 'failed' : 'errored', reason: `${target.app} in ${target.envId}: ${(error as Error).message}` });
           if (!userFault) this.logger.error(`release #${release.number}: deploying ${target.app} to ${target.envId}: ${(error as Error).stack ?? (error as Error).message}`);

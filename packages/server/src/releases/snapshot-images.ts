@@ -1,4 +1,4 @@
-// The images a snapshot records for an application's commit: those the docker or kubernetes runtime
+// The images a snapshot records for an application's commit (read by store/commit-images.ts): those the docker or kubernetes runtime
 // built for it. A deploy's source (what the driver's prepareSource returned) holds the image of each
 // service with a build — an engine id (docker) or a registry reference pinned by digest
 // (kubernetes, `registry/app-web@sha256:…`, whose digest alone is the one image's digest); the last succeeded deploy of that commit, in any environment of the application
@@ -6,29 +6,7 @@
 // application's digest as it is; several are summed up in one digest over `service=id` lines.
 
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { SnapshotComponent } from '@slipway/contract';
-import type { Database } from '../store/database-schema.ts';
-
-export async function imagesOfCommit(db: Kysely<Database>, workspace: string, applicationId: string, commit: string): Promise<Record<string, string> | undefined> {
-  const rows = await db
-    .selectFrom('deploys')
-    .innerJoin('environments', 'environments.id', 'deploys.environment_id')
-    .select(['deploys.source_json'])
-    .where('environments.workspace', '=', workspace)
-    .where('environments.application_id', '=', applicationId)
-    .where('deploys.commit_sha', '=', commit)
-    .where('deploys.state', '=', 'succeeded')
-    .where('deploys.source_json', 'is not', null)
-    .orderBy('deploys.finished_at', 'desc')
-    .limit(20)
-    .execute();
-  for (const row of rows) {
-    const images = (JSON.parse(row.source_json!) as { images?: Record<string, string> }).images;
-    if (images && Object.keys(images).length) return images;
-  }
-  return undefined;
-}
 
 /** The component's image fields: `images` by service and `imageDigest`, or nothing when none was built. */
 export function imageFields(images: Record<string, string> | undefined): Pick<SnapshotComponent, 'images' | 'imageDigest'> {

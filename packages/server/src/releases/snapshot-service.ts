@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { CreateSnapshotRequest, Manifest, SnapshotComponent } from '@slipway/contract';
 import { createSnapshotRequest } from '@slipway/contract';
 import { didYouMean, InputError, NotFoundError, parentOf, snapshotAlias, snapshotContent } from '@slipway/core';
 import type { Repositories } from '../git/repositories.ts';
 import { getApplication, getTemplateVersion, listApplications, type StoredApplication } from '../store/applications.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { ReleaseCatalog, StoredApplicationSet, StoredSnapshot } from '../store/release-catalog.ts';
-import { imageFields, imagesOfCommit } from './snapshot-images.ts';
+import { imagesOfCommit } from '../store/commit-images.ts';
+import { imageFields } from './snapshot-images.ts';
 import type { AuditHook } from '../store/audit-ledger.ts';
 
 // Snapshots: the exact version of each application of a set, fixed once. A release snapshot reads
@@ -16,7 +16,7 @@ import type { AuditHook } from '../store/audit-ledger.ts';
 // content, so asking twice for the same versions gives the same snapshot.
 
 export interface SnapshotServiceOptions {
-  db: Kysely<Database>;
+  db: Db;
   catalog: ReleaseCatalog;
   repositories: Repositories;
 }

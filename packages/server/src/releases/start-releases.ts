@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely';
 import type { RuntimeDriver } from '@slipway/core';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { Repositories } from '../git/repositories.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import { Leases } from '../store/leases.ts';
 import { ManagedReleaseStore } from '../store/managed-releases.ts';
@@ -18,7 +17,7 @@ import { PreReleaseStatus } from './pre-release-status.ts';
 import { PullRequestPreReleases } from './pull-request-pre-releases.ts';
 import { noAudit, type ReleaseAudit } from './release-audit.ts';
 import { ReleaseController } from './release-controller.ts';
-import { PostgresReleaseSignals } from './release-signals.ts';
+import { MANAGED_RELEASE_CHANNEL, PostgresReleaseSignals } from '../store/release-signals.ts';
 import { ReleaseService } from './release-service.ts';
 import { SnapshotService } from './snapshot-service.ts';
 
@@ -56,7 +55,7 @@ export interface ReleaseSettings {
 
 export async function startReleases(
   deps: {
-    db: Kysely<Database>;
+    db: Db;
     environments: EnvironmentStore;
     service: EnvironmentService;
     engine: WorkflowEngine;
@@ -82,7 +81,7 @@ export async function startReleases(
   const store = new ReleaseStore(deps.db);
   const audit = settings.audit ?? noAudit;
   const snapshots = new SnapshotService({ db: deps.db, catalog, repositories: deps.repositories });
-  const statuses = new PreReleaseStatus({ db: deps.db, releases: store, catalog, environments: deps.environments, reporters: deps.reporters ?? {}, ...(deps.comments ? { comments: deps.comments } : {}), ...(deps.logger ? { logger: deps.logger } : {}) });
+  const statuses = new PreReleaseStatus({ db: deps.db, releases: store, catalog, environments: deps.environments, reporters: deps.reporters ?? {}, leases: new Leases(deps.db), ...(deps.comments ? { comments: deps.comments } : {}), ...(deps.logger ? { logger: deps.logger } : {}) });
   const controller = new ReleaseController({
     statuses,
     ...(deps.databaseUrl ? { signals: new PostgresReleaseSignals({ db: deps.db, databaseUrl: deps.databaseUrl, ...(deps.logger ? { logger: deps.logger } : {}) }) } : {}),
@@ -111,6 +110,7 @@ export async function startReleases(
     workDir: deps.workDir,
     ...(deps.containers ? { containers: deps.containers } : {}),
     leases: new Leases(deps.db),
+    ...(deps.databaseUrl ? { signals: new PostgresReleaseSignals({ db: deps.db, databaseUrl: deps.databaseUrl, channel: MANAGED_RELEASE_CHANNEL, ...(deps.logger ? { logger: deps.logger } : {}) }) } : {}),
     audit,
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(settings.tickMs !== undefined ? { tickMs: settings.tickMs } : {}),
@@ -135,7 +135,7 @@ export async function startReleases(
     stop: async () => {
       await managed.stop();
       await controller.stop();
-      await statuses.idle();
+      await statuses.stop();
     },
   };
 }

@@ -1,7 +1,9 @@
 // Carries out what the preview policy decides. For each application an event concerns, it gathers
 // the facts (the event's link, the workspace's live environments and the commit each deploys), asks
 // the policy, and acts through the EnvironmentService — the same checks as a person's request — then
-// records the link. Events for one pull request or branch of one application run one at a time.
+// records the link. It is called from controllers on the keyed worker — GitHub deliveries
+// (reconcile per pull request or branch) and git polling (reconcile per application) — which run
+// events for one source one at a time; it keeps no queue of its own.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@slipway/core';
@@ -9,7 +11,6 @@ import type { EnvironmentService } from '../environments/environment-service.ts'
 import { recordAudit, type AuditEntryInput, type AuditHook } from '../store/audit-ledger.ts';
 import type { EnvironmentStore, StoredEnvironment } from '../store/environments.ts';
 import type { PreviewStore, WatchedApplication } from '../store/previews.ts';
-import { KeyedQueue } from './keyed-queue.ts';
 import { decide, previewSettingsOf, sourceKeyOf, type EnvironmentFacts, type PreviewAction } from './preview-policy.ts';
 import type { PullRequestEvent, SourceEvent } from './source-provider.ts';
 
@@ -45,7 +46,6 @@ export interface PreviewCoordinatorOptions {
 const quiet: PreviewLogger = { info: () => undefined, error: () => undefined };
 
 export class PreviewCoordinator {
-  private readonly queue = new KeyedQueue();
   private readonly failureListeners = new Set<ActionFailureListener>();
   private readonly followers = new Set<PullRequestFollower>();
   private readonly logger: PreviewLogger;
@@ -74,15 +74,10 @@ export class PreviewCoordinator {
     const handled: HandledAction[] = [];
     let platformError: Error | undefined;
     for (const app of apps) {
-      const key = `${app.id}|${event.provider}|${event.repository}|${sourceKeyOf(event)}`;
       try {
-        handled.push(
-          ...(await this.queue.run(key, async () => {
-            const done = await this.handleFor(event, app, requestedBy);
-            if (event.type === 'pull-request') for (const follow of this.followers) done.push(...(await follow(event, app)));
-            return done;
-          })),
-        );
+        const done = await this.handleFor(event, app, requestedBy);
+        if (event.type === 'pull-request') for (const follow of this.followers) done.push(...(await follow(event, app)));
+        handled.push(...done);
       } catch (error) {
         platformError ??= error as Error;
         handled.push({ app: app.name, action: { kind: 'nothing', reason: 'platform error' }, outcome: 'failed', message: (error as Error).message });
@@ -90,11 +85,6 @@ export class PreviewCoordinator {
     }
     if (platformError) throw Object.assign(platformError, { handled });
     return handled;
-  }
-
-  /** Resolves once every event queued so far was handled (tests). */
-  idle(): Promise<void> {
-    return this.queue.idle();
   }
 
   private async handleFor(event: SourceEvent, app: WatchedApplication, requestedBy: string): Promise<HandledAction[]> {

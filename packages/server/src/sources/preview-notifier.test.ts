@@ -5,7 +5,9 @@ import { createSecretMasker } from '@slipway/core';
 import type { PreviewStore } from '../store/previews.ts';
 import { commitStateOf, firstUrl, PreviewNotifier, previewComment, statusDescription } from './preview-notifier.ts';
 import { boundDescription, type SourceReporter } from './source-provider.ts';
-import type { PullRequestCommentStore } from '../store/pull-request-comments.ts';
+import { putApplication } from '../store/applications.ts';
+import { Leases } from '../store/leases.ts';
+import { openDatabase } from '../store/open-database.ts';
 import { PullRequestComments } from './pull-request-comments.ts';
 
 const env = { envId: 'pr-42', app: 'web', urls: { web: 'http://web-pr-42.example.test' }, kind: 'ephemeral' } as unknown as StoredEnvironment;
@@ -55,7 +57,9 @@ describe('the pull request comment', () => {
 describe('secrets in what is posted', () => {
   it('masks every form of the workspace’s secrets in the commit status and the comment', async () => {
     const secret = 'pr-comment-s3cret';
-    const link = { id: 'l1', provider: 'github', repository: 'acme/web', pullRequest: 7 };
+    const store = await openDatabase({ sqlitePath: ':memory:' });
+    const { application } = await putApplication(store.db, { workspace: 'default', manifest: { apiVersion: 'slipway.dev/v1', kind: 'Application', metadata: { name: 'web' }, spec: { services: [] } } as never, source: 'api' });
+    const link = { id: 'l1', applicationId: application.id, provider: 'github', repository: 'acme/web', pullRequest: 7 };
     const previews = { linkOfEnvironment: async () => link, getLink: async () => link, updateLink: async () => undefined } as unknown as PreviewStore;
     const posted: string[] = [];
     const reporter = {
@@ -66,12 +70,14 @@ describe('secrets in what is posted', () => {
       },
     } as unknown as SourceReporter;
     const masking = { maskerOf: async () => createSecretMasker([secret]) };
-    const stored = new Map<string, unknown>();
-    const commentStore = { get: async (key: unknown) => stored.get(JSON.stringify(key)), put: async (key: unknown, value: unknown) => void stored.set(JSON.stringify(key), value) } as unknown as PullRequestCommentStore;
-    const notifier = new PreviewNotifier({ previews, reporters: { github: reporter }, masking, comments: new PullRequestComments(commentStore) });
+    const comments = new PullRequestComments({ db: store.db, leases: new Leases(store.db) });
+    const notifier = new PreviewNotifier({ previews, reporters: { github: reporter }, masking, comments });
     const reason = `jobs.migrate failed: ${secret} ${Buffer.from(secret).toString('base64')}`;
-    await notifier.onDeploy(event('ended', { state: 'failed', reason, commit: 'b'.repeat(40) }));
+    notifier.onDeploy(event('ended', { state: 'failed', reason, commit: 'b'.repeat(40) }));
     await notifier.idle();
+    await notifier.stop();
+    await comments.stop();
+    await store.close();
     expect(posted).toHaveLength(2);
     for (const text of posted) {
       expect(text).not.toContain(secret);

@@ -1,15 +1,18 @@
 // Tells the source provider how deploys go: a commit status when a deploy starts (pending) and ends
 // (success, failure, error), linking to the environment's first URL, and for a pull request one
-// comment listing the environment's URLs, created once and edited in place afterwards. Everything
-// about one pull request (or one environment without one) is sent in order, one call at a time, so
-// two deploys ending together never post two comments.
+// comment listing the environment's URLs, created once and edited in place afterwards. It is a
+// reconcile(environment) on the keyed worker: a deploy event is kept as the environment's latest and
+// its key queued, and a run reports the latest — so reports of one environment go one at a time and
+// in order, and a `started` overtaken by its end is not sent at all. No lease: a deploy's events come
+// from the server that runs it, under the environment's lease. The comment itself is one per pull
+// request, written through PullRequestComments (a reconcile per comment).
 
 import type { StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { PreviewLink, PreviewStore, WatchedApplication } from '../store/previews.ts';
 import type { DeployEvent } from '../workflows/workflow-engine.ts';
 import { noOutputMasking, type OutputMasking } from '../secrets/output-masking.ts';
 import { githubRepositoryOf } from './github/github-events.ts';
-import { KeyedQueue } from './keyed-queue.ts';
+import { KeyedWorker } from '../worker/keyed-worker.ts';
 import { commentBody, type PullRequestComments } from './pull-request-comments.ts';
 import type { PreviewLogger } from './preview-coordinator.ts';
 import { boundDescription, type CommitState, type ProviderName, type SourceReporter } from './source-provider.ts';
@@ -29,7 +32,6 @@ interface Target {
   provider: ProviderName;
   repository: string;
   link?: PreviewLink;
-  queueKey: string;
 }
 
 export type PreviewCommentState = 'deploying' | 'ready' | 'failed' | 'errored' | 'removed';
@@ -83,35 +85,63 @@ export function previewCommentPart(input: PreviewCommentInput): string {
   return lines.join('\n');
 }
 
+type ErrorReport = { provider: ProviderName; repository: string; sha: string; app: string; description: string };
+
 export class PreviewNotifier {
-  private readonly queue = new KeyedQueue();
+  private readonly worker: KeyedWorker;
+  /** What each key has to report: an environment's latest deploy event, or a commit's error. */
+  private readonly latest = new Map<string, { deploy: DeployEvent } | { error: ErrorReport }>();
 
-  constructor(private readonly options: PreviewNotifierOptions) {}
+  constructor(private readonly options: PreviewNotifierOptions) {
+    this.worker = new KeyedWorker({ name: 'deploy-reports', reconcile: (key) => this.reconcile(key), ...(options.logger ? { logger: options.logger } : {}) });
+    void this.worker.start();
+  }
 
-  /** The engine's deploy listener. */
-  readonly onDeploy = (event: DeployEvent): Promise<void> =>
-    // In the order the engine told them per environment; then one at a time per pull request.
-    this.queue.run(`env|${event.environment.id}`, async () => {
-      const target = await this.targetOf(event.environment);
-      const reporter = target && this.options.reporters[target.provider];
-      if (!target || !reporter) return;
-      await this.queue.run(target.queueKey, () => this.report(event, target, reporter));
-    });
+  /** The engine's deploy listener: keeps the event as its environment's latest and queues the environment. */
+  readonly onDeploy = (event: DeployEvent): void => {
+    const key = `env|${event.environment.id}`;
+    this.latest.set(key, { deploy: event });
+    this.worker.enqueue(key);
+  };
 
   /** Resolves once every report queued so far was sent (tests). */
   idle(): Promise<void> {
-    return this.queue.idle();
+    return this.worker.drained();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
   }
 
   /** Reports an error on a commit for an application, outside any deploy (an environment that could not be created). */
-  async reportError(input: { provider: ProviderName; repository: string; sha: string; app: string; description: string }): Promise<void> {
-    const reporter = this.options.reporters[input.provider];
-    if (!reporter) return;
-    await this.queue
-      .run(`${input.provider}|${input.repository}|${input.sha}`, () =>
-        reporter.setCommitStatus({ repository: input.repository, sha: input.sha, state: 'error', context: `slipway/${input.app}`, description: input.description }),
-      )
-      .catch((error: Error) => this.log(`commit status for ${input.app} at ${input.sha.slice(0, 12)}: ${error.message}`));
+  async reportError(input: ErrorReport): Promise<void> {
+    if (!this.options.reporters[input.provider]) return;
+    const key = `commit|${input.provider}|${input.repository}|${input.sha}|${input.app}`;
+    this.latest.set(key, { error: input });
+    await this.worker.settle(key);
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const latest = this.latest.get(key);
+    if (!latest) return;
+    await this.send(latest);
+    // Forgotten once sent (a run that threw is tried again); an event that came meanwhile has queued the key once more.
+    if (this.latest.get(key) === latest) this.latest.delete(key);
+  }
+
+  private async send(latest: { deploy: DeployEvent } | { error: ErrorReport }): Promise<void> {
+    if ('error' in latest) {
+      const input = latest.error;
+      await this.options.reporters[input.provider]
+        ?.setCommitStatus({ repository: input.repository, sha: input.sha, state: 'error', context: `slipway/${input.app}`, description: input.description })
+        .catch((error: Error) => this.log(`commit status for ${input.app} at ${input.sha.slice(0, 12)}: ${error.message}`));
+      return;
+    }
+    const event = latest.deploy;
+    const target = await this.targetOf(event.environment);
+    const reporter = target && this.options.reporters[target.provider];
+    if (!target || !reporter) return;
+    await this.report(event, target, reporter);
   }
 
   private async report(event: DeployEvent, target: Target, reporter: SourceReporter): Promise<void> {
@@ -139,7 +169,7 @@ export class PreviewNotifier {
     const text = masker.mask(previewCommentPart({ app: env.app, envId: env.envId, state, urls: deploy.rendered.urls ?? env.urls, ...(commit ? { commit } : {}), ...(deploy.reason ? { reason: deploy.reason } : {}) }));
     try {
       const commentId = await this.options.comments.write({ applicationId: link.applicationId, provider: link.provider, repository: link.repository, pullRequest: link.pullRequest, app: env.app, part: 'preview', text, reporter });
-      if (commentId !== link.commentId) await this.options.previews.updateLink(link.id, { commentId });
+      if (commentId && commentId !== link.commentId) await this.options.previews.updateLink(link.id, { commentId });
     } catch (error) {
       this.log(`comment on pull request #${link.pullRequest} of ${link.repository}: ${(error as Error).message}`);
     }
@@ -148,12 +178,12 @@ export class PreviewNotifier {
   private async targetOf(env: StoredEnvironment): Promise<Target | undefined> {
     const { previews } = this.options;
     const link = await previews.linkOfEnvironment(env);
-    if (link) return { provider: link.provider as ProviderName, repository: link.repository, link, queueKey: `link|${link.id}` };
+    if (link) return { provider: link.provider as ProviderName, repository: link.repository, link };
     // Permanent environments follow a branch, not a pull request: their deploys are reported on the commit.
     if (env.kind !== 'permanent' || !this.options.reporters.github) return undefined;
     const app = (await previews.applicationsWithRepository()).find((a: WatchedApplication) => a.id === env.applicationId);
     const repository = app && githubRepositoryOf(app);
-    return repository ? { provider: 'github', repository, queueKey: `commit|${env.id}` } : undefined;
+    return repository ? { provider: 'github', repository } : undefined;
   }
 
   private log(message: string): void {

@@ -3,14 +3,12 @@
 // for every application whose manifest asks for it.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { Repositories } from '../git/repositories.ts';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import { Leases } from '../store/leases.ts';
 import { PreviewStore } from '../store/previews.ts';
-import { PullRequestCommentStore } from '../store/pull-request-comments.ts';
 import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { GitPoller } from './git-poller.ts';
 import { GithubReporter } from './github/github-reporter.ts';
@@ -51,13 +49,14 @@ export interface Previews {
 
 export function startPreviews(
   settings: PreviewSettingsOfServer,
-  deps: { db: Kysely<Database>; service: EnvironmentService; environments: EnvironmentStore; engine: WorkflowEngine; repositories: Repositories; logger?: PreviewLogger; masking?: OutputMasking },
+  deps: { db: Db; service: EnvironmentService; environments: EnvironmentStore; engine: WorkflowEngine; repositories: Repositories; logger?: PreviewLogger; masking?: OutputMasking },
 ): Previews {
   const store = new PreviewStore(deps.db);
   const coordinator = new PreviewCoordinator({ service: deps.service, environments: deps.environments, previews: store, ...(deps.logger ? { logger: deps.logger } : {}) });
   const reporters: { github?: SourceReporter } = {};
   if (settings.githubToken) reporters.github = new GithubReporter({ token: settings.githubToken, baseUrl: settings.githubApiUrl ?? DEFAULT_GITHUB_API_URL });
-  const comments = new PullRequestComments(new PullRequestCommentStore(deps.db));
+  const leases = new Leases(deps.db);
+  const comments = new PullRequestComments({ db: deps.db, leases, ...(deps.logger ? { logger: deps.logger } : {}) });
   const notifier = new PreviewNotifier({ previews: store, comments, reporters, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.masking ? { masking: deps.masking } : {}) });
   const unsubscribe = deps.engine.onDeploy(notifier.onDeploy);
   // A pull request whose environment could not even be created still gets a status saying why.
@@ -65,14 +64,14 @@ export function startPreviews(
     event.type === 'pull-request' ? notifier.reportError({ provider: event.provider, repository: event.repository, sha: event.headSha, app: app.name, description: error.message }) : undefined,
   );
   const github = settings.githubWebhookSecret
-    ? new GithubWebhooks({ secret: settings.githubWebhookSecret, previews: store, coordinator, ...(deps.logger ? { logger: deps.logger } : {}) })
+    ? new GithubWebhooks({ secret: settings.githubWebhookSecret, previews: store, coordinator, leases, ...(deps.logger ? { logger: deps.logger } : {}) })
     : undefined;
   if (github) deps.logger?.info(`GitHub webhooks at /api/v1/webhooks/github; ${reporters.github ? `statuses and comments through ${settings.githubApiUrl ?? DEFAULT_GITHUB_API_URL}` : 'no statuses or comments (SLIPWAY_GITHUB_TOKEN is not set)'}`);
   const poller = new GitPoller({
     previews: store,
     coordinator,
     repositories: deps.repositories,
-    leases: new Leases(deps.db),
+    leases,
     intervalMs: settings.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
@@ -90,7 +89,6 @@ export function startPreviews(
     },
     async idle() {
       await github?.idle();
-      await coordinator.idle();
       await notifier.idle();
       await comments.idle();
     },
@@ -98,8 +96,8 @@ export function startPreviews(
       await poller.stop();
       unsubscribe();
       stopFailures();
-      // What is under way finishes, within reason; a delivery not handled yet is resumed at the next start.
-      await Promise.race([Promise.all([github?.idle(), coordinator.idle(), notifier.idle(), comments.idle()]), sleep(5_000)]);
+      // What is under way finishes, within reason; a delivery not handled yet is handled at the next start.
+      await Promise.race([Promise.all([github?.stop(), notifier.stop(), comments.stop()]), sleep(5_000)]);
     },
   };
 }

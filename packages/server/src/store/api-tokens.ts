@@ -63,6 +63,11 @@ export async function createApiToken(
 }
 
 /** The token a bearer secret stands for, or undefined when it is unknown or revoked. */
+/** Whether any token was ever made (revoked ones count): a server's first start makes the first. */
+export async function anyApiTokenExists(db: Kysely<Database>): Promise<boolean> {
+  return (await db.selectFrom('api_tokens').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
 export async function findApiToken(db: Kysely<Database>, secret: string): Promise<(ApiToken & { lastUsedAt?: string }) | undefined> {
   const row = await db
     .selectFrom('api_tokens')

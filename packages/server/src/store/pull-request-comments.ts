@@ -40,4 +40,25 @@ export class PullRequestCommentStore {
       .onConflict((oc) => oc.columns(['application_id', 'provider', 'repository', 'pull_request']).doUpdateSet(values))
       .execute();
   }
+
+  /** Sets one part's text, leaving the other part and the comment's id as they are (one statement: two writers never erase each other's part). */
+  async putPart(key: PullRequestCommentKey, part: 'preview' | 'preRelease', text: string, now = new Date()): Promise<void> {
+    const column = part === 'preview' ? 'preview_body' : 'pre_release_body';
+    await this.db
+      .insertInto('pull_request_comments')
+      .values({ application_id: key.applicationId, provider: key.provider, repository: key.repository, pull_request: key.pullRequest, comment_id: null, preview_body: null, pre_release_body: null, [column]: text, updated_at: now.toISOString() })
+      .onConflict((oc) => oc.columns(['application_id', 'provider', 'repository', 'pull_request']).doUpdateSet({ [column]: text, updated_at: now.toISOString() }))
+      .execute();
+  }
+
+  async setCommentId(key: PullRequestCommentKey, commentId: string, now = new Date()): Promise<void> {
+    await this.db
+      .updateTable('pull_request_comments')
+      .set({ comment_id: commentId, updated_at: now.toISOString() })
+      .where('application_id', '=', key.applicationId)
+      .where('provider', '=', key.provider)
+      .where('repository', '=', key.repository)
+      .where('pull_request', '=', key.pullRequest)
+      .execute();
+  }
 }

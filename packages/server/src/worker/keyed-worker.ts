@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Kysely } from 'kysely';
-import type { Database } from '../store/database-schema.ts';
+import type { Db } from '../store/database-schema.ts';
 import { LeaseLostError, Leases, type LeaseToken } from '../store/leases.ts';
 
 // The one keyed worker every controller runs on (client-go's work queue and controller-runtime's
@@ -16,7 +15,8 @@ import { LeaseLostError, Leases, type LeaseToken } from '../store/leases.ts';
 //   for events, never to scan;
 // - a lease in the store, per key or one for the whole worker, renewed while held, with fencing:
 //   the run's token goes with its writes (`fenced`), so a server that lost the lease writes nothing;
-// - counters: queue depth, runs, failures, retries, lease refusals and losses.
+// - counters: queue depth, runs, failures, retries, lease gains, refusals and losses, and how long
+//   reconciles take (a cumulative histogram, which the server's /metrics exposes per controller).
 
 export interface ReconcileContext {
   key: string;
@@ -26,9 +26,9 @@ export interface ReconcileContext {
    * Runs `work` in one transaction that first checks the run still holds its lease, so nothing is
    * written by a server that lost it (it throws LeaseLostError instead, and the run ends there).
    */
-  fenced<T>(work: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
+  fenced<T>(work: (tx: Db) => Promise<T>): Promise<T>;
   /** The same check inside a transaction a store opened (ReleaseStore.transact): throws LeaseLostError when the lease was lost. */
-  fence(tx: Kysely<Database>): Promise<void>;
+  fence(tx: Db): Promise<void>;
   /** Aborted when the worker stops or the lease is lost: a long run stops at its next step. */
   signal: AbortSignal;
 }
@@ -90,13 +90,28 @@ export interface WorkerMetrics {
   runs: number;
   failures: number;
   retries: number;
+  /** Leases this worker took: per key, or the worker's own taken again after it had none. */
+  leaseGains: number;
   /** Runs not started because another server holds the lease. */
   leaseRefusals: number;
   /** Leases this worker held and lost (renewal refused, or a fenced write refused). */
   leaseLosses: number;
   /** Writes refused by fencing. */
   fencedRefusals: number;
+  /** How long reconciles took, whatever their outcome (runs refused a lease are not counted). */
+  reconcileSeconds: ReconcileHistogram;
 }
+
+/** A cumulative histogram: `counts[i]` runs took at most `buckets[i]` seconds; `count` is every run. */
+export interface ReconcileHistogram {
+  buckets: readonly number[];
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** Upper bounds, in seconds: from a store read (ms) to a deploy that waits minutes for readiness. */
+export const RECONCILE_BUCKETS_SECONDS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 const DEFAULT_TTL_MS = 30_000;
 
@@ -122,7 +137,8 @@ export class KeyedWorker {
   private resyncTimer?: NodeJS.Timeout;
   /** The run whose code is calling: what `fence` checks when a controller's deeper calls write. */
   private readonly current = new AsyncLocalStorage<ReconcileContext>();
-  private readonly counters = { runs: 0, failures: 0, retries: 0, leaseRefusals: 0, leaseLosses: 0, fencedRefusals: 0 };
+  private readonly counters = { runs: 0, failures: 0, retries: 0, leaseGains: 0, leaseRefusals: 0, leaseLosses: 0, fencedRefusals: 0 };
+  private readonly durations = { counts: RECONCILE_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 };
 
   constructor(private readonly options: KeyedWorkerOptions) {}
 
@@ -231,6 +247,16 @@ export class KeyedWorker {
     });
   }
 
+  /**
+   * Resolves once nothing is queued or running here (keys waiting on a timer do not count): for
+   * tests and a stop that lets the work under way end.
+   */
+  async drained(): Promise<void> {
+    while (!this.stopping && (this.queue.length > 0 || this.running.size > 0)) {
+      await Promise.allSettled([...this.running.values()].map((run) => run.done));
+    }
+  }
+
   /** Queues the key and resolves once it ran and nothing more is queued for it. */
   async settle(key: string): Promise<void> {
     this.enqueue(key);
@@ -241,14 +267,21 @@ export class KeyedWorker {
    * Checks, inside the write's transaction, that the run calling holds its lease still (throws
    * LeaseLostError when it lost it): for writes deep in a controller, without passing its context down.
    */
-  async fence(tx: Kysely<Database>): Promise<void> {
+  async fence(tx: Db): Promise<void> {
     const context = this.current.getStore();
     if (!context) throw new Error(`a write fenced by worker ${this.options.name} was made outside any of its runs`);
     await context.fence(tx);
   }
 
   metrics(): WorkerMetrics {
-    return { name: this.options.name, depth: this.queue.length, running: this.running.size, delayed: this.timers.size, ...this.counters };
+    return {
+      name: this.options.name,
+      depth: this.queue.length,
+      running: this.running.size,
+      delayed: this.timers.size,
+      ...this.counters,
+      reconcileSeconds: { buckets: RECONCILE_BUCKETS_SECONDS, counts: [...this.durations.counts], sum: this.durations.sum, count: this.durations.count },
+    };
   }
 
   private pump(): void {
@@ -294,6 +327,7 @@ export class KeyedWorker {
       fence: (tx) => (token ? this.refusals(key, token, Leases.check(tx, token)) : Promise.reject(new Error(`worker ${this.options.name} takes no lease: a fenced write needs one`))),
     };
     this.counters.runs++;
+    const started = performance.now();
     try {
       const result = await this.current.run(context, () => this.options.reconcile(key, context));
       this.failures.delete(key);
@@ -312,7 +346,18 @@ export class KeyedWorker {
       this.options.logger?.error(`${this.options.name} ${key}: ${(error as Error).stack ?? (error as Error).message}; trying again in ${delay} ms`);
       this.counters.retries++;
       this.enqueueAfter(key, delay);
+    } finally {
+      this.observeRun((performance.now() - started) / 1000);
     }
+  }
+
+  private observeRun(seconds: number): void {
+    const { durations } = this;
+    durations.sum += seconds;
+    durations.count++;
+    RECONCILE_BUCKETS_SECONDS.forEach((bound, i) => {
+      if (seconds <= bound) durations.counts[i]!++;
+    });
   }
 
   /** A per-key lease: the one held since the key's last run, else taken now; when another server holds it, the key is tried again when that lease runs out. */
@@ -329,6 +374,7 @@ export class KeyedWorker {
     }
     if (token) {
       this.keyLeases.set(key, token);
+      this.counters.leaseGains++;
       return token;
     }
     this.counters.leaseRefusals++;
@@ -419,6 +465,7 @@ export class KeyedWorker {
     }
     this.workerLease = token;
     if (token && token.epoch !== before?.epoch) {
+      this.counters.leaseGains++;
       for (const key of await lease.resync().catch((error: Error) => {
         this.options.logger?.error(`${this.options.name}: listing work after taking lease ${lease.name}: ${error.message}`);
         return [] as string[];

@@ -4,7 +4,7 @@ import { InputError, NotFoundError } from '@slipway/core';
 import type { Repositories } from '../../git/repositories.ts';
 import { getApplication } from '../../store/applications.ts';
 import type { ApiDependencies } from '../api-context.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 import { pageInMemory } from '../../store/keyset-page.ts';
@@ -25,7 +25,7 @@ export function applicationBranchesRoute(app: FastifyInstance, deps: ApiDependen
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const pageRequest = pageRequestOf(BRANCHES_LIST, request.query, 1);
       const found = await getApplication(deps.db, principal.workspace, request.params.name);
       if (!found) throw new NotFoundError(`no application "${request.params.name}" in workspace ${principal.workspace}`);

@@ -3,7 +3,7 @@ import { applicationResponse, createApplicationRequest, errorResponse } from '@s
 import { registerApplication } from '../../applications/register-application.ts';
 import type { ApiDependencies } from '../api-context.ts';
 import { auditHook } from '../audit-trail.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 
@@ -24,7 +24,7 @@ export function createApplicationRoute(app: FastifyInstance, deps: ApiDependenci
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const body = parseBody(createApplicationRequest, request.body);
       const from =
         body.repository !== undefined

@@ -3,7 +3,7 @@ import { errorResponse } from '@slipway/contract';
 import { maskDeep, NotFoundError } from '@slipway/core';
 import { noOutputMasking } from '../../secrets/output-masking.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { deployResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
 
@@ -29,7 +29,7 @@ export function deployEventsRoute(app: FastifyInstance, runtime: EnvironmentRunt
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const deploy = /^[0-9a-f-]{36}$/.test(request.params.deployId) ? await store.getDeploy(request.params.deployId) : undefined;
       const env = deploy ? await store.getById(deploy.environmentId) : undefined;
       if (!deploy || !env || env.workspace !== principal.workspace) {

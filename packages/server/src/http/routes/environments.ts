@@ -20,7 +20,7 @@ import type { EnvironmentRuntime } from '../api-context.ts';
 import { auditHook, breakGlassOf, breakGlassQuery, variableChanges, withBreakGlass } from '../audit-trail.ts';
 import { streamLines } from '../stream-lines.ts';
 import { maskedAnswer, maskedLines } from '../../secrets/output-masking.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import type { StoredEnvironment } from '../../store/environments.ts';
 import { deployResponseOf, environmentResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
@@ -39,7 +39,7 @@ const deployQuery = z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_SECON
 const errors = { 400: jsonSchema(errorResponse), 404: jsonSchema(errorResponse), 409: jsonSchema(errorResponse) };
 
 /** Environments: create, list, get, delete, extend, config and variables; deploys of an environment. */
-export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRuntime): void {
+export function environmentEndpoints(app: FastifyInstance, runtime: EnvironmentRuntime): void {
   const { service, store } = runtime;
   const masked = <T>(workspace: string, answer: T) => maskedAnswer(runtime.masking, workspace, answer);
   /** An environment's answer with who protects it, if anyone. */
@@ -49,7 +49,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     '/api/v1/environments',
     { schema: { summary: 'Create an environment (queues its setup deploy)', tags: ['environments'], querystring: breakGlassQuery, body: jsonSchema(createEnvironmentRequest), response: { 202: jsonSchema(created), ...errors } } },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const breakGlass = breakGlassOf(request);
       const body = parseBody(createEnvironmentRequest, request.body);
       const { environment, deploy } = await service.create(principal.workspace, body, principal.name, {
@@ -73,7 +73,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const page = await store.pageLive(principal.workspace, pageRequestOf(ENVIRONMENTS_LIST, request.query, 2), request.query.app);
       const guardianOf = await service.guardiansOf(principal.workspace);
       return masked(principal.workspace, pageAnswer(ENVIRONMENTS_LIST, page, (env) => environmentResponseOf(env, { guardian: guardianOf(env) })));
@@ -84,7 +84,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     '/api/v1/environments/:id',
     { schema: { summary: 'Get an environment with its instances and last deploy', tags: ['environments'], params: idParams, response: { 200: jsonSchema(environmentResponse), 404: jsonSchema(errorResponse) } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const env = await service.live(principal.workspace, request.params.id);
       const lastDeploy = (await store.listDeploys(env.id, 1))[0];
       const spec = await service.currentSpec(env);
@@ -98,7 +98,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     '/api/v1/environments/:id',
     { schema: { summary: 'Delete an environment (queues its teardown)', tags: ['environments'], params: idParams, querystring: breakGlassQuery, response: { 202: jsonSchema(created), ...errors } } },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const breakGlass = breakGlassOf(request);
       const { environment, deploy } = await service.delete(principal.workspace, request.params.id, principal.name, {
         ...(breakGlass ? { breakGlass } : {}),
@@ -112,7 +112,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     '/api/v1/environments/:id/extend',
     { schema: { summary: 'Extend an ephemeral environment: it expires the given time from now', tags: ['environments'], params: idParams, querystring: breakGlassQuery, body: jsonSchema(extendEnvironmentRequest), response: { 200: jsonSchema(environmentResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const breakGlass = breakGlassOf(request);
       const body = parseBody(extendEnvironmentRequest, request.body);
       const extended = await service.extend(principal.workspace, request.params.id, body.ttl, {
@@ -127,7 +127,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     '/api/v1/environments/:id/config',
     { schema: { summary: "The environment's own variables and template version", tags: ['environments'], params: idParams, response: { 200: jsonSchema(environmentConfigResponse), 404: jsonSchema(errorResponse) } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const env = await service.live(principal.workspace, request.params.id);
       return { templateVersion: env.templateVersion, variables: env.variables };
     },
@@ -137,7 +137,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     '/api/v1/environments/:id/config',
     { schema: { summary: "Replace the environment's own variables (re-runs setup)", tags: ['environments'], params: idParams, querystring: breakGlassQuery, body: jsonSchema(environmentConfigRequest), response: { 202: jsonSchema(created), ...errors } } },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const breakGlass = breakGlassOf(request);
       const body = parseBody(environmentConfigRequest, request.body);
       const { environment, deploy } = await service.setConfig(principal.workspace, request.params.id, body.variables, principal.name, {
@@ -154,7 +154,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     '/api/v1/environments/:id/vars',
     { schema: { summary: "Every service's rendered variables; secrets appear as references, never values", tags: ['environments'], params: idParams, response: { 200: jsonSchema(environmentVarsResponse), 404: jsonSchema(errorResponse) } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const env = await service.live(principal.workspace, request.params.id);
       const spec = await service.currentSpec(env);
       const services: Record<string, Record<string, string>> = {};
@@ -171,7 +171,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
     '/api/v1/environments/:id/deploys',
     { schema: { summary: "Deploy a new commit (the branch's head when absent) with the patch workflow", tags: ['deploys'], params: idParams, querystring: breakGlassQuery, body: jsonSchema(createDeployRequest), response: { 202: jsonSchema(deployResponse), ...errors } } },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const breakGlass = breakGlassOf(request);
       const body = parseBody(createDeployRequest, request.body ?? {});
       const env = await service.live(principal.workspace, request.params.id);
@@ -195,7 +195,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const pageRequest = pageRequestOf(DEPLOYS_LIST, request.query, 1);
       const env = await service.live(principal.workspace, request.params.id);
       return masked(principal.workspace, pageAnswer(DEPLOYS_LIST, await store.pageDeploys(env.id, pageRequest), (d) => deployResponseOf(env, d)));
@@ -214,7 +214,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const { wait } = parseQuery(deployQuery, request.query);
       let deploy = /^[0-9a-f-]{36}$/.test(request.params.deployId) ? await store.getDeploy(request.params.deployId) : undefined;
       const env = deploy ? await store.getById(deploy.environmentId) : undefined;
@@ -240,7 +240,7 @@ export function environmentRoutes(app: FastifyInstance, runtime: EnvironmentRunt
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const deploy = /^[0-9a-f-]{36}$/.test(request.params.deployId) ? await store.getDeploy(request.params.deployId) : undefined;
       const env = deploy ? await store.getById(deploy.environmentId) : undefined;
       if (!deploy || !env || env.workspace !== principal.workspace || !runtime.deployLogs) {

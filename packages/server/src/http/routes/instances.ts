@@ -4,7 +4,7 @@ import { didYouMean, NotFoundError, type InstanceRef } from '@slipway/core';
 import { refOf } from '../../workflows/workflow-engine.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
 import { audited, breakGlassOf, breakGlassQuery, withBreakGlass } from '../audit-trail.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { instanceResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
@@ -52,7 +52,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const pageRequest = pageRequestOf(INSTANCES_LIST, request.query, 1);
       const { env, driver } = await environmentDriver(principal.workspace, request.params.id);
       // The driver reports an environment's instances whole (a handful per service); they are paged here, by name.
@@ -73,7 +73,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const { driver, ref } = await findInstance(principal.workspace, request.params.id, request.params.name);
       const follow = request.query.follow === 'true';
       const tail = request.query.tail !== undefined ? Math.min(Number(request.query.tail), 100_000) : undefined;
@@ -94,7 +94,7 @@ export function instanceRoutes(app: FastifyInstance, runtime: EnvironmentRuntime
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const breakGlass = breakGlassOf(request);
       const body = parseBody(execRequest, request.body);
       const { driver, ref, env } = await findInstance(principal.workspace, request.params.id, request.params.name);

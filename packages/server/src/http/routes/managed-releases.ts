@@ -19,7 +19,7 @@ import { registerAdmissions, registerReleasePlans } from '../../releases/registe
 import type { Releases } from '../../releases/start-releases.ts';
 import { maskedAnswer, type OutputMasking } from '../../secrets/output-masking.ts';
 import { auditHook } from '../audit-trail.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
@@ -111,7 +111,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'release-manager');
+      const principal = principalOf(request);
       const body = parseBody(registerReleaseManifestsRequest, request.body);
       const { items, created } = await registerReleasePlans(
         { managed: managedStore, repositories: releases.repositories },
@@ -127,7 +127,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
     '/api/v1/release-plans',
     { schema: { summary: 'ReleasePlans of this workspace, by name, a page at a time', tags: ['managed releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(releasePlanListResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return pageAnswer(PLANS_LIST, await managedStore.pagePlans(principal.workspace, pageRequestOf(PLANS_LIST, request.query, 1)), planResponseOf);
     },
   );
@@ -143,7 +143,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'admin');
+      const principal = principalOf(request);
       const body = parseBody(registerReleaseManifestsRequest, request.body);
       const { items, created } = await registerAdmissions(
         { managed: managedStore, repositories: releases.repositories },
@@ -163,7 +163,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
     '/api/v1/release-plan-admissions',
     { schema: { summary: 'ReleasePlanAdmissions of this workspace, by name, a page at a time', tags: ['managed releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(releasePlanAdmissionListResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return pageAnswer(ADMISSIONS_LIST, await managedStore.pageAdmissions(principal.workspace, pageRequestOf(ADMISSIONS_LIST, request.query, 1)), admissionResponseOf);
     },
   );
@@ -179,7 +179,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'release-manager');
+      const principal = principalOf(request);
       const body = parseBody(createManagedReleaseRequest, request.body);
       const release = await managed.create(principal.workspace, body, principal.name);
       return reply.code(201).send(await managedResponseOf(catalog, masking, release, await managedStore.transitions(release.id)));
@@ -190,7 +190,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
     '/api/v1/managed-releases',
     { schema: { summary: 'Managed releases this workspace made or received, newest first, a page at a time', tags: ['managed releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(managedReleaseListResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const page = await managedStore.page(principal.workspace, pageRequestOf(MANAGED_LIST, request.query, 2));
       const items = await Promise.all(page.items.map((r) => managedResponseOf(catalog, masking, r)));
       return pageAnswer(MANAGED_LIST, { ...page, items }, (r) => r);
@@ -201,7 +201,7 @@ export function managedReleaseRoutes(app: FastifyInstance, releases: Releases, m
     '/api/v1/managed-releases/:ref',
     { schema: { summary: 'A managed release: its admission, policy verdicts, steps and transitions', tags: ['managed releases'], params: refParams, response: { 200: jsonSchema(managedReleaseResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const release = await managed.get(principal.workspace, request.params.ref);
       return managedResponseOf(catalog, masking, release, await managedStore.transitions(release.id));
     },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponse, previewListResponse, type PreviewLinkResponse } from '@slipway/contract';
 import type { PreviewLink, PreviewStore } from '../../store/previews.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
@@ -35,7 +35,7 @@ export function previewRoutes(app: FastifyInstance, previews: PreviewStore): voi
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const state = request.query.state === 'open' || request.query.state === 'closed' ? request.query.state : undefined;
       const page = await previews.pageLinks({ workspace: principal.workspace, ...(request.query.app ? { app: request.query.app } : {}), ...(state ? { state } : {}) }, pageRequestOf(LIST, request.query, 3));
       return pageAnswer(LIST, page, previewLinkResponseOf);

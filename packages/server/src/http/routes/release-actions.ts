@@ -4,7 +4,7 @@ import type { DecisionRefusal } from '@slipway/core';
 import { endedRefusal, type HeldEntry } from '../../releases/release-service.ts';
 import { releaseResponseOf } from '../../releases/release-views.ts';
 import type { Releases } from '../../releases/start-releases.ts';
-import { hasRole, requireRole, roleRefusal, type Principal } from '../authorize.ts';
+import { principalOf, hasRole, roleRefusal, type Principal } from '../authorize.ts';
 import { operationRoles } from '../operation-roles.ts';
 import { jsonSchema } from '../json-schema.ts';
 
@@ -71,7 +71,7 @@ export function releaseActionRoutes(app: FastifyInstance, releases: Releases): v
       },
     },
     async (request): Promise<ReleaseActionsResponse> => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const approver = releases.identity(principal);
       const found = await releases.service.decisions(principal.workspace, request.params.ref, approver);
       const { release, stage, myApproval } = found;

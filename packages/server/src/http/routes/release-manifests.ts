@@ -15,7 +15,7 @@ import { laneRefusal } from '../../releases/release-service.ts';
 import { setResponseOf, trackResponseOf } from '../../releases/release-views.ts';
 import type { Releases } from '../../releases/start-releases.ts';
 import { auditHook } from '../audit-trail.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { actionOf, releaseActionRoles } from './release-actions.ts';
@@ -39,7 +39,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'release-manager');
+      const principal = principalOf(request);
       const body = parseBody(registerReleaseManifestsRequest, request.body);
       const { sets, created } = await registerApplicationSets(
         releases,
@@ -55,7 +55,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     '/api/v1/sets',
     { schema: { summary: 'The workspace’s application sets, by name, a page at a time', tags: ['releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(applicationSetListResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return pageAnswer(SETS_LIST, await releases.catalog.pageSets(principal.workspace, pageRequestOf(SETS_LIST, request.query, 1)), setResponseOf);
     },
   );
@@ -64,7 +64,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     '/api/v1/sets/:name',
     { schema: { summary: 'An application set and its members', tags: ['releases'], params: nameParams, response: { 200: jsonSchema(applicationSetResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const set = await releases.snapshots.set(principal.workspace, request.params.name);
       const members = await releases.snapshots.members(principal.workspace, set).catch(() => undefined);
       return setResponseOf(members ? { ...set, applications: members.map((m) => m.name) } : set);
@@ -82,7 +82,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'release-manager');
+      const principal = principalOf(request);
       const body = parseBody(registerReleaseManifestsRequest, request.body);
       const { tracks, created } = await registerReleaseTracks(
         releases,
@@ -99,7 +99,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     '/api/v1/tracks',
     { schema: { summary: 'The workspace’s release tracks, by name, a page at a time', tags: ['releases'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(releaseTrackListResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return pageAnswer(TRACKS_LIST, await releases.catalog.pageTracks(principal.workspace, pageRequestOf(TRACKS_LIST, request.query, 1)), trackResponseOf);
     },
   );
@@ -108,7 +108,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
     '/api/v1/tracks/:name',
     { schema: { summary: 'A release track: its stages and gates', tags: ['releases'], params: nameParams, response: { 200: jsonSchema(releaseTrackResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return trackResponseOf(await releases.service.track(principal.workspace, request.params.name));
     },
   );
@@ -124,7 +124,7 @@ export function releaseManifestRoutes(app: FastifyInstance, releases: Releases):
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const view = await releases.service.trackView(principal.workspace, request.params.name);
       const track = await releases.service.track(principal.workspace, request.params.name);
       // What the caller may start here, by the role and the rule POST /api/v1/releases applies (400 when the track has no stages for it).

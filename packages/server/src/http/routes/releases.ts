@@ -12,10 +12,10 @@ import {
 } from '@slipway/contract';
 import { releaseResponseOf } from '../../releases/release-views.ts';
 import type { Releases } from '../../releases/start-releases.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
-import { releaseActionRoles, releaseActionRoutes } from './release-actions.ts';
+import { releaseActionRoutes } from './release-actions.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
 
 const RELEASES_LIST = 'GET /api/v1/releases';
@@ -41,7 +41,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, releaseActionRoles.create);
+      const principal = principalOf(request);
       const body = parseBody(createReleaseRequest, request.body);
       return reply.code(201).send(releaseResponseOf(await service.create(principal.workspace, body, principal.name)));
     },
@@ -58,7 +58,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const { track, set, active } = request.query;
       const page = await service.page(principal.workspace, { ...(track ? { track } : {}), ...(set ? { set } : {}), ...(active === 'true' ? { active: true } : {}) }, pageRequestOf(RELEASES_LIST, request.query, 1));
       return pageAnswer(RELEASES_LIST, page, (r) => releaseResponseOf(r));
@@ -69,7 +69,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
     '/api/v1/releases/:ref',
     { schema: { summary: 'A release: each stage with its deploys, test jobs, gates and approvals, and every transition', tags: ['releases'], params: refParams, response: { 200: jsonSchema(releaseResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return releaseResponseOf(await service.get(principal.workspace, request.params.ref));
     },
   );
@@ -86,7 +86,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request) => {
-      const principal = requireRole(request, releaseActionRoles.approve);
+      const principal = principalOf(request);
       const body = parseBody(approveReleaseRequest, request.body ?? {});
       return releaseResponseOf(await service.approve(principal.workspace, request.params.ref, releases.identity(principal), body.comment));
     },
@@ -104,7 +104,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request) => {
-      const principal = requireRole(request, releaseActionRoles.reject);
+      const principal = principalOf(request);
       const body = parseBody(rejectReleaseRequest, request.body);
       return releaseResponseOf(await service.reject(principal.workspace, request.params.ref, releases.identity(principal), body.reason));
     },
@@ -122,7 +122,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request) => {
-      const principal = requireRole(request, releaseActionRoles.promote);
+      const principal = principalOf(request);
       const body = parseBody(promoteReleaseRequest, request.body ?? {});
       return releaseResponseOf(await service.promote(principal.workspace, request.params.ref, principal.name, body.reason));
     },
@@ -132,7 +132,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
     '/api/v1/releases/:ref/abort',
     { schema: { summary: 'Abort the release where it stands', tags: ['releases'], params: refParams, body: jsonSchema(abortReleaseRequest), response: { 200: jsonSchema(releaseResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, releaseActionRoles.abort);
+      const principal = principalOf(request);
       const body = parseBody(abortReleaseRequest, request.body ?? {});
       return releaseResponseOf(await service.abort(principal.workspace, request.params.ref, principal.name, body.reason));
     },
@@ -150,7 +150,7 @@ export function releaseRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, releaseActionRoles.rollback);
+      const principal = principalOf(request);
       const body = parseBody(rollbackReleaseRequest, request.body ?? {});
       const rollback = await service.rollback(principal.workspace, request.params.ref, principal.name, { ...(body.stage ? { stage: body.stage } : {}), ...(body.reason ? { reason: body.reason } : {}) });
       return reply.code(201).send(releaseResponseOf(rollback));

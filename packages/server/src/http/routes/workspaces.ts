@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createWorkspaceRequest, errorResponse, workspaceListResponse, workspaceResponse } from '@slipway/contract';
 import type { IdentityService } from '../../identity/identity-service.ts';
-import { requireRole } from '../authorize.ts';
+import { principalOf } from '../authorize.ts';
 import { jsonSchema } from '../json-schema.ts';
 import { parseBody } from '../parse-body.ts';
 import { pageAnswer, pageParameters, pageRequestOf } from '../page-cursor.ts';
@@ -21,7 +21,7 @@ export function workspaceRoutes(app: FastifyInstance, identity: IdentityService)
       },
     },
     async (request) => {
-      const principal = requireRole(request, 'viewer');
+      const principal = principalOf(request);
       return pageAnswer(WORKSPACES_LIST, await identity.pageWorkspaces(principal, pageRequestOf(WORKSPACES_LIST, request.query, 1)), (w) => w);
     },
   );
@@ -37,7 +37,7 @@ export function workspaceRoutes(app: FastifyInstance, identity: IdentityService)
       },
     },
     async (request, reply) => {
-      const principal = requireRole(request, 'admin');
+      const principal = principalOf(request);
       const body = parseBody(createWorkspaceRequest, request.body);
       return reply.code(201).send(await identity.createWorkspace(principal, body.name));
     },

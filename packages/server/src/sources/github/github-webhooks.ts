@@ -3,10 +3,19 @@
 // delivery id before anything acts — so a redelivery changes nothing and a server stopped before
 // handling it handles it at its next start — then handled in the background, so GitHub gets its
 // answer at once however long a checkout takes.
+//
+// Handling is a reconcile(source) on the keyed worker: the key is the pull request or branch a
+// delivery is about (`<repository>|<source key>`), and a run handles every delivery of that source
+// still waiting in the store, oldest first — so deliveries for one pull request never interleave,
+// on one server or several (the `previews:<key>` lease), and a delivery a stopped server left is
+// found by the resync.
 
 import { Webhooks } from '@octokit/webhooks';
-import type { PreviewStore } from '../../store/previews.ts';
+import type { Leases } from '../../store/leases.ts';
+import { PreviewStore } from '../../store/previews.ts';
+import { KeyedWorker, type ReconcileContext } from '../../worker/keyed-worker.ts';
 import type { HandledAction, PreviewCoordinator, PreviewLogger } from '../preview-coordinator.ts';
+import { sourceKeyOf } from '../preview-policy.ts';
 import type { SourceEvent } from '../source-provider.ts';
 import { githubRepositoryOf, sourceEventOfGithub } from './github-events.ts';
 
@@ -14,7 +23,15 @@ export interface GithubWebhooksOptions {
   secret: string;
   previews: PreviewStore;
   coordinator: PreviewCoordinator;
+  leases: Leases;
+  /** How often deliveries no server handles are looked for (default 60 s): a safety net, not how they are found. */
+  resyncMs?: number;
   logger?: PreviewLogger;
+}
+
+/** The source a delivery is about: what the worker runs one at a time. */
+export function deliveryKeyOf(event: SourceEvent): string {
+  return `${event.repository}|${sourceKeyOf(event)}`;
 }
 
 /** How long delivery ids are remembered: GitHub offers redeliveries of the last few days. */
@@ -27,10 +44,18 @@ export type DeliveryOutcome =
 
 export class GithubWebhooks {
   private readonly webhooks: Webhooks;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly worker: KeyedWorker;
 
   constructor(private readonly options: GithubWebhooksOptions) {
     this.webhooks = new Webhooks({ secret: options.secret });
+    this.worker = new KeyedWorker({
+      name: 'previews',
+      reconcile: (key, context) => this.handleSource(key, context),
+      lease: { per: 'key', leases: options.leases },
+      keys: () => this.waitingSources(),
+      resyncMs: options.resyncMs ?? 60_000,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
   }
 
   /** Whether the raw body was signed with the secret (constant-time comparison). */
@@ -44,43 +69,59 @@ export class GithubWebhooks {
     const normalized = sourceEventOfGithub(delivery.eventName, delivery.payload);
     if ('ignored' in normalized) return { outcome: 'ignored', reason: normalized.ignored };
     if (!(await this.options.previews.recordDelivery('github', delivery.id, normalized.event))) return { outcome: 'duplicate' };
-    this.track(this.handle(delivery.id, normalized.event));
+    this.worker.enqueue(deliveryKeyOf(normalized.event));
     return { outcome: 'accepted', event: normalized.event };
   }
 
-  /** Handles deliveries recorded but never handled (the server stopped in between), and forgets old ones. */
+  /**
+   * Forgets old deliveries and starts the worker, which handles at once the deliveries recorded but
+   * never handled (a server stopped in between), then every resync those no server handles.
+   */
   async resume(now = new Date()): Promise<void> {
     await this.options.previews.pruneDeliveries(new Date(now.getTime() - DELIVERY_MEMORY_MS));
-    for (const { deliveryId, event } of await this.options.previews.unhandledDeliveries('github')) this.track(this.handle(deliveryId, event as SourceEvent));
+    await this.worker.start();
+    for (const key of await this.waitingSources()) this.worker.enqueue(key);
   }
 
-  /** Resolves once every delivery received so far was handled. */
+  /** The sources with deliveries recorded and not handled yet. */
+  private async waitingSources(): Promise<string[]> {
+    return [...new Set((await this.options.previews.unhandledDeliveries('github')).map((d) => deliveryKeyOf(d.event as SourceEvent)))];
+  }
+
+  /** Resolves once every delivery received so far was handled here. */
   async idle(): Promise<void> {
-    while (this.inFlight.size) await Promise.all([...this.inFlight]);
-    await this.options.coordinator.idle();
+    await this.worker.drained();
   }
 
-  private track(work: Promise<void>): void {
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+  /** Stops taking deliveries; the runs under way end first (what is left waits in the store for the next start). */
+  async stop(): Promise<void> {
+    await this.worker.stop();
   }
 
-  private async handle(deliveryId: string, event: SourceEvent): Promise<void> {
+  /** Handles every delivery of one source still waiting, oldest first. */
+  private async handleSource(key: string, context: ReconcileContext): Promise<void> {
+    const waiting = (await this.options.previews.unhandledDeliveries('github')).filter((d) => deliveryKeyOf(d.event as SourceEvent) === key);
+    for (const { deliveryId, event } of waiting) {
+      if (context.signal.aborted) return;
+      await this.handle(deliveryId, event as SourceEvent, context);
+    }
+  }
+
+  private async handle(deliveryId: string, event: SourceEvent, context: ReconcileContext): Promise<void> {
     const { previews, coordinator } = this.options;
+    // Written only while this server holds the source's lease: one that lost it leaves the delivery to the new holder.
+    const finish = (state: 'done' | 'failed', result: string) => context.fenced((tx) => new PreviewStore(tx).finishDelivery('github', deliveryId, state, result));
+    let outcome: { state: 'done' | 'failed'; result: string };
     try {
       const apps = (await previews.applicationsWithRepository()).filter((app) => githubRepositoryOf(app) === event.repository);
-      if (!apps.length) {
-        await previews.finishDelivery('github', deliveryId, 'done', `no application follows the GitHub repository ${event.repository}`);
-        return;
-      }
-      const handled = await coordinator.handle(event, apps, requestedBy(event));
-      await previews.finishDelivery('github', deliveryId, 'done', summary(handled));
+      outcome = apps.length ? { state: 'done', result: summary(await coordinator.handle(event, apps, requestedBy(event))) } : { state: 'done', result: `no application follows the GitHub repository ${event.repository}` };
     } catch (error) {
       const handled = (error as { handled?: HandledAction[] }).handled;
       this.options.logger?.error(`GitHub delivery ${deliveryId}: ${(error as Error).message}`);
       // Failed through the platform's fault: a redelivery from GitHub is the retry.
-      await previews.finishDelivery('github', deliveryId, 'failed', `${(error as Error).message}${handled ? `; ${summary(handled)}` : ''}`).catch(() => undefined);
+      outcome = { state: 'failed', result: `${(error as Error).message}${handled ? `; ${summary(handled)}` : ''}` };
     }
+    await finish(outcome.state, outcome.result);
   }
 }
 

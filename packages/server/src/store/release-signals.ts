@@ -1,7 +1,8 @@
-// Wake-ups between servers sharing one PostgreSQL. One server drives releases (the holder of the
-// `releases:controller` lease); an approval, a promotion, an abort received by another server is
-// written to the store there and announced with NOTIFY, and the holder, LISTENing, takes the
-// release's next step at once instead of at its next tick. On SQLite there is one server, and the
+// Wake-ups between servers sharing one PostgreSQL, one channel per controller that holds one lease.
+// One server drives releases (the holder of the `releases:controller` lease; managed releases':
+// `releases:managed`); an approval, a promotion, an abort, a managed release made on another server
+// is written to the store there and announced with NOTIFY, and the holder, LISTENing, takes the
+// release's next step at once instead of at its next resync. On SQLite there is one server, and the
 // controller acts in process; nothing is needed.
 //
 // LISTEN holds one connection of its own, outside the store's pool. When it drops, it is opened
@@ -10,10 +11,10 @@
 
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import type { Database } from '../store/database-schema.ts';
-import type { EngineLogger } from '../workflows/workflow-engine.ts';
+import type { Database } from './database-schema.ts';
 
 export const RELEASE_CHANNEL = 'slipway_releases';
+export const MANAGED_RELEASE_CHANNEL = 'slipway_managed_releases';
 
 export interface ReleaseSignals {
   /** Tells every server listening that the release may move. */
@@ -32,10 +33,14 @@ export class PostgresReleaseSignals implements ReleaseSignals {
   private retry?: NodeJS.Timeout;
   private failures = 0;
 
-  constructor(private readonly options: { db: Kysely<Database>; databaseUrl: string; logger?: EngineLogger }) {}
+  private readonly channel: string;
+
+  constructor(private readonly options: { db: Kysely<Database>; databaseUrl: string; channel?: typeof RELEASE_CHANNEL | typeof MANAGED_RELEASE_CHANNEL; logger?: { error(message: string): void } }) {
+    this.channel = options.channel ?? RELEASE_CHANNEL;
+  }
 
   async notify(releaseId: string): Promise<void> {
-    await sql`SELECT pg_notify(${RELEASE_CHANNEL}, ${releaseId})`.execute(this.options.db);
+    await sql`SELECT pg_notify(${this.channel}, ${releaseId})`.execute(this.options.db);
   }
 
   async listen(onRelease: (releaseId: string) => void, onReconnect: () => void): Promise<void> {
@@ -56,14 +61,15 @@ export class PostgresReleaseSignals implements ReleaseSignals {
       this.retry.unref();
     };
     client.on('notification', (message) => {
-      if (message.channel === RELEASE_CHANNEL && message.payload) onRelease(message.payload);
+      if (message.channel === this.channel && message.payload) onRelease(message.payload);
     });
     client.on('error', lost);
     client.on('end', () => lost());
     this.client = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${RELEASE_CHANNEL}`);
+      // A constant of this file, never input: LISTEN takes no parameter.
+      await client.query(`LISTEN ${this.channel}`);
     } catch (error) {
       // Not listening yet: the server starts all the same (its tick is the safety net) and tries again.
       lost(error as Error);
