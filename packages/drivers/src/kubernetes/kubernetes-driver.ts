@@ -14,7 +14,7 @@
 // Routing: an instance's endpoint is its Service — `<service>.<namespace>.svc.<cluster domain>` on
 // the service's port for a router inside the cluster (the default), or `<node address>:<node port>`
 // when `exposure: 'node-port'`, for a router outside it.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import {
@@ -35,7 +35,6 @@ import type { BuildSpec, Command, ResolvedJob, ResolvedService } from '@slipway/
 import {
   environmentKey,
   labelKeys,
-  notReadyReasons,
   ownerFromLabels,
   ownerLabels,
   sameEnvironment,
@@ -65,16 +64,19 @@ import {
   type ServiceReport,
   type SweepReport,
 } from '@slipway/core';
-import { ensureWorktree, GitError, mirrorWithCommit } from '../shared/git-source.ts';
+import { applyPlan, withInstances } from '../shared/apply-plan.ts';
+import { buildServiceSource, staticRootIn, type BuildSettings } from '../shared/build-steps.ts';
 import { JobRunsInFlight } from '../shared/job-runs-in-flight.ts';
 import { KeyedQueue } from '../shared/keyed-queue.ts';
 import { problem } from '../shared/driver-problem.ts';
 import { secretMasker } from '../shared/output-lines.ts';
 import { containerArgv } from '../shared/process-group.ts';
-import { buildStaticSite, staticOutputFolder } from '../shared/static-site-build.ts';
+import { waitUntilReady } from '../shared/readiness-wait.ts';
+import { checkOutCommit, checkoutPath } from '../shared/source-checkout.ts';
 import { connectDockerEngine } from '../docker/engine.ts';
 import { buildHash, buildTag, ensureBuilt } from '../docker/images.ts';
 import { pushImage, registryOf, type RegistryAuth } from '../docker/image-push.ts';
+import { lastLines } from '../docker/log-lines.ts';
 import {
   cronJobObject,
   cronJobObjectName,
@@ -222,6 +224,21 @@ export class KubernetesDriver implements RuntimeDriver {
     return join(this.options.stateDir, ...parts);
   }
 
+  private checkout(env: EnvironmentRef, commit: string): string {
+    return checkoutPath(this.options.stateDir, env, commit);
+  }
+
+  /** Static sites' install and build steps run on this machine, in the checkout, as the docker runtime runs them. */
+  private get builds(): BuildSettings {
+    return {
+      stateDir: this.options.stateDir,
+      environment: (_env, service, values) => ({ PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...values, SLIPWAY_SERVICE: service.name }),
+      timeoutMs: this.options.buildTimeoutMs ?? 30 * 60_000,
+      stopGraceMs: 5_000,
+      logTail: (path) => lastLines(readFileSync(path, 'utf8'), 20),
+    };
+  }
+
   /** Runs an API call, retrying while the API server is unreachable (up to `unreachableRetryMs`). */
   private async call<T>(run: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + (this.options.unreachableRetryMs ?? 60_000);
@@ -252,16 +269,9 @@ export class KubernetesDriver implements RuntimeDriver {
   // Source
 
   async prepareSource(request: PrepareSourceRequest): Promise<DriverResult<PreparedSource>> {
-    let sha: string;
-    try {
-      const found = await this.locks.run(`repo:${request.repository}`, () => mirrorWithCommit(this.dir('repos'), request.repository, request.commit));
-      sha = found.sha;
-      const checkout = this.dir('checkouts', environmentKey(request.env), sha);
-      await this.locks.run(`checkout:${checkout}`, () => ensureWorktree(found.mirror, checkout, sha));
-    } catch (error) {
-      if (error instanceof GitError) return problem('failed', error.message);
-      return problem('errored', `checking out ${request.commit}: ${(error as Error).message}`);
-    }
+    const checkedOut = await checkOutCommit(this.options.stateDir, this.locks, request);
+    if ('reason' in checkedOut) return checkedOut;
+    const { sha } = checkedOut;
     for (const service of request.services) {
       const refused = unmappable(service);
       if (refused) return problem('failed', `${refused.path}: ${refused.message}`);
@@ -280,8 +290,8 @@ export class KubernetesDriver implements RuntimeDriver {
     }
     // Static sites are built on this machine first, as on the other runtimes, one after another.
     for (const service of request.services.filter((s) => s.static)) {
-      const built = await buildStaticSite(request, sha, service, { stateDir: this.options.stateDir, checkout: this.dir('checkouts', environmentKey(request.env), sha), timeoutMs: this.options.buildTimeoutMs ?? 30 * 60_000 });
-      if (built) return built;
+      const built = await buildServiceSource(this.builds, request, checkedOut, service);
+      if ('reason' in built) return built;
     }
     // Built and pushed side by side: a service's build does not wait for another's.
     const images: Record<string, string> = {};
@@ -316,7 +326,7 @@ export class KubernetesDriver implements RuntimeDriver {
   private async builtImage(env: EnvironmentRef, spec: ResolvedService, commit: string, onOutput?: (line: string) => void): Promise<PushedImage> {
     const what = `services.${spec.name}`;
     const build = spec.build!;
-    const hashed = await buildHash(this.dir('checkouts', environmentKey(env), commit), build);
+    const hashed = await buildHash(this.checkout(env, commit), build);
     if ('error' in hashed) return { ok: false, outcome: 'failed', reason: `${what}: at ${commit.slice(0, 7)}, ${hashed.error}` };
     return this.buildAndPush(env, spec, commit, { hash: hashed.hash, contextDir: hashed.contextDir, build }, onOutput);
   }
@@ -324,7 +334,7 @@ export class KubernetesDriver implements RuntimeDriver {
   /** A static site's output (built by prepareSource) packed into an image on busybox's httpd, pushed and named by digest. */
   private async staticImage(env: EnvironmentRef, spec: ResolvedService, commit: string, onOutput?: (line: string) => void): Promise<PushedImage> {
     const what = `services.${spec.name}`;
-    const output = staticOutputFolder(this.dir('checkouts', environmentKey(env), commit), spec);
+    const output = staticRootIn(this.checkout(env, commit), spec);
     if (!output) return { ok: false, outcome: 'failed', reason: `${what}: the static output folder "${spec.static!.output}" does not exist after the build` };
     const contextDir = this.dir('static-images', environmentKey(env), `${commit.slice(0, 12)}-${spec.name}`);
     const hash = prepareStaticSiteContext(output, contextDir, this.options.staticServerImage ?? DEFAULT_STATIC_SERVER_IMAGE, spec.static!);
@@ -405,32 +415,23 @@ export class KubernetesDriver implements RuntimeDriver {
   async apply(request: ApplyRequest): Promise<ApplyResult> {
     const ns = this.namespace(request.env);
     const applied = await this.locks.run(environmentKey(request.env), async (): Promise<ApplyResult> => {
-      const unknown = (request.only ?? []).filter((name) => !request.services.some((s) => s.name === name));
-      if (unknown.length > 0) return problem('failed', `no service named ${unknown.join(', ')} in the environment`);
       const pinned = Object.keys(request.hostPorts ?? {});
       if (pinned.length > 0) return problem('failed', `services.${pinned[0]}: the kubernetes runtime gives services no host ports (pods have their own addresses); leave hostPorts out`);
-      const targets = request.only ? request.services.filter((s) => request.only!.includes(s.name)) : request.services;
       try {
-        await this.applyNamespace(ns, request.env);
-        const existing = await this.deployments(ns);
-        // Services are independent objects: applied side by side.
-        const reports: ServiceReport[] = [];
-        for (const report of await Promise.all(targets.map((spec) => this.applyService(request, ns, spec, existing.get(spec.name))))) {
-          if ('reason' in report) return report;
-          reports.push(report);
-        }
-        if (!request.only) {
-          for (const [name, deployment] of existing) {
-            if (targets.some((s) => s.name === name)) continue;
-            await this.removeService(ns, name);
-            reports.push({ service: name, action: 'removed', specHash: deployment.hash, instances: [] });
-          }
-          if (request.cronJobs) {
-            const cron = await this.applyCronJobs(request, ns, request.cronJobs);
-            if (cron) return cron;
-          }
-        }
-        return { outcome: 'succeeded', services: reports };
+        let existing = new Map<string, { hash: string; replicas: number }>();
+        const result = await applyPlan(request, {
+          prepare: async () => {
+            await this.applyNamespace(ns, request.env);
+            existing = await this.deployments(ns);
+          },
+          // Services are independent objects: applied side by side.
+          sideBySide: true,
+          applyService: (spec) => this.applyService(request, ns, spec, existing.get(spec.name)),
+          removeService: (name) => this.removeService(ns, name),
+          services: () => [...existing].map(([name, d]): [string, string] => [name, d.hash]),
+        });
+        if (result.outcome !== 'succeeded' || request.only || !request.cronJobs) return result;
+        return (await this.applyCronJobs(request, ns, request.cronJobs)) ?? result;
       } catch (error) {
         return this.apiProblem(`applying ${request.env.envId} in namespace ${ns}`, error);
       }
@@ -440,9 +441,9 @@ export class KubernetesDriver implements RuntimeDriver {
       const waited = await this.waitReady(request, applied.services);
       if (waited) return waited;
     }
+    // One read of the namespace's pods for every service's report.
     const instances = await this.instances(request.env);
-    const services = applied.services.map((r) => ({ ...r, instances: r.action === 'removed' ? [] : instances.filter((i) => i.service === r.service) }));
-    return { outcome: 'succeeded', services };
+    return { outcome: 'succeeded', services: await withInstances(applied.services, (service) => instances.filter((i) => i.service === service)) };
   }
 
   /** The environment's Deployments by service, with their spec hash and replicas. */
@@ -550,35 +551,31 @@ export class KubernetesDriver implements RuntimeDriver {
   }
 
   private async waitReady(request: ApplyRequest, reports: ServiceReport[]): Promise<DriverProblem | undefined> {
-    const deadline = Date.now() + (request.timeoutMs ?? 120_000);
-    const wanted = reports.filter((r) => r.action !== 'removed');
     const ns = this.namespace(request.env);
-    for (let round = 0; ; round++) {
-      // One read of the namespace's pods a round, for every service at once.
-      const all = await this.instances(request.env);
-      let pending: InstanceStatus[] = [];
-      for (const report of wanted) {
-        const spec = request.services.find((s) => s.name === report.service)!;
-        const instances = all.filter((i) => i.service === report.service);
-        const readiness = serviceReadiness(instances, spec.replicas);
-        if (readiness.state === 'failed') return problem('failed', `services.${report.service}: ${readiness.reason}`, readiness.instance.logTail);
-        if (readiness.state === 'pending') {
-          // What the API says of a stuck rollout (quota, scheduling) is read every second, not every round.
-          const blocked = round % 20 === 19 ? await this.rolloutProblem(ns, report.service) : undefined;
-          if (blocked) return problem('failed', `services.${report.service}: ${blocked}`);
-          pending = pending.concat(instances.length ? instances : [{ name: `${report.service}-0`, state: 'starting', message: 'no pod yet' } as InstanceStatus]);
-        }
-      }
-      if (pending.length === 0) return undefined;
-      if (Date.now() > deadline) {
-        for (const report of wanted) {
-          const blocked = await this.rolloutProblem(ns, report.service);
-          if (blocked) return problem('failed', `services.${report.service}: ${blocked}`);
-        }
-        return problem('failed', `not ready within ${request.timeoutMs ?? 120_000} ms: ${notReadyReasons(pending)}`);
-      }
-      await sleep(50);
-    }
+    const replicas = new Map(request.services.map((s) => [s.name, s.replicas]));
+    let round = 0;
+    let pods: Promise<InstanceStatus[]> | undefined;
+    return waitUntilReady(
+      reports.filter((r) => r.action !== 'removed').map((r) => r.service),
+      request.timeoutMs ?? 120_000,
+      {
+        replicas: (service) => replicas.get(service),
+        // One read of the namespace's pods a round, for every service at once.
+        statuses: async (service) => (await (pods ??= this.instances(request.env))).filter((i) => i.service === service),
+        // What the API says of a stuck rollout (quota, scheduling) is read about every second while a
+        // service waits, and once more when the time is up.
+        blocked: async (statuses, service, timedOut) => {
+          if (!timedOut && round % 20 !== 19) return undefined;
+          if (serviceReadiness(statuses, replicas.get(service) ?? 1).state === 'ready') return undefined;
+          return this.rolloutProblem(ns, service);
+        },
+        pause: async () => {
+          round++;
+          pods = undefined;
+          await sleep(50);
+        },
+      },
+    );
   }
 
   /**

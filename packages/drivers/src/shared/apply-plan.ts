@@ -16,6 +16,11 @@ export interface PlanTarget {
   removeService(name: string): Promise<void>;
   /** The services the environment runs, with their spec hashes (read once the request's services are applied). */
   services(): Iterable<[name: string, specHash: string]>;
+  /**
+   * Services are independent of each other on this runtime (objects of a cluster): apply them side
+   * by side rather than one after the other. The first problem in the request's order is reported.
+   */
+  sideBySide?: boolean;
 }
 
 /** The services a request converges: every one, or those `only` names (each of which must be among them). */
@@ -26,7 +31,8 @@ export function planTargets(request: Pick<ApplyRequest, 'services' | 'only'>): R
 }
 
 /**
- * Applies the request's services one after the other (stopping at the first problem) and, unless
+ * Applies the request's services one after the other (stopping at the first problem), or side by
+ * side when the target says its services are independent, and, unless
  * it converges `only` some, removes the environment's services it does not name. The reports carry
  * no instances yet: see `withInstances`.
  */
@@ -35,10 +41,17 @@ export async function applyPlan(request: Pick<ApplyRequest, 'services' | 'only'>
   if ('reason' in targets) return targets;
   await target.prepare?.();
   const reports: ServiceReport[] = [];
-  for (const spec of targets) {
-    const report = await target.applyService(spec);
-    if ('reason' in report) return report;
-    reports.push(report);
+  if (target.sideBySide) {
+    for (const report of await Promise.all(targets.map((spec) => target.applyService(spec)))) {
+      if ('reason' in report) return report;
+      reports.push(report);
+    }
+  } else {
+    for (const spec of targets) {
+      const report = await target.applyService(spec);
+      if ('reason' in report) return report;
+      reports.push(report);
+    }
   }
   if (!request.only) {
     for (const [name, hash] of [...target.services()]) {

@@ -1,6 +1,7 @@
 // A service's install and build steps (`run.install`/`run.build` on the local runtime, a static
-// site's `static.install`/`static.build` on every runtime that serves static sites from the host)
-// run on the host in the environment's checkout, once per checkout: a marker under
+// site's `static.install`/`static.build` on every runtime: the router serves the output folder on
+// local and docker, the kubernetes runtime packs it into an image) run on the host in the
+// environment's checkout, once per checkout: a marker under
 // `builds/<env key>/<sha>/` records each step that succeeded, its output goes to
 // `logs/<env key>/builds/` (masked) and, line by line, to the deploy log.
 import { existsSync } from 'node:fs';
