@@ -340,12 +340,15 @@ for (const database of testDatabases()) {
       a.enqueue('r1');
       await until('a to write before the cut', async () => (await store.db.selectFrom('environment_protections').select('env_id').execute()).length === 1);
       leasesA.cut = true;
-      await sleep(250);
       const b = worker({ name: 'releases', lease: { per: 'worker', name: 'releases:controller', leases: server('b'), ttlMs: 200, resync: async () => [] }, reconcile: async () => undefined });
-      await b.start();
-      expect(b.holdsLease).toBe(true);
-      leasesA.cut = false;
-      hold.open();
+      try {
+        await b.start();
+        // Once a's lease has run out (a renewal under way at the cut may have pushed it on): b retries every ttl / 3.
+        await until('b to take the lease over', () => b.holdsLease);
+      } finally {
+        leasesA.cut = false;
+        hold.open();
+      }
       await until('a’s late write to end', () => outcomes.length === 1);
       expect(outcomes).toEqual(['LeaseLostError']);
       expect((await store.db.selectFrom('environment_protections').select('env_id').execute()).map((r) => r.env_id)).toEqual(['r1-before-a']);
