@@ -285,7 +285,7 @@ export class ReleaseController {
       }
       case 'verify': {
         const record = records[step.stage]!;
-        if (await this.ensureState(release, record, 'Verifying', 'deployed; verifying')) return true;
+        if (await this.ensureState(release, record, 'Verifying', step.waitingFor)) return true;
         this.resumeTests(release, record);
         if (step.recheckAt) this.recheck(release.id, step.recheckAt.getTime());
         if (step.gates.some((g) => g.gate === 'healthy' && g.status === 'pending')) this.recheck(release.id, Date.now() + (this.options.healthRecheckMs ?? 1_000));
@@ -362,10 +362,13 @@ export class ReleaseController {
     if (record.state === to) return false;
     if (record.state === 'Deploying') {
       const deployedAt = record.targets.map((t) => t.finishedAt).filter((x): x is string => !!x).sort().at(-1) ?? new Date().toISOString();
-      await this.write((s) => s.moveStage(release.id, record.index, 'Deploying', 'Verifying', ACTOR, to === 'Verifying' ? reason : 'deployed; every gate checked', { deployedAt }));
+      const said = to === 'Verifying' ? reason : 'deployed; every gate checked';
+      // The new state and what the stage now waits for commit together, so no reader sees a
+      // verifying stage that still says "deploying".
+      await this.write((s) => s.moveStage(release.id, record.index, 'Deploying', 'Verifying', ACTOR, said, { deployedAt, reason: said }));
       return true;
     }
-    await this.write((s) => s.moveStage(release.id, record.index, record.state, to, ACTOR, reason));
+    await this.write((s) => s.moveStage(release.id, record.index, record.state, to, ACTOR, reason, { reason }));
     return true;
   }
 
