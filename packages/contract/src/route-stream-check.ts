@@ -47,6 +47,7 @@ function isTarget(target: unknown): boolean {
     case 'static':
       return keysWithin(target, STATIC_KEYS) === 3 && isText(target.root) && typeof target.spa === 'boolean';
     case 'deploying':
+    case 'paused':
       return keysWithin(target, DEPLOYING_KEYS) === 1;
     default:
       return false;

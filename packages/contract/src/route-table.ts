@@ -51,6 +51,8 @@ export const routeTarget = z.discriminatedUnion('kind', [
     spa: z.boolean(),
   }),
   z.strictObject({ kind: z.literal('deploying') }),
+  /** A paused environment's route: a "paused" page for browsers, 503 with Retry-After for API clients. */
+  z.strictObject({ kind: z.literal('paused') }),
 ]);
 export type RouteTarget = z.infer<typeof routeTarget>;
 

@@ -112,6 +112,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       case 'deploying':
         answerError(context, req, res, match.entry.host, routerErrors.deploying(`${match.entry.app}/${match.entry.envId}`, retryAfter));
         return;
+      case 'paused':
+        answerError(context, req, res, match.entry.host, routerErrors.paused(`${match.entry.app}/${match.entry.envId}`, retryAfter));
+        return;
     }
   };
 
@@ -128,6 +131,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     if (target.kind === 'deploying') {
       metrics.countRequest(match.entry.host, 503);
       answerOnSocket(req, socket, routerErrors.deploying(`${match.entry.app}/${match.entry.envId}`, retryAfter));
+      return;
+    }
+    if (target.kind === 'paused') {
+      metrics.countRequest(match.entry.host, 503);
+      answerOnSocket(req, socket, routerErrors.paused(`${match.entry.app}/${match.entry.envId}`, retryAfter));
       return;
     }
     if (target.kind === 'static') {
