@@ -228,6 +228,60 @@ export interface SlipwayRound {
   timeline: TimelineEntry[];
   /** DELETE to the teardown deploy seen `succeeded`. */
   teardownMs: number;
+  /** The same time cut into consecutive phases (ms each; they add up to readyMs). */
+  phases: SlipwayPhases;
+}
+
+/**
+ * Where Slipway's time goes, phase after phase, from the deploy's own timestamps: what happens
+ * before the first process starts, the checkout, the work the script does too (builds, job,
+ * services: from the checkout's end to the last task's), and what happens after it.
+ */
+export interface SlipwayPhases {
+  /** POST to the deploy written: branch head, manifests, render, the environment and deploy in one transaction. */
+  request: number;
+  /** Deploy written to started: the engine queued, took the environment's lease, read the deploy. */
+  queue: number;
+  /** Started to the source task started: the environment's status, secrets, the task's state written. */
+  start: number;
+  /** The source task: git worktree add (and, for services built in it, their builds). */
+  checkout: number;
+  /** From the checkout's end to the last task's end: static build, migrate job, api readiness, worker. */
+  tasks: number;
+  /** Last task ended to the deploy's finishedAt: the converge and the deploy's end written. */
+  finish: number;
+  /** finishedAt to the client holding the answer: the environment written, routes published, the long-poll answered. */
+  answer: number;
+}
+
+export const PHASE_LABELS: Record<keyof SlipwayPhases, string> = {
+  request: 'request: POST → deploy written',
+  queue: 'queue: → deploy started (lease)',
+  start: 'start: → source task started',
+  checkout: 'checkout: source task',
+  tasks: 'tasks: builds, job, services',
+  finish: 'finish: last task → finishedAt',
+  answer: 'answer: finishedAt → client sees it',
+};
+
+function phasesOf(deploy: DeployResponse, at: (iso: string | undefined) => number, seenMs: number): SlipwayPhases {
+  const tasks = deploy.tasks ?? [];
+  const source = tasks.find((t) => t.kind === 'source');
+  const lastEnd = Math.max(...tasks.map((t) => at(t.finishedAt)).filter(Number.isFinite));
+  const created = at(deploy.createdAt);
+  const started = at(deploy.startedAt);
+  const sourceStart = at(source?.startedAt);
+  const sourceEnd = at(source?.finishedAt);
+  const finished = at(deploy.finishedAt);
+  return {
+    request: created,
+    queue: started - created,
+    start: sourceStart - started,
+    checkout: sourceEnd - sourceStart,
+    tasks: lastEnd - sourceEnd,
+    finish: finished - lastEnd,
+    answer: seenMs - finished,
+  };
 }
 
 export interface TimelineEntry {
@@ -289,7 +343,15 @@ export async function slipwayRound(api: SlipwayApi, options: { app: string; envI
   const teardown = await json<{ deploy: DeployResponse }>(http(api.apiPort, 'DELETE', `/api/v1/environments/${envId}`, { token: api.token }), 202);
   const removed = await waitForDeploy(api, teardown.deploy.id, 60_000);
   if (removed.deploy.state !== 'succeeded') throw new Error(`the teardown of ${envId} ${removed.deploy.state}: ${removed.deploy.reason ?? ''}`);
-  return { postMs: posted - t0, readyMs: seenAt - t0, finishedMs: at(deploy.finishedAt), routedMs: routedAt - t0, timeline, teardownMs: removed.seenAt - deleting };
+  return {
+    postMs: posted - t0,
+    readyMs: seenAt - t0,
+    finishedMs: at(deploy.finishedAt),
+    routedMs: routedAt - t0,
+    timeline,
+    teardownMs: removed.seenAt - deleting,
+    phases: phasesOf(deploy, at, seenAt - t0),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

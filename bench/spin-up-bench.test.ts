@@ -36,4 +36,10 @@ it('runs one round by hand and through Slipway and reports the times', async () 
   expect(slipway.routedMs).toBeGreaterThanOrEqual(slipway.postMs);
   expect(slipway.timeline.map((e: { what: string }) => e.what)).toEqual(expect.arrayContaining(['source: checkout + build', 'job migrate', 'service api', 'service worker']));
   expect(Number.isFinite(report.ratios.slipwayReady.first)).toBe(true);
+  // The phases are consecutive: each is measured, none negative, and together they are the whole spin-up.
+  const phases = Object.values(slipway.phases) as number[];
+  expect(Object.keys(slipway.phases)).toEqual(['request', 'queue', 'start', 'checkout', 'tasks', 'finish', 'answer']);
+  for (const ms of phases) expect(ms).toBeGreaterThanOrEqual(0);
+  expect(phases.reduce((sum, ms) => sum + ms, 0)).toBeCloseTo(slipway.readyMs, 0);
+  expect(report.target).toBe(0.05);
 }, 60_000);

@@ -6,6 +6,7 @@ import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsG
 import { instancesExec, instancesList, instancesLogs } from './commands/instances.ts';
 import { previewsList } from './commands/previews.ts';
 import { secretsDelete, secretsList, secretsSet } from './commands/secrets.ts';
+import { datasetsList, datasetsRefresh, datasetsShow } from './commands/datasets.ts';
 import { addIdentityCommands } from './identity-commands.ts';
 import { addReleaseCommands } from './release-commands.ts';
 import type { CommandIO, OutputFormat } from './io.ts';
@@ -27,6 +28,7 @@ export function addApiCommands(program: Command, io: CommandIO, run: Run): void 
   addDeploys(program, io, run);
   addInstances(program, io, run);
   addSecrets(program, io, run);
+  addDatasets(program, io, run);
   addPreviews(program, io, run);
   addIdentityCommands(program, io, run);
   addReleaseCommands(program, io, run);
@@ -286,6 +288,35 @@ function addSecrets(program: Command, io: CommandIO, run: Run): void {
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway secrets delete db-password'))
     .action((name: string, opts: Output & { breakGlass?: string }) => run(secretsDelete({ name, ...opts }, io)));
+}
+
+function addDatasets(program: Command, io: CommandIO, run: Run): void {
+  const datasets = program
+    .command('datasets')
+    .description("pools of PostgreSQL clones that give each environment its own database (docs/datasets.md)")
+    .addHelpText('after', '\nA dataset is declared under spec.datasets of an application; the server needs SLIPWAY_DATASET_DATABASE_URL.');
+  datasets
+    .command('list')
+    .description("list the workspace's datasets: state, pool, golden copy and next refresh")
+    .addOption(limitOption())
+    .addOption(jsonOutput())
+    .action((opts: Output & { limit?: number }) => run(datasetsList(opts, io)));
+  datasets
+    .command('show')
+    .description('show a dataset: its golden copy, why it failed, and its clones (ready, attached to which environment)')
+    .argument('<app>', 'application')
+    .argument('<name>', 'dataset')
+    .addOption(jsonOutput())
+    .addHelpText('after', examples('slipway datasets show shop orders'))
+    .action((app: string, name: string, opts: Output) => run(datasetsShow({ app, name, ...opts }, io)));
+  datasets
+    .command('refresh')
+    .description('make the golden copy again from the source and replace the unattached clones; attached ones are never touched')
+    .argument('<app>', 'application')
+    .argument('<name>', 'dataset')
+    .addOption(jsonOutput())
+    .addHelpText('after', `\nA refresh also runs on the dataset's refresh: cron schedule.\n${examples('slipway datasets refresh shop orders')}`)
+    .action((app: string, name: string, opts: Output) => run(datasetsRefresh({ app, name, ...opts }, io)));
 }
 
 /**

@@ -127,12 +127,17 @@ export function buildProgram(io: CommandIO, setExitCode: (code: number) => void)
     .option('--router-port <port>', 'router port (SLIPWAY_ROUTER_PORT, default 8080)')
     .option('--host <address>', 'address to listen on (SLIPWAY_HOST, default 127.0.0.1)')
     .option('--domain <domain>', 'base domain of environments (SLIPWAY_DOMAIN, default slipway.localhost)')
+    .option('--metrics-port <port>', 'port of the metrics listener, GET /metrics for Prometheus (SLIPWAY_METRICS_PORT, default 4401; 0 picks a free one)')
+    .option('--metrics-host <address>', 'address of the metrics listener (SLIPWAY_METRICS_HOST, default 127.0.0.1; beyond loopback it needs SLIPWAY_METRICS_TOKEN)')
+    .option('--no-metrics', 'no metrics listener (SLIPWAY_METRICS_PORT=off)')
     .option('--example <dir>', 'also register this example application from a git copy of it and bring up its main environment (npm start does this)')
     .addHelpText(
       'after',
-      '\nAlso read: DATABASE_URL (PostgreSQL instead of the embedded SQLite), SLIPWAY_SECRET_KEY (32-byte key for secrets;\nelse a key file in SLIPWAY_HOME is generated with mode 0600). On first start an admin token is created and\nsaved for the CLI in ~/.config/slipway/config.yaml (mode 0600).',
+      '\nAlso read: DATABASE_URL (PostgreSQL instead of the embedded SQLite), SLIPWAY_DATASET_DATABASE_URL (the PostgreSQL\nserver holding datasets\' pools of clones; no datasets without it), SLIPWAY_SECRET_KEY (32-byte key for secrets;\nelse a key file in SLIPWAY_HOME is generated with mode 0600), SLIPWAY_METRICS_TOKEN (a bearer token every scrape of\n/metrics must send; needed when the metrics listener is not on loopback). On first start an admin token is created and\nsaved for the CLI in ~/.config/slipway/config.yaml (mode 0600).',
     )
-    .action((opts: { home?: string; apiPort?: string; routerPort?: string; host?: string; domain?: string; example?: string }) => run(server(opts, io)));
+    .action((opts: { home?: string; apiPort?: string; routerPort?: string; host?: string; domain?: string; metricsPort?: string; metricsHost?: string; metrics?: boolean; example?: string }) =>
+      run(server(opts, io)),
+    );
 
   addRouterCommand(program, io, run);
   program

@@ -6,10 +6,12 @@ import {
   dnsLabel,
   duration,
   envMap,
+  envVarName,
   memoryQuantity,
   metadata,
   lowopsMetadata,
   portNumber,
+  secretRef,
 } from './primitives.ts';
 
 export const runtimeName = z.enum(['local', 'docker', 'kubernetes']);
@@ -282,14 +284,64 @@ export const appImport = z.strictObject({
 });
 export type AppImport = z.infer<typeof appImport>;
 
+/** Where a dataset's golden copy comes from. */
+export const datasetSource = z
+  .union(
+    [
+      z.strictObject({
+        url: secretRef.describe('a secret holding the postgres:// URL of the database to copy (its value is never written in a manifest)'),
+      }),
+      z.strictObject({
+        file: z
+          .string()
+          .min(1)
+          .describe('a SQL script or a pg_dump archive (custom format): an absolute path on the server, or a path relative to the repository'),
+      }),
+    ],
+    { error: 'expected a source: { url: { secret: name } } (a PostgreSQL URL held as a secret) or { file: path } (a SQL script or pg_dump archive)' },
+  )
+  .meta({ id: 'DatasetSource' });
+export type DatasetSource = z.infer<typeof datasetSource>;
+
+/** The connection variables a dataset injects, by what each holds. */
+export const datasetVariableParts = ['URL', 'HOST', 'PORT', 'NAME', 'USER', 'PASSWORD'] as const;
+
 export const datasetRef = z.strictObject({
-  name: dnsLabel.describe('a dataset of the workspace'),
+  name: dnsLabel.describe('name of the dataset within the application'),
+  source: datasetSource
+    .optional()
+    .describe('where the golden copy comes from; an environment template may leave it out to attach the application\'s dataset of that name'),
+  transform: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('SQL run on the golden copy before it is cloned, to mask or remove personal data; a failing statement fails the dataset'),
+  poolSize: z.number().int().min(0).max(50).default(2).describe('ready clones kept waiting for new environments (0: every clone made on demand)'),
+  optional: z
+    .boolean()
+    .default(false)
+    .describe('an environment is created without the dataset when no clone can be had; otherwise its deploy fails with the reason'),
+  refresh: z
+    .string()
+    .regex(/^(@(hourly|daily|weekly|monthly|yearly))$|^(\S+\s+){4}\S+$/, {
+      message: 'expected a cron schedule of five fields (minute hour day month weekday) or @hourly, @daily, @weekly, @monthly',
+    })
+    .optional()
+    .describe('when the golden copy is made again from the source and unattached clones are replaced (UTC cron); never when absent'),
+  services: z
+    .array(dnsLabel)
+    .optional()
+    .describe('services and jobs that get the connection variables; every service and job when absent'),
   envPrefix: z
     .string()
     .regex(/^[A-Z_][A-Z0-9_]*$/)
     .default('DATABASE')
     .describe('prefix of the injected variables: <PREFIX>_URL, _HOST, _PORT, _NAME, _USER, _PASSWORD'),
-});
+  env: z
+    .partialRecord(z.enum(datasetVariableParts), envVarName)
+    .optional()
+    .describe('other names for some of the variables, e.g. { URL: SPRING_DATASOURCE_URL }; the others keep <PREFIX>_<PART>'),
+}).meta({ id: 'Dataset' });
 export type DatasetRef = z.infer<typeof datasetRef>;
 
 export const repositorySpec = z.strictObject({

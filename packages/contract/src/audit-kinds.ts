@@ -21,6 +21,7 @@ export const knownAuditKinds = {
   'token.revoke': 'an API token was revoked',
   'secret.set': 'a secret was set (its name, never its value)',
   'secret.delete': 'a secret was deleted',
+  'dataset.refresh': 'a dataset\'s golden copy was asked to be made again (its unattached clones are replaced)',
   'application.register': 'an application was registered, or got a new template version',
   'environment.create': 'an environment was created',
   'environment.delete': 'an environment was deleted',

@@ -15,4 +15,5 @@ export * from './previews-api.ts';
 export * from './identity-api.ts';
 export * from './audit-api.ts';
 export * from './releases-api.ts';
+export * from './datasets-api.ts';
 export * from './operation-roles.ts';

@@ -69,6 +69,11 @@ export const operationRoles: Record<string, MinimumRole> = {
   'PUT /api/v1/secrets/{name}': 'developer',
   'DELETE /api/v1/secrets/{name}': 'developer',
 
+  // datasets: pools of database clones (docs/datasets.md); never a password or source URL
+  'GET /api/v1/datasets': 'viewer',
+  'GET /api/v1/datasets/{app}/{name}': 'viewer',
+  'POST /api/v1/datasets/{app}/{name}/refresh': 'developer',
+
   // routing: the route table spans every workspace
   'GET /api/v1/routes/stream': 'admin',
 

@@ -3,6 +3,7 @@ export * from './template/interpolate.ts';
 export * from './application/dependency-graph.ts';
 export * from './application/builtin-variables.ts';
 export { checkApplication, hostnameVariables } from './application/application-checks.ts';
+export * from './application/datasets.ts';
 export * from './manifest/did-you-mean.ts';
 export type { DocumentIssue } from './manifest/zod-issues.ts';
 export { loadManifestText, loadDocument, type LoadedManifest } from './manifest/load-manifests.ts';

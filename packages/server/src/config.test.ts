@@ -64,3 +64,31 @@ describe('the prebuilt portal setting', () => {
     }
   });
 });
+
+describe('metrics settings of the server', () => {
+  it('listen on loopback at 4401 by default, and can be moved or turned off', () => {
+    expect(loadServerConfig({}).config?.metrics).toEqual({ port: 4401, host: '127.0.0.1' });
+    expect(loadServerConfig({ SLIPWAY_METRICS_PORT: '0' }).config?.metrics).toEqual({ port: 0, host: '127.0.0.1' });
+    expect(loadServerConfig({ SLIPWAY_METRICS_PORT: '9000' }, { metricsPort: '9001', metricsHost: '::1' }).config?.metrics).toEqual({ port: 9001, host: '::1' });
+    expect(loadServerConfig({ SLIPWAY_METRICS_PORT: 'off' }).config?.metrics).toBeUndefined();
+    expect(loadServerConfig({}, { metrics: false }).config?.metrics).toBeUndefined();
+  });
+
+  it('need a scrape token beyond loopback, and never echo it in a problem', () => {
+    expect(loadServerConfig({ SLIPWAY_METRICS_HOST: '0.0.0.0' }).problems).toEqual([
+      'SLIPWAY_METRICS_HOST: a metrics listener beyond loopback needs SLIPWAY_METRICS_TOKEN, the bearer token scrapes must send; or keep it on 127.0.0.1',
+    ]);
+    const token = 'a-scrape-token-of-32-characters!';
+    expect(loadServerConfig({ SLIPWAY_METRICS_HOST: '0.0.0.0', SLIPWAY_METRICS_TOKEN: token }).config?.metrics).toEqual({ port: 4401, host: '0.0.0.0', token });
+    const short = loadServerConfig({ SLIPWAY_METRICS_TOKEN: 'short-secret' }).problems;
+    expect(short).toEqual(['SLIPWAY_METRICS_TOKEN: expected at least 16 characters (for example: openssl rand -hex 32)']);
+    expect(short.join('\n')).not.toContain('short-secret');
+  });
+
+  it('name a wrong port and what would be right', () => {
+    const problem = 'SLIPWAY_METRICS_PORT: expected a port number from 0 (a free one) to 65535, or off (no metrics listener)';
+    expect(loadServerConfig({ SLIPWAY_METRICS_PORT: 'http' }).problems).toEqual([problem]);
+    expect(loadServerConfig({ SLIPWAY_METRICS_PORT: '70000' }).problems).toEqual([problem]);
+    expect(loadServerConfig({ SLIPWAY_METRICS_PORT: '' }).config?.metrics?.port).toBe(4401);
+  });
+});

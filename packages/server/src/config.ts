@@ -11,6 +11,24 @@ const port = (name: string) =>
     .min(1, { message: `${name}: expected a port number from 1 to 65535` })
     .max(65535, { message: `${name}: expected a port number from 1 to 65535` });
 
+const METRICS_PORT_MESSAGE = 'SLIPWAY_METRICS_PORT: expected a port number from 0 (a free one) to 65535, or off (no metrics listener)';
+
+/** Loopback addresses: a metrics listener there is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+const metricsSchema = z
+  .object({
+    port: z.coerce.number({ error: METRICS_PORT_MESSAGE }).int({ message: METRICS_PORT_MESSAGE }).min(0, { message: METRICS_PORT_MESSAGE }).max(65535, { message: METRICS_PORT_MESSAGE }),
+    host: z.string().min(1, { message: 'SLIPWAY_METRICS_HOST: expected an address such as 127.0.0.1' }),
+    /** A bearer token every scrape must send (a secret: never printed). */
+    token: z.string().min(16, { message: 'SLIPWAY_METRICS_TOKEN: expected at least 16 characters (for example: openssl rand -hex 32)' }).optional(),
+  })
+  .refine((m) => m.token !== undefined || isLoopback(m.host), {
+    message: 'SLIPWAY_METRICS_HOST: a metrics listener beyond loopback needs SLIPWAY_METRICS_TOKEN, the bearer token scrapes must send; or keep it on 127.0.0.1',
+  });
+
 const configSchema = z.object({
   home: z.string().min(1),
   apiPort: port('SLIPWAY_API_PORT'),
@@ -20,6 +38,11 @@ const configSchema = z.object({
   databaseUrl: z
     .string()
     .regex(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL: expected a PostgreSQL URL such as postgres://user@host/db' })
+    .optional(),
+  /** The PostgreSQL server that holds datasets' golden copies and clones (docs/datasets.md); no datasets without it. */
+  datasetDatabaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'SLIPWAY_DATASET_DATABASE_URL: expected a PostgreSQL URL such as postgres://slipway@db-host/postgres, as a user who may create databases and roles' })
     .optional(),
   secretKey: z.string().optional(),
   cliConfigPath: z.string().min(1),
@@ -65,6 +88,8 @@ const configSchema = z.object({
       message: 'SLIPWAY_KUBE_REGISTRY_USERNAME: registry credentials need SLIPWAY_KUBE_IMAGE_REGISTRY, the registry they are for',
     })
     .optional(),
+  /** The metrics listener (GET /metrics, Prometheus): none when absent (SLIPWAY_METRICS_PORT=off, --no-metrics). */
+  metrics: metricsSchema.optional(),
   /** A folder of the portal's built files, served as they are (the container image's); by default the portal is built from the checkout's packages/web. */
   portalDir: z
     .string()
@@ -81,6 +106,10 @@ export interface ServerFlags {
   routerPort?: string | number;
   host?: string;
   domain?: string;
+  metricsPort?: string | number;
+  metricsHost?: string;
+  /** false with --no-metrics: no metrics listener. */
+  metrics?: boolean;
 }
 
 /**
@@ -96,6 +125,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv, flags: ServerFlags = {}
     host: flags.host ?? env.SLIPWAY_HOST ?? '127.0.0.1',
     domain: flags.domain ?? env.SLIPWAY_DOMAIN ?? 'slipway.localhost',
     databaseUrl: env.DATABASE_URL || undefined,
+    datasetDatabaseUrl: env.SLIPWAY_DATASET_DATABASE_URL || undefined,
     secretKey: env.SLIPWAY_SECRET_KEY || undefined,
     cliConfigPath: cliConfigPath(env),
     githubWebhookSecret: env.SLIPWAY_GITHUB_WEBHOOK_SECRET || undefined,
@@ -119,11 +149,23 @@ export function loadServerConfig(env: NodeJS.ProcessEnv, flags: ServerFlags = {}
         }
       : undefined,
     portalDir: env.SLIPWAY_PORTAL_DIR ? resolve(env.SLIPWAY_PORTAL_DIR) : undefined,
+    metrics: metricsSettings(env, flags),
   };
   const parsed = configSchema.safeParse(candidate);
   if (parsed.success) return { config: parsed.data, problems: [] };
   return { problems: parsed.error.issues.map((i) => i.message) };
 }
+
+/** The metrics listener's settings; undefined when it is turned off. */
+function metricsSettings(env: NodeJS.ProcessEnv, flags: ServerFlags): { port: string | number; host: string; token: string | undefined } | undefined {
+  const port = flags.metricsPort ?? (env.SLIPWAY_METRICS_PORT || DEFAULT_METRICS_PORT);
+  if (flags.metrics === false || String(port).trim().toLowerCase() === 'off') return undefined;
+  // z.coerce would read a blank port as 0 (a free one): name it instead.
+  return { port: String(port).trim() === '' ? Number.NaN : port, host: flags.metricsHost ?? (env.SLIPWAY_METRICS_HOST || '127.0.0.1'), token: env.SLIPWAY_METRICS_TOKEN || undefined };
+}
+
+/** Next to the API's 4400. */
+export const DEFAULT_METRICS_PORT = 4401;
 
 /** Where the CLI keeps its URL and token. */
 export function cliConfigPath(env: NodeJS.ProcessEnv): string {

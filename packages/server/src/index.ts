@@ -13,3 +13,7 @@ export { registerApplication } from './applications/register-application.ts';
 export type { StoredEnvironment, StoredDeploy } from './store/environments.ts';
 export type { DeployEvent, DeployListener } from './workflows/workflow-engine.ts';
 export * from './store/audit-ledger.ts';
+export { DatasetPools, type DatasetView } from './datasets/dataset-pools.ts';
+export { DatasetServer, DatasetServerError } from './datasets/dataset-server.ts';
+export { DatasetStore } from './store/datasets.ts';
+export { Leases } from './store/leases.ts';

@@ -5,13 +5,20 @@ import type { RenderSettings } from '@slipway/contract';
 import type { RuntimeDriver } from '@slipway/core';
 import { createDockerDriver, createKubernetesDriver, createLocalDriver, detectDockerEngine, runOneOffContainer, type KubernetesDriverOptions } from '@slipway/drivers';
 import { RouteTable, startRouter, type RunningRouter } from '@slipway/router';
+import { Registry } from 'prom-client';
 import { bootstrapAdminToken } from './bootstrap-admin-token.ts';
 import type { ServerConfig } from './config.ts';
 import { ActivityRecorder } from './environments/activity-recorder.ts';
 import { DeployLogs } from './environments/deploy-log.ts';
+import { DatasetPools } from './datasets/dataset-pools.ts';
+import { DatasetServer } from './datasets/dataset-server.ts';
+import { DatasetStore } from './store/datasets.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { Repositories } from './git/repositories.ts';
 import { buildApi } from './http/build-api.ts';
+import { observeDeploys } from './metrics/deploy-metrics.ts';
+import { startMetricsListener } from './metrics/metrics-listener.ts';
+import { ServerMetrics } from './metrics/server-metrics.ts';
 import { ensurePortalBuild, type PortalBuild } from './portal/portal-build.ts';
 import { RouteHub } from './routing/route-hub.ts';
 import { loadSecretKey, SecretBox } from './secrets/secret-box.ts';
@@ -25,6 +32,7 @@ import { WorkspaceOutputMasking } from './secrets/output-masking.ts';
 import { startPreviews, type Previews } from './sources/start-previews.ts';
 import { startReleases, type ReleaseSettings, type Releases } from './releases/start-releases.ts';
 import { recordAudit } from './store/audit-ledger.ts';
+import { repositoryUrlOf } from './store/applications.ts';
 import { RegisteredGovernance } from './environments/governance.ts';
 import { WorkflowEngine, type EngineLogger } from './workflows/workflow-engine.ts';
 
@@ -41,8 +49,14 @@ export interface RunningServer {
   engine: WorkflowEngine;
   /** Expiry, idle teardown and orphan sweeps. */
   lifecycle: EnvironmentLifecycle;
+  /** Dataset pools, when SLIPWAY_DATASET_DATABASE_URL names a dataset server. */
+  datasets?: DatasetPools;
   /** The counters of every controller on the keyed worker: queue depth, runs, retries, lease refusals and losses. */
   workerMetrics(): WorkerMetrics[];
+  /** The control plane's Prometheus metrics (docs/observability.md). */
+  metrics: ServerMetrics;
+  /** http://host:port/metrics of the metrics listener, which also serves the embedded router's; none when it is off. */
+  metricsUrl?: string;
   routes: RouteHub;
   repositories: Repositories;
   drivers: Readonly<Record<string, RuntimeDriver>>;
@@ -159,10 +173,21 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const secrets = new SecretStore(store.db, secretBox);
     const deployLogs = new DeployLogs(join(config.home, 'deploys'));
     const masking = new WorkspaceOutputMasking(secrets);
+    // Pools of dataset clones, when a dataset server is configured (datasets/dataset-pools.ts).
+    const datasets = config.datasetDatabaseUrl
+      ? new DatasetPools({
+          store: new DatasetStore(store.db),
+          server: new DatasetServer(config.datasetDatabaseUrl),
+          box: secretBox,
+          leases: new Leases(store.db),
+          revealSecret: (workspace, name) => secrets.reveal(workspace, name),
+          ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+        })
+      : undefined;
     const engine: WorkflowEngine = new WorkflowEngine({
       deployLogs,
-      db: store.db,
       store: environments,
+      repositoryOf: (applicationId) => repositoryUrlOf(store.db, applicationId),
       leases: new Leases(store.db),
       drivers,
       revealSecret: (workspace, name) => secrets.reveal(workspace, name),
@@ -173,6 +198,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
       // An importer's deploy renders again once its App Imports are linked (the service is made below, before the engine starts).
       renderWithImports: (env, deploy, imported) => service.renderWithImports(env, deploy, imported),
+      ...(datasets ? { datasets } : {}),
     });
     const repositories = new Repositories(join(config.home, 'git'));
     // Expiry, idle teardown and orphan sweeps (workflows/environment-lifecycle.ts).
@@ -183,7 +209,16 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engine?.sweepMs !== undefined ? { sweepMs: options.engine.sweepMs } : {}),
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
     });
+    // Read at each scrape; the controllers below exist by the time the metrics listener starts.
+    const workerMetrics = () => [engine.metrics(), engine.routeMetrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics(), previews.poller.metrics()];
+    const metrics = new ServerMetrics({ workers: workerMetrics, queryErrors: store.queryErrors, dialect: store.dialect });
+    const unobserve = observeDeploys(engine, environments, metrics);
+    cleanups.push(async () => unobserve());
     const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db), lifecycle });
+    if (datasets) {
+      await datasets.start();
+      cleanups.push(() => datasets.stop());
+    }
     await engine.start();
     cleanups.push(() => engine.stop());
     await lifecycle.start();
@@ -217,7 +252,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     previews.resume();
 
     const portal = await portalBuild;
-    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
+    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), metrics, db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, ...(datasets ? { datasets } : {}), previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
     cleanups.push(() => api.close());
     let address: string;
     try {
@@ -227,6 +262,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       throw error;
     }
     const apiUrl = address.replace('[::1]', 'localhost');
+    const metricsListener = config.metrics
+      ? await startMetricsListener({ registry: Registry.merge([metrics.registry, router.metrics.registry]), ...config.metrics })
+      : undefined;
+    if (metricsListener) cleanups.push(() => metricsListener.close());
     const { created } = await bootstrapAdminToken(store.db, { apiUrl, cliConfigPath: config.cliConfigPath });
     return {
       apiUrl,
@@ -239,7 +278,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       service,
       engine,
       lifecycle,
-      workerMetrics: () => [engine.metrics(), ...lifecycle.metrics(), releases.controller.metrics(), releases.managed.metrics()],
+      workerMetrics,
+      metrics,
+      ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
+      ...(datasets ? { datasets } : {}),
       routes,
       repositories,
       drivers,

@@ -31,6 +31,7 @@ export async function server(flags: ServerFlags & { example?: string }, io: Comm
   io.out(`Router at ${pc.cyan(running.routerUrl)}: environments answer at http://<service>-<env id>.${config.domain}:${running.routerPort}`);
   io.out(`Runtimes: ${Object.keys(running.drivers).join(', ')}${running.drivers.docker ? ` (docker: ${running.dockerEngine})` : `; docker runtime off: ${running.dockerEngine.split('\n')[0]}`}`);
   io.out(`OpenAPI document: ${running.apiUrl}/api/openapi.json`);
+  io.out(running.metricsUrl ? `Metrics (Prometheus) at ${pc.cyan(running.metricsUrl)}${config.metrics?.token ? ', with the bearer token in SLIPWAY_METRICS_TOKEN' : ''}` : 'Metrics listener off');
   if (running.createdAdminToken) io.out(`Created an admin token and saved it for the CLI in ${config.cliConfigPath} (mode 0600).`);
 
   const stopped = new Promise<void>((resolvePromise) => {

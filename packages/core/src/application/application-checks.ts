@@ -4,6 +4,7 @@ import type { DocumentIssue } from '../manifest/zod-issues.ts';
 import { parseTemplate, referencedVariables } from '../template/interpolate.ts';
 import { dependencyGraph, findCycles, normalizeDependency } from './dependency-graph.ts';
 import { builtinVariableNames } from './builtin-variables.ts';
+import { checkDatasets, datasetVariables, templateDatasets } from './datasets.ts';
 
 /** Variables a hostname template may use. */
 export const hostnameVariables = ['env_id', 'domain', 'service'] as const;
@@ -102,6 +103,7 @@ export function checkApplication(spec: ApplicationSpec, appName: string): Docume
   );
 
   checkVariables(spec, error, warn);
+  checkDatasets(spec, error, warn);
 
   // Environment templates
   const templates = new Set<string>();
@@ -266,7 +268,7 @@ function checkVariables(spec: ApplicationSpec, error: Report, warn: Report): voi
   for (const s of spec.services) for (const key of Object.keys(s.env ?? {})) known.add(key);
   for (const j of [...spec.jobs, ...spec.cronJobs]) for (const key of Object.keys(j.env ?? {})) known.add(key);
   for (const key of Object.keys(spec.env.mapping ?? {})) known.add(key);
-  for (const d of spec.datasets) for (const suffix of ['URL', 'HOST', 'PORT', 'NAME', 'USER', 'PASSWORD']) known.add(`${d.envPrefix}_${suffix}`);
+  for (const d of [...spec.datasets, ...spec.environmentTemplates.flatMap((t) => templateDatasets(spec.datasets, t.datasets))]) for (const name of Object.values(datasetVariables(d))) known.add(name);
   for (const [key, template] of Object.entries(spec.env.mapping ?? {})) {
     const path: Path = ['env', 'mapping', key];
     const parsed = parseTemplate(template);

@@ -1,4 +1,5 @@
 import type { ApplicationSpec, EnvMap, EnvironmentTemplate } from '@slipway/contract';
+import { templateDatasets } from '../application/datasets.ts';
 
 /**
  * The application spec with an environment template's overrides applied: services and jobs are
@@ -28,7 +29,7 @@ export function applyEnvironmentTemplate(spec: ApplicationSpec, template: Enviro
       ingress: { ...spec.routing.ingress, ...template.routing?.ingress },
     },
     workflows: { ...spec.workflows, ...withoutUndefined(template.workflows ?? {}) },
-    datasets: template.datasets ?? spec.datasets,
+    datasets: templateDatasets(spec.datasets, template.datasets),
     appImports: template.appImports ?? spec.appImports,
   };
 }

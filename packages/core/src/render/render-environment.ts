@@ -1,3 +1,4 @@
+import { datasetReaches, datasetSecretRef, datasetVariables, type DatasetVariablePart } from '../application/datasets.ts';
 import {
   dnsLabel,
   durationToMs,
@@ -111,13 +112,23 @@ export function renderEnvironment(
     injected[`${serviceVariablePrefix(service.name)}_HOST`] = host;
   }
 
-  const envOf = (own: EnvMap | undefined, inherited: EnvMap | undefined, where: string) =>
-    resolveVariables([injected, spec.env.defaults, inherited, own, options.variables], spec.env.mapping ?? {}, where, warnings);
+  // A dataset's connection wins over the application's own values for those names (it was asked
+  // for by name), but not over this environment's variables.
+  const datasetEnvOf = (unit: string): EnvMap => {
+    const env: EnvMap = {};
+    for (const d of spec.datasets) {
+      if (!datasetReaches(d, unit)) continue;
+      for (const [part, name] of Object.entries(datasetVariables(d))) env[name] = datasetSecretRef(d.name, part as DatasetVariablePart);
+    }
+    return env;
+  };
+  const envOf = (own: EnvMap | undefined, inherited: EnvMap | undefined, where: string, unit: string) =>
+    resolveVariables([injected, spec.env.defaults, inherited, own, datasetEnvOf(unit), options.variables], spec.env.mapping ?? {}, where, warnings);
   const services: ResolvedService[] = spec.services.map((service) => ({
     name: service.name,
     ...pick(service, ['image', 'build', 'run', 'static', 'command', 'args', 'readiness', 'liveness', 'resources']),
     ports: service.ports,
-    env: envOf(service.env, undefined, `services.${service.name}`),
+    env: envOf(service.env, undefined, `services.${service.name}`, service.name),
     dependsOn: resolveDependencies(service.dependsOn, spec),
     initContainers: service.initContainers,
     sidecars: service.sidecars,
@@ -131,7 +142,7 @@ export function renderEnvironment(
     name: job.name,
     ...pick(job, ['fromService', 'image', 'resources', 'schedule', 'concurrency']),
     command: job.command,
-    env: envOf(job.env, job.fromService ? servicesByName.get(job.fromService)?.env : undefined, `${list}.${job.name}`),
+    env: envOf(job.env, job.fromService ? servicesByName.get(job.fromService)?.env : undefined, `${list}.${job.name}`, job.name),
     timeoutMs: durationToMs(job.timeout),
     haltOnError: job.haltOnError,
     dependsOn: resolveDependencies(job.dependsOn, spec),

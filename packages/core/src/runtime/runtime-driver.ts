@@ -307,6 +307,14 @@ export interface RuntimeDriver {
   pause?(env: EnvironmentRef): Promise<PauseResult>;
   /** Starts a paused environment's instances again, without running any job, and waits until they are ready. */
   resume?(request: ResumeRequest): Promise<PauseResult>;
+  /**
+   * Tells `listener` whenever an instance of an environment changes state (became ready, unhealthy,
+   * crash-looping or stopped), with the environment: the control plane republishes that
+   * environment's routes then, instead of asking every environment's instances on a clock. Returns
+   * a function that stops telling. Optional: a runtime without it has its environments' instances
+   * asked again every few seconds.
+   */
+  onInstanceChange?(listener: (env: EnvironmentRef) => void): () => void;
   /** Stops and removes services or the whole environment; removing what does not exist succeeds. */
   destroy(request: DestroyRequest): Promise<void>;
   /** Everything this driver created, with its owner. */

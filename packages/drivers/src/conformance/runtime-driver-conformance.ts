@@ -19,6 +19,7 @@ export const conformanceCases = [
   'services left out of a full apply are removed',
   'replicas get distinct ports',
   'a crash-looping service is reported with exit code and log tail',
+  'instance changes are told to onInstanceChange listeners',
   'a failing readiness probe is reported',
   'a failing liveness probe restarts the instance',
   'init steps run before the service',
@@ -353,6 +354,26 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       expect(instance!.lastExit?.code).toBe(3);
       expect(instance!.logTail).toContain('boom: the fixture was told to crash');
       expect(instance!.restarts).toBeGreaterThanOrEqual(1);
+    });
+
+    test('instance changes are told to onInstanceChange listeners', async () => {
+      const { driver } = newDriver();
+      if (!driver.onInstanceChange) throw new Error(`the ${driverName} driver has no onInstanceChange: skip this case with the reason`);
+      const env = newEnv();
+      const other = newEnv();
+      const told: EnvironmentRef[] = [];
+      const stop = driver.onInstanceChange((changed) => void told.push(changed));
+      await upReady(driver, env, [fixtureService('web')]);
+      // Ready is a change: it is told with the environment, and only that environment.
+      await waitUntil('the ready instance is told', () => told.some((t) => t.envId === env.envId && t.app === env.app && t.workspace === env.workspace));
+      expect(told.every((t) => t.envId === env.envId)).toBe(true);
+      await up(driver, other, [fixtureService('web', { env: { MODE: 'crash' } })]);
+      await waitUntil('the crash is told', () => told.some((t) => t.envId === other.envId));
+      // Once the listener stops listening, nothing more is told to it.
+      stop();
+      const count = told.length;
+      await waitUntil('the crashed instance restarts', async () => ((await instancesOf(driver, other))[0]?.restarts ?? 0) >= 2);
+      expect(told.length).toBe(count);
     });
 
     test('a failing readiness probe is reported', async () => {

@@ -56,6 +56,7 @@ import {
 } from '@slipway/core';
 import { connectDockerEngine, DockerEngineNotFoundError } from './engine.ts';
 import { buildHash, buildTag, ensureBuilt, ensurePresent, tagImage, type ImageResult } from './images.ts';
+import { InstanceChangeListeners } from '../shared/instance-change-listeners.ts';
 import { DockerInstanceSupervisor, execIn, isMissingContainer, stopAndRemove, type CreateOptions, type Endpoint, type FoundContainers, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { containerLogText, followLines, lastLines, splitLines } from './log-lines.ts';
 import { containerName, dockerLabels, envLabels, formatPorts, hasLabels, instanceLabels, jobContainerName, linkAliases, linkNetworkName, networkName, parsePorts, volumeName } from './names.ts';
@@ -154,6 +155,7 @@ export class DockerDriver implements RuntimeDriver {
   private readonly jobRuns = new JobRunsInFlight();
   private readonly jobRecords: JobRecords;
   private readonly reservedPorts = new Set<number>();
+  private readonly instanceChanges = new InstanceChangeListeners();
   private closed = false;
   /** App Imports' link networks by the importing environment's key; kept under links/. */
   private readonly links = new Map<string, LinkRecord>();
@@ -294,6 +296,7 @@ export class DockerDriver implements RuntimeDriver {
       createOptions: (role, name, labels, inheritEnv) => this.createOptions(rt, service, replica, endpoints, role, name, labels, inheritEnv),
       previousLogPath: () => this.dir('logs', rt.key, `${service.spec.name}-${replica}.previous.log`),
       joinLinks: (id) => this.joinLinks(rt.env, service.spec.name, id),
+      stateChanged: () => this.instanceChanges.tell(rt.env),
     };
     const supervisor = new DockerInstanceSupervisor(host, rt.env, service.spec, service.specHash, replica, endpoints, found);
     service.supervisors.set(replica, supervisor);
@@ -670,6 +673,10 @@ export class DockerDriver implements RuntimeDriver {
     if (!service) return [];
     const replicas = [...service.supervisors.keys()].sort((a, b) => a - b);
     return Promise.all(replicas.map((r) => service.supervisors.get(r)!.status()));
+  }
+
+  onInstanceChange(listener: (env: EnvironmentRef) => void): () => void {
+    return this.instanceChanges.listen(listener);
   }
 
   async instances(env: EnvironmentRef, service?: string): Promise<InstanceStatus[]> {

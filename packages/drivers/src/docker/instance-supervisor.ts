@@ -42,6 +42,8 @@ export interface InstanceHost {
   previousLogPath(): string;
   /** Joins a just-created main container to the link networks of App Imports its environment is in. */
   joinLinks(containerId: string): Promise<void>;
+  /** The instance's state changed (ready, unhealthy, crashed): the driver tells its listeners. */
+  stateChanged?(): void;
 }
 
 /** Containers of the replica found on the engine when the supervisor starts (adoption). */
@@ -90,7 +92,7 @@ export async function execIn(docker: Dockerode, containerId: string, command: st
 }
 
 export class DockerInstanceSupervisor {
-  private readonly health = new InstanceHealth();
+  private readonly health = new InstanceHealth(() => this.host.stateChanged?.());
   private restarts = 0;
   private lastExit: ExitInfo | undefined;
   private mainId: string | undefined;

@@ -23,6 +23,7 @@ runtimeDriverConformance('kubernetes', {
     'a changed spec replaces the instance': `${noProcess}, so the new instance cannot answer /whoami (replacement is checked by pod and spec hash in kubernetes-driver.test.ts)`,
     'replicas get distinct ports': `${noProcess}; pods have their own addresses, so replicas share the Service's port`,
     'a crash-looping service is reported with exit code and log tail': `${noProcess}, so no container exits`,
+    'instance changes are told to onInstanceChange listeners': 'the kubernetes driver does not watch pods yet: the server asks its environments every 10 s instead',
     'a failing readiness probe is reported': `${noProcess}: it reports every pod Ready without probing`,
     'a failing liveness probe restarts the instance': `${noProcess}: it never probes`,
     'init steps run before the service': `${noProcess}, so no init step writes its marker`,

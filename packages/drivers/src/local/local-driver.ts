@@ -51,6 +51,7 @@ import {
   type ServiceReport,
   type SweepReport,
 } from '@slipway/core';
+import { InstanceChangeListeners } from '../shared/instance-change-listeners.ts';
 import { InstanceSupervisor, type InstanceHost, type SupervisorSettings } from './instance-supervisor.ts';
 import { DEFAULT_ROTATION, logTail, readLog, type RotationSettings } from './log-files.ts';
 import type { EnvironmentRecord, InstanceRecord, LocalJobRecord, ProcessRecord, ServiceRecord, Endpoint } from './state-files.ts';
@@ -126,6 +127,7 @@ export class LocalDriver implements RuntimeDriver {
   private readonly reservedPorts = new Set<number>();
   /** Readiness waits sleeping until an instance's state changes (or their poll interval passes). */
   private readonly stateWaiters = new Set<() => void>();
+  private readonly instanceChanges = new InstanceChangeListeners();
   private closed = false;
 
   constructor(options: LocalDriverOptions) {
@@ -207,6 +209,7 @@ export class LocalDriver implements RuntimeDriver {
       persist: () => this.persist(rt),
       stateChanged: () => {
         for (const wake of [...this.stateWaiters]) wake();
+        this.instanceChanges.tell(rt.record.env);
       },
     };
   }
@@ -439,6 +442,10 @@ export class LocalDriver implements RuntimeDriver {
     await Promise.all(service.instances.map((instance) => this.stopInstance(rt, service, instance)));
     delete rt.record.services[name];
     this.persist(rt);
+  }
+
+  onInstanceChange(listener: (env: EnvironmentRef) => void): () => void {
+    return this.instanceChanges.listen(listener);
   }
 
   /** Resolves when an instance's state changes, or after `ms` at the latest. */

@@ -2,6 +2,7 @@ import type { RuntimeDriver } from '@slipway/core';
 import type { DeployLogs } from '../environments/deploy-log.ts';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { Repositories } from '../git/repositories.ts';
+import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import type { GithubWebhooks } from '../sources/github/github-webhooks.ts';
 import type { PreviewStore } from '../store/previews.ts';
 import type { Releases } from '../releases/start-releases.ts';
@@ -9,6 +10,7 @@ import type { RouteHub } from '../routing/route-hub.ts';
 import type { Db } from '../store/database-schema.ts';
 import type { EnvironmentStore } from '../store/environments.ts';
 import type { SecretStore } from '../store/secrets.ts';
+import type { DatasetPools } from '../datasets/dataset-pools.ts';
 import type { OutputMasking } from '../secrets/output-masking.ts';
 import type { Principal } from './authorize.ts';
 
@@ -20,6 +22,8 @@ export interface ApiDependencies {
   repositories?: Repositories;
   routeHub?: RouteHub;
   secrets?: SecretStore;
+  /** Dataset pools, when the server has a dataset server (refresh needs them; lists read the store). */
+  datasets?: DatasetPools;
   /** GitHub webhooks: the endpoint is registered only when the server has a webhook secret. */
   github?: GithubWebhooks;
   /** Links of pull requests and branches to their preview environments. */
@@ -28,6 +32,8 @@ export interface ApiDependencies {
   releases?: Releases;
   /** Folder of the portal's built files, served at / (see portal/portal-build.ts); no portal without it. */
   portalDir?: string;
+  /** Request timings and route stream counters for /metrics (the metrics listener's, not the API's); none without it. */
+  metrics?: ServerMetrics;
 }
 
 /** The parts behind the environments, deploys and instances endpoints. */

@@ -11,6 +11,7 @@ import type { RunningServer } from '../start-server.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { apiAs, appRepository, createSeedPeople, setVersion, startReleaseServer, until } from '../test-support/seed-release-track.ts';
 import { closeServer } from '../test-support/test-server.ts';
+import { DatasetStore } from '../store/datasets.ts';
 import { auditExemptOperations } from './audit-exemptions.ts';
 import { operationRoles, operationsOf } from './operation-roles.ts';
 
@@ -77,6 +78,20 @@ const calls: AuditedCall[] = [
   { operation: 'DELETE /api/v1/tokens/{id}', who: 'dev', kind: 'token.revoke', call: () => ok('dev', 'DELETE', `/api/v1/tokens/${tokenId}`) },
   { operation: 'PUT /api/v1/secrets/{name}', who: 'dev', kind: 'secret.set', call: () => ok('dev', 'PUT', '/api/v1/secrets/api-key', { value: 'not-printed-1234' }) },
   { operation: 'DELETE /api/v1/secrets/{name}', who: 'dev', kind: 'secret.delete', call: () => ok('dev', 'DELETE', '/api/v1/secrets/api-key') },
+  {
+    operation: 'POST /api/v1/datasets/{app}/{name}/refresh',
+    who: 'dev',
+    kind: 'dataset.refresh',
+    // A dataset's row as its pools would have written it (this server has no dataset server).
+    before: async () => {
+      const at = new Date().toISOString();
+      await new DatasetStore(server.store.db).insert({
+        id: 'audit-dataset', workspace: 'default', app: 'shop', name: 'orders', definition_json: JSON.stringify({ name: 'orders', source: { file: '/x.sql' }, poolSize: 1, optional: false, envPrefix: 'DATABASE' }),
+        definition_hash: 'x', state: 'ready', reason: null, generation: 1, golden_database: null, golden_hash: null, golden_at: at, refresh_requested_at: null, created_at: at, updated_at: at,
+      });
+    },
+    call: () => ok('dev', 'POST', '/api/v1/datasets/shop/orders/refresh'),
+  },
   { operation: 'POST /api/v1/applications', who: 'admin', kind: 'application.register', call: () => ok('admin', 'POST', '/api/v1/applications', { repository: shop }) },
   {
     operation: 'POST /api/v1/environments',

@@ -57,7 +57,8 @@ beforeAll(async () => {
   // Every optional endpoint on: the GitHub webhook exists only with its secret.
   const { config, problems } = loadServerConfig({ SLIPWAY_HOME: join(dir, 'home'), SLIPWAY_GITHUB_WEBHOOK_SECRET: 'authorization-test', XDG_CONFIG_HOME: join(dir, 'config') });
   if (!config) throw new Error(problems.join('\n'));
-  server = await startServer({ ...config, apiPort: 0, routerPort: 0 }, { graceMs: 1_000, portal: true });
+  // A free metrics port: the default one may be taken by a server running beside the tests.
+  server = await startServer({ ...config, apiPort: 0, routerPort: 0, metrics: { port: 0, host: '127.0.0.1' } }, { graceMs: 1_000, portal: true });
   for (const role of builtInRoles) tokens[role] = (await createApiToken(server.store.db, { name: `${role} token`, workspace: 'default', role, user: `${role}-user` })).secret;
   operations = operationsOf(server.api.swagger() as { paths: Record<string, Record<string, unknown>> });
 }, 60_000);

@@ -9,6 +9,7 @@ import { authenticate, requestedWorkspace } from './authenticate.ts';
 import { toHttpError } from './error-mapping.ts';
 import { enforceOperationRoles } from './operation-role-check.ts';
 import { portalFallback, portalRoutes } from './portal-routes.ts';
+import { observeRequests } from './request-metrics.ts';
 import { applicationBranchesRoute } from './routes/application-branches.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { deployEventsRoute } from './routes/deploy-events.ts';
@@ -26,6 +27,7 @@ import { snapshotRoutes } from './routes/snapshots.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { routeStreamRoute } from './routes/route-stream.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { datasetRoutes } from './routes/datasets.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 import { whoamiRoute } from './routes/whoami.ts';
@@ -72,6 +74,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   });
   app.setNotFoundHandler((request, reply) => (deps.portalDir ? portalFallback(request, reply) : undefined) ?? reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
 
+  if (deps.metrics) observeRequests(app, deps.metrics);
   provideAuditTrail(app, deps.db);
   // Before any route is registered: each must be in the role table, which is checked before its handler.
   enforceOperationRoles(app);
@@ -92,7 +95,8 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
     deployEventsRoute(app, deps.environments);
   }
   if (deps.secrets) secretRoutes(app, deps.secrets, deps.environments?.service);
-  if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub });
+  datasetRoutes(app, { db: deps.db, ...(deps.datasets ? { datasets: deps.datasets } : {}) });
+  if (deps.routeHub) routeStreamRoute(app, { routeHub: deps.routeHub, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   if (deps.github) githubWebhookRoute(app, { github: deps.github });
   if (deps.previews) previewRoutes(app, deps.previews);
   if (deps.releases) {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleaseResponse } from '@slipway/contract';
 import { createApiToken } from '../store/api-tokens.ts';
 import { openDatabase, type StoreDatabase } from '../store/open-database.ts';
+import { RELEASE_CHANNEL } from '../store/release-signals.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
 import { testDatabases } from '../test-support/test-databases.ts';
 import { apiOk } from '../test-support/test-server.ts';
@@ -137,7 +138,8 @@ describe.skipIf(postgres.skip !== undefined)(`approvals across two servers on on
   }, 180_000);
 
   it('listens again when its connection is cut, and catches up on what it missed', async () => {
-    const cut = await sql<{ ended: boolean }>`SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'`.execute(store.db);
+    const cut = await sql<{ ended: boolean }>`SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = current_database() AND query = ${`LISTEN ${RELEASE_CHANNEL}`}`.execute(store.db);
+    // One release-controller listener on each server (each also listens on the managed-release channel, left alone here).
     expect(cut.rows).toEqual([{ ended: true }, { ended: true }]);
     // Straight away, while the holder may not be listening yet: the release still moves, at the latest once it listens again.
     const app = join(dir, 'app');

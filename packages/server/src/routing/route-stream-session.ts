@@ -30,6 +30,8 @@ export interface RouteStreamSessionOptions {
   /** Time between heartbeat comments while nothing is sent. */
   heartbeatMs?: number;
   log?: (level: 'info' | 'warn', details: object, message: string) => void;
+  /** Told the size of everything written to the follower (events, heartbeats), for the server's metrics. */
+  onBytes?: (bytes: number) => void;
 }
 
 export interface RouteStreamSession {
@@ -54,6 +56,10 @@ export function openRouteStreamSession(options: RouteStreamSessionOptions): Rout
   const maxPending = options.maxPendingChanges ?? DEFAULT_MAX_PENDING_CHANGES;
   const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const log = options.log ?? (() => undefined);
+  const counted = (text: string): string => {
+    options.onBytes?.(Buffer.byteLength(text));
+    return text;
+  };
 
   /** The version the follower holds completely: the last change or snapshot-end written. */
   let sentVersion = options.lastVersion ?? -1;
@@ -74,7 +80,7 @@ export function openRouteStreamSession(options: RouteStreamSessionOptions): Rout
     pump();
   };
   const write = (event: RouteStreamEvent, data?: string): void => {
-    if (out.write(routeStreamEventToSse(event, data))) return;
+    if (out.write(counted(routeStreamEventToSse(event, data)))) return;
     waitingForDrain = true;
     out.once('drain', onDrain);
     clearTimeout(stallTimer);
@@ -165,7 +171,7 @@ export function openRouteStreamSession(options: RouteStreamSessionOptions): Rout
   };
 
   const heartbeat = setInterval(() => {
-    if (!waitingForDrain && !finished) out.write(': ping\n\n');
+    if (!waitingForDrain && !finished) out.write(counted(': ping\n\n'));
   }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   heartbeat.unref();
 
@@ -189,7 +195,7 @@ export function openRouteStreamSession(options: RouteStreamSessionOptions): Rout
     const version = Math.max(0, sentVersion);
     finish();
     // Past any backpressure: the follower reads the reason if it reads anything at all.
-    out.end(routeStreamEventToSse({ type: 'closing', version, reason }));
+    out.end(counted(routeStreamEventToSse({ type: 'closing', version, reason })));
     setTimeout(() => out.destroy(), CLOSE_GRACE_MS).unref();
   };
 

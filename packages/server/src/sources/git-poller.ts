@@ -9,7 +9,7 @@ import { InputError } from '@slipway/core';
 import { normalizeRepository, type Repositories } from '../git/repositories.ts';
 import type { Leases } from '../store/leases.ts';
 import { PreviewStore, type WatchedApplication } from '../store/previews.ts';
-import { KeyedWorker, type ReconcileContext, type ReconcileResult } from '../worker/keyed-worker.ts';
+import { KeyedWorker, type ReconcileContext, type ReconcileResult, type WorkerMetrics } from '../worker/keyed-worker.ts';
 import type { PreviewCoordinator, PreviewLogger } from './preview-coordinator.ts';
 import type { SourceEvent, SourceWatcher } from './source-provider.ts';
 
@@ -55,6 +55,11 @@ export class GitPoller implements SourceWatcher {
 
   start(): void {
     void this.worker.start().catch((error: Error) => this.options.logger?.error(`polling: ${error.message}`));
+  }
+
+  /** The poll queue's and leases' counters. */
+  metrics(): WorkerMetrics {
+    return this.worker.metrics();
   }
 
   /** Stops polling and waits for a look under way to end. */

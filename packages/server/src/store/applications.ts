@@ -84,6 +84,12 @@ export async function getApplication(db: Kysely<Database>, workspace: string, na
   return row ? toApplication(row) : undefined;
 }
 
+/** The git repository an application is registered from, undefined when it has none. */
+export async function repositoryUrlOf(db: Kysely<Database>, applicationId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('applications').select('repository_url').where('id', '=', applicationId).executeTakeFirst();
+  return row?.repository_url ?? undefined;
+}
+
 /** One template version's manifest, exactly as registered. */
 export async function getTemplateVersion(db: Kysely<Database>, applicationId: string, version: string): Promise<ApplicationManifest | undefined> {
   const row = await db.selectFrom('template_versions').select('manifest_json').where('application_id', '=', applicationId).where('version', '=', version).executeTakeFirst();

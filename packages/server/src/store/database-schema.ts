@@ -13,6 +13,8 @@ export type Db = Kysely<Database>;
 export interface Database {
   api_tokens: ApiTokensTable;
   applications: ApplicationsTable;
+  datasets: DatasetsTable;
+  dataset_clones: DatasetClonesTable;
   template_versions: TemplateVersionsTable;
   secrets: SecretsTable;
   leases: LeasesTable;
@@ -469,4 +471,42 @@ export interface ManagedReleaseTransitionsTable {
   actor: string;
   reason: string;
   at: string;
+}
+
+export interface DatasetsTable {
+  id: string;
+  workspace: string;
+  app: string;
+  name: string;
+  /** The dataset as the application's current manifest defines it (JSON). */
+  definition_json: string;
+  /** Hash of what makes the golden copy: source and transform. */
+  definition_hash: string;
+  /** pending | building | ready | failed */
+  state: string;
+  reason: string | null;
+  /** Grows with each golden copy; clones of an older one are replaced when unattached. */
+  generation: number;
+  golden_database: string | null;
+  /** The definition_hash the golden copy was made from. */
+  golden_hash: string | null;
+  golden_at: string | null;
+  refresh_requested_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DatasetClonesTable {
+  id: string;
+  dataset_id: string;
+  database_name: string;
+  role_name: string;
+  /** The role's password, sealed with the server's secret key. */
+  sealed_password: string;
+  generation: number;
+  /** creating | ready | attached */
+  state: string;
+  environment_id: string | null;
+  created_at: string;
+  attached_at: string | null;
 }

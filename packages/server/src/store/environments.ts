@@ -419,6 +419,69 @@ export class EnvironmentStore {
     }
     return next;
   }
+
+  /** The spec an environment runs as last prepared: its newest deploy, not a teardown, whose source was checked out. */
+  async lastSourcedDeploy(environmentId: string): Promise<StoredDeploy | undefined> {
+    const row = await this.db
+      .selectFrom('deploys')
+      .selectAll()
+      .where('environment_id', '=', environmentId)
+      .where('workflow', '!=', 'teardown')
+      .where('source_json', 'is not', null)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toDeploy(row) : undefined;
+  }
+
+  /** Every live environment with `status`, each with its lastSourcedDeploy, in one query (a server's start publishes them all). */
+  async liveWithLastSourcedDeploy(statuses: readonly EnvironmentStatus[]): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }[]> {
+    const newest = this.db
+      .selectFrom('deploys')
+      .select('environment_id')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('workflow', '!=', 'teardown')
+      .where('source_json', 'is not', null)
+      .groupBy('environment_id')
+      .as('newest');
+    const rows = await this.db
+      .selectFrom('environments')
+      .innerJoin(newest, 'newest.environment_id', 'environments.id')
+      .innerJoin('deploys', (join) => join.onRef('deploys.environment_id', '=', 'environments.id').onRef('deploys.seq', '=', 'newest.seq'))
+      .selectAll('environments')
+      .select(['deploys.id as deploy_id', 'deploys.seq as deploy_seq', 'deploys.workflow as deploy_workflow', 'deploys.state as deploy_state', 'deploys.outcome as deploy_outcome'])
+      .select(['deploys.reason as deploy_reason', 'deploys.commit_sha as deploy_commit_sha', 'deploys.rendered_json', 'deploys.render_inputs_json', 'deploys.source_json', 'deploys.requested_by'])
+      .select(['deploys.created_at as deploy_created_at', 'deploys.started_at as deploy_started_at', 'deploys.finished_at as deploy_finished_at'])
+      .where('environments.deleted_at', 'is', null)
+      .where('environments.status', 'in', [...statuses])
+      .execute();
+    return rows.map((row) => ({
+      environment: toEnvironment(row),
+      deploy: toDeploy({
+        id: row.deploy_id,
+        environment_id: row.id,
+        seq: row.deploy_seq,
+        workflow: row.deploy_workflow,
+        state: row.deploy_state,
+        outcome: row.deploy_outcome,
+        reason: row.deploy_reason,
+        commit_sha: row.deploy_commit_sha,
+        rendered_json: row.rendered_json,
+        render_inputs_json: row.render_inputs_json,
+        source_json: row.source_json,
+        requested_by: row.requested_by,
+        created_at: row.deploy_created_at,
+        started_at: row.deploy_started_at,
+        finished_at: row.deploy_finished_at,
+      }),
+    }));
+  }
+
+  /** Ids of environments (live or deleted) whose row changed at or after `since` (ISO time): what another server did. */
+  async changedSince(since: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('environments').select('id').where('updated_at', '>=', since).execute();
+    return rows.map((r) => r.id);
+  }
 }
 
 async function insertDeploy(

@@ -562,6 +562,51 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       await db.schema.alterTable('leases').dropColumn('epoch').execute();
     },
   },
+  '0015-dataset-pools': {
+    async up(db: Kysely<unknown>) {
+      // A dataset's pool (datasets/): its golden copy's generation and state, and its clones, each a
+      // database and a role on the dataset server. A clone's row is written before its database is
+      // made and removed after it is dropped, so the sweep can always find what a crash left.
+      await db.schema
+        .createTable('datasets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('workspace', 'text', (c) => c.notNull())
+        .addColumn('app', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('definition_json', 'text', (c) => c.notNull())
+        .addColumn('definition_hash', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('golden_database', 'text')
+        .addColumn('golden_hash', 'text')
+        .addColumn('golden_at', 'text')
+        .addColumn('refresh_requested_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('datasets_workspace_app_name', ['workspace', 'app', 'name'])
+        .execute();
+      await db.schema
+        .createTable('dataset_clones')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('dataset_id', 'text', (c) => c.notNull())
+        .addColumn('database_name', 'text', (c) => c.notNull().unique())
+        .addColumn('role_name', 'text', (c) => c.notNull())
+        .addColumn('sealed_password', 'text', (c) => c.notNull())
+        .addColumn('generation', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('environment_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('attached_at', 'text')
+        .execute();
+      await db.schema.createIndex('dataset_clones_pool').on('dataset_clones').columns(['dataset_id', 'state', 'generation']).execute();
+      await db.schema.createIndex('dataset_clones_environment').on('dataset_clones').columns(['environment_id']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('dataset_clones').ifExists().execute();
+      await db.schema.dropTable('datasets').ifExists().execute();
+    },
+  },
   };
 }
 

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeployResponse } from '@slipway/contract';
+import type { ServerConfig } from '../config.ts';
 import { startServer, type RunningServer, type StartServerOptions } from '../start-server.ts';
 
 export interface TestServer {
@@ -14,10 +15,10 @@ export interface TestServer {
 }
 
 /** A whole server (SQLite, local driver, router, engine) in a temporary home, on free ports, with fast engine timings. */
-export async function startTestServer(prefix: string, options: StartServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(prefix: string, options: StartServerOptions = {}, config: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), `slipway-${prefix}-`));
   const server = await startServer(
-    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml') },
+    { home: join(dir, 'home'), apiPort: 0, routerPort: 0, host: '127.0.0.1', domain: 'slipway.localhost', cliConfigPath: join(dir, 'cli.yaml'), ...config },
     { graceMs: 2_000, ...options, engine: { tickMs: 200, refreshRoutesMs: 500, ...options.engine } },
   );
   return { server, dir, close: () => closeServer(server, dir) };

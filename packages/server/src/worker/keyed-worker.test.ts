@@ -46,6 +46,27 @@ describe('keyed worker, in memory', () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
   });
 
+  it('times every reconcile, failed ones too, in a cumulative histogram', async () => {
+    const w = worker({
+      reconcile: async (key) => {
+        await sleep(key === 'slow' ? 60 : 0);
+        if (key === 'fails') throw new Error('no');
+      },
+      maxBackoffMs: 60_000,
+      baseBackoffMs: 60_000,
+    });
+    await w.start();
+    for (const key of ['quick', 'slow', 'fails']) await w.settle(key);
+    const { reconcileSeconds: h } = w.metrics();
+    expect(h.count).toBe(3);
+    expect(h.sum).toBeGreaterThanOrEqual(0.06);
+    expect(h.buckets).toHaveLength(h.counts.length);
+    // Cumulative: each bucket holds at least the one below it, and the slow run is above 50 ms.
+    h.counts.forEach((count, i) => expect(count).toBeGreaterThanOrEqual(h.counts[i - 1] ?? 0));
+    expect(h.counts[h.buckets.indexOf(0.05)]).toBe(2);
+    expect(h.counts.at(-1)).toBe(3);
+  });
+
   it('runs a key queued several times while it waits once, and once more when queued while it runs', async () => {
     const runs: string[] = [];
     const hold = gate();

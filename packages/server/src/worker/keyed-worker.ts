@@ -15,7 +15,8 @@ import { LeaseLostError, Leases, type LeaseToken } from '../store/leases.ts';
 //   for events, never to scan;
 // - a lease in the store, per key or one for the whole worker, renewed while held, with fencing:
 //   the run's token goes with its writes (`fenced`), so a server that lost the lease writes nothing;
-// - counters: queue depth, runs, failures, retries, lease refusals and losses.
+// - counters: queue depth, runs, failures, retries, lease gains, refusals and losses, and how long
+//   reconciles take (a cumulative histogram, which the server's /metrics exposes per controller).
 
 export interface ReconcileContext {
   key: string;
@@ -89,13 +90,28 @@ export interface WorkerMetrics {
   runs: number;
   failures: number;
   retries: number;
+  /** Leases this worker took: per key, or the worker's own taken again after it had none. */
+  leaseGains: number;
   /** Runs not started because another server holds the lease. */
   leaseRefusals: number;
   /** Leases this worker held and lost (renewal refused, or a fenced write refused). */
   leaseLosses: number;
   /** Writes refused by fencing. */
   fencedRefusals: number;
+  /** How long reconciles took, whatever their outcome (runs refused a lease are not counted). */
+  reconcileSeconds: ReconcileHistogram;
 }
+
+/** A cumulative histogram: `counts[i]` runs took at most `buckets[i]` seconds; `count` is every run. */
+export interface ReconcileHistogram {
+  buckets: readonly number[];
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** Upper bounds, in seconds: from a store read (ms) to a deploy that waits minutes for readiness. */
+export const RECONCILE_BUCKETS_SECONDS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 const DEFAULT_TTL_MS = 30_000;
 
@@ -121,7 +137,8 @@ export class KeyedWorker {
   private resyncTimer?: NodeJS.Timeout;
   /** The run whose code is calling: what `fence` checks when a controller's deeper calls write. */
   private readonly current = new AsyncLocalStorage<ReconcileContext>();
-  private readonly counters = { runs: 0, failures: 0, retries: 0, leaseRefusals: 0, leaseLosses: 0, fencedRefusals: 0 };
+  private readonly counters = { runs: 0, failures: 0, retries: 0, leaseGains: 0, leaseRefusals: 0, leaseLosses: 0, fencedRefusals: 0 };
+  private readonly durations = { counts: RECONCILE_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 };
 
   constructor(private readonly options: KeyedWorkerOptions) {}
 
@@ -257,7 +274,14 @@ export class KeyedWorker {
   }
 
   metrics(): WorkerMetrics {
-    return { name: this.options.name, depth: this.queue.length, running: this.running.size, delayed: this.timers.size, ...this.counters };
+    return {
+      name: this.options.name,
+      depth: this.queue.length,
+      running: this.running.size,
+      delayed: this.timers.size,
+      ...this.counters,
+      reconcileSeconds: { buckets: RECONCILE_BUCKETS_SECONDS, counts: [...this.durations.counts], sum: this.durations.sum, count: this.durations.count },
+    };
   }
 
   private pump(): void {
@@ -303,6 +327,7 @@ export class KeyedWorker {
       fence: (tx) => (token ? this.refusals(key, token, Leases.check(tx, token)) : Promise.reject(new Error(`worker ${this.options.name} takes no lease: a fenced write needs one`))),
     };
     this.counters.runs++;
+    const started = performance.now();
     try {
       const result = await this.current.run(context, () => this.options.reconcile(key, context));
       this.failures.delete(key);
@@ -321,7 +346,18 @@ export class KeyedWorker {
       this.options.logger?.error(`${this.options.name} ${key}: ${(error as Error).stack ?? (error as Error).message}; trying again in ${delay} ms`);
       this.counters.retries++;
       this.enqueueAfter(key, delay);
+    } finally {
+      this.observeRun((performance.now() - started) / 1000);
     }
+  }
+
+  private observeRun(seconds: number): void {
+    const { durations } = this;
+    durations.sum += seconds;
+    durations.count++;
+    RECONCILE_BUCKETS_SECONDS.forEach((bound, i) => {
+      if (seconds <= bound) durations.counts[i]!++;
+    });
   }
 
   /** A per-key lease: the one held since the key's last run, else taken now; when another server holds it, the key is tried again when that lease runs out. */
@@ -338,6 +374,7 @@ export class KeyedWorker {
     }
     if (token) {
       this.keyLeases.set(key, token);
+      this.counters.leaseGains++;
       return token;
     }
     this.counters.leaseRefusals++;
@@ -428,6 +465,7 @@ export class KeyedWorker {
     }
     this.workerLease = token;
     if (token && token.epoch !== before?.epoch) {
+      this.counters.leaseGains++;
       for (const key of await lease.resync().catch((error: Error) => {
         this.options.logger?.error(`${this.options.name}: listing work after taking lease ${lease.name}: ${error.message}`);
         return [] as string[];

@@ -39,8 +39,12 @@ describe('app imports', () => {
 describe('datasets', () => {
   it('attaches workspace datasets of the same name, warning about the variables they inject', () => {
     const imported = importTemplate({ services, datasets: [{ name: 'Prod_Snapshot' }, 'analytics', 'analytics'] });
-    expect(imported.value.spec.datasets).toEqual([{ name: 'prod-snapshot' }, { name: 'analytics' }]);
-    expect(imported.warnings.join('\n')).toMatch(/datasets\[0\]: dataset "Prod_Snapshot" becomes the workspace dataset "prod-snapshot" .* DATABASE_URL/);
+    expect(imported.value.spec.datasets).toEqual([
+      { name: 'prod-snapshot', source: { url: { secret: 'dataset-prod-snapshot-url' } } },
+      { name: 'analytics', source: { url: { secret: 'dataset-analytics-url' } }, envPrefix: 'ANALYTICS' },
+    ]);
+    expect(imported.warnings.join('\n')).toMatch(/datasets\[0\]: dataset "Prod_Snapshot" becomes the dataset "prod-snapshot", copied from the PostgreSQL URL in the secret dataset-prod-snapshot-url .* DATABASE_URL/);
+    expect(imported.warnings.join('\n')).toMatch(/datasets\[1\]: .* injected as ANALYTICS_URL, /);
     expect(imported.loaderErrors).toEqual([]);
   });
 });

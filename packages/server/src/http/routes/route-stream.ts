@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { errorResponse } from '@slipway/contract';
+import type { RouteStreamMetrics } from '../../metrics/server-metrics.ts';
 import type { RouteHub } from '../../routing/route-hub.ts';
 import { openRouteStreamSession, type RouteStreamSession } from '../../routing/route-stream-session.ts';
 import {  } from '../authorize.ts';
@@ -16,6 +17,8 @@ export interface RouteStreamDependencies {
   maxEventBytes?: number;
   maxPendingChanges?: number;
   stallTimeoutMs?: number;
+  /** Followers connected and bytes sent, for /metrics. */
+  metrics?: RouteStreamMetrics;
 }
 
 /** The version a follower last applied: Last-Event-ID, else ?lastEventId=; undefined when absent or not a version. */
@@ -34,7 +37,7 @@ function lastVersionOf(header: string | string[] | undefined, query: string | un
  * (route-stream-session.ts).
  */
 export function routeStreamRoute(app: FastifyInstance, deps: RouteStreamDependencies): void {
-  const { routeHub } = deps;
+  const { routeHub, metrics } = deps;
   // Open streams never end by themselves: without ending them, closing the API would wait for every router.
   const open = new Set<RouteStreamSession>();
   app.addHook('preClose', async () => {
@@ -75,9 +78,14 @@ export function routeStreamRoute(app: FastifyInstance, deps: RouteStreamDependen
         ...(deps.maxPendingChanges !== undefined ? { maxPendingChanges: deps.maxPendingChanges } : {}),
         ...(deps.stallTimeoutMs !== undefined ? { stallTimeoutMs: deps.stallTimeoutMs } : {}),
         log: (level, details, message) => request.log[level](details, message),
+        ...(metrics ? { onBytes: (bytes: number) => metrics.streamSent(bytes) } : {}),
       });
       open.add(session);
-      res.once('close', () => open.delete(session));
+      metrics?.streamOpened();
+      res.once('close', () => {
+        open.delete(session);
+        metrics?.streamClosed();
+      });
     },
   );
 }
