@@ -20,7 +20,8 @@ export const createEnvironmentRequest = z.strictObject({
 });
 export type CreateEnvironmentRequest = z.infer<typeof createEnvironmentRequest>;
 
-export const environmentStatus = z.enum(['queued', 'deploying', 'ready', 'failed', 'errored', 'deleting', 'deleted']);
+/** `paused`: its services are stopped, their state kept, and its routes answer a paused page (POST …/pause, …/resume). */
+export const environmentStatus = z.enum(['queued', 'deploying', 'ready', 'paused', 'failed', 'errored', 'deleting', 'deleted']);
 export type EnvironmentStatus = z.infer<typeof environmentStatus>;
 
 export const deployState = z.enum(['queued', 'running', 'succeeded', 'failed', 'errored', 'cancelled']);

@@ -26,6 +26,7 @@ import { EnvironmentStore } from './store/environments.ts';
 import { Leases } from './store/leases.ts';
 import type { WorkerMetrics } from './worker/keyed-worker.ts';
 import { EnvironmentLifecycle } from './workflows/environment-lifecycle.ts';
+import { EnvironmentPauses } from './environments/pause.ts';
 import { openDatabase, type StoreDatabase } from './store/open-database.ts';
 import { SecretStore } from './store/secrets.ts';
 import { WorkspaceOutputMasking } from './secrets/output-masking.ts';
@@ -46,6 +47,8 @@ export interface RunningServer {
   secretBox: SecretBox;
   environments: EnvironmentStore;
   service: EnvironmentService;
+  /** Pause and resume of environments (environments/pause.ts). */
+  pauses: EnvironmentPauses;
   engine: WorkflowEngine;
   /** Expiry, idle teardown and orphan sweeps. */
   lifecycle: EnvironmentLifecycle;
@@ -215,6 +218,15 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const unobserve = observeDeploys(engine, environments, metrics);
     cleanups.push(async () => unobserve());
     const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db), lifecycle });
+    const pauses = new EnvironmentPauses({
+      service,
+      store: environments,
+      engine,
+      drivers,
+      lifecycle,
+      ...(options.engine?.readinessTimeoutMs !== undefined ? { resumeTimeoutMs: options.engine.readinessTimeoutMs } : {}),
+      ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+    });
     if (datasets) {
       await datasets.start();
       cleanups.push(() => datasets.stop());
@@ -252,7 +264,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     previews.resume();
 
     const portal = await portalBuild;
-    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), metrics, db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, ...(datasets ? { datasets } : {}), previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
+    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), metrics, db: store.db, environments: { service, store: environments, drivers, deployLogs, masking, pauses }, repositories, routeHub: routes, secrets, ...(datasets ? { datasets } : {}), previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
     cleanups.push(() => api.close());
     let address: string;
     try {
@@ -276,6 +288,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       secretBox,
       environments,
       service,
+      pauses,
       engine,
       lifecycle,
       workerMetrics,

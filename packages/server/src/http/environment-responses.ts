@@ -19,7 +19,8 @@ export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeplo
     ...(env.idleTimeoutMs !== undefined
       ? {
           idleTimeout: formatDuration(env.idleTimeoutMs),
-          idleExpiresAt: new Date(Date.parse(env.lastActivityAt ?? env.createdAt) + env.idleTimeoutMs).toISOString(),
+          // A paused environment is not torn down for idleness (its idle clock starts again at its resume).
+          ...(env.status !== 'paused' ? { idleExpiresAt: new Date(Date.parse(env.lastActivityAt ?? env.createdAt) + env.idleTimeoutMs).toISOString() } : {}),
         }
       : {}),
     createdAt: env.createdAt,

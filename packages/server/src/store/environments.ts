@@ -360,7 +360,10 @@ export class EnvironmentStore {
     }
   }
 
-  /** Ephemeral environments idle for longer than their idle timeout, with no teardown yet. */
+  /**
+   * Ephemeral environments idle for longer than their idle timeout, with no teardown yet. A paused
+   * one is not idle: it was paused to be kept, and runs nothing (its expiry still ends it).
+   */
   async idle(now = new Date()): Promise<StoredEnvironment[]> {
     const rows = await this.db
       .selectFrom('environments')
@@ -368,7 +371,7 @@ export class EnvironmentStore {
       .where('deleted_at', 'is', null)
       .where('kind', '=', 'ephemeral')
       .where('idle_timeout_ms', 'is not', null)
-      .where('status', 'not in', ['deleting', 'deleted'])
+      .where('status', 'not in', ['deleting', 'deleted', 'paused'])
       .execute();
     return rows.map(toEnvironment).filter((e) => e.idleTimeoutMs !== undefined && Date.parse(e.lastActivityAt ?? e.createdAt) + e.idleTimeoutMs < now.getTime());
   }
@@ -404,7 +407,7 @@ export class EnvironmentStore {
   async nextLifecycleDeadline(after = new Date()): Promise<number | undefined> {
     const rows = await this.db
       .selectFrom('environments')
-      .select(['expires_at', 'idle_timeout_ms', 'last_activity_at', 'created_at'])
+      .select(['expires_at', 'idle_timeout_ms', 'last_activity_at', 'created_at', 'status'])
       .where('deleted_at', 'is', null)
       .where('kind', '=', 'ephemeral')
       .where('status', 'not in', ['deleting', 'deleted'])
@@ -413,7 +416,7 @@ export class EnvironmentStore {
     let next: number | undefined;
     for (const row of rows) {
       const expires = row.expires_at ? Date.parse(row.expires_at) : Infinity;
-      const idle = row.idle_timeout_ms !== null ? Date.parse(row.last_activity_at ?? row.created_at) + Number(row.idle_timeout_ms) : Infinity;
+      const idle = row.idle_timeout_ms !== null && row.status !== 'paused' ? Date.parse(row.last_activity_at ?? row.created_at) + Number(row.idle_timeout_ms) : Infinity;
       const due = Math.min(expires, idle);
       if (Number.isFinite(due) && due > after.getTime() && (next === undefined || due < next)) next = due;
     }
