@@ -13,6 +13,7 @@ export type RouterErrorCode =
   | 'upstream-unavailable'
   | 'environment-deploying'
   | 'environment-paused'
+  | 'environment-waking'
   | 'upstream-timeout'
   | 'router-error';
 
@@ -119,6 +120,13 @@ export const routerErrors = {
     code: 'environment-paused',
     title: 'Environment is paused',
     message: `The environment ${environment} is paused: its services are stopped and keep their data. Resume it with \`slipway envs resume\`, then reload this page.`,
+    retryAfter,
+  }),
+  waking: (environment: string, retryAfter: number): RouterError => ({
+    status: 503,
+    code: 'environment-waking',
+    title: 'Environment is waking up',
+    message: `The environment ${environment} was paused and is starting again. This page can be reloaded in a few seconds.`,
     retryAfter,
   }),
   internal: (): RouterError => ({
