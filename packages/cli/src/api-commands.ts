@@ -147,13 +147,14 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
     .command('pause')
     .description('pause an environment: stop its services, keeping their data (volumes, datasets, config); its URLs answer a paused page (503 with Retry-After for API clients) until it is resumed')
     .argument('<id>', 'environment id')
+    .option('--wake-on-request', "let the first request to its URLs wake it: the router holds that request (up to 30 s) and serves it once the environment is ready")
     .option('--break-glass <reason>', 'admins only: change a protected environment outside a release, for this reason (recorded in the audit ledger)')
     .addOption(jsonOutput())
     .addHelpText(
       'after',
-      `\nA paused environment is not torn down for idleness, but still expires at its TTL. No job runs on\nresume; a deploy into a paused environment (slipway deploys create) resumes it.\n${examples('slipway envs pause pr-42', 'slipway envs pause pr-42 -o json | jq -r .status')}`,
+      `\nA paused environment is not torn down for idleness, but still expires at its TTL. No job runs on\nresume; a deploy into a paused environment (slipway deploys create) resumes it. Waking on request\nworks through the server's embedded router (not yet a standalone \`slipway router\`), and never for\na protected environment.\n${examples('slipway envs pause pr-42', 'slipway envs pause pr-42 --wake-on-request', 'slipway envs pause pr-42 -o json | jq -r .status')}`,
     )
-    .action((id: string, opts: Output & { breakGlass?: string }) => run(envsPause({ id, ...opts }, io)));
+    .action((id: string, opts: Output & { wakeOnRequest?: boolean; breakGlass?: string }) => run(envsPause({ id, ...opts }, io)));
   envs
     .command('resume')
     .description('resume a paused environment: start its services again (no job runs), wait until they are ready, then route its URLs to them')

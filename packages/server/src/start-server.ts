@@ -159,8 +159,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     activity.start();
     cleanups.push(() => activity.stop());
     let router: RunningRouter;
+    // Wake on request: the environments' pauses exist once the service does, below.
+    const waking: { wake?: (app: string, envId: string) => Promise<void> } = {};
     try {
-      router = await startRouter({ table, port: config.routerPort, host: config.host, onRouted: activity.record });
+      router = await startRouter({ table, port: config.routerPort, host: config.host, onRouted: activity.record, wake: { wake: (app, envId) => (waking.wake ? waking.wake(app, envId) : Promise.reject(new Error('the server is starting'))) } });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${config.routerPort} is already in use; stop what uses it or set SLIPWAY_ROUTER_PORT (or --router-port)`);
       throw error;
@@ -227,6 +229,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       ...(options.engine?.readinessTimeoutMs !== undefined ? { resumeTimeoutMs: options.engine.readinessTimeoutMs } : {}),
       ...(options.engineLogger ? { logger: options.engineLogger } : {}),
     });
+    waking.wake = (app, envId) => pauses.wake(app, envId);
     if (datasets) {
       await datasets.start();
       cleanups.push(() => datasets.stop());

@@ -189,7 +189,7 @@ describe('slipway envs, deploys, instances and secrets against a real server', (
   it('pauses the environment and resumes it, and says what to do when that is not possible', async () => {
     const paused = await slipway('envs', 'pause', 'demo');
     expect([paused.code, paused.stderr]).toEqual([0, '']);
-    expect(paused.stdout).toBe('✓ environment demo paused: its services are stopped and keep their data; its URLs answer a paused page until `slipway envs resume demo`');
+    expect(paused.stdout).toBe('✓ environment demo paused: its services are stopped and keep their data; they answer a paused page until `slipway envs resume demo`');
     expect((await slipway('envs', 'list', '--app', 'hello')).stdout).toMatch(/\ndemo +hello +paused +main/);
     expect((await slipway('instances', 'list', 'demo')).stdout).toMatch(/\nweb-0 +stopped/);
     const twice = await slipway('envs', 'pause', 'demo');
@@ -205,6 +205,10 @@ describe('slipway envs, deploys, instances and secrets against a real server', (
     expect((await slipway('envs', 'pause', 'nope')).code).toBe(3);
     const help = await slipway('envs', 'pause', '--help');
     expect(help.stdout).toContain('still expires at its TTL');
+
+    const wakeable = await slipway('envs', 'pause', 'demo', '--wake-on-request');
+    expect([wakeable.code, wakeable.stdout]).toEqual([0, '✓ environment demo paused: its services are stopped and keep their data; the first request to one of them wakes it (the request waits until it is ready)']);
+    expect((await slipway('envs', 'resume', 'demo')).code).toBe(0);
   }, 60_000);
 
   it('protects a permanent environment by hand, refuses a direct change with the way out, and lifts the mark', async () => {

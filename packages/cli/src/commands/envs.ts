@@ -132,11 +132,13 @@ export async function envsExtend(options: { id: string; ttl: string; breakGlass?
 const RESUME_TIMEOUT_MS = 180_000;
 
 /** `slipway envs pause`: stops the environment's services, state kept; its URLs answer a paused page until it is resumed. */
-export async function envsPause(options: { id: string; breakGlass?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
+export async function envsPause(options: { id: string; wakeOnRequest?: boolean; breakGlass?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {
-    const env = await callApi<EnvironmentResponse>(resolveConnection(), 'POST', `${environmentPath(options.id)}/pause${breakGlassQuery(options.breakGlass)}`);
+    const body = options.wakeOnRequest ? { wakeOnRequest: true } : undefined;
+    const env = await callApi<EnvironmentResponse>(resolveConnection(), 'POST', `${environmentPath(options.id)}/pause${breakGlassQuery(options.breakGlass)}`, body);
     if (options.output === 'json') return printJson(io, env);
-    io.out(`${pc.green('✓')} environment ${pc.bold(env.id)} paused: its services are stopped and keep their data; its URLs answer a paused page until \`slipway envs resume ${env.id}\``);
+    const until = env.wakeOnRequest ? 'the first request to one of them wakes it (the request waits until it is ready)' : `they answer a paused page until \`slipway envs resume ${env.id}\``;
+    io.out(`${pc.green('✓')} environment ${pc.bold(env.id)} paused: its services are stopped and keep their data; ${until}`);
   });
 }
 

@@ -126,4 +126,22 @@ describe('pausing and resuming an environment', () => {
     expect((await api('admin', 'POST', `/api/v1/environments/main/resume?breakGlass=${encodeURIComponent('demo over')}`)).json()).toMatchObject({ status: 'ready' });
     expect((await api('admin', 'DELETE', '/api/v1/environments/main/protection')).status).toBe(200);
   }, 90_000);
+
+  it('wakes on the first request when paused with wakeOnRequest: the router holds it and serves it once ready', async () => {
+    const paused = await api('developer', 'POST', '/api/v1/environments/main/pause', { wakeOnRequest: true });
+    expect(paused.status, paused.text).toBe(200);
+    expect(paused.json()).toMatchObject({ status: 'paused', wakeOnRequest: true });
+    expect((await environment()).instances!.map((i) => i.state)).toEqual(['stopped', 'stopped']);
+    const started = Date.now();
+    const [first, second] = await Promise.all([viaRouter('/api/entries'), viaRouter('/api/health')]);
+    const firstByteMs = Date.now() - started;
+    console.info(`wake on request, until the held request was answered: ${firstByteMs} ms (noisy: a shared machine)`);
+    expect(first.status, first.text).toBe(200);
+    expect(first.json().entries.map((e: { message: string }) => e.message)).toContain('kept across a pause');
+    expect(second.status).toBe(200);
+    expect((await environment()).status).toBe('ready');
+    const [entry] = (await api('admin', 'GET', '/api/v1/audit?limit=1')).json().items;
+    expect(entry).toMatchObject({ kind: 'environment.resume', subject: 'main', actor: 'router (wake on request)', details: { trigger: 'request', outcome: 'succeeded' } });
+    expect((await api('developer', 'POST', '/api/v1/environments/main/pause', { wakeOnRequest: 'yes' })).status).toBe(400);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import type { EnvironmentStatus } from '@slipway/contract';
-import { ConflictError, type RuntimeDriver } from '@slipway/core';
+import { ConflictError, NotFoundError, type RuntimeDriver } from '@slipway/core';
+import { recordAudit } from '../store/audit-ledger.ts';
 import type { EnvironmentStore, StoredDeploy, StoredEnvironment } from '../store/environments.ts';
 import type { WorkflowEngine } from '../workflows/workflow-engine.ts';
 import { refOf } from '../workflows/environment-ref.ts';
@@ -16,6 +17,10 @@ import type { EnvironmentService, EnvironmentWrite } from './environment-service
 // idle teardown leaves a paused environment alone (its expiry still ends it); the orphan sweep keeps
 // it, being live. A deploy into a paused environment resumes it: the deploy's apply starts its
 // services again (the runtimes converge), and its end publishes the routes as after any deploy.
+//
+// Wake on request: an environment paused with `wakeOnRequest` has routes that say so; the router
+// holds the first requests to them and calls `wake`, which resumes the environment as the router
+// (audited so), and the held requests are served once the routes point at instances again.
 
 export interface EnvironmentPausesOptions {
   service: EnvironmentService;
@@ -43,10 +48,12 @@ const PAUSABLE: readonly EnvironmentStatus[] = ['ready', 'failed', 'errored'];
 export class EnvironmentPauses {
   /** Environments with a pause or resume under way on this server: a second one waits its turn by being refused. */
   private readonly underWay = new Set<string>();
+  /** Resumes under way, by environment row id: a wake joins the one there is. */
+  private readonly resuming = new Map<string, Promise<PauseOutcome>>();
 
   constructor(private readonly options: EnvironmentPausesOptions) {}
 
-  async pause(workspace: string, envId: string, write: EnvironmentWrite<PauseOutcome> = {}): Promise<PauseOutcome> {
+  async pause(workspace: string, envId: string, write: EnvironmentWrite<PauseOutcome> = {}, how: { wakeOnRequest?: boolean } = {}): Promise<PauseOutcome> {
     const { service, store, engine } = this.options;
     const env = await service.live(workspace, envId);
     await service.refuseGoverned(workspace, env.envId, env.app, 'pause', write);
@@ -60,7 +67,7 @@ export class EnvironmentPauses {
       // The status first: from here on every refresh of its routes publishes "paused", so the
       // router answers the paused page rather than 502 while the services stop.
       const paused = await store.transact(async (inTx, tx) => {
-        await inTx.updateEnvironment(env.id, { status: 'paused', reason: undefined });
+        await inTx.updateEnvironment(env.id, { status: 'paused', reason: undefined, wakeOnRequest: how.wakeOnRequest === true });
         const outcome: PauseOutcome = { environment: (await inTx.getById(env.id))!, runtime };
         await write.audit?.(tx, outcome);
         return outcome;
@@ -82,7 +89,7 @@ export class EnvironmentPauses {
     await service.refuseGoverned(workspace, env.envId, env.app, 'resume', write);
     if (env.status !== 'paused') throw new ConflictError(`environment ${envId} is not paused (it is ${env.status}); only a paused environment can be resumed`);
     const { runtime, driver, deploy } = await this.runtimeOf(env, 'resume');
-    return this.exclusively(env, async () => {
+    const resumed = this.exclusively(env, async () => {
       let secrets;
       try {
         secrets = await engine.secretsOf(env, deploy.rendered);
@@ -103,6 +110,38 @@ export class EnvironmentPauses {
       this.options.lifecycle?.changed();
       return outcome;
     });
+    this.resuming.set(env.id, resumed);
+    try {
+      return await resumed;
+    } finally {
+      if (this.resuming.get(env.id) === resumed) this.resuming.delete(env.id);
+    }
+  }
+
+  /**
+   * Wake on request (the router holds a request to a route of app/envId meanwhile): resumes the
+   * environment when its pause allowed it, audited as the router's; joins a resume under way.
+   * Throws why not: it is not paused to be woken, it is protected, or its services did not start.
+   */
+  async wake(app: string, envId: string): Promise<void> {
+    const env = await this.options.store.getLiveOfApp(app, envId);
+    if (!env) throw new NotFoundError(`no live environment ${envId} of ${app}`);
+    let outcome = await this.resuming.get(env.id);
+    if (!outcome) {
+      if (env.status !== 'paused') return;
+      if (!env.wakeOnRequest) throw new ConflictError(`environment ${envId} was paused without wake on request; resume it with slipway envs resume ${envId}`);
+      outcome = await this.resume(env.workspace, envId, {
+        audit: async (tx, result) =>
+          void (await recordAudit(tx, {
+            workspace: env.workspace,
+            actor: 'router (wake on request)',
+            kind: 'environment.resume',
+            subject: env.envId,
+            details: { app: env.app, runtime: result.runtime, trigger: 'request', outcome: result.failure?.outcome ?? 'succeeded', ...(result.failure ? { reason: result.failure.reason } : {}) },
+          })),
+      });
+    }
+    if (outcome.failure) throw new Error(outcome.failure.reason);
   }
 
   private async runtimeOf(env: StoredEnvironment, verb: 'pause' | 'resume'): Promise<{ runtime: string; driver: RuntimeDriver; deploy: StoredDeploy }> {

@@ -23,6 +23,7 @@ export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeplo
           ...(env.status !== 'paused' ? { idleExpiresAt: new Date(Date.parse(env.lastActivityAt ?? env.createdAt) + env.idleTimeoutMs).toISOString() } : {}),
         }
       : {}),
+    ...(env.status === 'paused' && env.wakeOnRequest ? { wakeOnRequest: true } : {}),
     createdAt: env.createdAt,
     updatedAt: env.updatedAt,
     ...(extra.lastDeploy ? { lastDeploy: deployResponseOf(env, extra.lastDeploy) } : {}),

@@ -47,6 +47,13 @@ describe('environment routes of a paused environment', () => {
     expect(environmentRoutes(rendered, [], {}, 'paused').map((e) => e.target)).toEqual([{ kind: 'paused' }]);
   });
 
+  it('let the first request wake it when its pause said so', () => {
+    expect(environmentRoutes(rendered, [instance('stopped')], {}, 'paused', { wake: true }).map((e) => e.target)).toEqual([{ kind: 'paused', wake: true }]);
+    expect(environmentRoutes(rendered, [instance('ready')], {}, 'running', { wake: true }).map((e) => e.target)).toEqual([
+      { kind: 'upstream', addresses: [{ host: 'site.slipway-default-docs-main.svc.cluster.local', port: 8080 }], stripPrefix: false },
+    ]);
+  });
+
   it('leave out routes that are not public', () => {
     const hidden = { ...rendered, routes: [{ ...route, ingress: { ...ingress, public: false } }] } as RenderedEnvironment;
     expect(environmentRoutes(hidden, [], {}, 'paused')).toEqual([]);

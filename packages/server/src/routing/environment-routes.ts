@@ -17,6 +17,8 @@ export function environmentRoutes(
   instances: readonly InstanceStatus[],
   staticRoots: Readonly<Record<string, string>>,
   phase: RoutePhase,
+  /** A paused environment's routes let the first request wake it (the router holds it meanwhile). */
+  options: { wake?: boolean } = {},
 ): RouteTableEntry[] {
   const entries: RouteTableEntry[] = [];
   const deploying = phase === 'deploying';
@@ -24,7 +26,7 @@ export function environmentRoutes(
     if (!route.ingress.public) continue;
     const base = { host: route.host, pathPrefix: route.pathPrefix, app: rendered.app, envId: rendered.envId, service: route.service, ingress: route.ingress };
     if (phase === 'paused') {
-      entries.push({ ...base, target: { kind: 'paused' } });
+      entries.push({ ...base, target: options.wake ? { kind: 'paused', wake: true } : { kind: 'paused' } });
       continue;
     }
     if (route.static) {

@@ -108,7 +108,7 @@ export class RoutePublisher {
     const driver = this.options.drivers[spec.runtime];
     if (!driver) return;
     const instances = await driver.instances(refOf(env));
-    const routes = environmentRoutes(spec, instances, roots, phaseOf(env.status));
+    const routes = environmentRoutes(spec, instances, roots, phaseOf(env.status), { wake: env.wakeOnRequest === true });
     const hash = createHash('sha1').update(JSON.stringify(routes)).digest('base64');
     if (this.published.get(env.id) !== hash) {
       this.published.set(env.id, hash);

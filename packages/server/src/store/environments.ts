@@ -32,6 +32,8 @@ export interface StoredEnvironment {
   expiresAt?: string;
   idleTimeoutMs?: number;
   lastActivityAt?: string;
+  /** Paused so that the first request to its URLs wakes it (environments/pause.ts). */
+  wakeOnRequest?: boolean;
   /** Set for an environment brought up by another's App Imports. */
   parentId?: string;
   ownedByParent?: boolean;
@@ -165,6 +167,15 @@ export class EnvironmentStore {
     return row ? toEnvironment(row) : undefined;
   }
 
+  /**
+   * The live environment of `app` with id `envId`, in whichever workspace: what a route names
+   * (its hostnames belong to one environment of the whole server).
+   */
+  async getLiveOfApp(app: string, envId: string): Promise<StoredEnvironment | undefined> {
+    const row = await this.db.selectFrom('environments').selectAll().where('app', '=', app).where('env_id', '=', envId).where('deleted_at', 'is', null).executeTakeFirst();
+    return row ? toEnvironment(row) : undefined;
+  }
+
   async getById(id: string): Promise<StoredEnvironment | undefined> {
     const row = await this.db.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toEnvironment(row) : undefined;
@@ -188,7 +199,7 @@ export class EnvironmentStore {
 
   async updateEnvironment(
     id: string,
-    change: Partial<Pick<StoredEnvironment, 'status' | 'reason' | 'commit' | 'urls' | 'expiresAt' | 'ttlMs' | 'variables' | 'templateVersion' | 'deletedAt' | 'idleTimeoutMs' | 'lastActivityAt'>>,
+    change: Partial<Pick<StoredEnvironment, 'status' | 'reason' | 'commit' | 'urls' | 'expiresAt' | 'ttlMs' | 'variables' | 'templateVersion' | 'deletedAt' | 'idleTimeoutMs' | 'lastActivityAt' | 'wakeOnRequest'>>,
     now = new Date(),
   ): Promise<void> {
     const set: Partial<EnvironmentsTable> = { updated_at: now.toISOString() };
@@ -203,6 +214,7 @@ export class EnvironmentStore {
     if ('deletedAt' in change) set.deleted_at = change.deletedAt ?? null;
     if ('idleTimeoutMs' in change) set.idle_timeout_ms = change.idleTimeoutMs ?? null;
     if ('lastActivityAt' in change) set.last_activity_at = change.lastActivityAt ?? null;
+    if ('wakeOnRequest' in change) set.wake_on_request = change.wakeOnRequest ? 1 : null;
     await this.db.updateTable('environments').set(set).where('id', '=', id).execute();
   }
 
@@ -537,6 +549,7 @@ function toEnvironment(row: Selectable<EnvironmentsTable>): StoredEnvironment {
     ...(row.expires_at ? { expiresAt: row.expires_at } : {}),
     ...(row.idle_timeout_ms !== null && row.idle_timeout_ms !== undefined ? { idleTimeoutMs: Number(row.idle_timeout_ms) } : {}),
     ...(row.last_activity_at ? { lastActivityAt: row.last_activity_at } : {}),
+    ...(Number(row.wake_on_request) === 1 ? { wakeOnRequest: true } : {}),
     ...(row.parent_id ? { parentId: row.parent_id, ownedByParent: Number(row.owned_by_parent) === 1 } : {}),
     ...(row.excluded_services_json ? { excludedServices: JSON.parse(row.excluded_services_json) as string[] } : {}),
     createdAt: row.created_at,

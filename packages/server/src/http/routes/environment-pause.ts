@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { environmentResponse, errorResponse } from '@slipway/contract';
+import { environmentResponse, errorResponse, pauseEnvironmentRequest } from '@slipway/contract';
 import type { EnvironmentPauses, PauseOutcome } from '../../environments/pause.ts';
 import { maskedAnswer } from '../../secrets/output-masking.ts';
 import type { EnvironmentRuntime } from '../api-context.ts';
@@ -7,6 +7,7 @@ import { auditHook, breakGlassOf, breakGlassQuery, withBreakGlass } from '../aud
 import { principalOf } from '../authorize.ts';
 import { environmentResponseOf } from '../environment-responses.ts';
 import { jsonSchema } from '../json-schema.ts';
+import { parseBody } from '../parse-body.ts';
 import { idParams } from './environments.ts';
 
 // Pause and resume an environment (environments/pause.ts): each audited in the transaction that
@@ -29,16 +30,24 @@ export function environmentPauseRoutes(app: FastifyInstance, runtime: Environmen
         tags: ['environments'],
         params: idParams,
         querystring: breakGlassQuery,
+        body: jsonSchema(pauseEnvironmentRequest),
         response: { 200: jsonSchema(environmentResponse), ...errors },
       },
     },
     async (request) => {
       const principal = principalOf(request);
       const breakGlass = breakGlassOf(request);
-      const paused = await pauses.pause(principal.workspace, request.params.id, {
-        ...(breakGlass ? { breakGlass } : {}),
-        audit: auditHook(request, ({ environment, runtime: on }) => withBreakGlass({ kind: 'environment.pause', subject: environment.envId, details: { app: environment.app, runtime: on } }, breakGlass)),
-      });
+      const body = parseBody(pauseEnvironmentRequest, request.body ?? {});
+      const wakeOnRequest = body.wakeOnRequest === true;
+      const paused = await pauses.pause(
+        principal.workspace,
+        request.params.id,
+        {
+          ...(breakGlass ? { breakGlass } : {}),
+          audit: auditHook(request, ({ environment, runtime: on }) => withBreakGlass({ kind: 'environment.pause', subject: environment.envId, details: { app: environment.app, runtime: on, wakeOnRequest } }, breakGlass)),
+        },
+        { wakeOnRequest },
+      );
       return answerOf(paused, principal.workspace);
     },
   );
