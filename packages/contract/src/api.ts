@@ -30,6 +30,7 @@ export const applicationResponse = z.object({
   repositoryUrl: z.string().optional(),
   trackingBranch: z.string().optional(),
   versions: z.array(z.object({ version: z.string(), source: z.string(), createdAt: z.string() })).optional(),
+  liveEnvironments: z.number().int().optional().describe('in GET /api/v1/applications: how many live environments it has'),
 });
 export type ApplicationResponse = z.infer<typeof applicationResponse>;
 

@@ -45,6 +45,9 @@ suite('deploy/kubernetes/slipway.yaml', () => {
     expect(ready).toEqual({ 'slipway-server': 2, 'slipway-router': 2 });
     const server = (await apps.readNamespacedDeployment({ name: 'slipway-server', namespace: 'slipway-system' })).spec!.template.spec!.containers[0]!;
     expect(server.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'slipway-database', key: 'url' });
+    // Metrics beyond loopback, so only with the scrape token from its Secret (the server refuses to start otherwise).
+    expect(server.ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(4401);
+    expect(server.env?.find((e) => e.name === 'SLIPWAY_METRICS_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'slipway-metrics-token', key: 'token' });
   }, 60_000);
 
   it("grants the server's ServiceAccount what the kubernetes runtime uses, and nothing cluster-wide beyond it", async () => {

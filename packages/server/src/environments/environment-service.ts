@@ -375,8 +375,15 @@ export class EnvironmentService {
     } catch (error) {
       if (!(error instanceof InputError) || options.invalidManifest !== 'fail-environment') throw error;
       const rendered = withoutServices(this.render(await this.manifestOf(app, env.templateVersion), identity, env.variables), env.excludedServices ?? []);
-      const deploy = await this.options.store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, requestedBy });
-      return (await this.failedByManifest(env, deploy, error)).deploy;
+      // The failed deploy is a write like the patch it stands for: in one transaction, fenced and audited as that would have been.
+      const failed = await this.options.store.transact(async (store, tx) => {
+        const queued = await store.queueDeploy({ environmentId: env.id, workflow: 'patch', commit: target, rendered, requestedBy });
+        const ended = await this.writeManifestFailure(store, env, queued, error);
+        await fencedAudit(options)?.(tx, ended.deploy);
+        return ended;
+      });
+      this.options.engine.announce(failed.environment, failed.deploy);
+      return failed.deploy;
     }
   }
 
@@ -498,7 +505,13 @@ export class EnvironmentService {
 
   /** Ends a deploy that cannot start because the commit's manifests are invalid, with every error located. */
   private async failedByManifest(env: StoredEnvironment, deploy: StoredDeploy, error: InputError): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
-    const { store } = this.options;
+    const ended = await this.writeManifestFailure(this.options.store, env, deploy, error);
+    this.options.engine.announce(ended.environment, ended.deploy);
+    return ended;
+  }
+
+  /** The writes of failedByManifest, in `store` (bound to the caller's transaction, when it has one). */
+  private async writeManifestFailure(store: EnvironmentStore, env: StoredEnvironment, deploy: StoredDeploy, error: InputError): Promise<{ environment: StoredEnvironment; deploy: StoredDeploy }> {
     const details = error.diagnostics.map(formatDiagnostic).join('\n');
     const first = error.diagnostics[0];
     const reason = `${error.message}${first ? `: ${formatDiagnostic(first)}` : ''}`;
@@ -506,8 +519,8 @@ export class EnvironmentService {
     await store.setTask(deploy.id, { key: 'source', step: -1, state: 'failed', reason: error.message, logTail: details.slice(-16_000) });
     await store.updateDeploy(deploy.id, { state: 'failed', outcome: 'failed', reason, startedAt: at, finishedAt: at });
     await store.updateEnvironment(env.id, { status: 'failed', reason });
-    const [environment, ended] = await Promise.all([store.getById(env.id), store.getDeploy(deploy.id)]);
-    this.options.engine.announce(environment!, ended!);
+    const environment = await store.getById(env.id);
+    const ended = await store.getDeploy(deploy.id);
     return { environment: environment!, deploy: ended! };
   }
 

@@ -1,6 +1,6 @@
 import type { DeployResponse, DeployTaskResponse, EnvironmentResponse, InstanceResponse } from '@slipway/contract';
 import { protectionOf, type EnvironmentGuardian, type InstanceStatus } from '@slipway/core';
-import type { StoredDeploy, StoredEnvironment, StoredTask } from '../store/environments.ts';
+import type { DeploySummary, StoredDeploy, StoredEnvironment, StoredTask } from '../store/environments.ts';
 
 /** API answers from stored rows: the one place their shapes are mapped. */
 export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeploy?: StoredDeploy; instances?: InstanceStatus[]; guardian?: EnvironmentGuardian | undefined } = {}): EnvironmentResponse {
@@ -33,7 +33,10 @@ export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeplo
   };
 }
 
-export function deployResponseOf(env: Pick<StoredEnvironment, 'envId' | 'app'>, deploy: StoredDeploy, tasks?: StoredTask[]): DeployResponse {
+/** A deploy's answer; with its tasks, every task of its workflow (which only the whole deploy holds). */
+export function deployResponseOf(env: Pick<StoredEnvironment, 'envId' | 'app'>, deploy: DeploySummary): DeployResponse;
+export function deployResponseOf(env: Pick<StoredEnvironment, 'envId' | 'app'>, deploy: StoredDeploy, tasks?: StoredTask[]): DeployResponse;
+export function deployResponseOf(env: Pick<StoredEnvironment, 'envId' | 'app'>, deploy: DeploySummary & Partial<Pick<StoredDeploy, 'rendered'>>, tasks?: StoredTask[]): DeployResponse {
   return {
     id: deploy.id,
     envId: env.envId,
@@ -49,12 +52,12 @@ export function deployResponseOf(env: Pick<StoredEnvironment, 'envId' | 'app'>, 
     createdAt: deploy.createdAt,
     ...(deploy.startedAt ? { startedAt: deploy.startedAt } : {}),
     ...(deploy.finishedAt ? { finishedAt: deploy.finishedAt } : {}),
-    ...(tasks ? { tasks: tasksOf(deploy, tasks) } : {}),
+    ...(tasks && deploy.rendered ? { tasks: tasksOf(deploy.workflow, deploy.rendered, tasks) } : {}),
   };
 }
 
 /** Every task of the deploy's workflow in order, with its stored state (pending when not reached). */
-function tasksOf(deploy: StoredDeploy, stored: StoredTask[]): DeployTaskResponse[] {
+function tasksOf(workflow: StoredDeploy['workflow'], rendered: StoredDeploy['rendered'], stored: StoredTask[]): DeployTaskResponse[] {
   const byKey = new Map(stored.map((t) => [t.key, t]));
   const result: DeployTaskResponse[] = [];
   const withState = (base: Omit<DeployTaskResponse, 'state'>): DeployTaskResponse => {
@@ -68,8 +71,8 @@ function tasksOf(deploy: StoredDeploy, stored: StoredTask[]): DeployTaskResponse
       ...(task?.finishedAt ? { finishedAt: task.finishedAt } : {}),
     };
   };
-  if (deploy.workflow !== 'teardown' || byKey.has('source')) result.push(withState({ key: 'source', step: -1, stepName: 'checkout and build', kind: 'source' }));
-  deploy.rendered.workflows[deploy.workflow].forEach((step, s) => {
+  if (workflow !== 'teardown' || byKey.has('source')) result.push(withState({ key: 'source', step: -1, stepName: 'checkout and build', kind: 'source' }));
+  rendered.workflows[workflow].forEach((step, s) => {
     for (const task of step.tasks) {
       const key = task.kind === 'remove-environment' ? `${s}:remove-environment` : `${s}:${task.kind}:${task.name}`;
       result.push(withState({ key, step: s, stepName: step.name, kind: task.kind, ...(task.kind !== 'remove-environment' ? { name: task.name } : {}) }));

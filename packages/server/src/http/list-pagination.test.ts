@@ -149,6 +149,18 @@ describe('GET /api/v1/environments', () => {
   });
 });
 
+describe('what the portal reads instead of whole lists', () => {
+  it('answers one environment by id as a page, and each application with its count of live environments', async () => {
+    const one = (await call('admin', '/api/v1/environments?id=env-05')).json() as { items: { id: string }[]; nextCursor: string | null };
+    expect(one).toEqual({ items: [expect.objectContaining({ id: 'env-05' })], nextCursor: null });
+    expect(((await call('admin', '/api/v1/environments?id=pay-0')).json() as { items: unknown[] }).items).toEqual([]);
+    const live = ((await call('admin', '/api/v1/environments?limit=1000')).json() as { items: unknown[] }).items.length;
+    const apps = (await call('admin', '/api/v1/applications')).json() as { items: { name: string; liveEnvironments: number }[] };
+    expect(apps.items).toEqual([expect.objectContaining({ name: 'shop', liveEnvironments: live })]);
+    expect(((await call('payments', '/api/v1/applications')).json() as { items: unknown[] }).items).toEqual([expect.objectContaining({ name: 'shop', liveEnvironments: 3 })]);
+  });
+});
+
 describe('other lists', () => {
   it('pages secrets, users, tokens and the audit ledger exactly once each', async () => {
     for (let i = 0; i < 7; i++) expect((await call('admin', `/api/v1/secrets/s-${i}`, 'PUT', { value: `v${i}` })).status).toBeLessThan(300);

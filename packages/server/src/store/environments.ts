@@ -85,7 +85,12 @@ const ACTIVE_DEPLOY_STATES = ['queued', 'running'] as const;
 /** Live environments are listed by application, then id (unique among the live ones of a workspace). */
 const LIVE_ORDER: KeysetOrder<Selectable<EnvironmentsTable>> = { columns: ['app', 'env_id'], direction: 'asc', keyOf: (row) => [row.app, row.env_id] };
 /** An environment's deploys, newest first: seq is unique per environment. */
-const DEPLOY_ORDER: KeysetOrder<Selectable<DeploysTable>> = { columns: ['seq'], direction: 'desc', keyOf: (row) => [row.seq] };
+const DEPLOY_ORDER: KeysetOrder<Pick<Selectable<DeploysTable>, 'seq'>> = { columns: ['seq'], direction: 'desc', keyOf: (row) => [row.seq] };
+/** The columns of a deploy that a list shows: all but its rendered environment (kilobytes of JSON a row) and render inputs. */
+const DEPLOY_SUMMARY_COLUMNS = ['id', 'environment_id', 'seq', 'workflow', 'state', 'outcome', 'reason', 'commit_sha', 'source_json', 'requested_by', 'created_at', 'started_at', 'finished_at'] as const;
+
+/** A deploy as a list shows it: what it is and how it went, without what only running it needs. */
+export type DeploySummary = Omit<StoredDeploy, 'rendered' | 'renderInputs'>;
 
 export class EnvironmentStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -189,12 +194,29 @@ export class EnvironmentStore {
     return rows.map(toEnvironment);
   }
 
-  /** One page of the live environments, by application then id (the order of `listLive`). */
-  async pageLive(workspace: string, page: PageRequest, app?: string): Promise<KeysetPage<StoredEnvironment>> {
+  /** One page of the live environments (of one application, or the one with an id), by application then id (the order of `listLive`). */
+  async pageLive(workspace: string, page: PageRequest, filter: { app?: string; envId?: string } = {}): Promise<KeysetPage<StoredEnvironment>> {
     let query = this.db.selectFrom('environments').selectAll().where('workspace', '=', workspace).where('deleted_at', 'is', null);
-    if (app) query = query.where('app', '=', app);
+    if (filter.app) query = query.where('app', '=', filter.app);
+    if (filter.envId) query = query.where('env_id', '=', filter.envId);
     const found = await keysetPage(query, LIVE_ORDER, page);
     return { ...found, items: found.items.map(toEnvironment) };
+  }
+
+  /** How many live environments each of `apps` has in the workspace (0 for those it leaves out). */
+  async countLive(workspace: string, apps: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map(apps.map((app) => [app, 0]));
+    if (apps.length === 0) return counts;
+    const rows = await this.db
+      .selectFrom('environments')
+      .select((eb) => ['app', eb.fn.countAll<number | string>().as('n')])
+      .where('workspace', '=', workspace)
+      .where('deleted_at', 'is', null)
+      .where('app', 'in', [...apps])
+      .groupBy('app')
+      .execute();
+    for (const row of rows) counts.set(row.app, Number(row.n));
+    return counts;
   }
 
   async updateEnvironment(
@@ -273,9 +295,10 @@ export class EnvironmentStore {
   }
 
   /** One page of an environment's deploys, newest first. */
-  async pageDeploys(environmentId: string, page: PageRequest): Promise<KeysetPage<StoredDeploy>> {
-    const found = await keysetPage(this.db.selectFrom('deploys').selectAll().where('environment_id', '=', environmentId), DEPLOY_ORDER, page);
-    return { ...found, items: found.items.map(toDeploy) };
+  async pageDeploys(environmentId: string, page: PageRequest): Promise<KeysetPage<DeploySummary>> {
+    // Not the rendered environment: parsing it for every row was most of a page's time (bench/list-bench.ts).
+    const found = await keysetPage(this.db.selectFrom('deploys').select(DEPLOY_SUMMARY_COLUMNS).where('environment_id', '=', environmentId), DEPLOY_ORDER, page);
+    return { ...found, items: found.items.map(toDeploySummary) };
   }
 
   /** Deploys of an environment, newest first. */
@@ -560,6 +583,14 @@ function toEnvironment(row: Selectable<EnvironmentsTable>): StoredEnvironment {
 
 function toDeploy(row: Selectable<DeploysTable>): StoredDeploy {
   return {
+    ...toDeploySummary(row),
+    rendered: JSON.parse(row.rendered_json) as RenderedEnvironment,
+    ...(row.render_inputs_json ? { renderInputs: JSON.parse(row.render_inputs_json) as RenderInputs } : {}),
+  };
+}
+
+function toDeploySummary(row: Pick<Selectable<DeploysTable>, (typeof DEPLOY_SUMMARY_COLUMNS)[number]>): DeploySummary {
+  return {
     id: row.id,
     environmentId: row.environment_id,
     seq: Number(row.seq),
@@ -568,8 +599,6 @@ function toDeploy(row: Selectable<DeploysTable>): StoredDeploy {
     ...(row.outcome ? { outcome: row.outcome as StoredDeploy['outcome'] } : {}),
     ...(row.reason ? { reason: row.reason } : {}),
     ...(row.commit_sha ? { commit: row.commit_sha } : {}),
-    rendered: JSON.parse(row.rendered_json) as RenderedEnvironment,
-    ...(row.render_inputs_json ? { renderInputs: JSON.parse(row.render_inputs_json) as RenderInputs } : {}),
     ...(row.source_json ? { source: JSON.parse(row.source_json) as StoredDeploy['source'] } : {}),
     ...(row.requested_by ? { requestedBy: row.requested_by } : {}),
     createdAt: row.created_at,

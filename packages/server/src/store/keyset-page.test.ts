@@ -94,9 +94,26 @@ for (const database of testDatabases()) {
         after = page.nextKey;
       } while (after);
       expect(all).toEqual((await environments.listLive('default')).map((e) => e.envId));
-      const shop = await environments.pageLive('default', { limit: 10 }, 'shop');
+      const shop = await environments.pageLive('default', { limit: 10 }, { app: 'shop' });
       expect(shop.items.every((e) => e.app === 'shop' && e.workspace === 'default')).toBe(true);
       expect(shop.nextKey).toBeUndefined();
+    });
+
+    it('pages deploys newest first without their rendered environments, which a list never shows', async () => {
+      const { environment } = await create('many-deploys');
+      for (let i = 0; i < 4; i++) await environments.queueDeploy({ environmentId: environment.id, workflow: 'patch', commit: 'b'.repeat(40), rendered: { ...rendered, app: environment.app, envId: 'many-deploys' } });
+      const seqs: number[] = [];
+      let after: PageKey | undefined;
+      do {
+        const page = await environments.pageDeploys(environment.id, { limit: 2, ...(after ? { after } : {}) });
+        for (const deploy of page.items) {
+          expect(deploy).not.toHaveProperty('rendered');
+          expect(deploy).toMatchObject({ environmentId: environment.id, workflow: deploy.seq === 1 ? 'setup' : 'patch', state: 'queued', commit: (deploy.seq === 1 ? 'a' : 'b').repeat(40) });
+        }
+        seqs.push(...page.items.map((d) => d.seq));
+        after = page.nextKey;
+      } while (after);
+      expect(seqs).toEqual([5, 4, 3, 2, 1]);
     });
 
     it.skipIf(database.name !== 'sqlite')('reads a page of environments from its index, not a scan and a sort', async () => {

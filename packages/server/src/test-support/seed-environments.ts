@@ -31,10 +31,10 @@ spec:
 
 const ROWS_PER_INSERT = 200;
 
-/** Stores `count` ready environments of the seed application in `workspace`, ids `<prefix>-00000` on. */
-export async function seedEnvironments(db: Kysely<Database>, options: { workspace?: string; count: number; prefix?: string; domain?: string; routerPort?: number }): Promise<{ app: string; envIds: string[] }> {
+/** Stores `count` ready environments of the seed application (named `app`, default shop) in `workspace`, ids `<prefix>-00000` on. */
+export async function seedEnvironments(db: Kysely<Database>, options: { workspace?: string; count: number; app?: string; prefix?: string; domain?: string; routerPort?: number }): Promise<{ app: string; envIds: string[] }> {
   const workspace = options.workspace ?? 'default';
-  const loaded = loadManifestText(SEED_MANIFEST, 'seed.yaml');
+  const loaded = loadManifestText(SEED_MANIFEST.replace('metadata: { name: shop }', `metadata: { name: ${options.app ?? 'shop'} }`), 'seed.yaml');
   const manifest = loaded.value?.[0]?.manifest as ApplicationManifest | undefined;
   if (!manifest) throw new Error(`the seed manifest does not load: ${JSON.stringify(loaded.errors)}`);
   const { application } = await putApplication(db, { workspace, manifest, source: 'seed' });
@@ -100,4 +100,15 @@ export async function seedEnvironments(db: Kysely<Database>, options: { workspac
     });
   }
   return { app: application.name, envIds };
+}
+
+/** Adds `count` succeeded patch deploys (seq 2 on) to the seeded environment `envId`: a long deploy history. */
+export async function seedDeploys(db: Kysely<Database>, options: { workspace?: string; envId: string; count: number }): Promise<void> {
+  const env = await db.selectFrom('environments').select('id').where('workspace', '=', options.workspace ?? 'default').where('env_id', '=', options.envId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+  const first = await db.selectFrom('deploys').selectAll().where('environment_id', '=', env.id).where('seq', '=', 1).executeTakeFirstOrThrow();
+  for (let start = 0; start < options.count; start += ROWS_PER_INSERT) {
+    const rows: Database['deploys'][] = [];
+    for (let i = start; i < Math.min(options.count, start + ROWS_PER_INSERT); i++) rows.push({ ...first, id: randomUUID(), seq: i + 2, workflow: 'patch' });
+    await db.insertInto('deploys').values(rows).execute();
+  }
 }

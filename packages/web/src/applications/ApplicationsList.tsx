@@ -1,26 +1,32 @@
-import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { useApi } from '../api/session.tsx';
-import { QueryView } from '../shell/feedback.tsx';
+import { usePagedList } from '../api/use-paged-list.ts';
+import { ErrorMessage, Loading } from '../shell/feedback.tsx';
+import { ShowMore } from '../shell/ShowMore.tsx';
 import { applicationsApi } from './applications-api.ts';
+
+/** Applications a page shows: the API's default page. */
+const APPLICATIONS_PAGE = 100;
 
 export function ApplicationsList() {
   const api = useApi();
-  const applications = useQuery({ queryKey: ['applications'], queryFn: () => applicationsApi.list(api) });
-  const environments = useQuery({ queryKey: ['environments'], queryFn: () => applicationsApi.environments(api), refetchInterval: 5_000 });
+  // Each application comes with its count of live environments: the page never reads every environment.
+  const applications = usePagedList({ queryKey: ['applications'], page: (cursor) => applicationsApi.page(api, cursor), refetchInterval: 5_000 });
+  const items = applications.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <>
       <h1>Applications</h1>
-      <QueryView query={applications} what="applications">
-        {(items) =>
-          items.length === 0 ? (
+      {applications.isPending ? (
+        <Loading what="applications" />
+      ) : applications.isError ? (
+        <ErrorMessage error={applications.error} what="applications" retry={() => void applications.refetch()} />
+      ) : items.length === 0 ? (
             <p className="empty">
               No applications yet. Register one with <code>slipway apps create</code>.
             </p>
           ) : (
             <ul className="cards">
               {items.map((app) => {
-                const live = environments.data?.filter((e) => e.app === app.name);
                 return (
                   <li key={app.name} className="card">
                     <h2>
@@ -30,14 +36,13 @@ export function ApplicationsList() {
                       {app.repositoryUrl ? <span title="repository">{app.repositoryUrl}</span> : <span>no repository</span>}
                       {app.trackingBranch ? <span> · tracks {app.trackingBranch}</span> : null}
                     </p>
-                    <p>{environments.isError ? 'environments could not be loaded' : live === undefined ? '…' : `${live.length} environment${live.length === 1 ? '' : 's'}`}</p>
+                    <p>{app.liveEnvironments === undefined ? '…' : `${app.liveEnvironments} environment${app.liveEnvironments === 1 ? '' : 's'}`}</p>
                   </li>
                 );
               })}
             </ul>
-          )
-        }
-      </QueryView>
+      )}
+      <ShowMore list={applications} shown={items.length} pageSize={APPLICATIONS_PAGE} what="applications" />
     </>
   );
 }

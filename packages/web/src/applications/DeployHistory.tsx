@@ -1,22 +1,31 @@
-import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { useApi } from '../api/session.tsx';
-import { QueryView } from '../shell/feedback.tsx';
+import { usePagedList } from '../api/use-paged-list.ts';
+import { ErrorMessage, Loading } from '../shell/feedback.tsx';
 import { RelativeTime, StatusBadge, shortSha } from '../shell/format.tsx';
+import { ShowMore } from '../shell/ShowMore.tsx';
 import { StackedTable } from '../shell/StackedTable.tsx';
 import { applicationsApi } from './applications-api.ts';
 
-/** Every deploy of an environment, newest first; choosing one shows its timeline above. */
+/** Deploys a page holds: the API's default page. */
+const DEPLOYS_PAGE = 100;
+
+/** The deploys of an environment, newest first, a page at a time; choosing one shows its timeline above. */
 export function DeployHistory({ envId, lastDeploy, shown, onShow }: { envId: string; lastDeploy: string | undefined; shown: string | undefined; onShow: (deployId: string) => void }) {
   const api = useApi();
   const id = useId();
   // Keyed by the latest deploy and its state ("<id>:<state>"), so a new or finished deploy refreshes the list.
-  const deploys = useQuery({ queryKey: ['deploys', envId, lastDeploy], queryFn: () => applicationsApi.deploys(api, envId) });
+  const deploys = usePagedList({ queryKey: ['deploys', envId, lastDeploy], page: (cursor) => applicationsApi.deploys(api, envId, cursor) });
+  const items = deploys.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <section className="panel" aria-labelledby={`${id}-heading`}>
       <h2 id={`${id}-heading`}>Deploys</h2>
-      <QueryView query={deploys} what="the deploys">
-        {(items) => (
+      {deploys.isPending ? (
+        <Loading what="the deploys" />
+      ) : deploys.isError ? (
+        <ErrorMessage error={deploys.error} what="the deploys" retry={() => void deploys.refetch()} />
+      ) : (
+        <>
           <StackedTable
             labelledBy={`${id}-heading`}
             rows={items}
@@ -38,8 +47,9 @@ export function DeployHistory({ envId, lastDeploy, shown, onShow }: { envId: str
               },
             ]}
           />
-        )}
-      </QueryView>
+          <ShowMore list={deploys} shown={items.length} pageSize={DEPLOYS_PAGE} what="deploys" />
+        </>
+      )}
     </section>
   );
 }

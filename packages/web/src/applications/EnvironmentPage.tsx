@@ -35,7 +35,7 @@ export function EnvironmentPage() {
       const before = client.getQueryData<EnvironmentResponse | null>(['environment', envId]);
       if (before === null) return null;
       if (!deleteAsked.current && before?.status !== 'deleting') return applicationsApi.environment(api, envId);
-      const listed = (await applicationsApi.environments(api, app)).find((e) => e.id === envId);
+      const listed = await applicationsApi.liveEnvironment(api, envId);
       return listed ? { ...before, ...listed } : null;
     },
     refetchInterval: (query) => (query.state.data === null ? false : query.state.data && (deployActive(query.state.data.lastDeploy) || query.state.data.status === 'deleting') ? 1_000 : 10_000),

@@ -2,7 +2,9 @@ import { useQuery } from '@tanstack/react-query';
 import type { ManagedReleaseResponse, ReleasePlanAdmissionResponse, ReleasePlanResponse } from '@slipway/contract';
 import { Link } from 'react-router';
 import { useApi } from '../api/session.tsx';
-import { QueryView } from '../shell/feedback.tsx';
+import { usePagedList } from '../api/use-paged-list.ts';
+import { ErrorMessage, Loading, QueryView } from '../shell/feedback.tsx';
+import { ShowMore } from '../shell/ShowMore.tsx';
 import { StatusBadge } from '../shell/format.tsx';
 import { StateBadge, Time } from '../releases/release-format.tsx';
 import { MANAGED_POLL_MS, managedApi } from './managed-api.ts';
@@ -136,7 +138,7 @@ export function ManagedOverview() {
   const api = useApi();
   const plans = useQuery({ queryKey: ['release-plans'], queryFn: () => managedApi.plans(api) });
   const admissions = useQuery({ queryKey: ['release-plan-admissions'], queryFn: () => managedApi.admissions(api) });
-  const releases = useQuery({ queryKey: ['managed-releases'], queryFn: () => managedApi.releases(api), refetchInterval: MANAGED_POLL_MS });
+  const releases = usePagedList({ queryKey: ['managed-releases'], page: (cursor) => managedApi.releases(api, cursor), refetchInterval: MANAGED_POLL_MS });
   return (
     <>
       <h1>Managed releases</h1>
@@ -155,9 +157,16 @@ export function ManagedOverview() {
       </section>
       <section aria-labelledby="managed-release-list">
         <h2 id="managed-release-list">Managed releases</h2>
-        <QueryView query={releases} what="managed releases">
-          {(items) => <Releases releases={items} />}
-        </QueryView>
+        {releases.isPending ? (
+          <Loading what="managed releases" />
+        ) : releases.isError ? (
+          <ErrorMessage error={releases.error} what="managed releases" retry={() => void releases.refetch()} />
+        ) : (
+          <>
+            <Releases releases={releases.data.pages.flatMap((page) => page.items)} />
+            <ShowMore list={releases} shown={releases.data.pages.reduce((n, page) => n + page.items.length, 0)} pageSize={100} what="managed releases" />
+          </>
+        )}
       </section>
     </>
   );

@@ -1,11 +1,13 @@
 import type { ManagedReleaseResponse, ReleasePlanAdmissionResponse, ReleasePlanResponse } from '@slipway/contract';
 import type { ApiClient } from '../api/api-client.ts';
+import { everyItem, listPage } from '../api/list-pages.ts';
 
 /** Typed calls of the release plans, admissions and managed releases API used by the managed release pages. */
 export const managedApi = {
-  plans: (api: ApiClient) => api.json<{ items: ReleasePlanResponse[] }>('GET', '/api/v1/release-plans').then((r) => r.items),
-  admissions: (api: ApiClient) => api.json<{ items: ReleasePlanAdmissionResponse[] }>('GET', '/api/v1/release-plan-admissions').then((r) => r.items),
-  releases: (api: ApiClient) => api.json<{ items: ManagedReleaseResponse[] }>('GET', '/api/v1/managed-releases').then((r) => r.items),
+  plans: (api: ApiClient) => everyItem<ReleasePlanResponse>(api, '/api/v1/release-plans'),
+  admissions: (api: ApiClient) => everyItem<ReleasePlanAdmissionResponse>(api, '/api/v1/release-plan-admissions'),
+  /** One page of the managed releases, newest first; the next from `cursor`. */
+  releases: (api: ApiClient, cursor: string | null = null) => listPage<ManagedReleaseResponse>(api, '/api/v1/managed-releases', { cursor }),
   /** One managed release with its steps' (masked) logs and its transitions. */
   release: (api: ApiClient, ref: string) => api.json<ManagedReleaseResponse>('GET', `/api/v1/managed-releases/${encodeURIComponent(ref)}`),
 };

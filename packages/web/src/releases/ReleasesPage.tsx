@@ -2,13 +2,18 @@ import { useQuery } from '@tanstack/react-query';
 import type { ReleaseResponse } from '@slipway/contract';
 import { Link, Navigate, Route, Routes, useParams } from 'react-router';
 import { useApi } from '../api/session.tsx';
-import { QueryView } from '../shell/feedback.tsx';
+import { usePagedList } from '../api/use-paged-list.ts';
+import { ErrorMessage, Loading, QueryView } from '../shell/feedback.tsx';
+import { ShowMore } from '../shell/ShowMore.tsx';
 import { ReleaseDetail } from './ReleaseDetail.tsx';
 import { describeRoles, StateBadge, Time } from './release-format.tsx';
 import { RELEASE_POLL_MS, releasesApi } from './releases-api.ts';
 import { StartRelease } from './StartRelease.tsx';
 import { TrackPipeline } from './TrackPipeline.tsx';
 import './releases.css';
+
+/** Releases a page of a track's list holds: the API's default page. */
+const RELEASES_PAGE = 100;
 
 /** The release tracks of the workspace; with only one, straight to it. */
 function TrackList() {
@@ -72,7 +77,8 @@ function TrackPage() {
   const { name = '' } = useParams();
   const api = useApi();
   const view = useQuery({ queryKey: ['track-view', name], queryFn: () => releasesApi.trackView(api, name), refetchInterval: RELEASE_POLL_MS });
-  const releases = useQuery({ queryKey: ['releases', name], queryFn: () => releasesApi.list(api, name), refetchInterval: RELEASE_POLL_MS });
+  const releases = usePagedList({ queryKey: ['releases', name], page: (cursor) => releasesApi.list(api, name, cursor), refetchInterval: RELEASE_POLL_MS });
+  const items = releases.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <>
       <p className="crumbs">
@@ -83,7 +89,7 @@ function TrackPage() {
         {(v) => (
           <>
             {v.applicationSet ? <p className="meta">Releases of application set {v.applicationSet}</p> : null}
-            {releases.data ? <PendingApprovals releases={releases.data} /> : null}
+            {releases.data ? <PendingApprovals releases={items} /> : null}
             <StartRelease view={v} />
             <TrackPipeline view={v} />
           </>
@@ -91,9 +97,11 @@ function TrackPage() {
       </QueryView>
       <section aria-labelledby="track-releases">
         <h2 id="track-releases">Releases</h2>
-        <QueryView query={releases} what="releases">
-          {(items) =>
-            items.length === 0 ? (
+        {releases.isPending ? (
+          <Loading what="releases" />
+        ) : releases.isError ? (
+          <ErrorMessage error={releases.error} what="releases" retry={() => void releases.refetch()} />
+        ) : items.length === 0 ? (
               <p className="empty">
                 No releases on this track yet. A release manager starts one above, or with <code>slipway releases create &lt;snapshot&gt;</code>.
               </p>
@@ -112,9 +120,8 @@ function TrackPage() {
                   </li>
                 ))}
               </ul>
-            )
-          }
-        </QueryView>
+        )}
+        <ShowMore list={releases} shown={items.length} pageSize={RELEASES_PAGE} what="releases" />
       </section>
     </>
   );

@@ -29,7 +29,7 @@ function StartReleaseDialog({ view, hotfix: startAsHotfix, onClose }: { view: Tr
       void navigate(`/releases/${made.number}`);
     },
   });
-  const releasable = (snapshots.data ?? []).filter((s) => s.kind === 'release');
+  const releasable = (snapshots.data?.items ?? []).filter((s) => s.kind === 'release');
   const snapshot = releasable.find((s) => s.id === picked) ?? releasable[0];
   const lane: Lane | undefined = view.lanes.find((l) => l.kind === (hotfix ? 'hotfix' : 'release'));
   const first = lane?.stages[0];
@@ -62,6 +62,11 @@ function StartReleaseDialog({ view, hotfix: startAsHotfix, onClose }: { view: Tr
               </option>
             ))}
           </select>
+          {snapshots.data.nextCursor ? (
+            <p className="hint">
+              The newest {snapshots.data.items.length} snapshots; there are older ones. Release an older one with <code>slipway releases create &lt;snapshot&gt; --track {view.track}</code>.
+            </p>
+          ) : null}
         </div>
       )}
       {view.actions.createRelease.allowed && view.actions.startHotfix.allowed ? (

@@ -1,5 +1,6 @@
 import type { ReleaseActionsResponse, ReleaseResponse, ReleaseTrackResponse, SnapshotResponse, TrackViewResponse } from '@slipway/contract';
 import type { ApiClient } from '../api/api-client.ts';
+import { everyItem, listPage } from '../api/list-pages.ts';
 
 const releasePath = (ref: string, action: string) => `/api/v1/releases/${encodeURIComponent(ref)}/${action}`;
 /** A body with the reason when one is given: the API keeps it with the release and the audit entry. */
@@ -7,12 +8,14 @@ const withReason = (reason?: string) => (reason ? { reason } : {});
 
 /** Typed calls of the release tracks and releases API used by the release pages. */
 export const releasesApi = {
-  tracks: (api: ApiClient) => api.json<{ items: ReleaseTrackResponse[] }>('GET', '/api/v1/tracks').then((r) => r.items),
+  tracks: (api: ApiClient) => everyItem<ReleaseTrackResponse>(api, '/api/v1/tracks'),
   trackView: (api: ApiClient, name: string) => api.json<TrackViewResponse>('GET', `/api/v1/tracks/${encodeURIComponent(name)}/view`),
-  list: (api: ApiClient, track: string) => api.json<{ items: ReleaseResponse[] }>('GET', '/api/v1/releases', { query: { track } }).then((r) => r.items),
+  /** One page of the releases along a track, newest first; the next from `cursor`. */
+  list: (api: ApiClient, track: string, cursor: string | null = null) => listPage<ReleaseResponse>(api, '/api/v1/releases', { query: { track }, cursor }),
   get: (api: ApiClient, ref: string) => api.json<ReleaseResponse>('GET', `/api/v1/releases/${encodeURIComponent(ref)}`),
   actions: (api: ApiClient, ref: string) => api.json<ReleaseActionsResponse>('GET', releasePath(ref, 'actions')),
-  snapshots: (api: ApiClient, set?: string) => api.json<{ items: SnapshotResponse[] }>('GET', '/api/v1/snapshots', { query: { set } }).then((r) => r.items),
+  /** The newest snapshots (one page), and whether older ones follow. */
+  snapshots: (api: ApiClient, set?: string) => listPage<SnapshotResponse>(api, '/api/v1/snapshots', { query: { set } }),
   snapshot: (api: ApiClient, ref: string) => api.json<SnapshotResponse>('GET', `/api/v1/snapshots/${encodeURIComponent(ref)}`),
   create: (api: ApiClient, body: { snapshot: string; hotfix: boolean; track: string }) => api.json<ReleaseResponse>('POST', '/api/v1/releases', { body }),
   approve: (api: ApiClient, ref: string, comment?: string) => api.json<ReleaseResponse>('POST', releasePath(ref, 'approve'), { body: comment ? { comment } : {} }),

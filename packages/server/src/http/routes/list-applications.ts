@@ -20,8 +20,11 @@ export function listApplicationsRoute(app: FastifyInstance, deps: ApiDependencie
       },
     },
     async (request) => {
-      const page = await pageApplications(deps.db, request.principal!.workspace, pageRequestOf(LIST, request.query, 1));
-      return pageAnswer(LIST, page, ({ id: _id, ...rest }) => rest);
+      const workspace = request.principal!.workspace;
+      const page = await pageApplications(deps.db, workspace, pageRequestOf(LIST, request.query, 1));
+      // One count per application of the page, so a client need not read every environment to show them.
+      const live = deps.environments ? await deps.environments.store.countLive(workspace, page.items.map((a) => a.name)) : undefined;
+      return pageAnswer(LIST, page, ({ id: _id, ...rest }) => ({ ...rest, ...(live ? { liveEnvironments: live.get(rest.name) ?? 0 } : {}) }));
     },
   );
 }
