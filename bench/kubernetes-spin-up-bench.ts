@@ -8,8 +8,8 @@
 // before the other side starts, so neither runs beside the other's teardown.
 //   slipway   prepareSource (git mirror and worktree of the commit) + apply({ waitFor: 'ready' })
 //   kubectl   kubectl apply --server-side -f - (Namespace, Secret, Deployments, Services) + the wait
-// Target: slipway ≤ 1.2× kubectl. The cluster is the test cluster (scripts/kubernetes), or the one
-// SLIPWAY_TEST_KUBECONFIG names.
+// Target: slipway ≤ 1.2× kubectl. The cluster is the test cluster (scripts/kubernetes) with kwok's
+// simulated node (its image names are never pulled), or the one SLIPWAY_TEST_KUBECONFIG names.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +45,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'slipway-kbench-'));
   let cluster: TestCluster | undefined;
-  const kubeconfig = process.env.SLIPWAY_TEST_KUBECONFIG ?? (cluster = await startTestCluster(join(work, 'cluster'))).kubeconfig;
+  // kwok's simulated node: both sides are timed through the API path the driver controls (objects
+  // applied, rollout observed), without the noise of starting real containers on a shared machine.
+  const kubeconfig = process.env.SLIPWAY_TEST_KUBECONFIG ?? (cluster = await startTestCluster(join(work, 'cluster'), undefined, 'kwok')).kubeconfig;
   const kubectl = cluster ? join(cluster.binDir, 'kubectl') : (process.env.SLIPWAY_TEST_KUBECTL ?? 'kubectl');
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);

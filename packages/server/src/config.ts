@@ -72,7 +72,9 @@ const configSchema = z.object({
         .optional(),
       storageClass: z.string().min(1).optional(),
       imageRegistry: z.string().regex(/^[^\s/]+(\/[^\s]+)*$/, { message: 'SLIPWAY_KUBE_IMAGE_REGISTRY: expected a registry and path such as registry.example.com/team' }).optional(),
-      exposure: z.enum(['cluster-ip', 'node-port'], { error: 'SLIPWAY_KUBE_EXPOSURE: expected cluster-ip (a router inside the cluster) or node-port (a router outside it)' }).optional(),
+      exposure: z
+        .enum(['cluster-ip', 'node-port', 'pod-ip'], { error: 'SLIPWAY_KUBE_EXPOSURE: expected cluster-ip (a router inside the cluster), node-port (a router outside it) or pod-ip (a router on a network that routes pod IPs)' })
+        .optional(),
       nodeAddress: z.string().min(1).optional(),
       /** Push credentials of the image registry (a secret: never printed); also given to the cluster as a pull Secret. */
       staticServerImage: z.string().min(1).optional(),

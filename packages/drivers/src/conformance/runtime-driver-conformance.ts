@@ -65,6 +65,11 @@ export interface ConformanceOptions<D extends RuntimeDriver = RuntimeDriver> {
    */
   portInside?: 'host' | 'manifest';
   /**
+   * Where the suite sends HTTP to an instance: 127.0.0.1 at its host port (`loopback`, the default),
+   * or its endpoint's own host (`endpoint`: e.g. a pod's IP on a node's bridge).
+   */
+  reachAt?: 'loopback' | 'endpoint';
+  /**
    * Whether the pids processes see are the host's (true by default). In containers they are not,
    * and the suite must never signal them; it then checks that a job stopped by its heartbeat alone.
    */
@@ -109,9 +114,9 @@ export function fixtureJob(name: string, env: Record<string, string>, timeoutMs 
   return { name, fromService: 'web', command: [process.execPath, 'job.mjs'], env, timeoutMs, haltOnError: true, dependsOn: [] };
 }
 
-export function httpGet(port: number, path = '/'): Promise<{ status: number; body: string }> {
+export function httpGet(port: number, path = '/', host = '127.0.0.1'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 5_000 }, (res) => {
+    const req = request({ host, port, path, timeout: 5_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -208,6 +213,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
 
   const instancesOf = async (driver: D, env: EnvironmentRef, service?: string) => remember(await driver.instances(env, service));
   const hostPort = (instance: InstanceStatus | undefined) => instance?.endpoints[0]?.hostPort ?? -1;
+  const hostOf = (instance: InstanceStatus | undefined) => (options.reachAt === 'endpoint' ? (instance?.endpoints[0]?.host ?? '127.0.0.1') : '127.0.0.1');
 
   describe(`RuntimeDriver conformance: ${driverName}`, () => {
     beforeAll(() => {
@@ -260,7 +266,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       expect(services).toMatchObject([{ service: 'web', action: 'created' }]);
       const [instance] = await instancesOf(driver, env);
       expect(instance).toMatchObject({ service: 'web', replica: 0, state: 'ready', restarts: 0 });
-      const answer = await httpGet(hostPort(instance), '/whoami');
+      const answer = await httpGet(hostPort(instance), '/whoami', hostOf(instance));
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toMatchObject({ port: portInside(instance) });
     });
@@ -307,7 +313,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       const [after] = await instancesOf(driver, env);
       expect(after?.runtimeId).not.toBe(before?.runtimeId);
       expect(after?.specHash).not.toBe(before?.specHash);
-      expect(JSON.parse((await httpGet(hostPort(after), '/whoami')).body)).toMatchObject({ version: '2' });
+      expect(JSON.parse((await httpGet(hostPort(after), '/whoami', hostOf(after))).body)).toMatchObject({ version: '2' });
       if (before?.runtimeId && /^\d+$/.test(before.runtimeId)) await waitUntil('the old process is gone', () => !processAlive(Number(before.runtimeId)));
     });
 
@@ -421,7 +427,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       });
       await upReady(driver, env, [web]);
       const [instance] = await instancesOf(driver, env);
-      expect(JSON.parse((await httpGet(hostPort(instance), '/whoami')).body)).toMatchObject({ initDone: true });
+      expect(JSON.parse((await httpGet(hostPort(instance), '/whoami', hostOf(instance))).body)).toMatchObject({ initDone: true });
     });
 
     test('a failing init step blocks the start', async () => {
@@ -435,7 +441,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       expect(instance?.message).toContain('prepare');
       expect(instance?.logTail).toContain('init step failing with 5');
       expect(instance?.runtimeId).toBeUndefined();
-      await expect(httpGet(hostPort(instance), '/whoami')).rejects.toThrow();
+      await expect(httpGet(hostPort(instance), '/whoami', hostOf(instance))).rejects.toThrow();
     });
 
     test('sidecars run beside the service', async () => {
@@ -565,7 +571,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
         }
       })();
       await waitUntil('the follower read the existing lines', () => seen.some((l) => l.includes('started pid')));
-      await httpGet(hostPort(instance), '/echo?msg=followed-line');
+      await httpGet(hostPort(instance), '/echo?msg=followed-line', hostOf(instance));
       await waitUntil('the new line is followed', () => seen.some((l) => l.includes('echo followed-line')));
       controller.abort();
       await following;
@@ -579,7 +585,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       const env = newEnv();
       await upReady(driver, env, [fixtureService('web', { env: { VERSION: 'exec-check' } })]);
       const [instance] = await instancesOf(driver, env);
-      const whoami = JSON.parse((await httpGet(hostPort(instance), '/whoami')).body) as { cwd: string };
+      const whoami = JSON.parse((await httpGet(hostPort(instance), '/whoami', hostOf(instance))).body) as { cwd: string };
       const result = await driver.exec({ env, service: 'web', replica: 0 }, [process.execPath, '-e', 'console.log(process.cwd() + " " + process.env.VERSION + " " + process.env.PORT)']);
       expect(result).toMatchObject({ exitCode: 0, timedOut: false });
       expect(result.output.trim()).toBe(`${whoami.cwd} exec-check ${portInside(instance)}`);
@@ -609,7 +615,7 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       await driver.destroy({ env: importer });
       const [after] = await instancesOf(driver, imported);
       expect(after).toMatchObject({ state: 'ready', runtimeId: before!.runtimeId });
-      expect(JSON.parse((await httpGet(hostPort(after), '/whoami')).body)).toMatchObject({ version: 'imported' });
+      expect(JSON.parse((await httpGet(hostPort(after), '/whoami', hostOf(after))).body)).toMatchObject({ version: 'imported' });
       expect((await driver.listOwned()).filter((r) => r.env.envId === importer.envId)).toEqual([]);
     }, 45_000);
 

@@ -1,6 +1,8 @@
 // deploy/kubernetes/slipway.yaml on the test cluster: the API server accepts every object, the
-// Deployments come up, and the ClusterRole it grants is enough for the kubernetes runtime to run
-// and tear down an environment, and no more than that (it cannot read nodes or cluster roles).
+// Deployments come up (on kwok's simulated node; on the real node their pods are scheduled and wait
+// for Slipway's image, which no test builds: no registry is reachable to pull it from), and the
+// ClusterRole it grants is enough for the kubernetes runtime to run and tear down an environment,
+// and no more than that (it cannot read nodes or cluster roles).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureService } from '../conformance/runtime-driver-conformance.ts';
-import { clusterSkipReason, TEST_IMAGE, testDriver, testKubeconfig } from './test-support/cluster-for-tests.ts';
+import { clusterSkipReason, realNode, TEST_IMAGE, testDriver, testKubeconfig } from './test-support/cluster-for-tests.ts';
 
 const MANIFEST = resolve(import.meta.dirname, '../../../../deploy/kubernetes/slipway.yaml');
 const kubectl = process.env.SLIPWAY_TEST_KUBECTL ?? 'kubectl';
@@ -23,7 +25,7 @@ suite('deploy/kubernetes/slipway.yaml', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is accepted by a server-side dry run, then applied: two servers and the router come up', async () => {
+  it('is accepted by a server-side dry run, then applied: two servers and the router are scheduled, and come up where their image is', async () => {
     const dry = run(['apply', '--server-side', '--dry-run=server', '-f', MANIFEST]);
     // A dry run creates no namespace, so namespaced objects may be refused for want of it; everything else must pass.
     const refused = dry.stderr.split('\n').filter((l) => l.trim() && !/namespaces "slipway-system" not found/.test(l));
@@ -34,6 +36,21 @@ suite('deploy/kubernetes/slipway.yaml', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(testKubeconfig!);
     const apps = kc.makeApiClient(AppsV1Api);
+    if (realNode) {
+      // Every pod is scheduled on the node, which asks for slipway:0.1.0 and reports it cannot pull it.
+      const core = kc.makeApiClient(CoreV1Api);
+      const deadline = Date.now() + 30_000;
+      let waiting: string[] = [];
+      while (Date.now() < deadline) {
+        const pods = (await core.listNamespacedPod({ namespace: 'slipway-system' })).items;
+        waiting = pods.map((p) => `${p.metadata!.labels?.['app.kubernetes.io/name'] ?? p.metadata!.name}: ${p.spec?.nodeName ? 'scheduled' : 'unscheduled'}, ${p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? p.status?.phase}`);
+        if (pods.length === 4 && pods.every((p) => p.spec?.nodeName && /ErrImagePull|ImagePullBackOff/.test(p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? ''))) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(waiting.every((w) => /scheduled, (ErrImagePull|ImagePullBackOff)$/.test(w)), waiting.join('\n')).toBe(true);
+      expect(waiting).toHaveLength(4);
+      return;
+    }
     const deadline = Date.now() + 30_000;
     let ready: Record<string, number | undefined> = {};
     while (Date.now() < deadline) {

@@ -219,8 +219,8 @@ suite(`kubernetes runtime: built images pushed to a registry${skipReason ? ` (sk
     const { apps, core } = clients();
     const deployment = await apps.readNamespacedDeployment({ name: 'site', namespace: ns });
     expect(deployment.spec?.template.spec?.containers[0]).toMatchObject({ image: reference, ports: [{ containerPort: 8080 }] });
-    // The build's variables stay the build's: the server gets none, so no Secret is made.
-    expect(deployment.spec?.template.spec?.containers[0]?.env?.map((e) => e.name)).toEqual(['PORT']);
+    // The build's variables stay the build's: the server gets only the ones every container gets, so no Secret is made.
+    expect(deployment.spec?.template.spec?.containers[0]?.env?.map((e) => e.name).sort()).toEqual(['PORT', 'SLIPWAY_SERVICE']);
     expect((await core.listNamespacedSecret({ namespace: ns })).items.map((x) => x.metadata?.name)).not.toContain('site-env');
     expect((await core.readNamespacedService({ name: 'site', namespace: ns })).spec?.ports?.[0]).toMatchObject({ port: 8080, targetPort: 8080 });
     const [instance] = await driver.instances(env, 'site');

@@ -96,6 +96,7 @@ import {
   unmappable,
   volumeClaimObject,
   type KubeObject,
+  type HostMount,
   type ServiceExposure,
 } from './objects.ts';
 import { DEFAULT_STATIC_SERVER_IMAGE, prepareStaticSiteContext } from './static-site-image.ts';
@@ -126,8 +127,14 @@ export interface KubernetesDriverOptions extends DriverFactoryOptions {
   buildTimeoutMs?: number;
   /** The image static sites are served from: one with busybox's httpd; docker.io/library/busybox:1.37 by default. */
   staticServerImage?: string;
-  /** How the router reaches services: by Service DNS from inside the cluster (default), or on node ports from outside. */
+  /**
+   * How the router reaches services: by Service DNS from inside the cluster (default), on node ports
+   * from outside, or at each pod's IP from a network that routes pod IPs (one node's bridge, a flat
+   * VPC network such as the AWS VPC CNI's).
+   */
   exposure?: ServiceExposure;
+  /** Node folders mounted into every container (hostPath volumes): for one-node clusters such as the tests'. */
+  hostMounts?: HostMount[];
   /** With `exposure: 'node-port'`: the address of a node the router reaches; 127.0.0.1 by default. */
   nodeAddress?: string;
   /** The cluster's DNS domain; cluster.local by default. */
@@ -479,7 +486,7 @@ export class KubernetesDriver implements RuntimeDriver {
     ];
     await Promise.all(first.map((o) => this.apply1(o)));
     const svc = serviceObject(ns, request.env, spec, this.exposure);
-    await Promise.all([this.apply1(deploymentObject({ namespace: ns, env: request.env, service: spec, image, specHash: hash, commit: request.commit, ...this.pullSecretInput() })), ...(svc ? [this.apply1(svc)] : [])]);
+    await Promise.all([this.apply1(deploymentObject({ namespace: ns, env: request.env, service: spec, image, specHash: hash, commit: request.commit, hostMounts: this.options.hostMounts, ...this.pullSecretInput() })), ...(svc ? [this.apply1(svc)] : [])]);
     return { service: spec.name, action: existing ? 'replaced' : 'created', specHash: hash, instances: [] };
   }
 
@@ -512,7 +519,7 @@ export class KubernetesDriver implements RuntimeDriver {
       const labels = { ...ownerLabels(request.env), [kubeLabels.cronJob]: job.name };
       if (Object.keys(secrets.values).length > 0) await this.apply1(secretObject(cronJobSecretName(job.name), ns, labels, secrets.values));
       else await this.call(() => this.core.deleteNamespacedSecret({ name: cronJobSecretName(job.name), namespace: ns })).catch(ignoreMissing);
-      await this.apply1(cronJobObject({ namespace: ns, env: request.env, job, image: pulled.reference, serviceEnv, commit: request.commit, ...this.pullSecretInput() }));
+      await this.apply1(cronJobObject({ namespace: ns, env: request.env, job, image: pulled.reference, serviceEnv, commit: request.commit, hostMounts: this.options.hostMounts, ...this.pullSecretInput() }));
     }
     const wanted = new Set(cronJobs.map((j) => cronJobObjectName(j.name)));
     const existing = await this.call(() => this.batch.listNamespacedCronJob({ namespace: ns, labelSelector: kubeLabels.cronJob }));
@@ -619,11 +626,50 @@ export class KubernetesDriver implements RuntimeDriver {
       if (pod.metadata?.deletionTimestamp || pod.metadata?.labels?.[labelKeys.specHash] !== hashes.get(name)?.hash) continue;
       byService.set(name, [...(byService.get(name) ?? []), pod]);
     }
+    const troubled: { instance: InstanceStatus; pod: V1Pod }[] = [];
     for (const [name, list] of [...byService].sort(([a], [b]) => a.localeCompare(b))) {
       list.sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-      list.forEach((pod, replica) => out.push(this.instanceOf(env, ns, name, replica, pod, nodePorts.get(name))));
+      list.forEach((pod, replica) => {
+        const instance = this.instanceOf(env, ns, name, replica, pod, nodePorts.get(name));
+        out.push(instance);
+        if (instance.state === 'crash-looping' || instance.state === 'unhealthy' || instance.restarts > 0) troubled.push({ instance, pod });
+      });
     }
+    if (troubled.length > 0) await this.explain(ns, troubled);
     return out;
+  }
+
+  /**
+   * What a troubled instance's own container and the kubelet said: the log tail of the container
+   * that failed (its last run, or the init step's), the probe's failure from the pod's Unhealthy
+   * events, and a liveness kill as the reason of the last exit.
+   */
+  private async explain(ns: string, troubled: { instance: InstanceStatus; pod: V1Pod }[]): Promise<void> {
+    const events = (await this.call(() => this.core.listNamespacedEvent({ namespace: ns })).catch(() => undefined))?.items ?? [];
+    for (const { instance, pod } of troubled) {
+      const podName = pod.metadata?.name ?? '';
+      const mine = events
+        .filter((e) => e.involvedObject?.name === podName)
+        .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')));
+      const lastOf = (reason: string, pattern: RegExp) => mine.filter((e) => e.reason === reason && pattern.test(e.message ?? '')).pop()?.message;
+      if (instance.state === 'unhealthy') {
+        const probe = lastOf('Unhealthy', /^Readiness probe/);
+        if (probe) instance.message = probe;
+      }
+      if (instance.lastExit && lastOf('Killing', /liveness probe/)) {
+        const probe = lastOf('Unhealthy', /^Liveness probe/);
+        instance.lastExit.reason = `liveness probe failed${probe ? `: ${probe.replace(/^Liveness probe failed:\s*/, '')}` : ''}`;
+      }
+      if (instance.state === 'crash-looping') {
+        const init = pod.status?.initContainerStatuses?.find((c) => (c.state?.terminated ?? c.lastState?.terminated)?.exitCode);
+        const container = init?.name ?? instance.service;
+        const ran = init ? !!init.state?.terminated : false;
+        const text = await this.call(() => this.core.readNamespacedPodLog({ name: podName, namespace: ns, container, tailLines: 50, ...(ran ? {} : { previous: true }) }))
+          .catch(() => this.call(() => this.core.readNamespacedPodLog({ name: podName, namespace: ns, container, tailLines: 50 })))
+          .catch(() => '');
+        if (text) instance.logTail = String(text).trimEnd();
+      }
+    }
   }
 
   private instanceOf(env: EnvironmentRef, ns: string, service: string, replica: number, pod: V1Pod, nodePort?: number): InstanceStatus {
@@ -649,7 +695,8 @@ export class KubernetesDriver implements RuntimeDriver {
       const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
       if (unscheduled) message = `${unscheduled.reason ?? 'Unschedulable'}: ${unscheduled.message ?? ''}`.trim();
     }
-    const last = main?.lastState?.terminated;
+    const initExit = init ? (init.state?.terminated ?? init.lastState?.terminated) : undefined;
+    const last = main?.lastState?.terminated ?? initExit;
     const firstPort = pod.spec?.containers.find((c) => c.name === service)?.ports?.[0]?.containerPort;
     return {
       env,
@@ -658,13 +705,21 @@ export class KubernetesDriver implements RuntimeDriver {
       name: `${service}-${replica}`,
       state,
       specHash: pod.metadata?.labels?.[labelKeys.specHash] ?? '',
-      endpoints: firstPort === undefined ? [] : [nodePort !== undefined ? { port: firstPort, host: this.options.nodeAddress ?? '127.0.0.1', hostPort: nodePort } : this.endpoint(ns, service, firstPort)],
-      runtimeId: `${ns}/${pod.metadata?.name}`,
+      endpoints: firstPort === undefined ? [] : this.instanceEndpoints(ns, service, firstPort, pod, nodePort),
+      // A pod held by a failing init step runs no instance yet; a restarted container is a new instance.
+      ...(init ? {} : { runtimeId: `${ns}/${pod.metadata?.name}${main?.restartCount ? `/${main.restartCount}` : ''}` }),
       ...(pod.status?.startTime ? { startedAt: new Date(pod.status.startTime).toISOString() } : {}),
       restarts: main?.restartCount ?? 0,
       ...(last ? { lastExit: { code: last.exitCode ?? null, signal: last.signal ? String(last.signal) : null, at: new Date(last.finishedAt ?? Date.now()).toISOString(), ...(last.reason ? { reason: last.reason } : {}) } } : {}),
       ...(message ? { message } : {}),
     };
+  }
+
+  /** Where the router reaches an instance: its pod's IP (pod-ip; none before it has one), its Service's node port, or its Service's name. */
+  private instanceEndpoints(ns: string, service: string, port: number, pod: V1Pod, nodePort: number | undefined): { port: number; host: string; hostPort: number }[] {
+    if (this.exposure === 'pod-ip') return pod.status?.podIP ? [{ port, host: pod.status.podIP, hostPort: port }] : [];
+    if (nodePort !== undefined) return [{ port, host: this.options.nodeAddress ?? '127.0.0.1', hostPort: nodePort }];
+    return [this.endpoint(ns, service, port)];
   }
 
   /** The Service's address inside the cluster, fixed by its name. */
@@ -758,7 +813,7 @@ export class KubernetesDriver implements RuntimeDriver {
         const labels = { ...ownerLabels(request.env), [kubeLabels.job]: request.job.name };
         if (Object.keys(secrets.values).length > 0) await this.apply1(secretObject(name, ns, labels, secrets.values));
         // Created, not applied: a second server racing for the same run gets AlreadyExists and waits for this one.
-        await this.call(() => this.objects.create(jobObject({ namespace: ns, env: request.env, job: request.job, runId: request.runId, image, serviceEnv, commit: request.commit, ...this.pullSecretInput() }) as KubernetesObject)).catch((error: unknown) => {
+        await this.call(() => this.objects.create(jobObject({ namespace: ns, env: request.env, job: request.job, runId: request.runId, image, serviceEnv, commit: request.commit, hostMounts: this.options.hostMounts, ...this.pullSecretInput() }) as KubernetesObject)).catch((error: unknown) => {
           if (isStatus(error, 409)) recorded = true;
           else throw error;
         });
@@ -774,6 +829,8 @@ export class KubernetesDriver implements RuntimeDriver {
       if (done) {
         const timedOut = done.type === 'Failed' && done.reason === 'DeadlineExceeded';
         const { exitCode, logTail } = await this.jobOutcome(ns, name, request.secrets);
+        // The job's output (masked, its last 50 lines) goes to the deploy log once the Job has finished.
+        if (!recorded && request.onOutput) for (const line of logTail.split('\n')) if (line) request.onOutput(line);
         const finishedAt = new Date(done.lastTransitionTime ?? Date.now()).toISOString();
         const started = job?.status?.startTime ? new Date(job.status.startTime).toISOString() : startedAt;
         const run = { exitCode: done.type === 'Complete' ? (exitCode ?? 0) : exitCode, logTail, timedOut, startedAt: started, finishedAt, recorded };
@@ -858,7 +915,31 @@ export class KubernetesDriver implements RuntimeDriver {
     }
   }
 
+  /**
+   * The namespaces this driver made, and the containers of the pods in them (`<namespace>/<pod>/<container>`,
+   * init steps left out: they have finished once a pod serves).
+   */
   async listOwned(): Promise<OwnedResource[]> {
+    const namespaces = await this.ownedNamespaces();
+    if (namespaces.length === 0) return namespaces;
+    const byName = new Map(namespaces.map((ns) => [ns.id, ns]));
+    // One list for the whole cluster, by the environment label every pod carries, kept to this driver's namespaces.
+    const pods = await this.call(() => this.core.listPodForAllNamespaces({ labelSelector: labelKeys.env }));
+    const containers: OwnedResource[] = [];
+    for (const pod of pods.items) {
+      const namespace = pod.metadata?.namespace;
+      const owner = namespace ? byName.get(namespace) : undefined;
+      if (!owner || !pod.metadata?.name || pod.metadata.deletionTimestamp) continue;
+      const labels = (pod.metadata.labels ?? {}) as Record<string, string>;
+      const service = labels[labelKeys.service];
+      for (const container of pod.spec?.containers ?? []) {
+        containers.push({ env: owner.env, kind: 'container', id: `${namespace}/${pod.metadata.name}/${container.name}`, ...(service ? { service } : {}), labels });
+      }
+    }
+    return [...namespaces, ...containers];
+  }
+
+  private async ownedNamespaces(): Promise<OwnedResource[]> {
     const list = await this.call(() => this.core.listNamespace({ labelSelector: `${kubeLabels.driver}=${this.tag}` }));
     const owned: OwnedResource[] = [];
     for (const ns of list.items) {
@@ -874,7 +955,8 @@ export class KubernetesDriver implements RuntimeDriver {
 
   async sweep(live: EnvironmentRef[]): Promise<SweepReport> {
     const removed: OwnedResource[] = [];
-    for (const resource of await this.listOwned()) {
+    // Deleting a namespace removes everything in it: the namespaces are all there is to sweep.
+    for (const resource of await this.ownedNamespaces()) {
       if (live.some((env) => sameEnvironment(env, resource.env))) continue;
       await this.locks.run(environmentKey(resource.env), () => this.deleteNamespace(resource.id));
       removed.push(resource);

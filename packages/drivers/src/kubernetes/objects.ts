@@ -141,6 +141,21 @@ export function staticSiteService(service: ResolvedService): ResolvedService {
 export const serviceSecretName = (service: string) => boundedName(`${service}-env`, 253);
 export const volumeClaimName = (service: string, volume: string) => boundedName(`${service}-${volume}`);
 
+/** A folder of the node mounted into every container of a pod (a hostPath volume): for one-node clusters, e.g. tests reading what a job wrote. */
+export interface HostMount {
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+/** The volumes and mounts of host mounts, named host-0, host-1, …. */
+function hostMountParts(hostMounts: HostMount[] = []): { volumes: Record<string, unknown>[]; mounts: Record<string, unknown>[] } {
+  return {
+    volumes: hostMounts.map((m, i) => ({ name: `host-${i}`, hostPath: { path: m.source, type: 'DirectoryOrCreate' } })),
+    mounts: hostMounts.map((m, i) => ({ name: `host-${i}`, mountPath: m.target, ...(m.readOnly ? { readOnly: true } : {}) })),
+  };
+}
+
 export interface DeploymentInput {
   namespace: string;
   env: EnvironmentRef;
@@ -151,6 +166,7 @@ export interface DeploymentInput {
   commit: string;
   /** A dockerconfigjson Secret of the namespace the kubelet pulls with (registryPullSecretObject). */
   imagePullSecret?: string;
+  hostMounts?: HostMount[];
 }
 
 export function volumeClaimObject(namespace: string, env: EnvironmentRef, service: string, volume: VolumeSpec, storageClass: string | undefined): KubeObject {
@@ -172,10 +188,12 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
   const labels = ownerLabels(env, service.name, input.specHash);
   const firstPort = service.ports[0]?.port;
   const secretName = serviceSecretName(service.name);
-  const volumes = service.volumes.map((v) =>
-    v.type === 'persistent' ? { name: v.name, persistentVolumeClaim: { claimName: volumeClaimName(service.name, v.name) } } : { name: v.name, emptyDir: {} },
-  );
-  const mounts = service.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath, ...(v.readOnly ? { readOnly: true } : {}) }));
+  const host = hostMountParts(input.hostMounts);
+  const volumes = [
+    ...service.volumes.map((v) => (v.type === 'persistent' ? { name: v.name, persistentVolumeClaim: { claimName: volumeClaimName(service.name, v.name) } } : { name: v.name, emptyDir: {} })),
+    ...host.volumes,
+  ];
+  const mounts = [...service.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath, ...(v.readOnly ? { readOnly: true } : {}) })), ...host.mounts];
   const resources = resourcesObject(service.resources);
   const main: Record<string, unknown> = {
     name: service.name,
@@ -183,7 +201,7 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
     ...(service.command ? { command: containerArgv(service.command) } : {}),
     ...(service.args ? { args: service.args } : {}),
     ports: service.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP', ...(p.name ? { name: p.name } : {}) })),
-    env: containerEnv(service.env, secretName, firstPort !== undefined ? { PORT: String(firstPort) } : {}),
+    env: containerEnv(service.env, secretName, { SLIPWAY_SERVICE: service.name, ...(firstPort !== undefined ? { PORT: String(firstPort) } : {}) }),
     ...(service.readiness ? { readinessProbe: probeObject(service.readiness, firstPort, false) } : {}),
     ...(service.liveness ? { livenessProbe: probeObject(service.liveness, firstPort, true) } : {}),
     ...(resources && Object.keys(resources).length ? { resources } : {}),
@@ -195,14 +213,14 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
     ...(s.command ? { command: containerArgv(s.command) } : {}),
     ...(s.args ? { args: s.args } : {}),
     ...(s.ports?.length ? { ports: s.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol === 'udp' ? 'UDP' : 'TCP' })) } : {}),
-    env: containerEnv(renderedVariables(s.env), secretName),
+    env: containerEnv(renderedVariables(s.env), secretName, { SLIPWAY_SERVICE: service.name }),
     ...(mounts.length ? { volumeMounts: mounts } : {}),
   }));
   const inits = service.initContainers.map((i) => ({
     name: i.name,
     image: i.image ?? input.image,
     command: containerArgv(i.command),
-    env: containerEnv({ ...service.env, ...renderedVariables(i.env) }, secretName),
+    env: containerEnv({ ...service.env, ...renderedVariables(i.env) }, secretName, { SLIPWAY_SERVICE: service.name }),
     ...(mounts.length ? { volumeMounts: mounts } : {}),
   }));
   return {
@@ -228,7 +246,8 @@ export function deploymentObject(input: DeploymentInput): KubeObject {
   };
 }
 
-export type ServiceExposure = 'cluster-ip' | 'node-port';
+/** How a router reaches services: Service DNS (inside the cluster), node ports, or pod IPs (a router on a network that routes them). */
+export type ServiceExposure = 'cluster-ip' | 'node-port' | 'pod-ip';
 
 /** The Service in front of a service's pods: ClusterIP (reached by DNS in the cluster) or NodePort (reached from outside). */
 export function serviceObject(namespace: string, env: EnvironmentRef, service: ResolvedService, exposure: ServiceExposure): KubeObject | undefined {
@@ -260,13 +279,15 @@ export interface JobInput {
   serviceEnv?: Record<string, ResolvedEnvValue>;
   commit: string;
   imagePullSecret?: string;
+  hostMounts?: HostMount[];
 }
 
 const pullSecrets = (name: string | undefined) => (name ? { imagePullSecrets: [{ name }] } : {});
 
 /** The spec of a Job (one run, or each run of a CronJob): one container, run once, within the job's timeout. */
-function jobSpec(job: ResolvedJob, image: string, env: Record<string, ResolvedEnvValue>, secretName: string, labels: Record<string, string>, imagePullSecret: string | undefined): Record<string, unknown> {
+function jobSpec(job: ResolvedJob, image: string, env: Record<string, ResolvedEnvValue>, secretName: string, labels: Record<string, string>, imagePullSecret: string | undefined, hostMounts: HostMount[] | undefined): Record<string, unknown> {
   const resources = resourcesObject(job.resources);
+  const host = hostMountParts(hostMounts);
   return {
     backoffLimit: 0,
     activeDeadlineSeconds: seconds(job.timeoutMs, 1),
@@ -284,8 +305,10 @@ function jobSpec(job: ResolvedJob, image: string, env: Record<string, ResolvedEn
             command: containerArgv(job.command),
             env: containerEnv(env, secretName),
             ...(resources && Object.keys(resources).length ? { resources } : {}),
+            ...(host.mounts.length ? { volumeMounts: host.mounts } : {}),
           },
         ],
+        ...(host.volumes.length ? { volumes: host.volumes } : {}),
       },
     },
   };
@@ -298,7 +321,7 @@ export function jobObject(input: JobInput): KubeObject {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name, namespace: input.namespace, labels, annotations: { [kubeAnnotations.runId]: input.runId, [kubeAnnotations.commit]: input.commit } },
-    spec: jobSpec(input.job, input.image, { ...(input.serviceEnv ?? {}), ...input.job.env }, name, labels, input.imagePullSecret),
+    spec: jobSpec(input.job, input.image, { ...(input.serviceEnv ?? {}), ...input.job.env }, name, labels, input.imagePullSecret, input.hostMounts),
   };
 }
 
@@ -316,6 +339,7 @@ export interface CronJobInput {
   serviceEnv?: Record<string, ResolvedEnvValue>;
   commit: string;
   imagePullSecret?: string;
+  hostMounts?: HostMount[];
 }
 
 const concurrencyPolicies = { allow: 'Allow', forbid: 'Forbid', replace: 'Replace' } as const;
@@ -335,7 +359,7 @@ export function cronJobObject(input: CronJobInput): KubeObject {
       failedJobsHistoryLimit: 3,
       jobTemplate: {
         metadata: { labels },
-        spec: jobSpec(input.job, input.image, { ...(input.serviceEnv ?? {}), ...input.job.env }, cronJobSecretName(input.job.name), labels, input.imagePullSecret),
+        spec: jobSpec(input.job, input.image, { ...(input.serviceEnv ?? {}), ...input.job.env }, cronJobSecretName(input.job.name), labels, input.imagePullSecret, input.hostMounts),
       },
     },
   };

@@ -1,16 +1,19 @@
 // A real Kubernetes control plane for the kubernetes runtime's tests, on loopback ports: etcd,
 // kube-apiserver, kube-controller-manager and kube-scheduler built from Kubernetes' own Go modules
-// (scripts/kubernetes/build-binaries.sh), and kwok simulating one node so Deployments get scheduled
-// Pods that report Ready and Jobs complete. Certificates, service-account keys, a token and a
-// kubeconfig are made afresh for each cluster under its folder. Nothing is faked at the API: every
-// object goes through the real API server's validation, admission, storage and controllers. kwok's
-// pods run no container, which is the one thing these tests cannot see.
+// (scripts/kubernetes/build-binaries.sh), and one node: by default a real one (kubelet from the
+// same module on containerd, runc and CNI from Debian, see real-node.ts) whose pods run real
+// containers of locally built images; with `node: 'kwok'` (SLIPWAY_TEST_KUBE_NODE=kwok) kwok
+// simulating it instead, for machines that cannot run a node (no root, no containerd): its pods
+// report Ready and Jobs complete but run no container. Certificates, service-account keys, a token
+// and a kubeconfig are made afresh for each cluster under its folder. Nothing is faked at the API:
+// every object goes through the real API server's validation, admission, storage and controllers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { allocatePort } from '../../shared/ports.ts';
+import { startRealNode, type RealNode } from './real-node.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../../../..');
 const BUILD_SCRIPT = join(REPO_ROOT, 'scripts/kubernetes/build-binaries.sh');
@@ -24,8 +27,31 @@ export interface TestCluster {
   binDir: string;
   /** The folder holding the cluster's keys, data and logs. */
   dir: string;
+  node: TestClusterNode;
   stop(): Promise<void>;
 }
+
+export type TestNodeKind = 'real' | 'kwok';
+
+export interface TestClusterNode {
+  kind: TestNodeKind;
+  name: string;
+  /** Its InternalIP: on the real node the bridge's address, from which the host reaches pod IPs. */
+  address: string;
+  /** An image the node runs without pulling: the conformance fixture's app (real node), or a name kwok never pulls. */
+  image: string;
+}
+
+/** The node kind `npm run test:kubernetes` starts: real unless SLIPWAY_TEST_KUBE_NODE=kwok. */
+export function testNodeKind(): TestNodeKind {
+  const asked = process.env.SLIPWAY_TEST_KUBE_NODE;
+  if (asked === undefined || asked === '' || asked === 'real') return 'real';
+  if (asked === 'kwok') return 'kwok';
+  throw new Error(`SLIPWAY_TEST_KUBE_NODE=${asked}: expected real (the default) or kwok`);
+}
+
+/** The image name kwok's simulated node accepts without pulling it (no registry is reachable here). */
+export const KWOK_IMAGE = 'registry.slipway.test/fixture:1';
 
 /** Builds the binaries when they are not cached yet; returns their folder. */
 export function testClusterBinaries(): string {
@@ -51,6 +77,9 @@ function makeKeys(pki: string): void {
   );
   openssl(pki, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'apiserver.key', '-out', 'apiserver.csr', '-subj', '/CN=kube-apiserver']);
   openssl(pki, ['x509', '-req', '-in', 'apiserver.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'apiserver.crt', '-days', '2', '-extfile', 'apiserver.ext']);
+  // The API server's client certificate towards kubelets (logs, exec, port-forward).
+  openssl(pki, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'apiserver-kubelet-client.key', '-out', 'apiserver-kubelet-client.csr', '-subj', '/O=system:masters/CN=kube-apiserver-kubelet-client']);
+  openssl(pki, ['x509', '-req', '-in', 'apiserver-kubelet-client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'apiserver-kubelet-client.crt', '-days', '2']);
   openssl(pki, ['genrsa', '-out', 'sa.key', '2048']);
   openssl(pki, ['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
 }
@@ -129,8 +158,8 @@ async function waitFor(what: string, processes: Started[], timeoutMs: number, ch
   }
 }
 
-/** Starts a cluster under `dir` (created); stop() ends every process it started. */
-export async function startTestCluster(dir: string, binDir = testClusterBinaries()): Promise<TestCluster> {
+/** Starts a cluster under `dir` (created); stop() ends every process it started and undoes what its node made. */
+export async function startTestCluster(dir: string, binDir = testClusterBinaries(), nodeKind: TestNodeKind = testNodeKind()): Promise<TestCluster> {
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const pki = join(dir, 'pki');
   makeKeys(pki);
@@ -143,7 +172,13 @@ export async function startTestCluster(dir: string, binDir = testClusterBinaries
   const ca = readFileSync(join(pki, 'ca.crt'), 'utf8');
 
   const processes: Started[] = [];
+  let realNode: RealNode | undefined;
   const stop = async () => {
+    // The node first, while the API server still answers its last calls.
+    const nodeProblem = await realNode?.stop().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     for (const p of [...processes].reverse()) {
       if (p.child.exitCode !== null || p.child.signalCode !== null) continue;
       const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
@@ -162,8 +197,10 @@ export async function startTestCluster(dir: string, binDir = testClusterBinaries
         await exited;
       }
     }
+    if (nodeProblem) throw nodeProblem;
   };
 
+  let node: TestClusterNode | undefined;
   try {
     processes.push(
       start(dir, binDir, 'etcd', [
@@ -188,6 +225,9 @@ export async function startTestCluster(dir: string, binDir = testClusterBinaries
         `--tls-cert-file=${join(pki, 'apiserver.crt')}`,
         `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
         `--client-ca-file=${join(pki, 'ca.crt')}`,
+        `--kubelet-client-certificate=${join(pki, 'apiserver-kubelet-client.crt')}`,
+        `--kubelet-client-key=${join(pki, 'apiserver-kubelet-client.key')}`,
+        '--kubelet-preferred-address-types=InternalIP',
         `--token-auth-file=${join(pki, 'tokens.csv')}`,
         '--authorization-mode=Node,RBAC',
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
@@ -221,28 +261,38 @@ export async function startTestCluster(dir: string, binDir = testClusterBinaries
       ]),
     );
     processes.push(start(dir, binDir, 'kube-scheduler', [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`, '--v=0']));
-    processes.push(
-      start(dir, binDir, 'kwok', [
-        `--kubeconfig=${kubeconfig}`,
-        '--manage-all-nodes=true',
-        '--cidr=10.244.0.0/16',
-        '--node-ip=10.244.0.1',
-        `--server-address=127.0.0.1:${await freePort()}`,
-      ]),
-    );
-    await createNode(kubeconfig, binDir);
-    await waitFor('the simulated node is Ready', processes, 60_000, async () => {
-      const answer = await apiGet(server, '/api/v1/nodes/kwok-node-0', token, ca);
+    if (nodeKind === 'real') {
+      realNode = await startRealNode({ dir, binDir, server, caCert: join(pki, 'ca.crt'), caKey: join(pki, 'ca.key') });
+      node = { kind: 'real', name: realNode.name, address: realNode.address, image: realNode.images.fixture };
+    } else node = await startKwokNode(dir, binDir, kubeconfig, processes);
+    const nodeName = node.name;
+    await waitFor(`the node ${nodeName} is Ready`, [...processes, ...(realNode?.processes ?? [])], 120_000, async () => {
+      const answer = await apiGet(server, `/api/v1/nodes/${nodeName}`, token, ca);
       if (answer.status !== 200) return false;
-      const node = JSON.parse(answer.body) as { status?: { conditions?: { type: string; status: string }[] } };
-      return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      const status = JSON.parse(answer.body) as { status?: { conditions?: { type: string; status: string }[] } };
+      return status.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     });
     await waitFor('the default service account exists', processes, 60_000, async () => (await apiGet(server, '/api/v1/namespaces/default/serviceaccounts/default', token, ca)).status === 200);
   } catch (error) {
-    await stop();
+    await stop().catch((problem: unknown) => console.error(`test cluster: ${(problem as Error).message}`));
     throw error;
   }
-  return { kubeconfig, server, binDir, dir, stop };
+  return { kubeconfig, server, binDir, dir, node: node!, stop };
+}
+
+/** kwok and the one node it simulates. */
+async function startKwokNode(dir: string, binDir: string, kubeconfig: string, processes: Started[]): Promise<TestClusterNode> {
+  processes.push(
+    start(dir, binDir, 'kwok', [
+      `--kubeconfig=${kubeconfig}`,
+      '--manage-all-nodes=true',
+      '--cidr=10.244.0.0/16',
+      '--node-ip=10.244.0.1',
+      `--server-address=127.0.0.1:${await freePort()}`,
+    ]),
+  );
+  await createNode(kubeconfig, binDir);
+  return { kind: 'kwok', name: 'kwok-node-0', address: '10.244.0.1', image: KWOK_IMAGE };
 }
 
 /** One simulated node that kwok manages: it reports Ready and runs (pretends to run) every Pod scheduled on it. */
