@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { collect, commitSha, dnsLabel, duration, limitOption, lineCount } from './argument-parsers.ts';
 import { appsCreate, appsCreateFromRepository, appsGet, appsList } from './commands/apps.ts';
 import { deploysCreate, deploysGet, deploysList, deploysLogs } from './commands/deploys.ts';
-import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsGet, envsList, envsProtect, envsUnprotect, envsVarsGet } from './commands/envs.ts';
+import { envsConfigGet, envsConfigSet, envsCreate, envsDelete, envsExtend, envsGet, envsList, envsPause, envsProtect, envsResume, envsUnprotect, envsVarsGet } from './commands/envs.ts';
 import { instancesExec, instancesList, instancesLogs } from './commands/instances.ts';
 import { previewsList } from './commands/previews.ts';
 import { secretsDelete, secretsList, secretsSet } from './commands/secrets.ts';
@@ -84,7 +84,7 @@ function addApps(program: Command, io: CommandIO, run: Run): void {
 }
 
 function addEnvs(program: Command, io: CommandIO, run: Run): void {
-  const envs = program.command('envs').description('create, inspect, configure and delete environments of applications');
+  const envs = program.command('envs').description('create, inspect, configure, pause, resume and delete environments of applications');
   envs
     .command('create')
     .description('create an environment of an application: ephemeral for a branch (with a time to live), or --permanent with an --id')
@@ -143,6 +143,26 @@ function addEnvs(program: Command, io: CommandIO, run: Run): void {
     .addOption(jsonOutput())
     .addHelpText('after', examples('slipway envs extend pr-42 --ttl 48h'))
     .action((id: string, opts: Output & { ttl: string; breakGlass?: string }) => run(envsExtend({ id, ...opts }, io)));
+  envs
+    .command('pause')
+    .description('pause an environment: stop its services, keeping their data (volumes, datasets, config); its URLs answer a paused page (503 with Retry-After for API clients) until it is resumed')
+    .argument('<id>', 'environment id')
+    .option('--wake-on-request', "let the first request to its URLs wake it: the router holds that request (up to 30 s) and serves it once the environment is ready")
+    .option('--break-glass <reason>', 'admins only: change a protected environment outside a release, for this reason (recorded in the audit ledger)')
+    .addOption(jsonOutput())
+    .addHelpText(
+      'after',
+      `\nA paused environment is not torn down for idleness, but still expires at its TTL. No job runs on\nresume; a deploy into a paused environment (slipway deploys create) resumes it. Waking on request\nworks through the server's embedded router (not yet a standalone \`slipway router\`), and never for\na protected environment.\n${examples('slipway envs pause pr-42', 'slipway envs pause pr-42 --wake-on-request', 'slipway envs pause pr-42 -o json | jq -r .status')}`,
+    )
+    .action((id: string, opts: Output & { wakeOnRequest?: boolean; breakGlass?: string }) => run(envsPause({ id, ...opts }, io)));
+  envs
+    .command('resume')
+    .description('resume a paused environment: start its services again (no job runs), wait until they are ready, then route its URLs to them')
+    .argument('<id>', 'environment id')
+    .option('--break-glass <reason>', 'admins only: change a protected environment outside a release, for this reason (recorded in the audit ledger)')
+    .addOption(jsonOutput())
+    .addHelpText('after', `\nExits 0 once every service is ready, 5 when one did not become ready (the environment is then\nfailed, with the reason).\n${examples('slipway envs resume pr-42')}`)
+    .action((id: string, opts: Output & { breakGlass?: string }) => run(envsResume({ id, ...opts }, io)));
   envs
     .command('protect')
     .description('admins: mark an environment protected, so that only releases (or an admin breaking glass) change it; the mark stays on its id after a delete')

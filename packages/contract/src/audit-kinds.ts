@@ -27,6 +27,8 @@ export const knownAuditKinds = {
   'environment.delete': 'an environment was deleted',
   'environment.config-set': "an environment's own variables were changed",
   'environment.extend': "an ephemeral environment's expiry was extended",
+  'environment.pause': "an environment's services were stopped, their state kept (paused)",
+  'environment.resume': "a paused environment's services were started again",
   'deploy.create': 'a deploy of a new commit was queued into an environment',
   'instance.exec': 'a command was run in an instance (the program, never its arguments)',
   'environment.protect': 'an admin marked an environment protected (details say why)',

@@ -20,7 +20,8 @@ export const createEnvironmentRequest = z.strictObject({
 });
 export type CreateEnvironmentRequest = z.infer<typeof createEnvironmentRequest>;
 
-export const environmentStatus = z.enum(['queued', 'deploying', 'ready', 'failed', 'errored', 'deleting', 'deleted']);
+/** `paused`: its services are stopped, their state kept, and its routes answer a paused page (POST …/pause, …/resume). */
+export const environmentStatus = z.enum(['queued', 'deploying', 'ready', 'paused', 'failed', 'errored', 'deleting', 'deleted']);
 export type EnvironmentStatus = z.infer<typeof environmentStatus>;
 
 export const deployState = z.enum(['queued', 'running', 'succeeded', 'failed', 'errored', 'cancelled']);
@@ -104,6 +105,7 @@ export const environmentResponse = z.object({
   lastActivityAt: z.string().optional().describe('last deploy or request through the router'),
   idleTimeout: z.string().optional().describe('torn down after this long without activity (ephemeral)'),
   idleExpiresAt: z.string().optional().describe('when it will be torn down for idleness unless used before'),
+  wakeOnRequest: z.boolean().optional().describe('paused so that the first request to its URLs wakes it'),
   createdAt: z.string(),
   updatedAt: z.string(),
   lastDeploy: deployResponse.optional(),
@@ -118,6 +120,12 @@ export const environmentListResponse = pageOf(environmentResponse);
 export const extendEnvironmentRequest = z.strictObject({
   ttl: duration.describe('new time to live, counted from now'),
 });
+
+/** `POST /api/v1/environments/:id/pause` — the body may be left out. */
+export const pauseEnvironmentRequest = z.strictObject({
+  wakeOnRequest: z.boolean().optional().describe('the first request to its URLs resumes it: the router holds that request until it is ready (default false: its URLs answer the paused page until it is resumed)'),
+});
+export type PauseEnvironmentRequest = z.infer<typeof pauseEnvironmentRequest>;
 
 /** `PUT /api/v1/environments/:id/config` — replaces the environment's own variables and re-runs setup. */
 export const environmentConfigRequest = z.strictObject({

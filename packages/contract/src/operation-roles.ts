@@ -53,6 +53,8 @@ export const operationRoles: Record<string, MinimumRole> = {
   'POST /api/v1/environments': 'developer',
   'DELETE /api/v1/environments/{id}': 'developer',
   'POST /api/v1/environments/{id}/extend': 'developer',
+  'POST /api/v1/environments/{id}/pause': 'developer',
+  'POST /api/v1/environments/{id}/resume': 'developer',
   'PUT /api/v1/environments/{id}/config': 'developer',
   'POST /api/v1/environments/{id}/deploys': 'developer',
   // an admin's own protection mark (docs/security.md#protected-environments-and-break-glass)

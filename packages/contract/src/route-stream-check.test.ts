@@ -12,6 +12,8 @@ const valid: unknown[] = [
   { host: '*.preview.test', pathPrefix: '/api/v1', app: 'a', envId: 'e', target: { kind: 'upstream', addresses: [{ host: 'h', port: 1 }], stripPrefix: true }, ingress },
   { host: 'docs.test', pathPrefix: '/', app: 'a', envId: 'e', service: 'docs', target: { kind: 'static', root: '/srv/site', spa: true }, ingress },
   { host: 'x.test', pathPrefix: '/', app: 'a', envId: 'e', target: { kind: 'deploying' }, ingress },
+  { host: 'p.test', pathPrefix: '/', app: 'a', envId: 'e', target: { kind: 'paused' }, ingress },
+  { host: 'w.test', pathPrefix: '/', app: 'a', envId: 'e', target: { kind: 'paused', wake: true }, ingress },
 ];
 const wrongValues: unknown[] = [undefined, null, '', 'x', 'A B', '/a?b', '/', 0, -1, 1.5, 70_000, 2 ** 60, true, [], {}, [1]];
 

@@ -29,6 +29,7 @@ const ADDRESS_KEYS = ['host', 'port'] as const;
 const UPSTREAM_KEYS = ['kind', 'addresses', 'stripPrefix'] as const;
 const STATIC_KEYS = ['kind', 'root', 'spa'] as const;
 const DEPLOYING_KEYS = ['kind'] as const;
+const PAUSED_KEYS = ['kind', 'wake'] as const;
 const CHUNK_KEYS = ['type', 'version', 'routes'] as const;
 
 function isTarget(target: unknown): boolean {
@@ -48,6 +49,8 @@ function isTarget(target: unknown): boolean {
       return keysWithin(target, STATIC_KEYS) === 3 && isText(target.root) && typeof target.spa === 'boolean';
     case 'deploying':
       return keysWithin(target, DEPLOYING_KEYS) === 1;
+    case 'paused':
+      return keysWithin(target, PAUSED_KEYS) >= 1 && (target.wake === undefined || target.wake === true);
     default:
       return false;
   }

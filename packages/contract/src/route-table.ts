@@ -51,6 +51,12 @@ export const routeTarget = z.discriminatedUnion('kind', [
     spa: z.boolean(),
   }),
   z.strictObject({ kind: z.literal('deploying') }),
+  /**
+   * A paused environment's route: a "paused" page for browsers, 503 with Retry-After for API
+   * clients. With `wake`, a router that can wake environments holds the request instead, asks for
+   * the environment to be resumed, and serves it once its routes point at instances again.
+   */
+  z.strictObject({ kind: z.literal('paused'), wake: z.literal(true).optional() }),
 ]);
 export type RouteTarget = z.infer<typeof routeTarget>;
 

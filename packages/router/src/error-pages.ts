@@ -12,6 +12,8 @@ export type RouterErrorCode =
   | 'payload-too-large'
   | 'upstream-unavailable'
   | 'environment-deploying'
+  | 'environment-paused'
+  | 'environment-waking'
   | 'upstream-timeout'
   | 'router-error';
 
@@ -111,6 +113,20 @@ export const routerErrors = {
     code: 'environment-deploying',
     title: 'Environment is deploying',
     message: `The environment ${environment} is being deployed and will answer once it is ready. This page can be reloaded in a few seconds.`,
+    retryAfter,
+  }),
+  paused: (environment: string, retryAfter: number): RouterError => ({
+    status: 503,
+    code: 'environment-paused',
+    title: 'Environment is paused',
+    message: `The environment ${environment} is paused: its services are stopped and keep their data. Resume it with \`slipway envs resume\`, then reload this page.`,
+    retryAfter,
+  }),
+  waking: (environment: string, retryAfter: number): RouterError => ({
+    status: 503,
+    code: 'environment-waking',
+    title: 'Environment is waking up',
+    message: `The environment ${environment} was paused and is starting again. This page can be reloaded in a few seconds.`,
     retryAfter,
   }),
   internal: (): RouterError => ({

@@ -235,6 +235,20 @@ describe("the router's own answers", () => {
     expect(answer.body).toContain('is being deployed');
   });
 
+  it('a paused page for browsers and 503 with Retry-After for API clients while the environment is paused', async () => {
+    const table = new RouteTable();
+    table.upsertEnvironment('web', 'main', [{ ...upstreamRoute('web.test', [1]), target: { kind: 'paused' } }]);
+    const { port } = await router(table);
+    const page = await send(port, { host: 'web.test', headers: { accept: 'text/html' } });
+    expect(page.status).toBe(503);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('is paused');
+    const api = await send(port, { host: 'web.test', headers: { accept: 'application/json' } });
+    expect(api.status).toBe(503);
+    expect(api.headers['retry-after']).toBe('5');
+    expect(JSON.parse(api.body).error).toMatchObject({ code: 'environment-paused' });
+  });
+
   it("504 when the upstream does not answer within the route's timeout", async () => {
     const silent = await upstream(() => undefined);
     const table = new RouteTable();

@@ -10,6 +10,7 @@ import { answerError, silentLogger, type RouterContext, type RouterLogger } from
 import { proxyRequest } from './proxy-request.ts';
 import { serveStatic } from './static-files.ts';
 import { answerOnSocket, proxyUpgrade } from './proxy-upgrade.ts';
+import { WakeOnRequest, type WakeOptions } from './wake-on-request.ts';
 
 // The router process: one listener for proxied traffic, an optional admin listener for metrics (kept
 // apart so no environment's hostname can ever reach /metrics), and a close() that lets in-flight
@@ -40,6 +41,11 @@ export interface RouterOptions {
    * path: keep it to a map update.
    */
   onRouted?: (app: string, envId: string) => void;
+  /**
+   * Wake on request: requests to a paused environment whose routes allow it are held while this
+   * asks the control plane to resume it (wake-on-request.ts). Without it, they get the paused page.
+   */
+  wake?: WakeOptions;
 }
 
 export interface RunningRouter {
@@ -79,6 +85,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     logger: options.logger ?? silentLogger,
   };
   const retryAfter = options.retryAfterSeconds ?? 5;
+  const waker = options.wake ? new WakeOnRequest(table, options.wake, context.logger) : undefined;
   const stopFollowingReleases = table.onRelease(({ kind, key }) => {
     if (kind === 'origin') pools.release(key);
     else metrics.forgetHost(key);
@@ -112,6 +119,21 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       case 'deploying':
         answerError(context, req, res, match.entry.host, routerErrors.deploying(`${match.entry.app}/${match.entry.envId}`, retryAfter));
         return;
+      case 'paused': {
+        const environment = `${match.entry.app}/${match.entry.envId}`;
+        if (!waker || !target.wake) {
+          answerError(context, req, res, match.entry.host, routerErrors.paused(environment, retryAfter));
+          return;
+        }
+        const closed = new AbortController();
+        res.once('close', () => closed.abort());
+        void waker.hold(req, match.entry.app, match.entry.envId, closed.signal).then((outcome) => {
+          if (outcome === 'awake') onRequest(req, res);
+          else if (outcome === 'refused') answerError(context, req, res, match.entry.host, routerErrors.paused(environment, retryAfter));
+          else if (outcome !== 'closed') answerError(context, req, res, match.entry.host, routerErrors.waking(environment, retryAfter));
+        });
+        return;
+      }
     }
   };
 
@@ -128,6 +150,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     if (target.kind === 'deploying') {
       metrics.countRequest(match.entry.host, 503);
       answerOnSocket(req, socket, routerErrors.deploying(`${match.entry.app}/${match.entry.envId}`, retryAfter));
+      return;
+    }
+    if (target.kind === 'paused') {
+      metrics.countRequest(match.entry.host, 503);
+      answerOnSocket(req, socket, routerErrors.paused(`${match.entry.app}/${match.entry.envId}`, retryAfter));
       return;
     }
     if (target.kind === 'static') {

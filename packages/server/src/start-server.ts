@@ -26,6 +26,7 @@ import { EnvironmentStore } from './store/environments.ts';
 import { Leases } from './store/leases.ts';
 import type { WorkerMetrics } from './worker/keyed-worker.ts';
 import { EnvironmentLifecycle } from './workflows/environment-lifecycle.ts';
+import { EnvironmentPauses } from './environments/pause.ts';
 import { openDatabase, type StoreDatabase } from './store/open-database.ts';
 import { SecretStore } from './store/secrets.ts';
 import { WorkspaceOutputMasking } from './secrets/output-masking.ts';
@@ -46,6 +47,8 @@ export interface RunningServer {
   secretBox: SecretBox;
   environments: EnvironmentStore;
   service: EnvironmentService;
+  /** Pause and resume of environments (environments/pause.ts). */
+  pauses: EnvironmentPauses;
   engine: WorkflowEngine;
   /** Expiry, idle teardown and orphan sweeps. */
   lifecycle: EnvironmentLifecycle;
@@ -156,8 +159,10 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     activity.start();
     cleanups.push(() => activity.stop());
     let router: RunningRouter;
+    // Wake on request: the environments' pauses exist once the service does, below.
+    const waking: { wake?: (app: string, envId: string) => Promise<void> } = {};
     try {
-      router = await startRouter({ table, port: config.routerPort, host: config.host, onRouted: activity.record });
+      router = await startRouter({ table, port: config.routerPort, host: config.host, onRouted: activity.record, wake: { wake: (app, envId) => (waking.wake ? waking.wake(app, envId) : Promise.reject(new Error('the server is starting'))) } });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${config.routerPort} is already in use; stop what uses it or set SLIPWAY_ROUTER_PORT (or --router-port)`);
       throw error;
@@ -215,6 +220,16 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     const unobserve = observeDeploys(engine, environments, metrics);
     cleanups.push(async () => unobserve());
     const service: EnvironmentService = new EnvironmentService({ db: store.db, store: environments, repositories, engine, routes, settings, drivers, governance: new RegisteredGovernance(store.db), lifecycle });
+    const pauses = new EnvironmentPauses({
+      service,
+      store: environments,
+      engine,
+      drivers,
+      lifecycle,
+      ...(options.engine?.readinessTimeoutMs !== undefined ? { resumeTimeoutMs: options.engine.readinessTimeoutMs } : {}),
+      ...(options.engineLogger ? { logger: options.engineLogger } : {}),
+    });
+    waking.wake = (app, envId) => pauses.wake(app, envId);
     if (datasets) {
       await datasets.start();
       cleanups.push(() => datasets.stop());
@@ -252,7 +267,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
     previews.resume();
 
     const portal = await portalBuild;
-    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), metrics, db: store.db, environments: { service, store: environments, drivers, deployLogs, masking }, repositories, routeHub: routes, secrets, ...(datasets ? { datasets } : {}), previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
+    const api = await buildApi({ ...(portal ? { portalDir: portal.dir } : {}), metrics, db: store.db, environments: { service, store: environments, drivers, deployLogs, masking, pauses }, repositories, routeHub: routes, secrets, ...(datasets ? { datasets } : {}), previews: previews.store, releases, ...(previews.github ? { github: previews.github } : {}) }, { logger: options.logger ?? false, ...(options.engineLogger ? { errorLog: (message: string) => options.engineLogger!.error(message) } : {}) });
     cleanups.push(() => api.close());
     let address: string;
     try {
@@ -276,6 +291,7 @@ export async function startServer(config: ServerConfig, options: StartServerOpti
       secretBox,
       environments,
       service,
+      pauses,
       engine,
       lifecycle,
       workerMetrics,

@@ -25,6 +25,7 @@ export function colourStatus(status: EnvironmentStatus | DeployResponse['state']
     case 'starting':
     case 'queued':
     case 'deleting':
+    case 'paused':
       return c.yellow(status);
     default:
       return c.dim(status);

@@ -186,6 +186,31 @@ describe('slipway envs, deploys, instances and secrets against a real server', (
     expect(result.stdout).toMatch(/✓ environment demo now expires in [45]h \(/);
   }, 30_000);
 
+  it('pauses the environment and resumes it, and says what to do when that is not possible', async () => {
+    const paused = await slipway('envs', 'pause', 'demo');
+    expect([paused.code, paused.stderr]).toEqual([0, '']);
+    expect(paused.stdout).toBe('✓ environment demo paused: its services are stopped and keep their data; they answer a paused page until `slipway envs resume demo`');
+    expect((await slipway('envs', 'list', '--app', 'hello')).stdout).toMatch(/\ndemo +hello +paused +main/);
+    expect((await slipway('instances', 'list', 'demo')).stdout).toMatch(/\nweb-0 +stopped/);
+    const twice = await slipway('envs', 'pause', 'demo');
+    expect(twice.code).toBe(4);
+    expect(twice.stderr).toMatch(/environment demo is paused already; resume it with slipway envs resume demo/);
+
+    const resumed = await slipway('envs', 'resume', 'demo');
+    expect([resumed.code, resumed.stderr]).toEqual([0, '']);
+    expect(resumed.stdout).toMatch(/^✓ environment demo resumed: its services are ready\n {2}web {2}http:\/\/web-demo\.slipway\.localhost:\d+/);
+    const json = await slipway('envs', 'get', 'demo', '-o', 'json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ready', instances: [{ name: 'web-0', state: 'ready' }] });
+    expect((await slipway('envs', 'resume', 'demo')).stderr).toMatch(/environment demo is not paused \(it is ready\)/);
+    expect((await slipway('envs', 'pause', 'nope')).code).toBe(3);
+    const help = await slipway('envs', 'pause', '--help');
+    expect(help.stdout).toContain('still expires at its TTL');
+
+    const wakeable = await slipway('envs', 'pause', 'demo', '--wake-on-request');
+    expect([wakeable.code, wakeable.stdout]).toEqual([0, '✓ environment demo paused: its services are stopped and keep their data; the first request to one of them wakes it (the request waits until it is ready)']);
+    expect((await slipway('envs', 'resume', 'demo')).code).toBe(0);
+  }, 60_000);
+
   it('protects a permanent environment by hand, refuses a direct change with the way out, and lifts the mark', async () => {
     const ephemeral = await slipway('envs', 'protect', 'demo', '--reason', 'customer demo');
     expect(ephemeral.code).not.toBe(0);

@@ -128,6 +128,35 @@ export async function envsExtend(options: { id: string; ttl: string; breakGlass?
   });
 }
 
+/** How long `envs resume` waits for the API, which answers once the services are ready (the server waits up to 2 minutes for them). */
+const RESUME_TIMEOUT_MS = 180_000;
+
+/** `slipway envs pause`: stops the environment's services, state kept; its URLs answer a paused page until it is resumed. */
+export async function envsPause(options: { id: string; wakeOnRequest?: boolean; breakGlass?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
+  return apiCommand(io, async () => {
+    const body = options.wakeOnRequest ? { wakeOnRequest: true } : undefined;
+    const env = await callApi<EnvironmentResponse>(resolveConnection(), 'POST', `${environmentPath(options.id)}/pause${breakGlassQuery(options.breakGlass)}`, body);
+    if (options.output === 'json') return printJson(io, env);
+    const until = env.wakeOnRequest ? 'the first request to one of them wakes it (the request waits until it is ready)' : `they answer a paused page until \`slipway envs resume ${env.id}\``;
+    io.out(`${pc.green('✓')} environment ${pc.bold(env.id)} paused: its services are stopped and keep their data; ${until}`);
+  });
+}
+
+/** `slipway envs resume`: starts a paused environment's services again and answers once they are ready; exit 5 when one is not. */
+export async function envsResume(options: { id: string; breakGlass?: string; output: OutputFormat }, io: CommandIO): Promise<number> {
+  return apiCommand(io, async () => {
+    const env = await callApi<EnvironmentResponse>(resolveConnection(), 'POST', `${environmentPath(options.id)}/resume${breakGlassQuery(options.breakGlass)}`, undefined, { timeoutMs: RESUME_TIMEOUT_MS });
+    const ready = env.status === 'ready';
+    if (options.output === 'json') printJson(io, env);
+    else if (ready) {
+      io.out(`${pc.green('✓')} environment ${pc.bold(env.id)} resumed: its services are ready`);
+      const urls = Object.entries(env.urls);
+      if (urls.length) io.out(urlLines(urls).join('\n'));
+    } else io.err(`${pc.red('✗')} environment ${pc.bold(env.id)} did not resume: ${env.reason ?? env.status}; see slipway instances list ${env.id} and slipway instances logs ${env.id} <instance>`);
+    return ready ? ExitCode.ok : ExitCode.deployFailed;
+  });
+}
+
 /** `slipway envs protect`: an admin marks the environment protected; only releases (or break-glass) change it from then on. */
 export async function envsProtect(options: { id: string; reason: string; output: OutputFormat }, io: CommandIO): Promise<number> {
   return apiCommand(io, async () => {

@@ -63,7 +63,7 @@ export function guardianOf(envId: string, app: string, catalog: GovernanceCatalo
 }
 
 /** What is being done to a protected environment, in words and as the CLI command that would do it. */
-export type ProtectedAction = 'create' | 'deploy' | 'config-set' | 'extend' | 'delete' | 'exec';
+export type ProtectedAction = 'create' | 'deploy' | 'config-set' | 'extend' | 'delete' | 'exec' | 'pause' | 'resume';
 
 const actionWords: Record<ProtectedAction, string> = {
   create: 'be created directly',
@@ -72,6 +72,8 @@ const actionWords: Record<ProtectedAction, string> = {
   extend: 'be extended directly',
   delete: 'be deleted directly',
   exec: 'have commands run in it directly',
+  pause: 'be paused directly',
+  resume: 'be resumed directly',
 };
 
 /**

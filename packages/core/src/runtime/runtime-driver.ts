@@ -219,6 +219,17 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+export interface ResumeRequest {
+  env: EnvironmentRef;
+  /** The secrets the services reference, as `apply` takes them: a driver may have restarted since the pause. */
+  secrets?: SecretValues;
+  /** Longest wait until every instance is ready; a service not ready by then fails the resume. */
+  timeoutMs?: number;
+}
+
+/** The environment's instances after a pause (stopped) or a resume (ready). */
+export type PauseResult = DriverResult<{ instances: InstanceStatus[] }>;
+
 export interface DestroyRequest {
   env: EnvironmentRef;
   /** Remove only these services' instances; the whole environment (and its checkouts) when absent. */
@@ -287,6 +298,15 @@ export interface RuntimeDriver {
    * imported ones through the router only.
    */
   link?(request: LinkRequest): Promise<LinkResult>;
+  /**
+   * Pause: stops every instance of the environment's services and keeps everything they need to
+   * start again as they were — records, host ports, volumes, checkouts, images. Idempotent; the
+   * services stay stopped (a restarted driver does not start them) until `resume`, or an `apply`,
+   * which converges as usual. Optional: a runtime without it cannot pause environments.
+   */
+  pause?(env: EnvironmentRef): Promise<PauseResult>;
+  /** Starts a paused environment's instances again, without running any job, and waits until they are ready. */
+  resume?(request: ResumeRequest): Promise<PauseResult>;
   /**
    * Tells `listener` whenever an instance of an environment changes state (became ready, unhealthy,
    * crash-looping or stopped), with the environment: the control plane republishes that

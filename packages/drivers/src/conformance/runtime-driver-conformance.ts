@@ -35,6 +35,7 @@ export const conformanceCases = [
   'logs can be followed',
   'exec runs in the instance working directory and environment',
   'link gives an importer the addresses of its imports, and destroying the importer leaves them running',
+  'pause stops every instance and resume serves again on the same port',
   'destroy removes everything and destroying a missing thing succeeds',
   'a new driver instance adopts running processes',
   'sweep removes what no live environment owns',
@@ -268,6 +269,26 @@ export function runtimeDriverConformance<D extends RuntimeDriver>(driverName: st
       const answer = await httpGet(hostPort(instance), '/whoami', hostOf(instance));
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toMatchObject({ port: portInside(instance) });
+    });
+
+    test('pause stops every instance and resume serves again on the same port', async () => {
+      const { driver } = newDriver();
+      if (!driver.pause || !driver.resume) throw new Error(`the ${driverName} driver has no pause and resume: skip this case with the reason`);
+      const env = newEnv();
+      await upReady(driver, env, [fixtureService('web')]);
+      const [before] = await instancesOf(driver, env);
+      const paused = await driver.pause(env);
+      expect(paused.outcome).toBe('succeeded');
+      const stopped = await instancesOf(driver, env);
+      expect(stopped.map((i) => i.state)).toEqual(['stopped']);
+      await expect(httpGet(hostPort(before), '/whoami')).rejects.toThrow();
+      expect((await driver.pause(env)).outcome, 'pausing twice').toBe('succeeded');
+      const resumed = await driver.resume({ env, timeoutMs: 20_000 * scale });
+      expect(resumed).toMatchObject({ outcome: 'succeeded' });
+      const [after] = await instancesOf(driver, env);
+      expect(after).toMatchObject({ state: 'ready' });
+      expect(hostPort(after)).toBe(hostPort(before));
+      expect((await httpGet(hostPort(after), '/whoami')).status).toBe(200);
     });
 
     test('apply twice is a no-op', async () => {

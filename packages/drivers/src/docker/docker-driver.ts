@@ -9,7 +9,7 @@
 //   jobs/<env key>/<run id>.json   results of finished job runs (never secrets)
 //   logs/<env key>/…               build output, job output, a replica's previous container output
 //   links/<env key>.json           App Imports: the network an importer shares with its imports, who is on it, their names
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Command, EnvMap, ResolvedService, VolumeSpec } from '@slipway/contract';
@@ -45,8 +45,10 @@ import {
   type PeerAddress,
   type LogOptions,
   type OwnedResource,
+  type PauseResult,
   type PreparedSource,
   type PrepareSourceRequest,
+  type ResumeRequest,
   type RuntimeDriver,
   type SecretValues,
   type ServiceReport,
@@ -213,8 +215,14 @@ export class DockerDriver implements RuntimeDriver {
     return this.docker;
   }
 
-  private async adopt(): Promise<void> {
-    const mine = [`${dockerLabels.driver}=${this.tag}`];
+  /** The marker of a paused environment: its stopped containers are not started again at adoption. */
+  private pausedMarker(key: string): string {
+    return this.dir('paused', `${key}.json`);
+  }
+
+  /** Supervises the containers found on the engine (only the environment `only`'s, when given). */
+  private async adopt(only?: EnvironmentRef): Promise<void> {
+    const mine = [`${dockerLabels.driver}=${this.tag}`, ...(only ? this.envLabelPairs(only) : [])];
     const containers = (await this.engine.listContainers({ all: true, filters: this.ownedFilter() })).filter((c) => hasLabels(c.Labels, mine));
     const groups = new Map<string, { env: EnvironmentRef; service: string; replica: number; found: FoundContainers; info: Dockerode.ContainerInfo }>();
     for (const c of containers) {
@@ -248,7 +256,7 @@ export class DockerDriver implements RuntimeDriver {
         rt.services.set(group.service, service);
       }
       const endpoints = parsePorts(group.info.Labels[dockerLabels.ports]);
-      this.supervise(rt, service, group.replica, endpoints, group.found);
+      this.supervise(rt, service, group.replica, endpoints, group.found, !existsSync(this.pausedMarker(rt.key)));
     }
   }
 
@@ -280,7 +288,7 @@ export class DockerDriver implements RuntimeDriver {
   // ---------------------------------------------------------------------------------------------
   // Containers of a service
 
-  private supervise(rt: EnvRuntime, service: ServiceRuntime, replica: number, endpoints: Endpoint[], found: FoundContainers): DockerInstanceSupervisor {
+  private supervise(rt: EnvRuntime, service: ServiceRuntime, replica: number, endpoints: Endpoint[], found: FoundContainers, start = true): DockerInstanceSupervisor {
     const host: InstanceHost = {
       docker: this.engine,
       tag: this.tag,
@@ -292,7 +300,8 @@ export class DockerDriver implements RuntimeDriver {
     };
     const supervisor = new DockerInstanceSupervisor(host, rt.env, service.spec, service.specHash, replica, endpoints, found);
     service.supervisors.set(replica, supervisor);
-    supervisor.start();
+    if (start) supervisor.start();
+    else supervisor.holdStopped();
     return supervisor;
   }
 
@@ -546,6 +555,12 @@ export class DockerDriver implements RuntimeDriver {
   private async applyLocked(request: ApplyRequest): Promise<ApplyResult> {
     const rt = this.runtimeOf(request.env);
     rt.secrets = { ...request.secrets };
+    // An apply converges: a paused environment's services it keeps are started again.
+    if (existsSync(this.pausedMarker(rt.key))) {
+      remove(this.pausedMarker(rt.key));
+      await this.startStopped(rt.env);
+      await this.adopt(rt.env);
+    }
     if (!isCheckedOut(this.stateDir, request.env, request.commit)) return problem('errored', notCheckedOut(request.commit));
     const applied = await applyPlan(request, {
       prepare: async () => void (await this.ensureNetwork(request.env)),
@@ -961,6 +976,63 @@ export class DockerDriver implements RuntimeDriver {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Pause and resume
+
+  async pause(env: EnvironmentRef): Promise<PauseResult> {
+    const key = environmentKey(env);
+    return this.engineProblem(`pausing ${env.envId}`, () =>
+      this.locks.run(key, async (): Promise<PauseResult> => {
+        const rt = this.envs.get(key);
+        if (!rt || rt.services.size === 0) return problem('failed', `environment ${env.envId} has nothing running on the docker runtime to pause`);
+        writeJson(this.pausedMarker(key), { env, pausedAt: new Date().toISOString() });
+        for (const service of rt.services.values()) await Promise.all([...service.supervisors.values()].map((s) => s.pause()));
+        return { outcome: 'succeeded', instances: await this.allStatuses(rt) };
+      }),
+    );
+  }
+
+  async resume(request: ResumeRequest): Promise<PauseResult> {
+    const key = environmentKey(request.env);
+    const started = await this.engineProblem(`resuming ${request.env.envId}`, () =>
+      this.locks.run(key, async (): Promise<PauseResult> => {
+        const rt = this.envs.get(key);
+        if (!rt || rt.services.size === 0) return problem('failed', `environment ${request.env.envId} has nothing on the docker runtime to resume`);
+        rt.secrets = { ...request.secrets };
+        remove(this.pausedMarker(key));
+        for (const service of rt.services.values()) for (const supervisor of service.supervisors.values()) supervisor.detach();
+        await this.startStopped(rt.env);
+        await this.adopt(rt.env);
+        return { outcome: 'succeeded', instances: [] };
+      }),
+    );
+    if (started.outcome !== 'succeeded') return started;
+    const rt = this.runtimeOf(request.env);
+    const pending = [...rt.services.values()].filter((s) => !s.spec.static).map((s) => s.spec.name);
+    const waited = await waitUntilReady(pending, request.timeoutMs ?? 120_000, {
+      replicas: (name) => rt.services.get(name)?.spec.replicas,
+      statuses: (name) => this.statusOf(rt, name),
+      blocked: portInUse,
+      pause: () => sleep(STARTUP_PROBE_MS),
+    });
+    if (waited) return waited;
+    return { outcome: 'succeeded', instances: await this.allStatuses(rt) };
+  }
+
+  /** Starts the environment's stopped main and sidecar containers (a paused environment's). */
+  private async startStopped(env: EnvironmentRef): Promise<void> {
+    const stopped = (await this.containersOf(env)).filter((c) => c.State !== 'running' && (c.Labels[dockerLabels.role] === 'main' || c.Labels[dockerLabels.role] === 'sidecar'));
+    // Main containers first: a sidecar shares its main container's network namespace.
+    stopped.sort((a, b) => (a.Labels[dockerLabels.role] === 'main' ? 0 : 1) - (b.Labels[dockerLabels.role] === 'main' ? 0 : 1));
+    for (const c of stopped) await this.engine.getContainer(c.Id).start().catch(() => undefined);
+  }
+
+  private async allStatuses(rt: EnvRuntime): Promise<InstanceStatus[]> {
+    const all: InstanceStatus[] = [];
+    for (const name of rt.services.keys()) all.push(...(await this.statusOf(rt, name)));
+    return all;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Ownership and teardown
 
   async destroy(request: DestroyRequest): Promise<void> {
@@ -982,6 +1054,7 @@ export class DockerDriver implements RuntimeDriver {
       const { Volumes: volumes } = await this.engine.listVolumes({ filters: this.ownedFilter() });
       for (const v of (volumes ?? []).filter((volume) => hasLabels(volume.Labels, pairs))) await this.engine.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
       this.envs.delete(key);
+      remove(this.pausedMarker(key));
       await removeEnvironmentState(this.stateDir, key);
     });
   }

@@ -414,6 +414,33 @@ export class DockerInstanceSupervisor {
     await Promise.all(mine.map((c) => stopAndRemove(this.docker, c.Id, this.host.settings.graceMs)));
   }
 
+  /**
+   * Pause: stops supervising and stops the instance's main and sidecar containers without removing
+   * them, so a resume starts the same containers again (their writable layers and volumes kept).
+   */
+  async pause(): Promise<void> {
+    this.detach();
+    await this.loop;
+    const list = await this.docker.listContainers({ filters: { label: [`${dockerLabels.driver}=${this.host.tag}`] } });
+    const pairs = [
+      `${labelKeys.workspace}=${this.env.workspace}`,
+      `${labelKeys.app}=${this.env.app}`,
+      `${labelKeys.env}=${this.env.envId}`,
+      `${labelKeys.service}=${this.spec.name}`,
+      `${dockerLabels.replica}=${this.replica}`,
+    ];
+    const running = list.filter((c) => hasLabels(c.Labels, pairs) && (c.Labels[dockerLabels.role] === 'main' || c.Labels[dockerLabels.role] === 'sidecar'));
+    const seconds = Math.max(0, Math.ceil(this.host.settings.graceMs / 1000));
+    await Promise.all(running.map((c) => this.docker.getContainer(c.Id).stop({ t: seconds }).catch(() => undefined)));
+    this.holdStopped();
+  }
+
+  /** Reports the instance stopped without supervising it: a paused environment's, found at adoption. */
+  holdStopped(): void {
+    this.health.stopped();
+    this.settle();
+  }
+
   /** Stops supervising, leaving the containers running for a later driver to adopt. */
   detach(): void {
     this.lifetime.abort();

@@ -13,6 +13,7 @@ let last: KubernetesDriver | undefined;
 
 /** What the kubernetes runtime does not do, whatever the node. */
 const never: Partial<Record<ConformanceCase, string>> = {
+  'pause stops every instance and resume serves again on the same port': 'the kubernetes driver has no pause and resume yet (scaling its Deployments to zero is the plan, issue 16)',
   'replicas get distinct ports': 'pods have their own addresses, so replicas answer on the same port at distinct IPs (checked in kubernetes-driver.test.ts)',
   'a failing build is Failed with its log tail': 'the kubernetes runtime builds no image itself: services run images the cluster pulls',
   'a host port in use is refused with a clear error': 'the kubernetes runtime gives services no host ports; pods have their own addresses',

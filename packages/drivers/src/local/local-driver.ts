@@ -39,8 +39,10 @@ import {
   type PeerAddress,
   type LogOptions,
   type OwnedResource,
+  type PauseResult,
   type PreparedSource,
   type PrepareSourceRequest,
+  type ResumeRequest,
   type DriverProblem,
   type DriverResult,
   type RuntimeDriver,
@@ -166,6 +168,7 @@ export class LocalDriver implements RuntimeDriver {
         if (!record) continue;
         const rt: EnvRuntime = { key: environmentKey(record.env), record, supervisors: new Map(), secrets: {}, masker: createSecretMasker(undefined) };
         this.envs.set(rt.key, rt);
+        if (record.paused) continue;
         for (const service of Object.values(record.services)) {
           if (!service.spec.run) continue;
           for (const instance of service.instances) this.supervise(rt, service, instance);
@@ -330,6 +333,8 @@ export class LocalDriver implements RuntimeDriver {
     const rt = this.runtimeOf(request.env);
     rt.secrets = { ...request.secrets };
     rt.masker = createSecretMasker(rt.secrets);
+    // An apply converges: the services it keeps run again, so the environment is no longer paused.
+    delete rt.record.paused;
     if (!isCheckedOut(this.stateDir, request.env, request.commit)) return problem('errored', notCheckedOut(request.commit));
     const checkout = this.checkoutPath(request.env, request.commit);
     const applied = await applyPlan(request, {
@@ -486,6 +491,53 @@ export class LocalDriver implements RuntimeDriver {
     return Object.keys(rt.record.services)
       .filter((name) => service === undefined || name === service)
       .flatMap((name) => this.statusOf(rt, name));
+  }
+
+  async pause(env: EnvironmentRef): Promise<PauseResult> {
+    await this.load();
+    const key = environmentKey(env);
+    return this.locks.run(key, async () => {
+      const rt = this.envs.get(key);
+      if (!rt) return problem('failed', `environment ${env.envId} has nothing running on the local runtime to pause`);
+      rt.record.paused = true;
+      this.persist(rt);
+      for (const service of Object.values(rt.record.services)) {
+        await Promise.all(service.instances.map((instance) => this.stopInstance(rt, service, instance)));
+      }
+      this.persist(rt);
+      return { outcome: 'succeeded', instances: Object.keys(rt.record.services).flatMap((name) => this.statusOf(rt, name)) };
+    });
+  }
+
+  async resume(request: ResumeRequest): Promise<PauseResult> {
+    await this.load();
+    const key = environmentKey(request.env);
+    const rt = this.envs.get(key);
+    if (!rt) return problem('failed', `environment ${request.env.envId} has nothing on the local runtime to resume`);
+    await this.locks.run(key, () => {
+      rt.secrets = { ...request.secrets };
+      rt.masker = createSecretMasker(rt.secrets);
+      delete rt.record.paused;
+      for (const service of Object.values(rt.record.services)) {
+        if (!service.spec.run) continue;
+        for (const instance of service.instances) {
+          const supervisor = rt.supervisors.get(`${service.spec.name}/${instance.replica}`);
+          if (supervisor && supervisor.status(rt.record).state !== 'stopped') continue;
+          supervisor?.detach();
+          this.supervise(rt, service, instance);
+        }
+      }
+      this.persist(rt);
+      return Promise.resolve();
+    });
+    const pending = Object.values(rt.record.services).filter((s) => s.spec.run).map((s) => s.spec.name);
+    const waited = await waitUntilReady(pending, request.timeoutMs ?? 120_000, {
+      replicas: (name) => rt.record.services[name]?.spec.replicas,
+      statuses: (name) => this.statusOf(rt, name),
+      pause: () => this.stateChangeOr(100),
+    });
+    if (waited) return waited;
+    return { outcome: 'succeeded', instances: Object.keys(rt.record.services).flatMap((name) => this.statusOf(rt, name)) };
   }
 
   /**

@@ -33,6 +33,8 @@ export interface ServiceRecord {
 export interface EnvironmentRecord {
   env: EnvironmentRef;
   services: Record<string, ServiceRecord>;
+  /** Paused: instances stay stopped, ports and checkouts kept, until a resume or an apply. */
+  paused?: boolean;
 }
 
 /** A job run's record: the process while it runs (a later driver waits for it), then its result. */

@@ -1,8 +1,8 @@
 // The guestbook on the docker runtime, end to end, as a new user would run it: its Compose-imported
 // manifest (.slipway-docker/) registered from a git repository, an environment made through the
 // API from the example's own Dockerfiles (FROM node:20-alpine, a local stand-in: nothing is pulled),
-// its pages and API through the router, a patch that changes only the page, and a delete that leaves
-// nothing on the engine. Skipped, with the reason, when no Docker or Podman engine answers.
+// its pages and API through the router, a patch that changes only the page, a pause woken by a
+// request, and a delete that leaves nothing on the engine. Skipped, with the reason, when no Docker or Podman engine answers.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,23 @@ describe.skipIf(skipReason !== undefined)(`the guestbook on the docker runtime${
     // The data volume outlived the patch, and the new web container reaches the api too.
     expect((await viaRouter(PAGE_HOST, '/api/entries')).json().total).toBe(1);
   }, 120_000);
+
+  it('pauses: its containers stop and stay; the first request through the router wakes it, with its data', async () => {
+    const before = await containerIds();
+    const paused = await api('POST', `/api/v1/environments/${ENV}/pause`, { wakeOnRequest: true });
+    expect(paused.status, paused.text).toBe(200);
+    const env = (await api('GET', `/api/v1/environments/${ENV}`)).json() as EnvironmentResponse;
+    expect(env.instances!.map((i) => `${i.name}:${i.state}`).sort()).toEqual(['api-0:stopped', 'web-0:stopped', 'worker-0:stopped']);
+    expect(await containerIds()).toEqual(before);
+    const started = Date.now();
+    const woken = await viaRouter(PAGE_HOST, '/api/entries');
+    console.info(`docker: a request to the paused guestbook answered after waking it in ${Date.now() - started} ms (noisy: a shared machine)`);
+    expect(woken.status, woken.text).toBe(200);
+    expect(woken.json().total).toBe(1);
+    // The same containers, started again: nothing was rebuilt or recreated.
+    expect(await containerIds()).toEqual(before);
+    expect(((await api('GET', `/api/v1/environments/${ENV}`)).json() as EnvironmentResponse).status).toBe('ready');
+  }, 90_000);
 
   it('a delete leaves no container, network or volume of the environment', async () => {
     const owned = async () => (await docker().listOwned()).filter((r) => r.env.app === APP && r.env.envId === ENV);

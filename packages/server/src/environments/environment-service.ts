@@ -96,6 +96,8 @@ const breakGlassCommands: Record<ProtectedAction, (envId: string) => string> = {
   extend: (envId) => `slipway envs extend ${envId} …`,
   delete: (envId) => `slipway envs delete ${envId}`,
   exec: (envId) => `slipway instances exec ${envId} …`,
+  pause: (envId) => `slipway envs pause ${envId}`,
+  resume: (envId) => `slipway envs resume ${envId}`,
 };
 
 const MAX_TTL_MS = 365 * 24 * 3600 * 1000;

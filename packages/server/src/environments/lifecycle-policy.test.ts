@@ -1,6 +1,7 @@
 // Lifecycle policy: an idle ephemeral environment is torn down after its template's idleTimeout
 // unless deploys or requests keep it in use; an application keeps at most lifecycle.maxEnvironments
-// ephemeral environments, making room by tearing down the least recently used idle one.
+// ephemeral environments, making room by tearing down the least recently used idle one. A paused
+// environment is not idle, but it still expires.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,26 @@ spec:
 afterAll(() => test?.close(), 60_000);
 
 describe('lifecycle policy', () => {
+  it('leaves a paused environment past its idle timeout and its runtime to the sweep, restarts its idle clock at resume, and still expires it', async () => {
+    const { environment } = await server.service.create('default', { app: 'tiny', branch: 'main', id: 'sleeper' }, 'test');
+    await ready('sleeper');
+    await server.pauses.pause('default', 'sleeper');
+    // Twice its idle timeout, and an orphan sweep: it stays, and so do its records on the runtime.
+    await new Promise((r) => setTimeout(r, 4_000));
+    await server.engine.sweep();
+    expect((await server.environments.getLive('default', 'sleeper'))?.status).toBe('paused');
+    const resumed = await server.pauses.resume('default', 'sleeper');
+    expect(resumed.environment.status).toBe('ready');
+    expect(Date.parse(resumed.environment.lastActivityAt!)).toBeGreaterThan(Date.now() - 1_000);
+    expect(await viaRouter('web-sleeper.slipway.localhost')).toBe(200);
+    // Paused again with an expiry a second away: the expiry ends it.
+    await server.pauses.pause('default', 'sleeper');
+    await server.service.extend('default', 'sleeper', '1s');
+    expect(await gone('sleeper', 8_000)).toBe(true);
+    const deploys = await server.environments.listDeploys(environment.id);
+    expect(deploys[0]).toMatchObject({ workflow: 'teardown', requestedBy: 'scheduler (expired)' });
+  }, 40_000);
+
   it('keeps an environment in use alive, and tears it down once idle for its idleTimeout', async () => {
     const { environment } = await server.service.create('default', { app: 'tiny', branch: 'main', id: 'busy' }, 'test');
     expect(environment.idleTimeoutMs).toBe(2_000);

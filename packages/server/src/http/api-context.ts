@@ -1,6 +1,7 @@
 import type { RuntimeDriver } from '@slipway/core';
 import type { DeployLogs } from '../environments/deploy-log.ts';
 import type { EnvironmentService } from '../environments/environment-service.ts';
+import type { EnvironmentPauses } from '../environments/pause.ts';
 import type { Repositories } from '../git/repositories.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import type { GithubWebhooks } from '../sources/github/github-webhooks.ts';
@@ -45,6 +46,8 @@ export interface EnvironmentRuntime {
   deployLogs?: DeployLogs;
   /** Masks the workspace's secrets in answers that carry free text (logs, reasons, log tails). */
   masking?: OutputMasking;
+  /** Pause and resume (POST …/pause, …/resume); the routes are registered only with it. */
+  pauses?: EnvironmentPauses;
 }
 
 declare module 'fastify' {

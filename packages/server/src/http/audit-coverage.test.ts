@@ -101,6 +101,8 @@ const calls: AuditedCall[] = [
   },
   { operation: 'POST /api/v1/environments/{id}/deploys', who: 'dev', kind: 'deploy.create', before: () => ready(envId), call: () => ok('dev', 'POST', `/api/v1/environments/${envId}/deploys`, {}) },
   { operation: 'POST /api/v1/environments/{id}/extend', who: 'dev', kind: 'environment.extend', call: () => ok('dev', 'POST', `/api/v1/environments/${envId}/extend`, { ttl: '2h' }) },
+  { operation: 'POST /api/v1/environments/{id}/pause', who: 'dev', kind: 'environment.pause', before: () => ready(envId), call: () => ok('dev', 'POST', `/api/v1/environments/${envId}/pause`) },
+  { operation: 'POST /api/v1/environments/{id}/resume', who: 'dev', kind: 'environment.resume', call: () => ok('dev', 'POST', `/api/v1/environments/${envId}/resume`) },
   { operation: 'PUT /api/v1/environments/{id}/config', who: 'dev', kind: 'environment.config-set', before: () => ready(envId), call: () => ok('dev', 'PUT', `/api/v1/environments/${envId}/config`, { variables: { GREETING: 'hi' } }) },
   {
     operation: 'POST /api/v1/environments/{id}/instances/{name}/exec',

@@ -17,6 +17,7 @@ import { createApplicationRoute } from './routes/create-application.ts';
 import { getApplicationRoute } from './routes/get-application.ts';
 import { listApplicationsRoute } from './routes/list-applications.ts';
 import { environmentEndpoints } from './routes/environments.ts';
+import { environmentPauseRoutes } from './routes/environment-pause.ts';
 import { environmentProtectionRoutes } from './routes/environment-protection.ts';
 import { GITHUB_WEBHOOK_PATH, githubWebhookRoute } from './routes/github-webhook.ts';
 import { previewRoutes } from './routes/previews.ts';
@@ -91,6 +92,7 @@ export async function buildApi(deps: ApiDependencies, options: { logger?: boolea
   if (deps.environments) {
     environmentEndpoints(app, deps.environments);
     environmentProtectionRoutes(app, deps.environments);
+    if (deps.environments.pauses) environmentPauseRoutes(app, deps.environments, deps.environments.pauses);
     instanceRoutes(app, deps.environments);
     deployEventsRoute(app, deps.environments);
   }

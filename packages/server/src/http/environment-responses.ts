@@ -19,9 +19,11 @@ export function environmentResponseOf(env: StoredEnvironment, extra: { lastDeplo
     ...(env.idleTimeoutMs !== undefined
       ? {
           idleTimeout: formatDuration(env.idleTimeoutMs),
-          idleExpiresAt: new Date(Date.parse(env.lastActivityAt ?? env.createdAt) + env.idleTimeoutMs).toISOString(),
+          // A paused environment is not torn down for idleness (its idle clock starts again at its resume).
+          ...(env.status !== 'paused' ? { idleExpiresAt: new Date(Date.parse(env.lastActivityAt ?? env.createdAt) + env.idleTimeoutMs).toISOString() } : {}),
         }
       : {}),
+    ...(env.status === 'paused' && env.wakeOnRequest ? { wakeOnRequest: true } : {}),
     createdAt: env.createdAt,
     updatedAt: env.updatedAt,
     ...(extra.lastDeploy ? { lastDeploy: deployResponseOf(env, extra.lastDeploy) } : {}),

@@ -25,18 +25,37 @@ const instance = (state: InstanceStatus['state']): InstanceStatus => ({
 
 describe('environment routes of a static site', () => {
   it('serve the folder the runtime built when there is one', () => {
-    expect(environmentRoutes(rendered, [], { site: '/srv/dist' }, false).map((e) => e.target)).toEqual([{ kind: 'static', root: '/srv/dist', spa: true }]);
+    expect(environmentRoutes(rendered, [], { site: '/srv/dist' }, 'running').map((e) => e.target)).toEqual([{ kind: 'static', root: '/srv/dist', spa: true }]);
   });
 
   it('point at the instances of a runtime that serves the site itself (kubernetes), as any service', () => {
-    expect(environmentRoutes(rendered, [instance('ready')], {}, false).map((e) => e.target)).toEqual([
+    expect(environmentRoutes(rendered, [instance('ready')], {}, 'running').map((e) => e.target)).toEqual([
       { kind: 'upstream', addresses: [{ host: 'site.slipway-default-docs-main.svc.cluster.local', port: 8080 }], stripPrefix: false },
     ]);
-    expect(environmentRoutes(rendered, [instance('starting')], {}, true).map((e) => e.target)).toEqual([{ kind: 'deploying' }]);
+    expect(environmentRoutes(rendered, [instance('starting')], {}, 'deploying').map((e) => e.target)).toEqual([{ kind: 'deploying' }]);
   });
 
   it('answer "deploying" while neither a folder nor an instance exists, and nothing after', () => {
-    expect(environmentRoutes(rendered, [], {}, true).map((e) => e.target)).toEqual([{ kind: 'deploying' }]);
-    expect(environmentRoutes(rendered, [], {}, false)).toEqual([]);
+    expect(environmentRoutes(rendered, [], {}, 'deploying').map((e) => e.target)).toEqual([{ kind: 'deploying' }]);
+    expect(environmentRoutes(rendered, [], {}, 'running')).toEqual([]);
+  });
+});
+
+describe('environment routes of a paused environment', () => {
+  it('answer "paused" on every route, whatever its instances and static folders', () => {
+    expect(environmentRoutes(rendered, [instance('ready')], { site: '/srv/dist' }, 'paused').map((e) => e.target)).toEqual([{ kind: 'paused' }]);
+    expect(environmentRoutes(rendered, [], {}, 'paused').map((e) => e.target)).toEqual([{ kind: 'paused' }]);
+  });
+
+  it('let the first request wake it when its pause said so', () => {
+    expect(environmentRoutes(rendered, [instance('stopped')], {}, 'paused', { wake: true }).map((e) => e.target)).toEqual([{ kind: 'paused', wake: true }]);
+    expect(environmentRoutes(rendered, [instance('ready')], {}, 'running', { wake: true }).map((e) => e.target)).toEqual([
+      { kind: 'upstream', addresses: [{ host: 'site.slipway-default-docs-main.svc.cluster.local', port: 8080 }], stripPrefix: false },
+    ]);
+  });
+
+  it('leave out routes that are not public', () => {
+    const hidden = { ...rendered, routes: [{ ...route, ingress: { ...ingress, public: false } }] } as RenderedEnvironment;
+    expect(environmentRoutes(hidden, [], {}, 'paused')).toEqual([]);
   });
 });

@@ -1,23 +1,34 @@
 import type { InstanceStatus } from '@slipway/core';
 import type { RenderedEnvironment, RouteTableEntry } from '@slipway/contract';
 
+/** Where the environment is in its life, as its routes see it. */
+export type RoutePhase = 'running' | 'deploying' | 'paused';
+
 /**
  * The route table entries of one environment, from its rendered routes and where its instances
  * listen now: ready instances of a service receive its traffic; a service with none ready answers
  * 503 while the environment is deploying, and otherwise still points at its instances (so the router
- * answers 502, upstream down, rather than pretending the host does not exist). Routes of services
- * with `ingress.public: false` are not published.
+ * answers 502, upstream down, rather than pretending the host does not exist). A paused
+ * environment's every route, static sites included, answers the paused page (503). Routes of
+ * services with `ingress.public: false` are not published.
  */
 export function environmentRoutes(
   rendered: RenderedEnvironment,
   instances: readonly InstanceStatus[],
   staticRoots: Readonly<Record<string, string>>,
-  deploying: boolean,
+  phase: RoutePhase,
+  /** A paused environment's routes let the first request wake it (the router holds it meanwhile). */
+  options: { wake?: boolean } = {},
 ): RouteTableEntry[] {
   const entries: RouteTableEntry[] = [];
+  const deploying = phase === 'deploying';
   for (const route of rendered.routes) {
     if (!route.ingress.public) continue;
     const base = { host: route.host, pathPrefix: route.pathPrefix, app: rendered.app, envId: rendered.envId, service: route.service, ingress: route.ingress };
+    if (phase === 'paused') {
+      entries.push({ ...base, target: options.wake ? { kind: 'paused', wake: true } : { kind: 'paused' } });
+      continue;
+    }
     if (route.static) {
       const root = staticRoots[route.service];
       const spa = rendered.services.find((s) => s.name === route.service)?.static?.spa ?? false;

@@ -80,7 +80,7 @@ suite(`the router in front of pods on a real node${skipReason ? ` (skipped: ${sk
       services: [web],
       routes: [{ host, pathPrefix: '/', service: 'web', static: false, stripPrefix: false, ingress: web.ingress }],
     } as Pick<RenderedEnvironment, 'app' | 'envId' | 'services' | 'routes'> as RenderedEnvironment;
-    const entries = environmentRoutes(rendered, instances, {}, false);
+    const entries = environmentRoutes(rendered, instances, {}, 'running');
     expect(entries).toHaveLength(1);
     expect(entries[0]!.target).toMatchObject({ kind: 'upstream', addresses: instances.map((i) => ({ host: i.endpoints[0]!.host, port: 3000 })) });
     const table = new RouteTable();

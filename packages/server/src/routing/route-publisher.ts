@@ -4,7 +4,7 @@ import type { EnvironmentRef, RuntimeDriver } from '@slipway/core';
 import type { EnvironmentStore, StoredEnvironment } from '../store/environments.ts';
 import { KeyedWorker, type WorkerMetrics } from '../worker/keyed-worker.ts';
 import { refOf } from '../workflows/environment-ref.ts';
-import { environmentRoutes } from './environment-routes.ts';
+import { environmentRoutes, type RoutePhase } from './environment-routes.ts';
 import type { RouteHub } from './route-hub.ts';
 
 // Publishes each environment's routes to the route hub from where its instances listen now — when
@@ -38,8 +38,11 @@ export interface RoutePublisherOptions {
   logger?: { info(message: string): void; error(message: string): void };
 }
 
-/** Environments whose routes follow their instances; one deploying or being deleted is its deploy's to publish. */
-const ROUTED: readonly EnvironmentStatus[] = ['ready', 'failed'];
+/**
+ * Environments whose routes follow their instances (a paused one's answer "paused" whatever its
+ * instances do); one deploying or being deleted is its deploy's to publish.
+ */
+const ROUTED: readonly EnvironmentStatus[] = ['ready', 'failed', 'paused'];
 /** How far back each look at the store's changes reaches before the last one: clocks of servers differ a little. */
 const CHANGES_OVERLAP_MS = 5_000;
 
@@ -105,7 +108,7 @@ export class RoutePublisher {
     const driver = this.options.drivers[spec.runtime];
     if (!driver) return;
     const instances = await driver.instances(refOf(env));
-    const routes = environmentRoutes(spec, instances, roots, env.status === 'deploying' || env.status === 'queued');
+    const routes = environmentRoutes(spec, instances, roots, phaseOf(env.status), { wake: env.wakeOnRequest === true });
     const hash = createHash('sha1').update(JSON.stringify(routes)).digest('base64');
     if (this.published.get(env.id) !== hash) {
       this.published.set(env.id, hash);
@@ -115,11 +118,21 @@ export class RoutePublisher {
     if (!driver.onInstanceChange && !this.stopped) this.worker.enqueueAfter(env.id, this.options.pollMs ?? 10_000);
   }
 
+  /**
+   * Publishes the environment's routes as the store has it now, and queues it once more: a refresh
+   * that started before the change (reading the status it had) runs again after, so it cannot leave
+   * its stale routes last (a pause or resume calls this after writing the status).
+   */
+  async republish(env: StoredEnvironment): Promise<void> {
+    await this.publish(env);
+    if (!this.stopped) this.worker.enqueue(env.id);
+  }
+
   /** A first setup: its hosts answer "deploying" (503) until its instances are ready, rather than not existing. */
   placeholders(env: StoredEnvironment, rendered: RenderedEnvironment): void {
     if (this.options.routes.routesOf(env.app, env.envId).length > 0) return;
     this.published.delete(env.id);
-    this.options.routes.upsertEnvironment(env.app, env.envId, environmentRoutes(rendered, [], {}, true));
+    this.options.routes.upsertEnvironment(env.app, env.envId, environmentRoutes(rendered, [], {}, 'deploying'));
   }
 
   /** The environment is being torn down: its hosts go at once. */
@@ -161,4 +174,9 @@ export class RoutePublisher {
       this.options.logger?.error(`routes: reading which environments changed: ${(error as Error).message}`);
     }
   }
+}
+
+function phaseOf(status: EnvironmentStatus): RoutePhase {
+  if (status === 'paused') return 'paused';
+  return status === 'deploying' || status === 'queued' ? 'deploying' : 'running';
 }

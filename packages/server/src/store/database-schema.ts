@@ -125,6 +125,8 @@ export interface EnvironmentsTable {
   /** Last deploy or request routed to it. */
   last_activity_at: string | null;
   idle_timeout_ms: number | null;
+  /** 1 when its pause lets the first request wake it (environments/pause.ts); null or 0 otherwise. */
+  wake_on_request: number | null;
   /** Environment (row id) whose App Imports brought this one up. */
   parent_id: string | null;
   /** 1 when made for the parent (torn down with it); 0 when it existed before. */

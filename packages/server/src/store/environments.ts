@@ -32,6 +32,8 @@ export interface StoredEnvironment {
   expiresAt?: string;
   idleTimeoutMs?: number;
   lastActivityAt?: string;
+  /** Paused so that the first request to its URLs wakes it (environments/pause.ts). */
+  wakeOnRequest?: boolean;
   /** Set for an environment brought up by another's App Imports. */
   parentId?: string;
   ownedByParent?: boolean;
@@ -170,6 +172,15 @@ export class EnvironmentStore {
     return row ? toEnvironment(row) : undefined;
   }
 
+  /**
+   * The live environment of `app` with id `envId`, in whichever workspace: what a route names
+   * (its hostnames belong to one environment of the whole server).
+   */
+  async getLiveOfApp(app: string, envId: string): Promise<StoredEnvironment | undefined> {
+    const row = await this.db.selectFrom('environments').selectAll().where('app', '=', app).where('env_id', '=', envId).where('deleted_at', 'is', null).executeTakeFirst();
+    return row ? toEnvironment(row) : undefined;
+  }
+
   async getById(id: string): Promise<StoredEnvironment | undefined> {
     const row = await this.db.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toEnvironment(row) : undefined;
@@ -210,7 +221,7 @@ export class EnvironmentStore {
 
   async updateEnvironment(
     id: string,
-    change: Partial<Pick<StoredEnvironment, 'status' | 'reason' | 'commit' | 'urls' | 'expiresAt' | 'ttlMs' | 'variables' | 'templateVersion' | 'deletedAt' | 'idleTimeoutMs' | 'lastActivityAt'>>,
+    change: Partial<Pick<StoredEnvironment, 'status' | 'reason' | 'commit' | 'urls' | 'expiresAt' | 'ttlMs' | 'variables' | 'templateVersion' | 'deletedAt' | 'idleTimeoutMs' | 'lastActivityAt' | 'wakeOnRequest'>>,
     now = new Date(),
   ): Promise<void> {
     const set: Partial<EnvironmentsTable> = { updated_at: now.toISOString() };
@@ -225,6 +236,7 @@ export class EnvironmentStore {
     if ('deletedAt' in change) set.deleted_at = change.deletedAt ?? null;
     if ('idleTimeoutMs' in change) set.idle_timeout_ms = change.idleTimeoutMs ?? null;
     if ('lastActivityAt' in change) set.last_activity_at = change.lastActivityAt ?? null;
+    if ('wakeOnRequest' in change) set.wake_on_request = change.wakeOnRequest ? 1 : null;
     await this.db.updateTable('environments').set(set).where('id', '=', id).execute();
   }
 
@@ -383,7 +395,10 @@ export class EnvironmentStore {
     }
   }
 
-  /** Ephemeral environments idle for longer than their idle timeout, with no teardown yet. */
+  /**
+   * Ephemeral environments idle for longer than their idle timeout, with no teardown yet. A paused
+   * one is not idle: it was paused to be kept, and runs nothing (its expiry still ends it).
+   */
   async idle(now = new Date()): Promise<StoredEnvironment[]> {
     const rows = await this.db
       .selectFrom('environments')
@@ -391,7 +406,7 @@ export class EnvironmentStore {
       .where('deleted_at', 'is', null)
       .where('kind', '=', 'ephemeral')
       .where('idle_timeout_ms', 'is not', null)
-      .where('status', 'not in', ['deleting', 'deleted'])
+      .where('status', 'not in', ['deleting', 'deleted', 'paused'])
       .execute();
     return rows.map(toEnvironment).filter((e) => e.idleTimeoutMs !== undefined && Date.parse(e.lastActivityAt ?? e.createdAt) + e.idleTimeoutMs < now.getTime());
   }
@@ -427,7 +442,7 @@ export class EnvironmentStore {
   async nextLifecycleDeadline(after = new Date()): Promise<number | undefined> {
     const rows = await this.db
       .selectFrom('environments')
-      .select(['expires_at', 'idle_timeout_ms', 'last_activity_at', 'created_at'])
+      .select(['expires_at', 'idle_timeout_ms', 'last_activity_at', 'created_at', 'status'])
       .where('deleted_at', 'is', null)
       .where('kind', '=', 'ephemeral')
       .where('status', 'not in', ['deleting', 'deleted'])
@@ -436,7 +451,7 @@ export class EnvironmentStore {
     let next: number | undefined;
     for (const row of rows) {
       const expires = row.expires_at ? Date.parse(row.expires_at) : Infinity;
-      const idle = row.idle_timeout_ms !== null ? Date.parse(row.last_activity_at ?? row.created_at) + Number(row.idle_timeout_ms) : Infinity;
+      const idle = row.idle_timeout_ms !== null && row.status !== 'paused' ? Date.parse(row.last_activity_at ?? row.created_at) + Number(row.idle_timeout_ms) : Infinity;
       const due = Math.min(expires, idle);
       if (Number.isFinite(due) && due > after.getTime() && (next === undefined || due < next)) next = due;
     }
@@ -557,6 +572,7 @@ function toEnvironment(row: Selectable<EnvironmentsTable>): StoredEnvironment {
     ...(row.expires_at ? { expiresAt: row.expires_at } : {}),
     ...(row.idle_timeout_ms !== null && row.idle_timeout_ms !== undefined ? { idleTimeoutMs: Number(row.idle_timeout_ms) } : {}),
     ...(row.last_activity_at ? { lastActivityAt: row.last_activity_at } : {}),
+    ...(Number(row.wake_on_request) === 1 ? { wakeOnRequest: true } : {}),
     ...(row.parent_id ? { parentId: row.parent_id, ownedByParent: Number(row.owned_by_parent) === 1 } : {}),
     ...(row.excluded_services_json ? { excludedServices: JSON.parse(row.excluded_services_json) as string[] } : {}),
     createdAt: row.created_at,

@@ -607,6 +607,15 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
       await db.schema.dropTable('datasets').ifExists().execute();
     },
   },
+  '0016-environment-wake-on-request': {
+    async up(db: Kysely<unknown>) {
+      // Whether a paused environment's first request wakes it (environments/pause.ts).
+      await db.schema.alterTable('environments').addColumn('wake_on_request', 'integer').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('environments').dropColumn('wake_on_request').execute();
+    },
+  },
   };
 }
 

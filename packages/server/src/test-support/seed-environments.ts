@@ -68,6 +68,7 @@ export async function seedEnvironments(db: Kysely<Database>, options: { workspac
         expires_at: null,
         last_activity_at: at,
         idle_timeout_ms: null,
+        wake_on_request: null,
         parent_id: null,
         owned_by_parent: null,
         excluded_services_json: null,

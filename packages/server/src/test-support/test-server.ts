@@ -43,14 +43,16 @@ export type HttpAnswerJson = any;
 export interface HttpAnswer {
   status: number;
   text: string;
+  /** The answer's headers, names in lower case. */
+  headers: Record<string, string | string[] | undefined>;
   json(): HttpAnswerJson;
 }
 
 /** One HTTP request to 127.0.0.1 (the API, or the router with a Host header). */
-export function httpRequest(port: number, method: string, path: string, options: { host?: string; token?: string; body?: unknown } = {}): Promise<HttpAnswer> {
+export function httpRequest(port: number, method: string, path: string, options: { host?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (options.host) headers.host = options.host;
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (body) headers['content-type'] = 'application/json';
@@ -58,7 +60,7 @@ export function httpRequest(port: number, method: string, path: string, options:
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers, json: () => JSON.parse(text) }));
     });
     req.on('timeout', () => req.destroy(new Error(`timeout ${method} ${path}`)));
     req.on('error', reject);

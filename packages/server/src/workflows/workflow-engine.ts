@@ -1,4 +1,4 @@
-import type { ImportedAddress, RuntimeDriver } from '@slipway/core';
+import type { ImportedAddress, RuntimeDriver, SecretValues } from '@slipway/core';
 import type { RenderedEnvironment } from '@slipway/contract';
 import type { DeployLogs } from '../environments/deploy-log.ts';
 import type { RouteHub } from '../routing/route-hub.ts';
@@ -9,7 +9,7 @@ import { KeyedWorker, type ReconcileContext, type WorkerMetrics } from '../worke
 import { DeployEvents, type DeployEvent, type DeployListener } from './deploy-events.ts';
 import type { EngineLogger } from './deploy-record.ts';
 import { runDeploy } from './deploy-run.ts';
-import type { EnvironmentDatasets, RevealSecret } from './deploy-secrets.ts';
+import { datasetValuesOf, secretsOf, type EnvironmentDatasets, type RevealSecret } from './deploy-secrets.ts';
 import { runOneOffJob, type OneOffJobResult } from './one-off-job.ts';
 import { RuntimeSweep } from './runtime-sweep.ts';
 import { runTeardown, type TeardownContext } from './teardown-run.ts';
@@ -162,6 +162,25 @@ export class WorkflowEngine {
   /** Resolves when the environment has no deploy being driven (tests and `npm start`). */
   async idle(environmentId: string): Promise<void> {
     await this.worker.idle(environmentId);
+  }
+
+  /** Whether this server is driving a deploy of the environment now. */
+  driving(environmentId: string): boolean {
+    return this.worker.busy(environmentId);
+  }
+
+  /** Publishes the environment's routes as the store has it now (a pause or resume changed its status). */
+  republishRoutes(env: StoredEnvironment): Promise<void> {
+    return this.routes.republish(env);
+  }
+
+  /**
+   * The secrets and dataset variables a spec's services read, as a deploy resolves them (the clones
+   * the environment has are kept): what a resume gives a driver that may have restarted since.
+   */
+  async secretsOf(env: StoredEnvironment, rendered: RenderedEnvironment): Promise<SecretValues> {
+    const { revealSecret, datasets } = this.options;
+    return { ...(await secretsOf(revealSecret, env.workspace, rendered)), ...(await datasetValuesOf(datasets, env, rendered, () => undefined)) };
   }
 
   /** Runs one of an environment's jobs outside any workflow (a release's test gate): one-off-job.ts. */

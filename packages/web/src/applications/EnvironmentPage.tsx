@@ -179,6 +179,11 @@ function Actions({ env, onChanged, onDelete }: { env: EnvironmentResponse; onCha
     },
   });
   const extend = useMutation({ mutationFn: () => applicationsApi.extendEnvironment(api, env.id, ttl), onSuccess: () => done() });
+  // Pause stops its services, data kept; resume answers once they are ready again.
+  const pause = useMutation({ mutationFn: () => applicationsApi.pauseEnvironment(api, env.id), onSuccess: () => done() });
+  const resume = useMutation({ mutationFn: () => applicationsApi.resumeEnvironment(api, env.id), onSuccess: () => done() });
+  const paused = env.status === 'paused';
+  const pausable = env.status === 'ready' || env.status === 'failed' || env.status === 'errored';
   const remove = useMutation({
     mutationFn: () => {
       onDelete();
@@ -186,7 +191,7 @@ function Actions({ env, onChanged, onDelete }: { env: EnvironmentResponse; onCha
     },
     onSuccess: (answer) => done(answer.deploy.id),
   });
-  const refusal = useRefusal('developer', 'deploying, extending or deleting an environment');
+  const refusal = useRefusal('developer', 'deploying, extending, pausing or deleting an environment');
   const locked = env.status === 'deleting' || env.status === 'deleted' || !!refusal;
   const submitDeploy = (event: FormEvent) => {
     event.preventDefault();
@@ -196,7 +201,7 @@ function Actions({ env, onChanged, onDelete }: { env: EnvironmentResponse; onCha
     event.preventDefault();
     extend.mutate();
   };
-  const failed = [deploy.isError && { error: deploy.error, failed: 'Could not deploy' }, extend.isError && { error: extend.error, failed: 'Could not extend the environment' }, remove.isError && { error: remove.error, failed: 'Could not delete the environment' }].filter(
+  const failed = [deploy.isError && { error: deploy.error, failed: 'Could not deploy' }, extend.isError && { error: extend.error, failed: 'Could not extend the environment' }, pause.isError && { error: pause.error, failed: 'Could not pause the environment' }, resume.isError && { error: resume.error, failed: 'Could not resume the environment' }, remove.isError && { error: remove.error, failed: 'Could not delete the environment' }].filter(
     (x) => !!x,
   );
 
@@ -231,6 +236,15 @@ function Actions({ env, onChanged, onDelete }: { env: EnvironmentResponse; onCha
             </button>
           </form>
         ) : null}
+        {paused ? (
+          <button type="button" className="secondary" disabled={locked || resume.isPending} onClick={() => resume.mutate()} title="start its services again (no job runs) and route to them once ready">
+            {resume.isPending ? 'Resuming…' : 'Resume'}
+          </button>
+        ) : (
+          <button type="button" className="secondary" disabled={locked || !pausable || pause.isPending} onClick={() => pause.mutate()} title="stop its services, keeping their data; its URLs answer a paused page until it is resumed">
+            {pause.isPending ? 'Pausing…' : 'Pause'}
+          </button>
+        )}
         <span className="spacer" />
         <button type="button" className="danger" disabled={locked || remove.isPending} onClick={() => dialog.current?.showModal()}>
           Delete environment

@@ -19,6 +19,8 @@ export const applicationsApi = {
   createEnvironment: (api: ApiClient, body: CreateEnvironmentRequest) => api.json<{ environment: EnvironmentResponse; deploy: DeployResponse }>('POST', '/api/v1/environments', { body }),
   deleteEnvironment: (api: ApiClient, id: string) => api.json<{ environment: EnvironmentResponse; deploy: DeployResponse }>('DELETE', `/api/v1/environments/${enc(id)}`),
   extendEnvironment: (api: ApiClient, id: string, ttl: string) => api.json<EnvironmentResponse>('POST', `/api/v1/environments/${enc(id)}/extend`, { body: { ttl } }),
+  pauseEnvironment: (api: ApiClient, id: string) => api.json<EnvironmentResponse>('POST', `/api/v1/environments/${enc(id)}/pause`, { body: {} }),
+  resumeEnvironment: (api: ApiClient, id: string) => api.json<EnvironmentResponse>('POST', `/api/v1/environments/${enc(id)}/resume`, { body: {} }),
   deploy: (api: ApiClient, id: string, commit?: string) => api.json<DeployResponse>('POST', `/api/v1/environments/${enc(id)}/deploys`, { body: commit ? { commit } : {} }),
   /** One page of an environment's deploys, newest first; the next from `cursor`. */
   deploys: (api: ApiClient, id: string, cursor: string | null = null) => listPage<DeployResponse>(api, `/api/v1/environments/${enc(id)}/deploys`, { cursor }),

@@ -104,6 +104,16 @@ describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserM
     expect(left).toBeLessThanOrEqual(4 * 3_600_000);
   }, 90_000);
 
+  it('pauses the environment, whose URL then answers the paused page, and resumes it', async () => {
+    const site = () => httpRequest(slipway.routerPort, 'GET', '/api/health', { host: 'guestbook-portal-demo.slipway.localhost', headers: { accept: 'application/json' } });
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.getByRole('status', { name: 'Environment status: paused' }).waitFor({ timeout: 30_000 });
+    expect((await site()).status).toBe(503);
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await page.getByRole('status', { name: 'Environment status: ready' }).waitFor({ timeout: 60_000 });
+    expect((await site()).status).toBe(200);
+  }, 90_000);
+
   it('renders every page at phone width, with an accessible name on every control', async () => {
     const phone = await browser.newPage(viewports.phone);
     const phoneErrors = collectConsoleErrors(phone);
@@ -151,8 +161,8 @@ describe.skipIf(browserMissing)(`portal: environments of the guestbook${browserM
     await signIn(viewer, slipway.url, await slipway.token('viewer', 'vic'));
     await viewer.getByText('vic · viewer').waitFor();
     await viewer.goto(`${slipway.url}/applications/guestbook/environments/portal-demo`);
-    await viewer.getByText('Your role in default is viewer: deploying, extending or deleting an environment needs developer.').waitFor();
-    for (const name of ['Deploy', 'Extend', 'Delete environment']) expect(await viewer.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    await viewer.getByText('Your role in default is viewer: deploying, extending, pausing or deleting an environment needs developer.').waitFor();
+    for (const name of ['Deploy', 'Extend', 'Pause', 'Delete environment']) expect(await viewer.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
     await viewer.goto(`${slipway.url}/applications/guestbook`);
     await viewer.getByText('creating an environment needs developer').waitFor();
     expect(await viewer.getByRole('button', { name: 'Create environment' }).isDisabled()).toBe(true);
