@@ -36,6 +36,11 @@ suite('deploy/kubernetes/slipway.yaml', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(testKubeconfig!);
     const apps = kc.makeApiClient(AppsV1Api);
+    const server = (await apps.readNamespacedDeployment({ name: 'slipway-server', namespace: 'slipway-system' })).spec!.template.spec!.containers[0]!;
+    expect(server.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'slipway-database', key: 'url' });
+    // Metrics beyond loopback, so only with the scrape token from its Secret (the server refuses to start otherwise).
+    expect(server.ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(4401);
+    expect(server.env?.find((e) => e.name === 'SLIPWAY_METRICS_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'slipway-metrics-token', key: 'token' });
     if (realNode) {
       // Every pod is scheduled on the node, which asks for slipway:0.1.0 and reports it cannot pull it.
       const core = kc.makeApiClient(CoreV1Api);
@@ -60,11 +65,6 @@ suite('deploy/kubernetes/slipway.yaml', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(ready).toEqual({ 'slipway-server': 2, 'slipway-router': 2 });
-    const server = (await apps.readNamespacedDeployment({ name: 'slipway-server', namespace: 'slipway-system' })).spec!.template.spec!.containers[0]!;
-    expect(server.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'slipway-database', key: 'url' });
-    // Metrics beyond loopback, so only with the scrape token from its Secret (the server refuses to start otherwise).
-    expect(server.ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(4401);
-    expect(server.env?.find((e) => e.name === 'SLIPWAY_METRICS_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'slipway-metrics-token', key: 'token' });
   }, 60_000);
 
   it("grants the server's ServiceAccount what the kubernetes runtime uses, and nothing cluster-wide beyond it", async () => {
