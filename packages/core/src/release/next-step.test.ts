@@ -166,6 +166,14 @@ describe('what happens next to a release', () => {
     expect(nextStep(waiting, now)).toMatchObject({ type: 'await-approval', recheckAt: new Date('2026-03-02T12:30:00Z') });
   });
 
+  it('looks again at a manual stage when its approval expires, and then waits for approvals instead of a promotion', () => {
+    const policy = { required: [{ role: 'qa', count: 1 }], expireAfter: '1h', allowAuthor: false };
+    const manual = [{ ...stage(['staging'], { approvals: policy }), promotion: 'manual' as const }, stage(['production'])];
+    const waiting = release([deployed({ approvals: approvals(['quinn', 'qa']) })], { stages: manual });
+    expect(nextStep(waiting, now)).toMatchObject({ type: 'await-promotion', recheckAt: new Date('2026-03-02T12:30:00Z') });
+    expect(nextStep(waiting, new Date('2026-03-02T12:30:01Z'))).toMatchObject({ type: 'await-approval', missing: [{ role: 'qa', count: 1 }] });
+  });
+
   it('ends Rejected when someone rejected the stage', () => {
     const rejected = [promoted(), deployed({ rejection: { user: 'quinn', reason: 'checkout broken' } })];
     expect(nextStep(release(rejected), now)).toEqual({ type: 'stop', stage: 1, state: 'Rejected', reason: 'rejected by quinn: checkout broken' });

@@ -31,7 +31,7 @@ export type NextStep =
   /** Every other gate holds, but a promotion window keeps the release in the stage until `until` (never, when absent). */
   | { type: 'blocked-by-window'; stage: number; state: 'Verifying' | 'AwaitingApproval'; until?: Date; reason: string; gates: GateResult[] }
   /** Every gate holds, and the stage's promotion is manual: it waits until someone promotes it. */
-  | { type: 'await-promotion'; stage: number; state: 'AwaitingApproval'; gates: GateResult[] }
+  | { type: 'await-promotion'; stage: number; state: 'AwaitingApproval'; gates: GateResult[]; recheckAt?: Date }
   /** Every gate holds: the stage is Promoted, and `next` is entered (none: the release is done). */
   | { type: 'promote'; stage: number; state: 'Promoted'; next?: number; gates: GateResult[] }
   /** The stage ends badly, and the release with it. */
@@ -109,7 +109,10 @@ function stepInStage(i: number, stages: ReleaseStage[], record: StageProgress, a
       ...(window.until ? { until: new Date(window.until) } : {}),
     };
   }
-  if (stages[i]!.promotion === 'manual' && !record.promotion) return { type: 'await-promotion', stage: i, state: 'AwaitingApproval', gates };
+  // An approval that expires while the stage waits for its promotion takes the stage back to waiting for approvals.
+  if (stages[i]!.promotion === 'manual' && !record.promotion) {
+    return { type: 'await-promotion', stage: i, state: 'AwaitingApproval', gates, ...(evaluation.recheckAt ? { recheckAt: evaluation.recheckAt } : {}) };
+  }
   return { type: 'promote', stage: i, state: 'Promoted', gates, ...(i + 1 < stages.length ? { next: i + 1 } : {}) };
 }
 

@@ -302,6 +302,7 @@ export class ReleaseController {
       case 'await-promotion': {
         const record = records[step.stage]!;
         if (await this.ensureState(release, record, 'AwaitingApproval', `verified; ${describeStep(step)}`)) return true;
+        if (step.recheckAt) this.recheck(release.id, step.recheckAt.getTime());
         await this.note(release, record, 'AwaitingApproval', `${describeStep(step)!}: slipway releases promote ${release.number}`);
         return false;
       }
