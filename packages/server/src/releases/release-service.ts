@@ -218,6 +218,9 @@ export class ReleaseService {
     if (record && waiting === record.index) {
       await releases.transact(async (store, tx) => {
         // Checked again inside the write: two promotions at once, or an abort in between, record one or none.
+        // The stage row is written first, so on PostgreSQL a second promotion waits here for the first
+        // to commit and then reads its decision (each statement sees what committed before it).
+        await store.updateStage(release.id, record.index, {});
         const now = (await store.stages(release.id)).find((s) => s.index === record.index);
         const promotedAlready = (await store.decisions(release.id)).some((d) => d.stage === record.index && d.decision === 'promote');
         if (now?.state !== 'AwaitingApproval' || promotedAlready || isEnded((await store.getRelease(release.id))!.state)) {
