@@ -10,7 +10,9 @@ import type { ReleaseResponse } from '@slipway/contract';
 import { startServer, type RunningServer } from '../start-server.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { commitAll, git } from '../test-support/example-repository.ts';
+import { until } from '../test-support/seed-release-track.ts';
 import { testDatabases } from '../test-support/test-databases.ts';
+import { apiCall, apiOk } from '../test-support/test-server.ts';
 
 for (const database of testDatabases()) {
   describe.skipIf(database.skip !== undefined)(`manual promotion on ${database.name}${database.skip ? ` (skipped: ${database.skip})` : ''}`, () => {
@@ -19,19 +21,8 @@ for (const database of testDatabases()) {
     let disposeDatabase: (() => Promise<void>) | undefined;
     let admin = '';
 
-    async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-      const response = await fetch(new URL(path, server.apiUrl), {
-        method,
-        headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: response.status, json: await response.json() };
-    }
-    async function ok<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const { status, json } = await call(method, path, body);
-      if (status >= 300) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(json)}`);
-      return json as T;
-    }
+    const call = (method: string, path: string, body?: unknown) => apiCall(server.apiUrl, admin, method, path, body);
+    const ok = <T>(method: string, path: string, body?: unknown): Promise<T> => apiOk(server.apiUrl, admin, method, path, body);
 
     beforeAll(async () => {
       const repository = join(dir, 'hand');
@@ -81,11 +72,7 @@ spec: { applications: [hand], releaseTrack: hand-track }
       const snapshot = await ok<{ alias: string }>('POST', '/api/v1/snapshots', { set: 'hand-set' });
       await ok('POST', '/api/v1/releases', { snapshot: snapshot.alias });
       const get = () => ok<ReleaseResponse>('GET', '/api/v1/releases/1');
-      const deadline = Date.now() + 30_000;
-      while ((await get()).stages[0]?.state !== 'AwaitingApproval') {
-        if (Date.now() > deadline) throw new Error(`the stage never waited for its promotion: ${JSON.stringify((await get()).stages[0])}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await until('the stage to wait for its promotion', async () => ((await get()).stages[0]?.state === 'AwaitingApproval' ? true : undefined), 30_000);
       expect((await get()).stages[0]!.waitingFor).toMatch(/its promotion is manual/);
 
       const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => call('POST', '/api/v1/releases/1/promote', { reason: `promoter ${i}` })));
